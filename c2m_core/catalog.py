@@ -1,0 +1,551 @@
+"""Catalogs: the modules, options and declarative rules of one product category.
+
+A catalog is written by a category plugin as a TOML file and loaded strictly: a catalog that loads
+is trustworthy, and one that does not names the file, the place in it and what is accepted.
+The same structure round-trips through plain dicts (``to_dict`` / ``from_dict``) so a campaign can
+freeze a snapshot of it in the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import attrs
+
+from .errors import CatalogError
+from .money import check_currency
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+ATTRIBUTE_TYPES = (bool, int, float, str)
+LIMIT_AGGREGATES = ("each", "sum")
+
+
+@attrs.frozen
+class Ref:
+    """A reference to an option (``module.option``) or to any option of a module (``module``)."""
+
+    module: str
+    option: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Ref:
+        module, _, option = text.partition(".")
+        return cls(module, option or None)
+
+    def __str__(self) -> str:
+        return f"{self.module}.{self.option}" if self.option else self.module
+
+    def matches(self, configuration: Mapping[str, str]) -> bool:
+        """True when the configuration chooses this option (or any option of this module)."""
+        chosen = configuration.get(self.module)
+        return chosen is not None and (self.option is None or chosen == self.option)
+
+
+@attrs.frozen
+class Part:
+    """A bill-of-materials line: a part number and how many of it one unit needs."""
+
+    number: str
+    quantity: int = 1
+
+
+@attrs.frozen
+class Option:
+    """One choice within a module, with its price delta in minor units and its attributes."""
+
+    id: str
+    title: str
+    price: int = 0
+    lead_time_days: int = 0
+    attributes: Mapping[str, bool | int | float | str] = attrs.field(factory=dict)
+    parts: tuple[Part, ...] = ()
+    description: str = ""
+    retired: bool = False
+
+
+@attrs.frozen
+class Module:
+    """An ordered slot of the product; a complete configuration chooses every required one."""
+
+    id: str
+    title: str
+    options: tuple[Option, ...]
+    required: bool = True
+    description: str = ""
+
+    def option(self, option_id: str) -> Option | None:
+        for option in self.options:
+            if option.id == option_id:
+                return option
+        return None
+
+    @property
+    def option_ids(self) -> tuple[str, ...]:
+        return tuple(option.id for option in self.options)
+
+
+@attrs.frozen
+class Requires:
+    """If any option in ``if_`` is chosen, at least one option in ``then`` must be chosen too."""
+
+    id: str
+    message: str
+    if_: tuple[Ref, ...]
+    then: tuple[Ref, ...]
+    kind = "requires"
+
+    def describe(self) -> str:
+        return f"if {' or '.join(map(str, self.if_))} then {' or '.join(map(str, self.then))}"
+
+
+@attrs.frozen
+class Excludes:
+    """At most one of ``options`` may be chosen."""
+
+    id: str
+    message: str
+    options: tuple[Ref, ...]
+    kind = "excludes"
+
+    def describe(self) -> str:
+        return f"never together: {', '.join(map(str, self.options))}"
+
+
+@attrs.frozen
+class Limit:
+    """A numeric limit on an option attribute.
+
+    With ``aggregate="each"`` every chosen option that has ``attribute`` must lie within
+    [minimum, maximum]; with ``aggregate="sum"`` the sum of the attribute over all chosen options
+    (0 where an option lacks it) must. When ``if_`` is given, the limit applies only when one of
+    those options is chosen.
+    """
+
+    id: str
+    message: str
+    attribute: str
+    aggregate: str = "each"
+    minimum: int | None = None
+    maximum: int | None = None
+    if_: tuple[Ref, ...] = ()
+    kind = "limit"
+
+    def describe(self) -> str:
+        subject = f"sum of {self.attribute}" if self.aggregate == "sum" else self.attribute
+        bounds = []
+        if self.minimum is not None:
+            bounds.append(f">= {self.minimum}")
+        if self.maximum is not None:
+            bounds.append(f"<= {self.maximum}")
+        text = f"{subject} {' and '.join(bounds)}"
+        if self.if_:
+            text = f"if {' or '.join(map(str, self.if_))} then {text}"
+        return text
+
+
+Rule = Requires | Excludes | Limit
+
+
+@attrs.frozen
+class Catalog:
+    """A category's complete catalog: modules in order, their options, and declarative rules."""
+
+    id: str
+    title: str
+    currency: str
+    base_price: int
+    modules: tuple[Module, ...]
+    rules: tuple[Rule, ...] = ()
+    version: str = "1"
+    description: str = ""
+    source: str = attrs.field(default="<dict>", eq=False)
+
+    def module(self, module_id: str) -> Module | None:
+        for module in self.modules:
+            if module.id == module_id:
+                return module
+        return None
+
+    def option(self, module_id: str, option_id: str) -> Option | None:
+        module = self.module(module_id)
+        return module.option(option_id) if module else None
+
+    @property
+    def module_ids(self) -> tuple[str, ...]:
+        return tuple(module.id for module in self.modules)
+
+    def rule(self, rule_id: str) -> Rule | None:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        return None
+
+    def chosen_options(self, configuration: Mapping[str, str]) -> Iterator[tuple[Module, Option]]:
+        """Yield (module, option) for each known choice of ``configuration``, in catalog order."""
+        for module in self.modules:
+            option_id = configuration.get(module.id)
+            if option_id is not None:
+                option = module.option(option_id)
+                if option is not None:
+                    yield module, option
+
+    def to_dict(self) -> dict:
+        """The catalog as plain data, in the same shape as the TOML file."""
+        return {
+            "category": {
+                "id": self.id,
+                "title": self.title,
+                "currency": self.currency,
+                "base_price": self.base_price,
+                "version": self.version,
+                "description": self.description,
+            },
+            "modules": [_module_to_dict(module) for module in self.modules],
+            "rules": [_rule_to_dict(rule) for rule in self.rules],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping, source: str | Path = "<dict>") -> Catalog:
+        """Build a catalog from plain data, checking it strictly (raises ``CatalogError``)."""
+        return _CatalogReader(str(source)).catalog(data)
+
+    @property
+    def digest(self) -> str:
+        """A sha256 of the catalog's canonical JSON: equal catalogs have equal digests."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    """Load and check a catalog TOML file."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fp:
+            data = tomllib.load(fp)
+    except OSError as ex:
+        raise CatalogError(path, "", f"cannot read the file ({ex.strerror})") from ex
+    except tomllib.TOMLDecodeError as ex:
+        raise CatalogError(path, "", f"not valid TOML: {ex}") from ex
+    return Catalog.from_dict(data, source=path)
+
+
+def _module_to_dict(module: Module) -> dict:
+    return {
+        "id": module.id,
+        "title": module.title,
+        "required": module.required,
+        "description": module.description,
+        "options": [
+            {
+                "id": option.id,
+                "title": option.title,
+                "price": option.price,
+                "lead_time_days": option.lead_time_days,
+                "attributes": dict(option.attributes),
+                "parts": [{"number": p.number, "quantity": p.quantity} for p in option.parts],
+                "description": option.description,
+                "retired": option.retired,
+            }
+            for option in module.options
+        ],
+    }
+
+
+def _rule_to_dict(rule: Rule) -> dict:
+    data = {"id": rule.id, "kind": rule.kind, "message": rule.message}
+    if isinstance(rule, Requires):
+        data["if"] = [str(ref) for ref in rule.if_]
+        data["then"] = [str(ref) for ref in rule.then]
+    elif isinstance(rule, Excludes):
+        data["options"] = [str(ref) for ref in rule.options]
+    else:
+        data["attribute"] = rule.attribute
+        data["aggregate"] = rule.aggregate
+        if rule.minimum is not None:
+            data["min"] = rule.minimum
+        if rule.maximum is not None:
+            data["max"] = rule.maximum
+        if rule.if_:
+            data["if"] = [str(ref) for ref in rule.if_]
+    return data
+
+
+class _CatalogReader:
+    """Reads catalog data strictly, tracking where in the file each value came from."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, where: str, problem: str):
+        raise CatalogError(self.source, where, problem)
+
+    def table(self, value, where: str, allowed: dict[str, bool]) -> Mapping:
+        """Check ``value`` is a table whose keys are in ``allowed`` (key -> required)."""
+        if not isinstance(value, Mapping):
+            self.fail(where, f"expected a table, got {_type_name(value)}")
+        unknown = sorted(set(value) - set(allowed))
+        if unknown:
+            self.fail(
+                f"{where}.{unknown[0]}" if where else unknown[0],
+                f"unknown key; accepted keys are {', '.join(sorted(allowed))}",
+            )
+        for key, required in allowed.items():
+            if required and key not in value:
+                self.fail(where or "top level", f"missing required key {key!r}")
+        return value
+
+    def string(self, value, where: str, pattern: re.Pattern | None = None) -> str:
+        if not isinstance(value, str):
+            self.fail(where, f"expected a string, got {_type_name(value)}")
+        if pattern is not None and not pattern.match(value):
+            self.fail(
+                where,
+                f"{value!r} is not a valid id: use lower-case letters, digits, '-' and '_', "
+                "starting with a letter or digit",
+            )
+        return value
+
+    def integer(self, value, where: str, minimum: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(where, f"expected an integer, got {_type_name(value)}")
+        if minimum is not None and value < minimum:
+            self.fail(where, f"must be >= {minimum}, got {value}")
+        return value
+
+    def boolean(self, value, where: str) -> bool:
+        if not isinstance(value, bool):
+            self.fail(where, f"expected true or false, got {_type_name(value)}")
+        return value
+
+    def array(self, value, where: str, non_empty: bool = False) -> list:
+        if not isinstance(value, list):
+            self.fail(where, f"expected an array, got {_type_name(value)}")
+        if non_empty and not value:
+            self.fail(where, "must not be empty")
+        return value
+
+    def catalog(self, data) -> Catalog:
+        data = self.table(data, "", {"category": True, "modules": True, "rules": False})
+        head = self.table(
+            data["category"],
+            "category",
+            {
+                "id": True,
+                "title": True,
+                "currency": True,
+                "base_price": True,
+                "version": False,
+                "description": False,
+            },
+        )
+        currency = self.string(head["currency"], "category.currency")
+        try:
+            check_currency(currency)
+        except ValueError as ex:
+            self.fail("category.currency", str(ex))
+        modules = []
+        seen_modules = set()
+        for index, raw in enumerate(self.array(data["modules"], "modules", non_empty=True)):
+            module = self.module(raw, f"modules[{index}]")
+            if module.id in seen_modules:
+                self.fail(f"modules[{index}].id", f"duplicate module id {module.id!r}")
+            seen_modules.add(module.id)
+            modules.append(module)
+        catalog = Catalog(
+            id=self.string(head["id"], "category.id", ID_PATTERN),
+            title=self.string(head["title"], "category.title"),
+            currency=currency,
+            base_price=self.integer(head["base_price"], "category.base_price", minimum=0),
+            version=self.string(head.get("version", "1"), "category.version"),
+            description=self.string(head.get("description", ""), "category.description"),
+            modules=tuple(modules),
+            source=self.source,
+        )
+        rules = []
+        seen_rules = set()
+        for index, raw in enumerate(self.array(data.get("rules", []), "rules")):
+            rule = self.rule(raw, f"rules[{index}]", catalog)
+            if rule.id in seen_rules:
+                self.fail(f"rules[{index}].id", f"duplicate rule id {rule.id!r}")
+            seen_rules.add(rule.id)
+            rules.append(rule)
+        return attrs.evolve(catalog, rules=tuple(rules))
+
+    def module(self, raw, where: str) -> Module:
+        raw = self.table(
+            raw,
+            where,
+            {"id": True, "title": True, "options": True, "required": False, "description": False},
+        )
+        module_id = self.string(raw["id"], f"{where}.id", ID_PATTERN)
+        where = f"modules.{module_id}"
+        options = []
+        seen = set()
+        for index, option_raw in enumerate(
+            self.array(raw["options"], f"{where}.options", non_empty=True)
+        ):
+            option = self.option(option_raw, f"{where}.options[{index}]")
+            if option.id in seen:
+                self.fail(f"{where}.options[{index}].id", f"duplicate option id {option.id!r}")
+            seen.add(option.id)
+            options.append(option)
+        return Module(
+            id=module_id,
+            title=self.string(raw["title"], f"{where}.title"),
+            required=self.boolean(raw.get("required", True), f"{where}.required"),
+            description=self.string(raw.get("description", ""), f"{where}.description"),
+            options=tuple(options),
+        )
+
+    def option(self, raw, where: str) -> Option:
+        raw = self.table(
+            raw,
+            where,
+            {
+                "id": True,
+                "title": True,
+                "price": False,
+                "lead_time_days": False,
+                "attributes": False,
+                "parts": False,
+                "description": False,
+                "retired": False,
+            },
+        )
+        attributes = raw.get("attributes", {})
+        if not isinstance(attributes, Mapping):
+            self.fail(f"{where}.attributes", f"expected a table, got {_type_name(attributes)}")
+        for name, value in attributes.items():
+            if not ID_PATTERN.match(name):
+                self.fail(f"{where}.attributes.{name}", "attribute names are lower-case ids")
+            if not isinstance(value, ATTRIBUTE_TYPES):
+                self.fail(
+                    f"{where}.attributes.{name}",
+                    f"expected a number, string or boolean, got {_type_name(value)}",
+                )
+        parts = []
+        for index, part_raw in enumerate(self.array(raw.get("parts", []), f"{where}.parts")):
+            part_where = f"{where}.parts[{index}]"
+            part_raw = self.table(part_raw, part_where, {"number": True, "quantity": False})
+            number = self.string(part_raw["number"], f"{part_where}.number")
+            if not number.strip():
+                self.fail(f"{part_where}.number", "must not be blank")
+            parts.append(
+                Part(number, self.integer(part_raw.get("quantity", 1), f"{part_where}.quantity", 1))
+            )
+        return Option(
+            id=self.string(raw["id"], f"{where}.id", ID_PATTERN),
+            title=self.string(raw["title"], f"{where}.title"),
+            price=self.integer(raw.get("price", 0), f"{where}.price", minimum=0),
+            lead_time_days=self.integer(
+                raw.get("lead_time_days", 0), f"{where}.lead_time_days", minimum=0
+            ),
+            attributes=dict(attributes),
+            parts=tuple(parts),
+            description=self.string(raw.get("description", ""), f"{where}.description"),
+            retired=self.boolean(raw.get("retired", False), f"{where}.retired"),
+        )
+
+    def refs(self, value, where: str, catalog: Catalog) -> tuple[Ref, ...]:
+        refs = []
+        for index, text in enumerate(self.array(value, where, non_empty=True)):
+            text = self.string(text, f"{where}[{index}]")
+            ref = Ref.parse(text)
+            module = catalog.module(ref.module)
+            if module is None:
+                self.fail(
+                    f"{where}[{index}]",
+                    f"unknown module {ref.module!r}; modules are {', '.join(catalog.module_ids)}",
+                )
+            if ref.option is not None and module.option(ref.option) is None:
+                self.fail(
+                    f"{where}[{index}]",
+                    f"unknown option {ref.option!r} in module {module.id!r}; "
+                    f"options are {', '.join(module.option_ids)}",
+                )
+            refs.append(ref)
+        return tuple(refs)
+
+    def rule(self, raw, where: str, catalog: Catalog) -> Rule:
+        if not isinstance(raw, Mapping):
+            self.fail(where, f"expected a table, got {_type_name(raw)}")
+        kind = raw.get("kind")
+        common = {"id": True, "kind": True, "message": True}
+        if kind == "requires":
+            raw = self.table(raw, where, {**common, "if": True, "then": True})
+        elif kind == "excludes":
+            raw = self.table(raw, where, {**common, "options": True})
+        elif kind == "limit":
+            raw = self.table(
+                raw,
+                where,
+                {
+                    **common,
+                    "attribute": True,
+                    "aggregate": False,
+                    "min": False,
+                    "max": False,
+                    "if": False,
+                },
+            )
+        else:
+            self.fail(
+                f"{where}.kind",
+                f"unknown rule kind {kind!r}; accepted kinds are requires, excludes, limit",
+            )
+        rule_id = self.string(raw["id"], f"{where}.id", ID_PATTERN)
+        message = self.string(raw["message"], f"{where}.message")
+        if kind == "requires":
+            return Requires(
+                rule_id,
+                message,
+                if_=self.refs(raw["if"], f"{where}.if", catalog),
+                then=self.refs(raw["then"], f"{where}.then", catalog),
+            )
+        if kind == "excludes":
+            options = self.refs(raw["options"], f"{where}.options", catalog)
+            if len(options) < 2:
+                self.fail(f"{where}.options", "an excludes rule needs at least two options")
+            return Excludes(rule_id, message, options)
+        attribute = self.string(raw["attribute"], f"{where}.attribute")
+        aggregate = self.string(raw.get("aggregate", "each"), f"{where}.aggregate")
+        if aggregate not in LIMIT_AGGREGATES:
+            self.fail(f"{where}.aggregate", f"{aggregate!r} is not one of each, sum")
+        minimum = self.integer(raw["min"], f"{where}.min") if "min" in raw else None
+        maximum = self.integer(raw["max"], f"{where}.max") if "max" in raw else None
+        if minimum is None and maximum is None:
+            self.fail(where, "a limit needs 'min', 'max' or both")
+        if minimum is not None and maximum is not None and minimum > maximum:
+            self.fail(where, f"min ({minimum}) is greater than max ({maximum})")
+        carriers = 0
+        for module in catalog.modules:
+            for index, option in enumerate(module.options):
+                if attribute in option.attributes:
+                    carriers += 1
+                    value = option.attributes[attribute]
+                    if isinstance(value, bool) or not isinstance(value, int):
+                        self.fail(
+                            f"modules.{module.id}.options[{index}].attributes.{attribute}",
+                            f"rule {rule_id!r} limits {attribute!r}, so it must be an integer, "
+                            f"got {value!r}",
+                        )
+        if not carriers:
+            self.fail(f"{where}.attribute", f"no option has the attribute {attribute!r}")
+        if_ = self.refs(raw["if"], f"{where}.if", catalog) if "if" in raw else ()
+        return Limit(rule_id, message, attribute, aggregate, minimum, maximum, if_)
+
+
+def _type_name(value) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)

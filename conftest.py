@@ -1,0 +1,5 @@
+"""Tests load only the bundled plugins, never whatever else happens to be installed."""
+
+import os
+
+os.environ["C2M_LOAD_PLUGINS"] = "c2m.tv"
