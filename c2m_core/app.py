@@ -12,10 +12,14 @@ from functools import cached_property
 from pathlib import Path
 
 from . import plugins as _plugins
+from .campaigns import CampaignService
 from .category import Category
 from .errors import C2MError, UnknownCategory
+from .store import AREAS, Store
+from .store.database import utc_now
 from .templating import make_environment
 from .validation import Violation, validate
+from .variants import VariantService
 
 DEFAULT_DB = "c2m.db"
 DB_ENV = "C2M_DB"
@@ -27,12 +31,33 @@ class C2M:
     :param db_path: the SQLite database file (default: ``$C2M_DB`` or ``./c2m.db``)
     :param plugins: plugin objects (modules, classes, instances) to register from code
     :param load_entry_points: also load installed plugins from the ``c2m`` entry-point group
+    :param clock: returns the current UTC ``datetime`` (tests and simulations pass their own)
     """
 
-    def __init__(self, db_path=None, plugins=(), load_entry_points: bool = True):
+    def __init__(self, db_path=None, plugins=(), load_entry_points: bool = True, clock=utc_now):
         self.db_path = Path(db_path or os.environ.get(DB_ENV) or DEFAULT_DB)
+        self.clock = clock
         self.pm = _plugins.make_plugin_manager()
         _plugins.load(self.pm, plugins, entry_points_too=load_entry_points)
+        self.campaigns = CampaignService(self)
+        self.variants = VariantService(self)
+
+    @cached_property
+    def store(self) -> Store:
+        """The database, opened (and migrated) on first use."""
+        return Store(self.db_path, AREAS, clock=self.clock)
+
+    def close(self) -> None:
+        """Close the database connection, if it was opened."""
+        if "store" in self.__dict__:
+            self.store.close()
+            del self.__dict__["store"]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     @cached_property
     def categories(self) -> dict[str, Category]:

@@ -72,6 +72,34 @@ def prepare_jinja2_environment(env, app):
     """
 
 
+# Campaigns ---------------------------------------------------------------------------------------
+
+
+@hookspec
+def validate_campaign_advance(app, campaign, target):
+    """Return a list of reasons (strings) why ``campaign`` must not move to ``target`` yet.
+
+    Every plugin is asked and the reasons are joined; any reason refuses the transition, and
+    nothing changes. Stages use it to refuse leaving while work is unfinished.
+
+    :param app: the ``C2M`` instance
+    :param campaign: the ``Campaign`` as it is now (``campaign.state`` is the current state)
+    :param target: the state it would move to
+    """
+
+
+@hookspec
+def campaign_advanced(app, campaign, previous):
+    """Notification: ``campaign`` moved from ``previous`` to ``campaign.state`` (committed).
+
+    Every plugin is called; return values are ignored.
+
+    :param app: the ``C2M`` instance
+    :param campaign: the ``Campaign`` after the transition
+    :param previous: the state it left
+    """
+
+
 # Wishes and aggregation --------------------------------------------------------------------------
 
 

@@ -6,11 +6,22 @@ import click
 
 from .. import C2MError, InvalidInput, UnknownCategory, __version__
 from ..app import DB_ENV, DEFAULT_DB
+from .campaign import campaign
 from .catalog import catalog
 from .context import app_from
 from .plugins import plugins
 
-CORE_COMMANDS = (catalog, plugins)
+CORE_COMMANDS = (
+    campaign,
+    catalog,
+    plugins,
+)
+
+
+class InputError(click.ClickException):
+    """Bad input from the command line: exit code 2, like a usage error, without the usage."""
+
+    exit_code = 2
 
 
 class C2MGroup(click.Group):
@@ -39,7 +50,7 @@ class C2MGroup(click.Group):
         try:
             return super().invoke(ctx)
         except (InvalidInput, UnknownCategory) as ex:
-            raise click.UsageError(str(ex), ctx) from ex
+            raise InputError(str(ex)) from ex
         except C2MError as ex:
             raise click.ClickException(str(ex)) from ex
 

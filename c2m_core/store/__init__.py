@@ -1,0 +1,12 @@
+"""The store: the only place that writes SQL. See ``database.py``."""
+
+from .campaigns import CampaignStore
+from .database import Event, Store, StoreError
+from .variants import VariantStore
+
+AREAS = (
+    CampaignStore,
+    VariantStore,
+)
+
+__all__ = ["AREAS", "Event", "Store", "StoreError"]

@@ -1,0 +1,201 @@
+"""The embedded SQLite store: one file, WAL, a busy timeout, foreign keys, migrations, events.
+
+Each stage keeps its tables in an *area* (a module of this package with its own sqlite-utils
+``Migrations`` set and its named operations). Services never see SQL: they call the areas'
+methods. Every write runs in ``Store.transaction()`` (``BEGIN IMMEDIATE``) together with the
+event row that records it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import attrs
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from ..errors import C2MError
+
+BUSY_TIMEOUT_MS = 30_000
+
+migrations = Migrations("c2m.core")
+
+
+@migrations()
+def m001_events(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            type TEXT NOT NULL,
+            campaign_id INTEGER,
+            payload TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX events_campaign ON events (campaign_id, id)")
+
+
+class StoreError(C2MError):
+    """The database cannot be used (made by a newer c2m, unreadable, locked for too long)."""
+
+
+def utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def isoformat(moment: datetime.datetime) -> str:
+    """UTC ISO 8601 with microseconds, so text order is time order."""
+    return moment.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+
+
+@attrs.frozen
+class Event:
+    """One recorded state change. ``id`` is the cursor for ``events.since``."""
+
+    id: int
+    type: str
+    campaign_id: int | None
+    payload: dict
+    created_at: str
+
+    def to_dict(self) -> dict:
+        return attrs.asdict(self)
+
+
+class Area:
+    """Base of a store area: a group of tables with its migrations and named operations."""
+
+    migrations: Migrations
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.db = store.db
+
+    def event(self, type: str, campaign_id: int | None, payload: dict) -> int:
+        return self.store.event(type, campaign_id, payload)
+
+
+class Store:
+    """One SQLite database file shared safely by several processes.
+
+    :param path: the database file (``":memory:"`` for a private in-memory one)
+    :param areas: the area classes whose migrations to apply and operations to expose
+    :param clock: returns the current UTC time (tests pass a fixed clock)
+    """
+
+    def __init__(self, path, areas=(), clock: Callable[[], datetime.datetime] = utc_now):
+        self.path = str(path)
+        self.clock = clock
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self.db = Database(conn, execute_plugins=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if self.path != ":memory:":
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as ex:
+            raise StoreError(f"cannot open database {self.path}: {ex}") from ex
+        self._areas = [area(self) for area in areas]
+        for area in self._areas:
+            setattr(self, area.name, area)
+        self.migrate()
+
+    def migrate(self) -> None:
+        """Apply pending migrations of every area; refuse a database made by a newer c2m."""
+        sets = [migrations] + [area.migrations for area in self._areas]
+        known = {(s.name, m.name) for s in sets for m in s._migrations}
+        table = self.db[Migrations.migrations_table]
+        if table.exists():
+            unknown = [
+                f"{row['migration_set']}:{row['name']}"
+                for row in table.rows
+                if row["migration_set"].startswith("c2m.")
+                and (row["migration_set"], row["name"]) not in known
+            ]
+            if unknown:
+                raise StoreError(
+                    f"database {self.path} was made by a newer c2m (it has migrations this "
+                    f"version does not know: {', '.join(unknown)}); upgrade c2m to use it"
+                )
+        if not any(s.pending(self.db) for s in sets):
+            return
+        with self.transaction():
+            for migration_set in sets:
+                migration_set.apply(self.db)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """A write transaction taken with ``BEGIN IMMEDIATE`` (nested calls join the outer one).
+
+        Taking the write lock up front means a read inside the block sees the latest committed
+        state and nothing can change it before the block commits: recount, then write.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield self
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as ex:
+            raise StoreError(f"database {self.path} is busy: {ex}") from ex
+        try:
+            yield self
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def now(self) -> str:
+        return isoformat(self.clock())
+
+    def event(self, type: str, campaign_id: int | None, payload: dict) -> int:
+        """Append an event; call inside the transaction that makes the change it records."""
+        if not self.db.conn.in_transaction:
+            raise RuntimeError("events are written inside the transaction of their change")
+        cursor = self.db.execute(
+            "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, ?, ?, ?)",
+            [
+                type,
+                campaign_id,
+                json.dumps(payload, sort_keys=True, ensure_ascii=False),
+                self.now(),
+            ],
+        )
+        return cursor.lastrowid
+
+    def events_since(
+        self,
+        cursor: int = 0,
+        limit: int = 1000,
+        campaign_id: int | None = None,
+        types: tuple[str, ...] = (),
+    ) -> list[Event]:
+        """Events with id greater than ``cursor``, oldest first."""
+        where, params = ["id > ?"], [cursor]
+        if campaign_id is not None:
+            where.append("campaign_id = ?")
+            params.append(campaign_id)
+        if types:
+            where.append(f"type IN ({', '.join('?' for _ in types)})")
+            params.extend(types)
+        rows = self.db.execute(
+            f"SELECT id, type, campaign_id, payload, created_at FROM events "
+            f"WHERE {' AND '.join(where)} ORDER BY id LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+        return [Event(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    def close(self) -> None:
+        self.db.close()
