@@ -71,3 +71,20 @@ def test_not_a_database_is_a_clear_error(tmp_path):
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="cannot open database|not a database"):
         Store(path, AREAS)
+
+
+def test_event_service_reads_by_campaign_and_type(tmp_path):
+    app = C2M(tmp_path / "c2m.db")
+    assert app.events.last_id() == 0
+    app.campaigns.create("a", "tv")
+    app.campaigns.create("b", "tv")
+    cursor = app.events.last_id()
+    app.campaigns.advance("a")
+    assert [(e.type, e.payload) for e in app.events.since(cursor)] == [
+        ("campaign.advanced", {"from": "draft", "to": "wishes"})
+    ]
+    assert [e.type for e in app.events.since(0, campaign="a")] == [
+        "campaign.created",
+        "campaign.advanced",
+    ]
+    assert len(app.events.since(0, types=("campaign.created",))) == 2

@@ -197,5 +197,8 @@ class Store:
         ).fetchall()
         return [Event(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
 
+    def last_event_id(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+
     def close(self) -> None:
         self.db.close()
