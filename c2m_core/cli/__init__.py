@@ -8,9 +8,10 @@ from .. import C2MError, InvalidInput, UnknownCategory, __version__
 from ..app import DB_ENV, DEFAULT_DB
 from .catalog import catalog
 from .context import app_from
+from .plugin import plugin
 from .plugins import plugins
 
-CORE_COMMANDS = (catalog, plugins)
+CORE_COMMANDS = (catalog, plugins, plugin)
 
 
 class C2MGroup(click.Group):
