@@ -1,8 +1,9 @@
 """Throwaway virtualenvs for tests that install a generated plugin beside c2m.
 
 The venv is made without pip and sees this interpreter's packages (c2m's dependencies, pytest,
-pip, hatchling) through a ``.pth`` file; c2m is installed into it editable from this checkout,
-so it has its own ``c2m`` script. Installs use no build isolation: fast and offline.
+pip, hatchling) through a ``.pth`` file; a ``pip`` script runs that pip for the venv. c2m is
+installed into it editable from this checkout, so it has its own ``c2m`` script. Installs use
+no build isolation: fast and offline.
 """
 
 import os
@@ -27,6 +28,9 @@ def make_venv(path: Path) -> Path:
     parents = "; ".join(f"site.addsitedir({p!r})" for p in site.getsitepackages())
     Path(purelib, "_c2m_test_parent.pth").write_text(f"import site; {parents}\n")
     pip_install(bin_dir, "-e", str(ROOT))
+    pip = bin_dir / "pip"  # the venv has no pip of its own: run the visible one for it
+    pip.write_text(f'#!/bin/sh\nexec "{bin_dir / "python"}" -m pip "$@"\n')
+    pip.chmod(0o755)
     return bin_dir
 
 
