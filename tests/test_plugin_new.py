@@ -3,14 +3,16 @@
 import importlib.util
 import json
 import subprocess
+import sys
+import zipfile
 
 import pytest
 from click.testing import CliRunner
-from venvs import environment, make_venv, pip_install
+from venvs import ROOT, environment, make_venv, pip_install
 
 from c2m_core import InvalidInput
 from c2m_core.cli import cli
-from c2m_core.scaffold import PluginNames, new_plugin
+from c2m_core.scaffold import TEMPLATE_DIR, PluginNames, new_plugin
 from c2m_core.testing import check_plugin
 
 EXPECTED_FILES = {
@@ -118,3 +120,26 @@ def test_the_generated_plugin_installs_beside_c2m_and_passes_its_tests(tmp_path)
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "13 passed" in tests.stdout
+
+
+def test_the_wheel_ships_the_scaffold_and_the_bundled_plugins(tmp_path):
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
+        + ["--no-index", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    [wheel] = tmp_path.glob("c2m-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    scaffold = {
+        f"c2m_core/scaffold/plugin/{p.relative_to(TEMPLATE_DIR).as_posix()}"
+        for p in TEMPLATE_DIR.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert scaffold and scaffold <= names
+    for package in ("c2m_tv", "c2m_fridge", "c2m_toilet_seat"):
+        assert f"{package}/catalog.toml" in names
+    for package in ("c2m_fridge", "c2m_toilet_seat"):
+        assert f"{package}/templates/spec_sheet.html" in names
+    assert "c2m_core/testing.py" in names
