@@ -192,15 +192,15 @@ class Conformance:
             questions = self.questions[category.name]
             configurations: list[dict[str, str]] = []
             for module in category.catalog.modules:
-                wanted = [[option_id] for option_id in module.option_ids]
-                if not module.required:
-                    wanted.append([None])
-                for values in wanted:
-                    if any(c.get(module.id) == values[0] for c in configurations):
-                        continue
-                    example = questions.search({module.id: values})
-                    if example is not None:
-                        configurations.append(example)
+                examples = [
+                    questions.example({module.id: option_id})
+                    for option_id in module.option_ids
+                    if not any(c.get(module.id) == option_id for c in configurations)
+                ]
+                configurations += [example for example in examples if example is not None]
+                if not module.required and all(module.id in c for c in configurations):
+                    example = questions.example_leaving_out(module.id)
+                    configurations += [example] if example is not None else []
             found[category.name] = configurations
         return found
 
@@ -402,10 +402,12 @@ class Conformance:
 
 # Configuration questions --------------------------------------------------------------------
 #
-# The checks ask four questions about a category's configurations. Each is answered here by an
-# exhaustive depth-first search with pruning, which is exact and fast enough for catalogs of the
-# bundled plugins' size. The configuration engine (``app.engine(category)``) answers the same
-# questions; ``_Questions`` is the only place to switch to it.
+# The checks ask four questions about a category's configurations: ``example``,
+# ``example_leaving_out``, ``rule_fires`` and ``rule_holds``. Each is answered here by an exhaustive
+# depth-first search with pruning, which is exact and fast enough for catalogs of the bundled
+# plugins' size. The configuration engine (``app.engine(category)``) answers the same questions;
+# ``_Questions`` is the only place to switch to it. (The custom-rules check alone searches
+# without trusting custom rules on partial configurations, as that is what it verifies.)
 
 
 class _Questions:
@@ -422,6 +424,10 @@ class _Questions:
     def example(self, partial: Mapping[str, str]) -> dict[str, str] | None:
         """A valid complete configuration agreeing with ``partial``, or None (is_satisfiable)."""
         return self.search({m: [o] for m, o in partial.items()})
+
+    def example_leaving_out(self, module_id: str) -> dict[str, str] | None:
+        """A valid complete configuration that does not choose optional module ``module_id``."""
+        return self.search({module_id: [None]})
 
     def rule_fires(self, rule: Rule) -> dict[str, str] | None:
         """A configuration meeting every other rule that breaks ``rule``, or None."""
