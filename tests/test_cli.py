@@ -28,7 +28,7 @@ def test_version(run):
 def test_plugins_json_lists_tv_with_hooks(run):
     result = run("plugins", "--json")
     assert result.exit_code == 0
-    [tv] = json.loads(result.output)
+    tv = next(p for p in json.loads(result.output) if p["name"] == "c2m.tv")
     assert tv["name"] == "c2m.tv" and tv["version"] == "1.0.0" and tv["categories"] == ["tv"]
     assert "register_categories" in tv["hooks"] and "validate_configuration" in tv["hooks"]
 
@@ -40,7 +40,9 @@ def test_plugins_all_includes_core_defaults(run):
 
 def test_catalog_list_table_and_json(run):
     assert "Modular smart TV" in run("catalog", "list").output
-    [row] = json.loads(run("catalog", "list", "--json").output)
+    rows = json.loads(run("catalog", "list", "--json").output)
+    assert [r["category"] for r in rows] == ["fridge", "toilet-seat", "tv"]
+    row = rows[-1]
     assert row["category"] == "tv" and row["modules"] == 5 and row["currency"] == "CNY"
 
 
@@ -96,7 +98,7 @@ def test_catalog_check_partial(run):
 def test_unknown_category_is_a_usage_error(run):
     result = run("catalog", "check", "radio", "a=b")
     assert result.exit_code == 2
-    assert "Unknown category 'radio'; available: tv" in result.output
+    assert "Unknown category 'radio'; available: fridge, toilet-seat, tv" in result.output
     assert "Traceback" not in result.output
 
 

@@ -9,11 +9,13 @@ from ..app import DB_ENV, DEFAULT_DB
 from .campaign import campaign
 from .catalog import catalog
 from .context import app_from
+from .plugin import plugin
 from .plugins import plugins
 
 CORE_COMMANDS = (
     campaign,
     catalog,
+    plugin,
     plugins,
 )
 
