@@ -129,6 +129,7 @@ class Offer:
     threshold: int
     capacity: int | None
     state: str = OPEN
+    units_at_close: int | None = None
 
     def amounts(self, quantity: int) -> Amounts:
         return Amounts(

@@ -99,6 +99,7 @@ class VariantStatus:
     threshold: int
     capacity: int | None
     committed_units: int
+    units_at_close: int | None
     awaiting_payment_units: int
     waitlisted_units: int
     pledges: int
@@ -625,7 +626,7 @@ class PresaleService:
                 pledges = area.pledges(campaign.id, offer.variant_id)
                 units = sum(p.quantity for p in pledges if p.state in COMMITTED_STATES)
                 reached = units >= offer.threshold
-                area.set_offer_state(offer.id, TIPPED if reached else FAILED_OFFER)
+                area.close_offer(offer.id, TIPPED if reached else FAILED_OFFER, units)
                 for pledge in pledges:
                     if pledge.state == WAITLISTED:
                         refunds += self._cancel(campaign, pledge, "presale_closed", _zero(pledge))
@@ -836,6 +837,7 @@ class PresaleService:
                     threshold=offer.threshold,
                     capacity=offer.capacity,
                     committed_units=committed,
+                    units_at_close=offer.units_at_close,
                     awaiting_payment_units=counts.get(PLACED, (0, 0))[1],
                     waitlisted_units=counts.get(WAITLISTED, (0, 0))[1],
                     pledges=sum(n for state, (n, _) in counts.items() if state != CANCELLED),
@@ -861,6 +863,8 @@ class PresaleService:
     def production_demand(self, slug: str) -> list[Demand]:
         """What to produce: each tipped variant's confirmed units by region, in variant order.
 
+        A tipped variant whose pledges were all cancelled afterwards is left out.
+
         Confirmed units are those of pledges confirmed, with their balance due, or paid; a
         pledge without a region counts as ``"default"``.
         """
@@ -876,6 +880,8 @@ class PresaleService:
             for pledge in area.pledges(campaign.id, offer.variant_id, CONFIRMED_STATES):
                 region = pledge.region or "default"
                 by_region[region] = by_region.get(region, 0) + pledge.quantity
+            if not by_region:
+                continue  # every pledge was cancelled after tipping: nothing to make
             demand.append(
                 Demand(
                     variant=variants[offer.variant_id],

@@ -59,7 +59,8 @@ def m001_pledges(db):
             credit_per_unit INTEGER NOT NULL,
             threshold INTEGER NOT NULL,
             capacity INTEGER,
-            state TEXT NOT NULL
+            state TEXT NOT NULL,
+            units_at_close INTEGER
         )
         """
     )
@@ -169,7 +170,7 @@ _PLEDGE_COLUMNS = (
 )
 _OFFER_COLUMNS = (
     "id, campaign_id, variant_id, position, currency, unit_price, deposit_per_unit, "
-    "credit_per_unit, threshold, capacity, state"
+    "credit_per_unit, threshold, capacity, state, units_at_close"
 )
 _PAYMENT_COLUMNS = (
     "id, pledge_id, campaign_id, kind, amount, currency, provider, idempotency_key, state, "
@@ -238,7 +239,7 @@ class PledgeStore(Area):
 
     def insert_offer(self, offer: Offer) -> Offer:
         cursor = self.db.execute(
-            f"INSERT INTO presale_offers ({_OFFER_COLUMNS}) VALUES ({_marks(range(11))})",
+            f"INSERT INTO presale_offers ({_OFFER_COLUMNS}) VALUES ({_marks(range(12))})",
             [
                 None,
                 offer.campaign_id,
@@ -251,6 +252,7 @@ class PledgeStore(Area):
                 offer.threshold,
                 offer.capacity,
                 offer.state,
+                offer.units_at_close,
             ],
         )
         return self._offers("id = ?", [cursor.lastrowid])[0]
@@ -262,8 +264,12 @@ class PledgeStore(Area):
         found = self._offers("campaign_id = ? AND variant_id = ?", [campaign_id, variant_id])
         return found[0] if found else None
 
-    def set_offer_state(self, offer_id: int, state: str) -> None:
-        self.db.execute("UPDATE presale_offers SET state = ? WHERE id = ?", [state, offer_id])
+    def close_offer(self, offer_id: int, state: str, units: int) -> None:
+        """Record a variant's outcome and its committed units when the pre-sale closed."""
+        self.db.execute(
+            "UPDATE presale_offers SET state = ?, units_at_close = ? WHERE id = ?",
+            [state, units, offer_id],
+        )
 
     def _offers(self, where: str, params) -> list[Offer]:
         rows = self.db.execute(
