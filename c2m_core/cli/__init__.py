@@ -10,11 +10,14 @@ from .campaign import campaign
 from .catalog import catalog
 from .context import app_from
 from .plugins import plugins
+from .presale import pledge, presale
 
 CORE_COMMANDS = (
     campaign,
     catalog,
     plugins,
+    presale,
+    pledge,
 )
 
 
