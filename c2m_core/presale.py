@@ -454,8 +454,9 @@ class PresaleService:
         The same key with the same request returns the same pledge (and completes its deposit if
         that was left pending); with a different request it raises ``IdempotencyConflict``.
         Beyond capacity it raises ``SoldOut`` (with ``units_left``), or the pledge waits when the
-        pre-sale has a waitlist. The deposit is captured before this returns, unless the
-        provider fails: the pledge then stays ``placed`` and ``retry`` completes it.
+        pre-sale has a waitlist; a refused request stores nothing, so sending it again asks again.
+        The deposit is captured before this returns, unless the provider fails: the pledge then
+        stays ``placed`` and ``retry`` completes it.
         """
         customer = _text(customer, "customer")
         quantity = _count(quantity, "quantity", 1)
@@ -840,7 +841,9 @@ class PresaleService:
                     units_at_close=offer.units_at_close,
                     awaiting_payment_units=counts.get(PLACED, (0, 0))[1],
                     waitlisted_units=counts.get(WAITLISTED, (0, 0))[1],
-                    pledges=sum(n for state, (n, _) in counts.items() if state != CANCELLED),
+                    pledges=sum(
+                        n for s, (n, _) in counts.items() if s not in (CANCELLED, REFUNDED)
+                    ),
                     deposits_committed=amounts.deposit,
                     value_committed=amounts.total,
                 )

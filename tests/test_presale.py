@@ -401,6 +401,9 @@ def test_cancel_before_tipping_refunds_the_deposit_and_frees_units(make_app):
     small, _ = selling(app)
     app.presale.open("c", "7d", deposit="20%", capacity=2)
     app.presale.place("c", small.id, "ann", 2, "k1")
+    app.presale.place("c", small.id, "ann", 2, "k1")  # a replay does not notify again
+    assert recorder.calls == [("pledge_placed", "c", "k1", COMMITTED)]
+    assert app.presale.status("c").variants[0].pledges == 1
     cancelled = app.presale.cancel("c", "k1")
     assert cancelled.state == REFUNDED
     [refund] = app.presale.refunds("c")
@@ -411,6 +414,7 @@ def test_cancel_before_tipping_refunds_the_deposit_and_frees_units(make_app):
     )
     assert app.presale.cancel("c", "k1") == cancelled  # again: nothing changes
     assert len(app.presale.refunds("c")) == 1
+    assert app.presale.status("c").variants[0].pledges == 0
     app.presale.place("c", small.id, "bob", 2, "k2")  # the units are free again
     assert ("pledge_cancelled", "c", "k1", "customer") in recorder.calls
     with pytest.raises(InvalidInput, match="no pledge with key 'nope'"):
