@@ -16,6 +16,7 @@ from .campaigns import CampaignService
 from .category import Category
 from .errors import C2MError, UnknownCategory
 from .events import EventService
+from .presale import PresaleService
 from .store import AREAS, Store
 from .store.database import utc_now
 from .templating import make_environment
@@ -42,6 +43,7 @@ class C2M:
         _plugins.load(self.pm, plugins, entry_points_too=load_entry_points)
         self.campaigns = CampaignService(self)
         self.variants = VariantService(self)
+        self.presale = PresaleService(self)
         self.events = EventService(self)
 
     @cached_property

@@ -11,12 +11,15 @@ from .catalog import catalog
 from .context import app_from
 from .plugin import plugin
 from .plugins import plugins
+from .presale import pledge, presale
 
 CORE_COMMANDS = (
     campaign,
     catalog,
     plugin,
     plugins,
+    presale,
+    pledge,
 )
 
 

@@ -2,11 +2,13 @@
 
 from .campaigns import CampaignStore
 from .database import Event, Store, StoreError
+from .pledges import PledgeStore
 from .variants import VariantStore
 
 AREAS = (
     CampaignStore,
     VariantStore,
+    PledgeStore,
 )
 
 __all__ = ["AREAS", "Event", "Store", "StoreError"]
