@@ -15,6 +15,7 @@ from . import plugins as _plugins
 from .campaigns import CampaignService
 from .category import Category
 from .errors import C2MError, UnknownCategory
+from .handoff.service import HandoffService
 from .store import AREAS, Store
 from .store.database import utc_now
 from .templating import make_environment
@@ -41,6 +42,7 @@ class C2M:
         _plugins.load(self.pm, plugins, entry_points_too=load_entry_points)
         self.campaigns = CampaignService(self)
         self.variants = VariantService(self)
+        self.handoff = HandoffService(self)
 
     @cached_property
     def store(self) -> Store:

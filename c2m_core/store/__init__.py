@@ -2,11 +2,13 @@
 
 from .campaigns import CampaignStore
 from .database import Event, Store, StoreError
+from .handoffs import HandoffStore
 from .variants import VariantStore
 
 AREAS = (
     CampaignStore,
     VariantStore,
+    HandoffStore,
 )
 
 __all__ = ["AREAS", "Event", "Store", "StoreError"]
