@@ -9,6 +9,7 @@ import hmac
 import json
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -108,11 +109,11 @@ class Receiver:
     """A webhook receiver on 127.0.0.1 that answers from a script, then accepts.
 
     ``script`` maps a path to the statuses of its first requests (``[503, 503]``); later
-    requests get 200. Deliveries are accepted once per ``webhook-id`` (later ones are answered
-    200 as duplicates), as a receiver following Standard Webhooks does.
+    requests get 200, each answered after ``delay`` seconds. Deliveries are accepted once per
+    ``webhook-id`` (later ones are answered 200 as duplicates), as Standard Webhooks asks.
     """
 
-    def __init__(self, script=None):
+    def __init__(self, script=None, delay=0.0):
         self.script = {path: list(statuses) for path, statuses in (script or {}).items()}
         self.requests: list[dict] = []
         self.accepted: dict[str, dict] = {}
@@ -134,6 +135,7 @@ class Receiver:
                     message_id = request["headers"].get("webhook-id")
                     if status == 200 and message_id not in receiver.accepted:
                         receiver.accepted[message_id] = json.loads(body)
+                time.sleep(delay)
                 headers = [("Retry-After", "0")] if status in (429, 503) else []
                 self.send_response(status)
                 for name, value in headers:
@@ -146,7 +148,9 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def url(self, path="/hook") -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"

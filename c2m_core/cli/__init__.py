@@ -9,12 +9,14 @@ from ..app import DB_ENV, DEFAULT_DB
 from .campaign import campaign
 from .catalog import catalog
 from .context import app_from
+from .handoff import handoff
 from .plugins import plugins
 
 CORE_COMMANDS = (
     campaign,
     catalog,
     plugins,
+    handoff,
 )
 
 

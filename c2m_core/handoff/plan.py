@@ -52,13 +52,14 @@ class DemandLine:
     """
 
     variant: Variant
-    quantity: int = attrs.field(validator=lambda i, a, v: _positive_int("demand quantity", v))
+    quantity: int
     by_region: Mapping[str, int] = attrs.field(converter=dict, validator=_check_by_region)
     unit_price: Money | None = None
 
     def __attrs_post_init__(self):
         if not isinstance(self.variant, Variant):
             raise InvalidInput(f"demand variant must be a Variant, got {self.variant!r}")
+        _positive_int("demand quantity", self.quantity)
         if sum(self.by_region.values()) != self.quantity:
             raise InvalidInput(
                 f"demand for variant {self.variant.id}: by_region adds up to "

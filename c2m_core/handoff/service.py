@@ -27,6 +27,7 @@ from .. import plugins as _plugins
 from ..campaigns import IllegalTransition
 from ..catalog import Part
 from ..errors import C2MError, InvalidInput
+from ..money import Money
 from .connectors import Connector, DeliveryFailed, Package
 from .documents import build_documents
 from .outbox import DEAD, DELIVERED, DISABLED, PENDING, Delivery, RetryPolicy
@@ -177,6 +178,43 @@ class HandoffService:
         """The production orders ``run`` would record now (nothing is stored)."""
         campaign = self.app.campaigns.get(slug)
         return [order for order, _ in self._prepare(campaign, demand)]
+
+    def demand_from_data(self, slug: str, data) -> list[DemandLine]:
+        """Demand from plain data (``--demand FILE``): a list of objects with ``variant`` (id),
+        ``by_region`` (region -> units), optional ``quantity`` and ``unit_price``
+        (``{"amount": minor units, "currency": "CNY"}``)."""
+        if not isinstance(data, list):
+            raise InvalidInput(f"demand must be a list of objects, got {type(data).__name__}")
+        lines = []
+        for index, item in enumerate(data):
+            where = f"demand[{index}]"
+            if not isinstance(item, dict) or "variant" not in item or "by_region" not in item:
+                raise InvalidInput(f"{where} must be an object with 'variant' and 'by_region'")
+            variant_id = item["variant"]
+            if isinstance(variant_id, bool) or not isinstance(variant_id, int):
+                raise InvalidInput(f"{where}.variant must be a variant id, got {variant_id!r}")
+            by_region = item["by_region"]
+            if not isinstance(by_region, dict):
+                raise InvalidInput(f"{where}.by_region must map regions to units")
+            price = item.get("unit_price")
+            if price is not None:
+                try:
+                    price = Money(price["amount"], price["currency"])
+                except (TypeError, KeyError, ValueError) as ex:
+                    raise InvalidInput(
+                        f'{where}.unit_price must be {{"amount": minor units, '
+                        f'"currency": ISO 4217 code}}, got {price!r} ({ex})'
+                    ) from None
+            units = [u for u in by_region.values() if isinstance(u, int)]
+            lines.append(
+                DemandLine(
+                    variant=self.app.variants.get(slug, variant_id),
+                    quantity=item.get("quantity", sum(units)),
+                    by_region=by_region,
+                    unit_price=price,
+                )
+            )
+        return lines
 
     def _lines(self, campaign, demand: Sequence | None) -> list[DemandLine]:
         raw = _demand(self.app, campaign.slug) if demand is None else list(demand)
