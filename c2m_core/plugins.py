@@ -27,6 +27,7 @@ LOAD_ENV = "C2M_LOAD_PLUGINS"
 DEFAULT_PLUGINS = (
     "c2m_core.default_plugins.jinja_filters",
     "c2m_core.default_plugins.connectors",
+    "c2m_core.default_plugins.handoff_guard",
 )
 
 

@@ -389,3 +389,16 @@ def test_retry_policy_waits_grow_with_jitter_and_honour_retry_after():
         assert step / 2 <= policy.delay(attempt, rng) <= step
     assert policy.delay(1, rng, retry_after=7) == 7
     assert policy.delay(1, rng, retry_after=99) == 10
+
+
+def test_a_campaign_does_not_close_while_deliveries_are_pending(tmp_path):
+    app, lines = campaign_app(tmp_path, variants=(CINEMA_55,), plugins=[ErpPlugin()])
+    quick_retries(app, max_wait=0)
+    assert app.handoff.run("summer", ["erp:plant-7"], demand=lines).deliveries[0].state == (
+        "pending"
+    )
+    with pytest.raises(IllegalTransition, match="1 hand-off deliveries are still pending"):
+        app.campaigns.advance("summer")
+    assert app.campaigns.get("summer").state == "handoff"
+    assert app.handoff.retry("summer").deliveries[0].state == "delivered"
+    assert app.campaigns.advance("summer").state == "closed"
