@@ -37,6 +37,7 @@ def invoke(app, *args):
 def test_run_status_and_run_again(setup):
     app, demand, tmp_path = setup
     out = tmp_path / "out"
+    assert "no hand-off recorded yet" in invoke(app, "handoff", "status", "summer").output
     result = invoke(app, "handoff", "run", "summer", "--to", f"dir:{out}", "--demand", str(demand))
     assert result.exit_code == 0, result.output
     assert "HO-summer-V1" in result.output and "delivered" in result.output

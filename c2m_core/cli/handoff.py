@@ -47,6 +47,9 @@ def _echo_status(status, targets=None) -> None:
                 )
             )
     click.echo(f"{status.slug} ({status.state})")
+    if not rows:
+        click.echo(f"no hand-off recorded yet: `c2m handoff run {status.slug} --to TARGET`")
+        return
     echo_table(rows, ["hand-off", "units", "due", "target", "state", "attempts", "last error"])
 
 
