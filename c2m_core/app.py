@@ -16,6 +16,7 @@ from .campaigns import CampaignService
 from .category import Category
 from .errors import C2MError, UnknownCategory
 from .events import EventService
+from .handoff.service import HandoffService
 from .presale import PresaleService
 from .store import AREAS, Store
 from .store.database import utc_now
@@ -45,6 +46,7 @@ class C2M:
         self.variants = VariantService(self)
         self.presale = PresaleService(self)
         self.events = EventService(self)
+        self.handoff = HandoffService(self)
 
     @cached_property
     def store(self) -> Store:

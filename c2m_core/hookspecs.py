@@ -236,3 +236,41 @@ def presale_closed(app, campaign, tipped, failed):
 
 
 # Hand-off ----------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def build_bill_of_materials(app, category, variant, parts):
+    """Return the parts one unit of ``variant`` needs (a list of ``Part``), or None.
+
+    Stops at the first non-None result; None everywhere keeps ``parts``. The core aggregates the
+    result by part number and multiplies it by the order quantity.
+
+    :param app: the ``C2M`` instance
+    :param category: the campaign's ``Category`` (its catalog is the campaign's frozen one)
+    :param variant: the ``Variant`` to be produced (``variant.configuration``)
+    :param parts: the default: the chosen options' parts in catalog order, one ``Part`` per entry
+    """
+
+
+@hookspec
+def register_handoff_connectors(app):
+    """Return a list of ``Connector`` subclasses: delivery targets for hand-off documents.
+
+    Results are flattened; two plugins registering the same ``scheme`` is an error. A target
+    ``SCHEME:ADDRESS`` is delivered by the class whose ``scheme`` is SCHEME.
+
+    :param app: the ``C2M`` instance
+    """
+
+
+@hookspec
+def handoff_delivered(app, campaign, handoff, delivery):
+    """Notification: a hand-off reached a target (recorded and committed; sent once per target).
+
+    Every plugin is called; return values are ignored.
+
+    :param app: the ``C2M`` instance
+    :param campaign: the ``Campaign`` handed off
+    :param handoff: the ``Handoff`` (``id``, ``variant_id``, ``quantity``, ``record``)
+    :param delivery: the outbox ``Delivery`` (``target``, ``attempts``, ``receipt``)
+    """

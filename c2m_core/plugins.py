@@ -29,6 +29,8 @@ DEFAULT_PLUGINS = (
     "c2m_core.default_plugins.jinja_filters",
     "c2m_core.default_plugins.ledger",
     "c2m_core.default_plugins.presale",
+    "c2m_core.default_plugins.connectors",
+    "c2m_core.default_plugins.handoff_guard",
 )
 
 

@@ -19,6 +19,7 @@ A failed check raises ``AssertionError`` naming the plugin, the check and what t
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from collections.abc import Callable, Mapping
 from functools import cached_property
@@ -27,12 +28,15 @@ import jinja2
 from packaging.version import InvalidVersion, Version
 
 from .app import C2M
+from .campaigns import STAGES, Campaign
 from .catalog import Excludes, Limit, Ref, Requires, Rule
 from .category import Category
 from .errors import C2MError
-from .money import Money
+from .handoff.documents import spec_sheet_context
+from .handoff.plan import DemandLine, PlanSettings, plan_order
 from .plugins import PluginMeta, check_compatible, hook_names, plugin_meta
 from .validation import Violation, rule_violation
+from .variants import Variant, default_name, variant_key
 from .version import __version__
 
 CHECKS = (
@@ -71,23 +75,38 @@ def conformance_test(plugin) -> Callable:
     return test_conformance
 
 
-def spec_context(category: Category, configuration: Mapping[str, str]) -> dict:
-    """The context a spec-sheet template is rendered with (documented in docs/plugin-kit.md).
+SAMPLE_HANDOFF_AT = datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.UTC)
 
-    ``category`` and ``catalog``; ``variant``, the configuration dict (module id -> option id);
-    ``options``, a list of the chosen (``Module``, ``Option``) pairs in catalog order; ``price``,
-    the variant's ``Money`` (base price plus every chosen option's price).
+
+def spec_context(category: Category, configuration: Mapping[str, str], quantity: int = 120) -> dict:
+    """The hand-off's spec-sheet context for a sample order of ``configuration``.
+
+    The same function the hand-off stage renders with (``spec_sheet_context``), fed a sample
+    campaign and a sample production order of ``quantity`` units split over two regions, so a
+    template that renders here renders at hand-off. See docs/handoff.md for every variable.
     """
     catalog = category.catalog
-    options = list(catalog.chosen_options(configuration))
-    total = catalog.base_price + sum(option.price for _, option in options)
-    return {
-        "category": category,
-        "catalog": catalog,
-        "variant": dict(configuration),
-        "options": options,
-        "price": Money(total, catalog.currency),
-    }
+    campaign = Campaign(
+        id=None,
+        slug="sample",
+        category=category.name,
+        title=f"Sample {category.title}",
+        currency=catalog.currency,
+        stages=STAGES,
+    )
+    variant = Variant(
+        id=1,
+        campaign_id=0,
+        key=variant_key(catalog, configuration),
+        name=default_name(catalog, configuration),
+        configuration=dict(configuration),
+    )
+    east = quantity // 3
+    demand = DemandLine(variant, quantity, {"east": east, "default": quantity - east})
+    order = plan_order(
+        campaign.slug, catalog, demand, PlanSettings(max_lot_size=50), SAMPLE_HANDOFF_AT
+    )
+    return spec_sheet_context(campaign, category, order)
 
 
 class Conformance:
@@ -396,7 +415,7 @@ class Conformance:
                             f"{_pairs(configuration)}: {type(ex).__name__}: {ex}",
                             "use only the documented context (category, catalog, variant, "
                             "options, price; see docs/plugin-kit.md) and guard optional modules "
-                            "with {% if 'module' in variant %}",
+                            "with {% if 'module' in variant.configuration %}",
                         )
 
 

@@ -339,11 +339,11 @@ def test_templates_in_subfolders_are_rendered_and_syntax_errors_reported(tmp_pat
 
 
 def test_optional_modules_are_absent_in_some_sample_variants(tmp_path):
-    (tmp_path / "spec.html").write_text("{{ variant['extras'] }}")
+    (tmp_path / "spec.html").write_text("{{ variant.configuration['extras'] }}")
     message = failure(Plugin(lamp_catalog(), templates=tmp_path), "templates")
     assert "'dict object' has no attribute 'extras'" in message
     (tmp_path / "spec.html").write_text(
-        "{% if 'extras' in variant %}{{ variant['extras'] }}{% endif %}"
+        "{% if 'extras' in variant.configuration %}{{ variant.configuration['extras'] }}{% endif %}"
     )
     check_plugin(Plugin(lamp_catalog(), templates=tmp_path), ["templates"])
 
@@ -371,7 +371,18 @@ def test_the_spec_context_escapes_catalog_text(tmp_path):
     )
     app = C2M(db_path=":memory:", plugins=[plugin], load_entry_points=False)
     context = spec_context(plugin.category, {"head": "wide", "base": "weighted"})
-    assert set(context) == {"category", "catalog", "variant", "options", "price"}
+    assert set(context) == {
+        "category",
+        "catalog",
+        "campaign",
+        "variant",
+        "options",
+        "totals",
+        "price",
+        "order",
+        "bom",
+        "work_orders",
+    }
     html = app.jinja_environment(plugin.category).get_template("spec.html").render(context)
     assert html == "head=&lt;b&gt;Wide&lt;/b&gt; &amp; bright;base=Weighted base;CNY 149.00"
 

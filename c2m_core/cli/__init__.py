@@ -9,6 +9,7 @@ from ..app import DB_ENV, DEFAULT_DB
 from .campaign import campaign
 from .catalog import catalog
 from .context import app_from
+from .handoff import handoff
 from .plugin import plugin
 from .plugins import plugins
 from .presale import pledge, presale
@@ -20,6 +21,7 @@ CORE_COMMANDS = (
     plugins,
     presale,
     pledge,
+    handoff,
 )
 
 

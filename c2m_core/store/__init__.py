@@ -2,6 +2,7 @@
 
 from .campaigns import CampaignStore
 from .database import Event, Store, StoreError
+from .handoffs import HandoffStore
 from .pledges import PledgeStore
 from .variants import VariantStore
 
@@ -9,6 +10,7 @@ AREAS = (
     CampaignStore,
     VariantStore,
     PledgeStore,
+    HandoffStore,
 )
 
 __all__ = ["AREAS", "Event", "Store", "StoreError"]
