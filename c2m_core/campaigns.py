@@ -30,7 +30,7 @@ SETTINGS = {
     "max_lot_size": (0, 0, "line capacity: the most units in one work order (0: no limit)"),
     "warehouses": ({}, None, "region -> warehouse code; key 'default' for the rest"),
 }
-CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}\Z")
 
 
 class UnknownCampaign(InvalidInput):

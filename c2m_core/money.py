@@ -141,7 +141,7 @@ class Money:
         return self.format()
 
 
-_DECIMAL = re.compile(r"^(-)?(\d+)(?:\.(\d+))?$")
+_DECIMAL = re.compile(r"^(-)?(\d+)(?:\.(\d+))?\Z")
 
 
 def format_minor(amount: int, currency: str) -> str:

@@ -70,7 +70,7 @@ DEPOSIT = "deposit"
 BALANCE = "balance"
 OVERRIDE_FIELDS = ("threshold", "capacity")
 MAX_TEXT = 200
-_RELATIVE = re.compile(r"^\+?(\d+)([dhm])$")
+_RELATIVE = re.compile(r"^\+?(\d+)([dhm])\Z")
 
 
 class UnknownPledge(InvalidInput):

@@ -16,7 +16,7 @@ from .catalog import Catalog
 from .errors import InvalidInput
 from .money import Money
 
-_PERCENT = re.compile(r"^(\d{1,3})(?:\.(\d{1,2}))?%$")
+_PERCENT = re.compile(r"^(\d{1,3})(?:\.(\d{1,2}))?%\Z")
 
 
 def parse_basis_points(text: str, field: str) -> int:

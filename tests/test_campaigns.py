@@ -166,3 +166,9 @@ def test_campaign_cli(tmp_path):
     assert bad.exit_code == 1 and "the only next state is 'vote'" in bad.output
     assert run("campaign", "show", "nobody").exit_code == 2
     assert run("campaign", "create", "x", "--category", "radio").exit_code == 2
+
+
+def test_a_slug_with_a_trailing_newline_is_refused(tv_app):
+    # Slugs end up in hand-off ids and file names, so "$" matching before "\n" would be a hole.
+    with pytest.raises(InvalidInput, match="is not valid"):
+        tv_app.campaigns.create("leader\n", "tv")

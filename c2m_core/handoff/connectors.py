@@ -38,7 +38,7 @@ from .documents import Document
 
 SECRET_ENV = "C2M_WEBHOOK_SECRET"
 MANIFEST = "manifest.json"
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _RETRYABLE_STATUS = {429}
 
 

@@ -25,7 +25,7 @@ from ..money import Money
 from ..variants import Variant
 
 DEFAULT_REGION = "default"
-_PLAIN_REGION = re.compile(r"^[A-Za-z0-9]{1,24}$")
+_PLAIN_REGION = re.compile(r"^[A-Za-z0-9]{1,24}\Z")
 
 
 def _positive_int(name: str, value, minimum: int = 1) -> int:
@@ -188,7 +188,7 @@ def region_token(region: str) -> str:
 
     Hashed tokens contain ``_``, which plain ones never do, so two regions never share a token.
     """
-    if _PLAIN_REGION.match(region):
+    if _PLAIN_REGION.fullmatch(region):
         return region
     return "h_" + hashlib.sha256(region.encode()).hexdigest()[:12]
 

@@ -19,7 +19,7 @@ from ..errors import InvalidInput
 from ..version import __version__
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "plugin"
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*\Z")
 
 
 @attrs.frozen
