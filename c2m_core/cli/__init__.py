@@ -10,11 +10,13 @@ from .campaign import campaign
 from .catalog import catalog
 from .context import app_from
 from .plugins import plugins
+from .wish import wish
 
 CORE_COMMANDS = (
     campaign,
     catalog,
     plugins,
+    wish,
 )
 
 
