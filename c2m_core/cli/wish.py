@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -99,7 +100,7 @@ def import_(slug, file, fmt, strict, batch_size, as_json):
     with click.progressbar(
         length=max(lines, 1),
         label=f"importing {Path(file).name}",
-        file=click.get_text_stream("stderr"),
+        file=sys.stderr,
     ) as bar:
         done = 0
 
