@@ -214,6 +214,10 @@ def _text(field: str, value, limit: int, required: bool = False) -> str | None:
     return value
 
 
+def _blank(text: str) -> bool:
+    return not text or text.isspace()
+
+
 def _integer(field: str, value, minimum: int, maximum: int) -> int:
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdecimal():
         value = int(value)
@@ -237,18 +241,41 @@ class _Intake:
         self.has_normalizers = bool(self.normalize.get_hookimpls())
 
     def row(self, data: Mapping, now: str) -> tuple:
-        """The store row for one wish (``data`` has ``FIELDS``); raises ``InvalidInput``."""
-        customer = _text("customer", data.get("customer"), MAX_REF, required=True)
-        quantity = _integer("quantity", data.get("quantity", 1), 1, MAX_QUANTITY)
-        region = _text("region", data.get("region"), MAX_REF)
-        price = data.get("price_ceiling")
+        """The store row for one wish (``data`` has ``FIELDS``); raises ``InvalidInput``.
+
+        Runs once per imported row: plain values take the short path, anything else the
+        checks that name the field.
+        """
+        get = data.get
+        customer = get("customer")
+        if type(customer) is not str or len(customer) > MAX_REF or _blank(customer):
+            customer = _text("customer", customer, MAX_REF, required=True)
+        quantity = get("quantity", 1)
+        if type(quantity) is str and quantity.isdecimal() and quantity.isascii():
+            quantity = int(quantity)
+        if type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY:
+            quantity = _integer("quantity", quantity, 1, MAX_QUANTITY)
+        region = get("region")
+        if region is not None and (
+            type(region) is not str or len(region) > MAX_REF or _blank(region)
+        ):
+            region = _text("region", region, MAX_REF)
+        price = get("price_ceiling")
         if price is not None:
             price = _integer("price_ceiling", price, 0, MAX_PRICE)
-        note = _text("note", data.get("note"), MAX_TEXT)
-        raw = _text("raw", data.get("raw"), MAX_TEXT)
-        external_id = _text("external_id", data.get("external_id"), MAX_REF)
-        configuration = data.get("configuration") or {}
-        if not isinstance(configuration, Mapping):
+        note = get("note")
+        if note is not None:
+            note = _text("note", note, MAX_TEXT)
+        raw = get("raw")
+        if raw is not None:
+            raw = _text("raw", raw, MAX_TEXT)
+        external_id = get("external_id")
+        if external_id is not None and (
+            type(external_id) is not str or len(external_id) > MAX_REF or _blank(external_id)
+        ):
+            external_id = _text("external_id", external_id, MAX_REF)
+        configuration = get("configuration") or {}
+        if type(configuration) is not dict and not isinstance(configuration, Mapping):
             raise _bad("configuration", configuration, "a mapping of module ids to option ids")
         if raw is not None and self.has_normalizers:
             normalized = self.normalize(
@@ -264,7 +291,7 @@ class _Intake:
             except InvalidInput as ex:
                 verdict = ex
             self.verdicts[key] = verdict
-        if isinstance(verdict, InvalidInput):
+        if type(verdict) is not tuple:
             raise verdict
         canonical, valid, violations, suggestion = verdict
         return (
@@ -401,11 +428,9 @@ class WishService:
             "external_id": external_id,
             "raw": raw,
         }
-        intake = _Intake(self, campaign, category)
+        row = _Intake(self, campaign, category).row(data, store.now())
         with store.transaction():
-            current = self.app.campaigns.get(slug)
-            self.app.campaigns.require_state(current, STATE)
-            row = intake.row(data, store.now())
+            self.app.campaigns.require_state(self.app.campaigns.get(slug), STATE)
             if external_id is not None:
                 existing = store.wishes.by_external_id(campaign.id, external_id)
                 if existing is not None:
