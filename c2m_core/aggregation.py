@@ -59,7 +59,8 @@ class Selection:
         return self.covered / self.total if self.total else 0.0
 
 
-def _mask(indices: Iterable[int], size: int) -> int:
+def mask_of(indices: Iterable[int], size: int) -> int:
+    """A bitset (Python integer) of ``size`` bits with ``indices`` set."""
     bits = bytearray((size + 7) // 8)
     for index in indices:
         bits[index >> 3] |= 1 << (index & 7)
@@ -97,11 +98,11 @@ class Coverage:
                     free[module].append(index)
                 else:
                     chose.setdefault((module, option), []).append(index)
-        self.free = {m: _mask(indices, self.size) for m, indices in free.items()}
-        self.chose = {key: _mask(indices, self.size) for key, indices in chose.items()}
+        self.free = {m: mask_of(indices, self.size) for m, indices in free.items()}
+        self.chose = {key: mask_of(indices, self.size) for key, indices in chose.items()}
         top = max((d.quantity for d in demands), default=0).bit_length()
         self.layers = [
-            _mask((i for i, d in enumerate(demands) if d.quantity >> b & 1), self.size)
+            mask_of((i for i, d in enumerate(demands) if d.quantity >> b & 1), self.size)
             for b in range(top)
         ]
         self._weights: dict[tuple, tuple[int, int]] = {}

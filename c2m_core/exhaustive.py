@@ -8,12 +8,16 @@ service reaches it only through its engine adapter, so the real engine can repla
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterator, Mapping
 
 import attrs
 
-from .aggregation import bits
+from .aggregation import bits, mask_of
 from .catalog import Catalog
+from .errors import C2MError
+
+MAX_COMBINATIONS = 1_000_000
 
 
 @attrs.frozen
@@ -38,6 +42,13 @@ class ExhaustiveEngine:
             for module in catalog.modules
         ]
         ids = catalog.module_ids
+        combinations = math.prod(len(c) for c in choices)
+        if combinations > MAX_COMBINATIONS:
+            raise C2MError(
+                f"catalog {catalog.id!r} has {combinations:,} combinations of options, too many "
+                f"to list one by one (at most {MAX_COMBINATIONS:,}); it needs the configuration "
+                "engine"
+            )
         self.configurations: list[dict[str, str]] = []
         for combination in itertools.product(*choices):
             configuration = {m: o for m, o in zip(ids, combination, strict=True) if o is not None}
@@ -47,7 +58,8 @@ class ExhaustiveEngine:
         for index, configuration in enumerate(self.configurations):
             for module in ids:
                 found.setdefault((module, configuration.get(module)), []).append(index)
-        self._masks = {key: sum(1 << i for i in indices) for key, indices in found.items()}
+        size = len(self.configurations)
+        self._masks = {key: mask_of(indices, size) for key, indices in found.items()}
         self._all = (1 << len(self.configurations)) - 1
 
     def _mask(self, partial: Mapping[str, str]) -> int:

@@ -470,6 +470,7 @@ class WishService:
         def flush():
             if batch and not (strict and rejected):
                 with store.transaction():
+                    self.app.campaigns.require_state(self.app.campaigns.get(slug), STATE)
                     before, inserted = store.wishes.insert_many(batch)
                     if inserted == len(batch):
                         invalid = sum(1 for row in batch if not row[9])

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from c2m_core import C2M, C2MError, InvalidInput, hookimpl
 from c2m_core.campaigns import IllegalTransition, UnknownCampaign
+from c2m_core.exhaustive import ExhaustiveEngine
 
 OLED = {"size": "65-oled", "appearance": "graphite", "functions": "cinema", "base": "feet"}
 
@@ -370,3 +371,39 @@ def test_tv_aggregation_against_the_brute_force_optimum(tmp_path_factory, data):
         for chosen in result.variants:
             assert app.validate(category, chosen.variant.configuration) == []
         assert catalog.id == "tv"
+
+
+def test_aggregating_no_valid_wish_chooses_nothing(app, slug):
+    app.wishes.submit(slug, "u1", {"size": "43-4k", "backlight": "mini-led"})
+    result = app.wishes.aggregate(slug)
+    assert (result.variants, result.total_quantity, result.share) == ((), 0, 0.0)
+    assert result.invalid_quantity == 1
+
+
+def test_an_import_stops_when_the_campaign_moves_on(app, slug):
+    def rows():
+        for line in range(1, 8):
+            if line == 5:
+                app.campaigns.advance(slug)
+            yield line, {"customer": f"u{line}", "configuration": {"size": "55-4k"}}
+
+    with pytest.raises(IllegalTransition, match="'vote'"):
+        app.wishes.submit_many(slug, rows(), batch_size=2)
+    assert app.wishes.count(slug) == 4
+
+
+def test_the_exhaustive_stand_in_refuses_a_catalog_too_large_to_list():
+    from c2m_core.catalog import Catalog
+
+    modules = [
+        {"id": f"m{i}", "title": "M", "options": [{"id": f"o{j}", "title": "O"} for j in range(8)]}
+        for i in range(7)
+    ]
+    catalog = Catalog.from_dict(
+        {
+            "category": {"id": "big", "title": "B", "currency": "EUR", "base_price": 0},
+            "modules": modules,
+        }
+    )
+    with pytest.raises(C2MError, match="2,097,152 combinations.*needs the configuration engine"):
+        ExhaustiveEngine(catalog, lambda c: True)
