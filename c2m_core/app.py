@@ -23,6 +23,7 @@ from .store.database import utc_now
 from .templating import make_environment
 from .validation import Violation, validate
 from .variants import VariantService
+from .wishes import WishService
 
 DEFAULT_DB = "c2m.db"
 DB_ENV = "C2M_DB"
@@ -47,6 +48,7 @@ class C2M:
         self.presale = PresaleService(self)
         self.events = EventService(self)
         self.handoff = HandoffService(self)
+        self.wishes = WishService(self)
 
     @cached_property
     def store(self) -> Store:

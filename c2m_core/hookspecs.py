@@ -103,6 +103,47 @@ def campaign_advanced(app, campaign, previous):
 # Wishes and aggregation --------------------------------------------------------------------------
 
 
+@hookspec(firstresult=True)
+def normalize_wish(app, category, raw, configuration):
+    """Turn a wish's raw input (free text such as "65寸 OLED") into module choices.
+
+    Stops at the first non-None result. Return the complete configuration to store (a dict
+    mapping module ids to option ids: keep the explicit choices in ``configuration`` unless the
+    raw input says otherwise), or None when ``raw`` means nothing to you.
+
+    :param app: the ``C2M`` instance
+    :param category: the campaign's ``Category`` (with its frozen catalog; check ``category.name``)
+    :param raw: the raw input as the shop received it (a string)
+    :param configuration: the choices given explicitly with the wish (a dict, may be empty)
+    """
+
+
+@hookspec
+def wish_submitted(app, campaign, wish):
+    """Notification: ``wish`` was stored (committed), valid or not.
+
+    Every plugin is called; return values are ignored. Not called again when the same external
+    id is submitted twice.
+
+    :param app: the ``C2M`` instance
+    :param campaign: the ``Campaign`` the wish belongs to
+    :param wish: the stored ``Wish`` (``wish.valid``, ``wish.violations``, ``wish.suggestion``)
+    """
+
+
+@hookspec
+def register_variant_candidates(app, campaign, category):
+    """Return a list of configurations (dicts) aggregation may choose besides the wishes' own.
+
+    Results are flattened. Each must be a complete, valid configuration of the campaign's
+    catalog (a designer's proposal, last season's best sellers); an invalid one is an error.
+
+    :param app: the ``C2M`` instance
+    :param campaign: the ``Campaign`` being aggregated
+    :param category: the campaign's ``Category`` with its frozen catalog
+    """
+
+
 # Voting ------------------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from .handoff import handoff
 from .plugin import plugin
 from .plugins import plugins
 from .presale import pledge, presale
+from .wish import wish
 
 CORE_COMMANDS = (
     campaign,
@@ -22,6 +23,7 @@ CORE_COMMANDS = (
     presale,
     pledge,
     handoff,
+    wish,
 )
 
 

@@ -5,12 +5,14 @@ from .database import Event, Store, StoreError
 from .handoffs import HandoffStore
 from .pledges import PledgeStore
 from .variants import VariantStore
+from .wishes import WishStore
 
 AREAS = (
     CampaignStore,
     VariantStore,
     PledgeStore,
     HandoffStore,
+    WishStore,
 )
 
 __all__ = ["AREAS", "Event", "Store", "StoreError"]

@@ -81,6 +81,19 @@ class VariantStore(Area):
             "UPDATE variants SET withdrawn = ? WHERE id = ?", [int(withdrawn), variant_id]
         )
 
+    def delete_by_source(self, campaign_id: int, source: str) -> list[Variant]:
+        """Remove the campaign's variants from ``source``; returns what was removed."""
+        removed = [
+            self._variant(row)
+            for row in self.db["variants"].rows_where(
+                "campaign_id = ? AND source = ?", [campaign_id, source], order_by="position"
+            )
+        ]
+        self.db.execute(
+            "DELETE FROM variants WHERE campaign_id = ? AND source = ?", [campaign_id, source]
+        )
+        return removed
+
     def set_covered(self, variant_id: int, covered_quantity: int) -> None:
         self.db.execute(
             "UPDATE variants SET covered_quantity = ? WHERE id = ?", [covered_quantity, variant_id]

@@ -4,6 +4,8 @@ from pathlib import Path
 
 from c2m_core import Category, PluginMeta, Violation, hookimpl
 
+from .normalize import normalize_wish  # noqa: F401 (a hook implementation)
+
 HERE = Path(__file__).parent
 
 c2m_plugin = PluginMeta(

@@ -1,0 +1,213 @@
+"""``c2m wish``: add, import, count and aggregate wishes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..validation import parse_configuration
+from ..wish_import import read_wishes
+from ..wishes import BATCH_SIZE, STATE, ImportRejected
+from .context import app_from
+from .output import echo_json, echo_table, json_option
+
+
+def _pairs(configuration) -> str:
+    return ";".join(f"{m}={o}" for m, o in configuration.items()) or "(no choice)"
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.1f}%"
+
+
+@click.group()
+def wish():
+    """Collect wishes, import them in bulk and aggregate them into variants."""
+
+
+@wish.command()
+@click.argument("slug")
+@click.argument("choices", nargs=-1, metavar="MODULE=OPTION...")
+@click.option("--customer", required=True, help="The shop's own reference for the customer.")
+@click.option("--quantity", type=int, default=1, show_default=True, help="Units wished.")
+@click.option("--region", help="Where the customer is (free text, e.g. CN-SD).")
+@click.option("--price-ceiling", type=int, help="The most the customer would pay, in minor units.")
+@click.option("--note", help="Free text from the customer (kept as data).")
+@click.option("--text", "raw", help="Free text for plugins to read choices from, e.g. '65寸 OLED'.")
+@click.option("--external-id", help="Your id for this wish; the same id again is not stored twice.")
+@json_option
+def add(slug, choices, customer, quantity, region, price_ceiling, note, raw, external_id, as_json):
+    """Add a wish to campaign SLUG, e.g. `c2m wish add tv-2026 --customer u1 size=65-oled`."""
+    stored = app_from().wishes.submit(
+        slug,
+        customer,
+        parse_configuration(choices),
+        quantity=quantity,
+        region=region,
+        price_ceiling=price_ceiling,
+        note=note,
+        external_id=external_id,
+        raw=raw,
+    )
+    if as_json:
+        echo_json(stored.to_dict())
+        return
+    if stored.valid:
+        click.echo(f"wish {stored.id}: {_pairs(stored.configuration)} x{stored.quantity}")
+        return
+    click.echo(
+        f"wish {stored.id}: {_pairs(stored.configuration)} x{stored.quantity} stored as invalid "
+        "(left out of aggregation):"
+    )
+    for violation in stored.violations:
+        click.echo(f"  {violation['rule']}: {violation['message']}")
+    if stored.suggestion is not None:
+        click.echo(f"  nearest valid: {_pairs(stored.suggestion)}")
+
+
+@wish.command("import")
+@click.argument("slug")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Default: from the extension."
+)
+@click.option("--strict", is_flag=True, help="All or nothing: any bad row imports nothing.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=BATCH_SIZE,
+    show_default=True,
+    help="Rows written per transaction.",
+)
+@json_option
+def import_(slug, file, fmt, strict, batch_size, as_json):
+    """Import wishes into campaign SLUG from a CSV or JSON Lines FILE.
+
+    CSV columns: customer, quantity, region, price_ceiling, note, external_id, raw and one
+    column per module (option ids; empty means open). JSON Lines: objects with those keys and
+    "configuration": {"module": "option"}. Bad rows are reported with their line number and
+    the others imported; rows whose external_id is already stored are skipped, so an
+    interrupted import can simply be run again.
+    """
+    app = app_from()
+    campaign = app.campaigns.get(slug)
+    app.campaigns.require_state(campaign, STATE)
+    catalog = app.campaigns.catalog(campaign)
+    lines, rows = read_wishes(file, catalog.module_ids, fmt)
+    failed = None
+    with click.progressbar(
+        length=max(lines, 1),
+        label=f"importing {Path(file).name}",
+        file=sys.stderr,
+    ) as bar:
+        done = 0
+
+        def progress(line):
+            nonlocal done
+            bar.update(max(line - done, 0))
+            done = max(done, line)
+
+        try:
+            report = app.wishes.submit_many(
+                slug, rows, strict=strict, batch_size=batch_size, progress=progress
+            )
+        except ImportRejected as ex:
+            report, failed = ex.report, ex
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        if report.committed:
+            click.echo(
+                f"imported {report.imported:,} wishes from {file} "
+                f"({report.imported - report.invalid:,} valid, {report.invalid:,} stored as "
+                f"invalid); {report.duplicates:,} already present (same external_id); "
+                f"{len(report.rejected):,} rows rejected"
+            )
+        for rejected in report.rejected:
+            click.echo(f"line {rejected.line}: {rejected.reason}", err=True)
+    if failed is not None:
+        raise failed
+
+
+@wish.command()
+@click.argument("slug")
+@json_option
+def stats(slug, as_json):
+    """Totals, valid share, demand per module option and the most common violations."""
+    found = app_from().wishes.stats(slug)
+    if as_json:
+        echo_json(found.to_dict())
+        return
+    click.echo(
+        f"{found.wishes:,} wishes for {found.quantity:,} units; valid: {found.valid_wishes:,} "
+        f"wishes, {found.valid_quantity:,} units ({_percent(found.valid_share)}); complete: "
+        f"{found.complete_wishes:,} wishes"
+    )
+    click.echo()
+    echo_table(
+        [
+            (
+                o["module"],
+                o["option"],
+                f"{o['wishes']:,}",
+                f"{o['quantity']:,}",
+                _percent(o["share"]),
+            )
+            for o in found.options
+        ],
+        ["module", "option", "wishes", "units", "share of valid units"],
+    )
+    if found.violations:
+        click.echo()
+        echo_table(
+            [
+                (v["rule"], f"{v['wishes']:,}", f"{v['quantity']:,}", v["message"])
+                for v in found.violations
+            ],
+            ["violation", "wishes", "units", "example"],
+        )
+
+
+@wish.command()
+@click.argument("slug")
+@click.option("--max-variants", type=int, help="K: the most variants to choose (default: setting).")
+@click.option("--moq", type=int, help="Minimum units each variant must cover (default: setting).")
+@json_option
+def aggregate(slug, max_variants, moq, as_json):
+    """Choose the variants of campaign SLUG that cover the most wished units.
+
+    Replaces the variants of an earlier aggregation; other variants stay.
+    """
+    result = app_from().wishes.aggregate(slug, max_variants=max_variants, moq=moq)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    echo_table(
+        [
+            (
+                v.variant.id,
+                v.variant.key,
+                f"{v.covered:,}",
+                f"{v.wishes:,}",
+                _percent(v.share),
+            )
+            for v in result.variants
+        ],
+        ["id", "variant", "units", "wishes", "share"],
+    )
+    click.echo()
+    click.echo(
+        f"{len(result.variants)} variants (at most {result.max_variants}, each >= "
+        f"{result.moq:,} units) cover {result.covered_quantity:,} of {result.total_quantity:,} "
+        f"valid units ({_percent(result.share)}) from {result.candidates:,} candidates; "
+        f"uncovered: {result.uncovered_quantity:,} units; invalid wishes left out: "
+        f"{result.invalid_quantity:,} units"
+    )
+    if result.uncovered:
+        click.echo()
+        click.echo("largest uncovered demand:")
+        echo_table(
+            [(_pairs(c), f"{q:,}") for c, q in result.uncovered], ["wished choices", "units"]
+        )

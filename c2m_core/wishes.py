@@ -1,0 +1,724 @@
+"""Wishes: collect partial configurations from consumers, validate them, aggregate them.
+
+A wish is a partial configuration (module -> option) from one customer reference, with a
+quantity and optional region, price ceiling, note and raw input. Input that is not a wish at
+all (an unknown module or option, a quantity of 0, a note of a megabyte) is refused with
+``InvalidInput``. A wish the catalog's rules forbid is stored anyway, with its violations and
+the nearest valid suggestion, and left out of aggregation. An external id makes submission
+idempotent: the same id again returns the first wish.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
+
+import attrs
+
+from .aggregation import Coverage, Demand, choose_variants, popular_completions
+from .category import Category
+from .errors import C2MError, InvalidInput
+from .exhaustive import ExhaustiveEngine
+from .validation import Violation, structural_violations
+from .variants import Variant, variant_key
+
+STATE = "wishes"
+MAX_TEXT = 10_000
+MAX_REF = 200
+MAX_QUANTITY = 10**9
+MAX_PRICE = 10**15
+FIELDS = (
+    "customer",
+    "configuration",
+    "quantity",
+    "region",
+    "price_ceiling",
+    "note",
+    "external_id",
+    "raw",
+)
+BATCH_SIZE = 5000
+TOP_UNCOVERED = 10
+
+
+@attrs.frozen
+class Wish:
+    """A stored wish. ``violations`` are ``Violation.to_dict()`` dicts; ``suggestion`` is the
+    nearest valid choice of the same modules (None for a valid wish)."""
+
+    id: int
+    campaign_id: int
+    customer: str
+    configuration: Mapping[str, str]
+    quantity: int = 1
+    region: str | None = None
+    price_ceiling: int | None = None
+    note: str | None = None
+    raw: str | None = None
+    external_id: str | None = None
+    valid: bool = True
+    violations: tuple[dict, ...] = ()
+    suggestion: Mapping[str, str] | None = None
+    created_at: str | None = None
+
+    def to_dict(self) -> dict:
+        data = attrs.asdict(self)
+        data["configuration"] = dict(self.configuration)
+        data["violations"] = list(self.violations)
+        return data
+
+
+@attrs.frozen
+class Rejected:
+    """A row of an import that was not stored: its line number and why."""
+
+    line: int
+    reason: str
+
+    def to_dict(self) -> dict:
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class ImportReport:
+    """What an import did. ``duplicates`` are rows whose external id was already stored."""
+
+    rows: int
+    imported: int
+    invalid: int
+    duplicates: int
+    rejected: tuple[Rejected, ...]
+    strict: bool = False
+
+    @property
+    def committed(self) -> bool:
+        return not (self.strict and self.rejected)
+
+    def to_dict(self) -> dict:
+        data = attrs.asdict(self)
+        data["rejected"] = [r.to_dict() for r in self.rejected]
+        data["committed"] = self.committed
+        return data
+
+
+class ImportRejected(InvalidInput):
+    """A strict import found bad rows and stored nothing; ``report`` lists them."""
+
+    def __init__(self, report: ImportReport):
+        self.report = report
+        super().__init__(
+            f"{len(report.rejected)} of {report.rows} rows rejected; nothing was imported "
+            "(strict: all or nothing)"
+        )
+
+
+@attrs.frozen
+class AggregatedVariant:
+    """A chosen variant with the quantity assigned to it and its share of valid demand."""
+
+    variant: Variant
+    covered: int
+    wishes: int
+    share: float
+
+    def to_dict(self) -> dict:
+        return {
+            "variant": self.variant.to_dict(),
+            "covered_quantity": self.covered,
+            "wishes": self.wishes,
+            "share": self.share,
+        }
+
+
+@attrs.frozen
+class AggregationResult:
+    """The variants aggregation chose and how much of the valid demand they cover."""
+
+    campaign: str
+    max_variants: int
+    moq: int
+    variants: tuple[AggregatedVariant, ...]
+    total_quantity: int
+    covered_quantity: int
+    invalid_quantity: int
+    candidates: int
+    uncovered: tuple[tuple[Mapping[str, str], int], ...]
+
+    @property
+    def share(self) -> float:
+        return self.covered_quantity / self.total_quantity if self.total_quantity else 0.0
+
+    @property
+    def uncovered_quantity(self) -> int:
+        return self.total_quantity - self.covered_quantity
+
+    def to_dict(self) -> dict:
+        return {
+            "campaign": self.campaign,
+            "max_variants": self.max_variants,
+            "moq": self.moq,
+            "variants": [v.to_dict() for v in self.variants],
+            "total_quantity": self.total_quantity,
+            "covered_quantity": self.covered_quantity,
+            "uncovered_quantity": self.uncovered_quantity,
+            "share": self.share,
+            "invalid_quantity": self.invalid_quantity,
+            "candidates": self.candidates,
+            "uncovered": [{"configuration": dict(c), "quantity": q} for c, q in self.uncovered],
+        }
+
+
+@attrs.frozen
+class WishStats:
+    """Totals, valid share, demand per module option and the most common violations."""
+
+    campaign: str
+    wishes: int
+    quantity: int
+    valid_wishes: int
+    valid_quantity: int
+    complete_wishes: int
+    options: tuple[dict, ...]
+    violations: tuple[dict, ...]
+
+    @property
+    def valid_share(self) -> float:
+        return self.valid_quantity / self.quantity if self.quantity else 0.0
+
+    def to_dict(self) -> dict:
+        data = attrs.asdict(self)
+        data["options"] = list(self.options)
+        data["violations"] = list(self.violations)
+        data["valid_share"] = self.valid_share
+        return data
+
+
+def _bad(field: str, value, accepted: str) -> InvalidInput:
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = f"{shown[:40]}... ({len(value):,} characters)" if isinstance(value, str) else "..."
+    return InvalidInput(f"{field}: {shown} is not accepted; expected {accepted}")
+
+
+def _text(field: str, value, limit: int, required: bool = False) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _bad(field, value, f"a non-blank text of up to {limit:,} characters")
+    if len(value) > limit:
+        raise InvalidInput(
+            f"{field}: {len(value):,} characters is too long; at most {limit:,} are accepted"
+        )
+    return value
+
+
+def _blank(text: str) -> bool:
+    return not text or text.isspace()
+
+
+def _integer(field: str, value, minimum: int, maximum: int) -> int:
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdecimal():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise _bad(field, value, f"a whole number from {minimum} to {maximum:,}")
+    return value
+
+
+class _Intake:
+    """Checks and prices wishes for one campaign; memoizes verdicts per configuration."""
+
+    def __init__(self, service: WishService, campaign, category: Category):
+        self.service = service
+        self.app = service.app
+        self.campaign = campaign
+        self.category = category
+        self.catalog = category.catalog
+        self.module_ids = self.catalog.module_ids
+        self.verdicts: dict[tuple, tuple | InvalidInput] = {}
+        self.normalize = self.app.pm.hook.normalize_wish
+        self.has_normalizers = bool(self.normalize.get_hookimpls())
+
+    def row(self, data: Mapping, now: str) -> tuple:
+        """The store row for one wish (``data`` has ``FIELDS``); raises ``InvalidInput``.
+
+        Runs once per imported row: plain values take the short path, anything else the
+        checks that name the field.
+        """
+        get = data.get
+        customer = get("customer")
+        if type(customer) is not str or len(customer) > MAX_REF or _blank(customer):
+            customer = _text("customer", customer, MAX_REF, required=True)
+        quantity = get("quantity", 1)
+        if type(quantity) is str and quantity.isdecimal() and quantity.isascii():
+            quantity = int(quantity)
+        if type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY:
+            quantity = _integer("quantity", quantity, 1, MAX_QUANTITY)
+        region = get("region")
+        if region is not None and (
+            type(region) is not str or len(region) > MAX_REF or _blank(region)
+        ):
+            region = _text("region", region, MAX_REF)
+        price = get("price_ceiling")
+        if price is not None:
+            price = _integer("price_ceiling", price, 0, MAX_PRICE)
+        note = get("note")
+        if note is not None:
+            note = _text("note", note, MAX_TEXT)
+        raw = get("raw")
+        if raw is not None:
+            raw = _text("raw", raw, MAX_TEXT)
+        external_id = get("external_id")
+        if external_id is not None and (
+            type(external_id) is not str or len(external_id) > MAX_REF or _blank(external_id)
+        ):
+            external_id = _text("external_id", external_id, MAX_REF)
+        configuration = get("configuration") or {}
+        if type(configuration) is not dict and not isinstance(configuration, Mapping):
+            raise _bad("configuration", configuration, "a mapping of module ids to option ids")
+        if raw is not None and self.has_normalizers:
+            normalized = self.normalize(
+                app=self.app, category=self.category, raw=raw, configuration=dict(configuration)
+            )
+            if normalized is not None:
+                configuration = normalized
+        key = tuple(configuration.items())
+        verdict = self.verdicts.get(key)
+        if verdict is None:
+            try:
+                verdict = self.verdict(configuration)
+            except InvalidInput as ex:
+                verdict = ex
+            self.verdicts[key] = verdict
+        if type(verdict) is not tuple:
+            raise verdict
+        canonical, valid, violations, suggestion = verdict
+        return (
+            self.campaign.id,
+            customer,
+            canonical,
+            quantity,
+            region,
+            price,
+            note,
+            raw,
+            external_id,
+            valid,
+            violations,
+            suggestion,
+            now,
+        )
+
+    def verdict(self, configuration: Mapping) -> tuple[str, int, str, str | None]:
+        """(canonical JSON, valid, violations JSON, suggestion JSON) for a configuration."""
+        for module, option in configuration.items():
+            if not isinstance(module, str) or not isinstance(option, str):
+                raise _bad(
+                    "configuration", {module: option}, "module ids mapped to option ids (text)"
+                )
+        structural = structural_violations(self.catalog, configuration)
+        if structural:
+            raise InvalidInput(f"configuration: {structural[0].message}")
+        ordered = {m: configuration[m] for m in self.module_ids if m in configuration}
+        canonical = json.dumps(ordered, ensure_ascii=False, separators=(",", ":"))
+        violations = self.app.validate(self.category, ordered, complete=False)
+        if not violations and not self.service._satisfiable(self.category, ordered):
+            violations = [
+                Violation(
+                    "unsatisfiable",
+                    "no complete valid configuration has all of these choices together",
+                    tuple(f"{m}.{o}" for m, o in ordered.items()),
+                    kind="engine",
+                )
+            ]
+        if not violations:
+            return canonical, 1, "[]", None
+        suggestion = self.service._suggest(self.category, ordered)
+        return (
+            canonical,
+            0,
+            json.dumps([v.to_dict() for v in violations], ensure_ascii=False, sort_keys=True),
+            json.dumps(suggestion, ensure_ascii=False) if suggestion is not None else None,
+        )
+
+
+class WishService:
+    """Submit, import, count and aggregate wishes. Reached as ``app.wishes``.
+
+    ``exhaustive_limit``: when the catalog has at most this many valid configurations, every
+    one of them is an aggregation candidate; otherwise candidates come from the data only.
+    """
+
+    exhaustive_limit = 20_000
+    partial_candidates = 500
+    completions_kept = 3
+    completions_scanned = 500
+
+    def __init__(self, app):
+        self.app = app
+        self._engines: dict[str, ExhaustiveEngine] = {}
+        self._last_engine: tuple = (None, None)
+
+    # The configuration engine, in one place -------------------------------------------------
+
+    def _engine(self, category: Category) -> ExhaustiveEngine:
+        """The configuration engine for ``category`` (an exhaustive stand-in for now)."""
+        if self._last_engine[0] is not category:
+            digest = category.catalog.digest
+            if digest not in self._engines:
+                self._engines[digest] = ExhaustiveEngine(
+                    category.catalog, lambda c: not self.app.validate(category, c)
+                )
+            self._last_engine = (category, self._engines[digest])
+        return self._last_engine[1]
+
+    def _completions(self, category: Category, partial: Mapping, limit: int) -> list[dict]:
+        return list(self._engine(category).enumerate(dict(partial), limit))
+
+    def _satisfiable(self, category: Category, partial: Mapping) -> bool:
+        return self._engine(category).is_satisfiable(dict(partial))
+
+    def _suggest(self, category: Category, configuration: Mapping) -> dict | None:
+        """The nearest valid configuration, restricted to the modules the wish chose."""
+        repair = self._engine(category).repair(dict(configuration))
+        if repair is None:
+            return None
+        return {m: o for m, o in repair.configuration.items() if m in configuration}
+
+    # Intake -----------------------------------------------------------------------------------
+
+    def _open(self, slug: str):
+        campaign = self.app.campaigns.get(slug)
+        self.app.campaigns.require_state(campaign, STATE)
+        return campaign, self.app.campaigns.category(campaign)
+
+    def submit(
+        self,
+        slug: str,
+        customer: str,
+        configuration: Mapping[str, str] | None = None,
+        quantity: int = 1,
+        region: str | None = None,
+        price_ceiling: int | None = None,
+        note: str | None = None,
+        external_id: str | None = None,
+        raw: str | None = None,
+    ) -> Wish:
+        """Store one wish and return it; the same ``external_id`` again returns the first wish.
+
+        Only while the campaign collects wishes (``IllegalTransition`` otherwise). A wish the
+        rules forbid is stored with ``valid=False``, its violations and a suggestion.
+        """
+        store = self.app.store
+        campaign = self.app.campaigns.get(slug)
+        external_id = _text("external_id", external_id, MAX_REF)
+        if external_id is not None:
+            existing = store.wishes.by_external_id(campaign.id, external_id)
+            if existing is not None:
+                return existing
+        campaign, category = self._open(slug)
+        data = {
+            "customer": customer,
+            "configuration": configuration,
+            "quantity": quantity,
+            "region": region,
+            "price_ceiling": price_ceiling,
+            "note": note,
+            "external_id": external_id,
+            "raw": raw,
+        }
+        row = _Intake(self, campaign, category).row(data, store.now())
+        with store.transaction():
+            self.app.campaigns.require_state(self.app.campaigns.get(slug), STATE)
+            if external_id is not None:
+                existing = store.wishes.by_external_id(campaign.id, external_id)
+                if existing is not None:
+                    return existing
+            before, _ = store.wishes.insert_many([row])
+            wish = store.wishes.after(campaign.id, before, limit=1)[0]
+        self.app.pm.hook.wish_submitted(app=self.app, campaign=campaign, wish=wish)
+        return wish
+
+    def submit_many(
+        self,
+        slug: str,
+        items: Iterable[tuple[int, Mapping] | Rejected],
+        strict: bool = False,
+        batch_size: int = BATCH_SIZE,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """Store many wishes in batches (one transaction each); the import path.
+
+        ``items`` are ``(line, data)`` pairs (``data`` has the keys of ``FIELDS``) or
+        ``Rejected`` rows a reader could not parse. Bad rows are reported with their line and
+        reason and the good ones stored; rows whose external id is already stored are skipped,
+        so an interrupted import can be run again. With ``strict`` everything runs in one
+        transaction and any bad row stores nothing (``ImportRejected`` carries the report).
+        ``progress`` is called with the last line handled after each batch.
+        """
+        campaign, category = self._open(slug)
+        store = self.app.store
+        intake = _Intake(self, campaign, category)
+        rejected: list[Rejected] = []
+        counts = Counter()
+        ranges: list[tuple[int, int]] = []
+        notify = bool(self.app.pm.hook.wish_submitted.get_hookimpls())
+        batch: list[tuple] = []
+        line = 0
+
+        def flush():
+            if batch and not (strict and rejected):
+                with store.transaction():
+                    self.app.campaigns.require_state(self.app.campaigns.get(slug), STATE)
+                    before, inserted = store.wishes.insert_many(batch)
+                    if inserted == len(batch):
+                        invalid = sum(1 for row in batch if not row[9])
+                    else:
+                        invalid = store.wishes.invalid_between(campaign.id, before, inserted)
+                counts["imported"] += inserted
+                counts["duplicates"] += len(batch) - inserted
+                counts["invalid"] += invalid
+                if notify and inserted:
+                    ranges.append((before, inserted))
+                    if not strict:
+                        self._notify(campaign, ranges)
+            batch.clear()
+            if progress is not None:
+                progress(line)
+
+        with store.transaction() if strict else nullcontext():
+            now = store.now()
+            for item in items:
+                counts["rows"] += 1
+                if isinstance(item, Rejected):
+                    rejected.append(item)
+                    line = item.line
+                    continue
+                line, data = item
+                try:
+                    batch.append(intake.row(data, now))
+                except InvalidInput as ex:
+                    rejected.append(Rejected(line, str(ex)))
+                if len(batch) >= batch_size:
+                    flush()
+                    now = store.now()
+            flush()
+            report = ImportReport(
+                rows=counts["rows"],
+                imported=counts["imported"] if not (strict and rejected) else 0,
+                invalid=counts["invalid"] if not (strict and rejected) else 0,
+                duplicates=counts["duplicates"] if not (strict and rejected) else 0,
+                rejected=tuple(rejected),
+                strict=strict,
+            )
+            if not report.committed:
+                raise ImportRejected(report)
+        self._notify(campaign, ranges)
+        return report
+
+    def _notify(self, campaign, ranges: list[tuple[int, int]]) -> None:
+        for before, inserted in ranges:
+            for wish in self.app.store.wishes.after(campaign.id, before, limit=inserted):
+                self.app.pm.hook.wish_submitted(app=self.app, campaign=campaign, wish=wish)
+        ranges.clear()
+
+    # Reading -----------------------------------------------------------------------------------
+
+    def get(self, slug: str, wish_id: int) -> Wish:
+        campaign = self.app.campaigns.get(slug)
+        wish = self.app.store.wishes.get(wish_id)
+        if wish is None or wish.campaign_id != campaign.id:
+            raise InvalidInput(f"campaign {slug!r} has no wish {wish_id}")
+        return wish
+
+    def count(self, slug: str) -> int:
+        return self.app.store.wishes.count(self.app.campaigns.get(slug).id)
+
+    def stats(self, slug: str) -> WishStats:
+        """Totals, valid share, demand per module option and the most common violations."""
+        campaign = self.app.campaigns.get(slug)
+        category = self.app.campaigns.category(campaign)
+        catalog = category.catalog
+        store = self.app.store
+        valid = store.wishes.demand(campaign.id, valid=True)
+        invalid = store.wishes.demand(campaign.id, valid=False)
+        per_option = Counter()
+        per_option_wishes = Counter()
+        complete = 0
+        for text, wishes, quantity in valid:
+            configuration = json.loads(text)
+            for pair in configuration.items():
+                per_option[pair] += quantity
+                per_option_wishes[pair] += wishes
+            if not self.app.validate(category, configuration):
+                complete += wishes
+        valid_quantity = sum(q for _, _, q in valid)
+        options = tuple(
+            {
+                "module": module.id,
+                "option": option.id,
+                "wishes": per_option_wishes[(module.id, option.id)],
+                "quantity": per_option[(module.id, option.id)],
+                "share": per_option[(module.id, option.id)] / valid_quantity
+                if valid_quantity
+                else 0.0,
+            }
+            for module in catalog.modules
+            for option in module.options
+        )
+        rules = Counter()
+        rule_quantity = Counter()
+        messages: dict[str, str] = {}
+        for text, wishes, quantity in store.wishes.violation_sets(campaign.id):
+            for violation in json.loads(text):
+                rules[violation["rule"]] += wishes
+                rule_quantity[violation["rule"]] += quantity
+                messages.setdefault(violation["rule"], violation["message"])
+        violations = tuple(
+            {
+                "rule": rule,
+                "wishes": count,
+                "quantity": rule_quantity[rule],
+                "message": messages[rule],
+            }
+            for rule, count in sorted(rules.items(), key=lambda item: (-item[1], item[0]))
+        )
+        return WishStats(
+            campaign=slug,
+            wishes=sum(w for _, w, _ in valid) + sum(w for _, w, _ in invalid),
+            quantity=valid_quantity + sum(q for _, _, q in invalid),
+            valid_wishes=sum(w for _, w, _ in valid),
+            valid_quantity=valid_quantity,
+            complete_wishes=complete,
+            options=options,
+            violations=violations,
+        )
+
+    # Aggregation -------------------------------------------------------------------------------
+
+    def aggregate(
+        self, slug: str, max_variants: int | None = None, moq: int | None = None
+    ) -> AggregationResult:
+        """Choose at most K variants covering the most valid wished quantity, each >= MOQ.
+
+        K and the MOQ default to the campaign's ``max_variants`` and ``moq`` settings. The
+        chosen variants replace those of an earlier aggregation (``source="aggregate"``).
+        """
+        app = self.app
+        campaign, category = self._open(slug)
+        k = _integer(
+            "max_variants",
+            campaign.setting("max_variants") if max_variants is None else max_variants,
+            1,
+            10_000,
+        )
+        moq = _integer("moq", campaign.setting("moq") if moq is None else moq, 1, MAX_QUANTITY)
+        catalog = category.catalog
+        store = app.store
+        demands = [
+            Demand(json.loads(text), quantity, wishes)
+            for text, wishes, quantity in store.wishes.demand(campaign.id, valid=True)
+        ]
+        invalid_quantity = sum(q for _, _, q in store.wishes.demand(campaign.id, valid=False))
+        coverage = Coverage(demands, catalog.module_ids)
+        candidates = self._candidates(campaign, category, demands, coverage)
+        selection = choose_variants(
+            demands, candidates, catalog.module_ids, k, moq, coverage=coverage
+        )
+        with store.transaction():
+            for old in store.variants.delete_by_source(campaign.id, "aggregate"):
+                store.event(
+                    "variant.removed",
+                    campaign.id,
+                    {"id": old.id, "key": old.key, "reason": "replaced by a new aggregation"},
+                )
+            chosen = []
+            for pick in selection.chosen:
+                variant = app.variants.add(
+                    slug, pick.configuration, source="aggregate", covered_quantity=pick.covered
+                )
+                chosen.append(
+                    AggregatedVariant(
+                        variant,
+                        pick.covered,
+                        sum(demands[i].wishes for i in pick.demands),
+                        pick.covered / selection.total if selection.total else 0.0,
+                    )
+                )
+            uncovered = sorted(
+                selection.uncovered,
+                key=lambda i: (-demands[i].quantity, coverage.key(demands[i].configuration)),
+            )
+            result = AggregationResult(
+                campaign=slug,
+                max_variants=k,
+                moq=moq,
+                variants=tuple(chosen),
+                total_quantity=selection.total,
+                covered_quantity=selection.covered,
+                invalid_quantity=invalid_quantity,
+                candidates=selection.candidates,
+                uncovered=tuple(
+                    (dict(demands[i].configuration), demands[i].quantity)
+                    for i in uncovered[:TOP_UNCOVERED]
+                ),
+            )
+            store.event(
+                "wishes.aggregated",
+                campaign.id,
+                {
+                    "max_variants": k,
+                    "moq": moq,
+                    "variants": [v.variant.id for v in chosen],
+                    "covered_quantity": selection.covered,
+                    "total_quantity": selection.total,
+                },
+            )
+        return result
+
+    def _candidates(self, campaign, category: Category, demands, coverage) -> list[dict]:
+        """Complete valid wishes, popular completions of partial ones, plugins' proposals
+        (and every valid configuration when the catalog has few enough)."""
+        app = self.app
+        candidates = []
+        partial = []
+        for demand in demands:
+            if app.validate(category, demand.configuration):
+                partial.append(demand)
+            else:
+                candidates.append(dict(demand.configuration))
+        everything = self._completions(category, {}, self.exhaustive_limit + 1)
+        if len(everything) <= self.exhaustive_limit:
+            candidates.extend(everything)
+        else:
+            partial.sort(key=lambda d: (-d.quantity, coverage.key(d.configuration)))
+            for demand in partial[: self.partial_candidates]:
+                candidates.extend(
+                    popular_completions(
+                        coverage,
+                        demand.configuration,
+                        lambda p, limit: self._completions(category, p, limit),
+                        self.completions_kept,
+                        self.completions_scanned,
+                    )
+                )
+        for configuration in self._plugin_candidates(campaign, category):
+            candidates.append(configuration)
+        return candidates
+
+    def _plugin_candidates(self, campaign, category: Category) -> list[dict]:
+        found = []
+        hook = self.app.pm.hook.register_variant_candidates
+        for result in hook(app=self.app, campaign=campaign, category=category):
+            for configuration in result or ():
+                violations = self.app.validate(category, configuration)
+                if violations:
+                    key = variant_key(category.catalog, configuration)
+                    raise C2MError(
+                        f"a plugin proposed variant {key!r} for campaign {campaign.slug!r}, "
+                        "but it is not a complete valid configuration: "
+                        + "; ".join(v.message for v in violations)
+                    )
+                found.append(dict(configuration))
+        return found

@@ -1,0 +1,229 @@
+"""Importing wishes from files: rejected rows, strict mode, encodings, a killed import."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from c2m_core import C2M, InvalidInput
+from c2m_core.synthetic import synthetic_wishes, write_csv
+from c2m_core.wish_import import read_wishes
+from c2m_core.wishes import ImportRejected
+
+HEADER = "external_id,customer,quantity,region,note,size,backlight,appearance,functions,base\n"
+
+
+@pytest.fixture
+def app(tmp_path):
+    with C2M(db_path=tmp_path / "c2m.db") as app:
+        app.campaigns.create("tv-2026", "tv")
+        app.campaigns.advance("tv-2026")
+        yield app
+
+
+def import_file(app, path, **kwargs):
+    modules = app.campaigns.catalog(app.campaigns.get("tv-2026")).module_ids
+    _, rows = read_wishes(path, modules, kwargs.pop("format", None))
+    return app.wishes.submit_many("tv-2026", rows, **kwargs)
+
+
+def consistent(app) -> int:
+    db = app.store.db
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    wishes = db.execute("SELECT COUNT(*) FROM wishes").fetchone()[0]
+    events = db.execute("SELECT COUNT(*) FROM events WHERE type = 'wish.submitted'").fetchone()[0]
+    assert wishes == events
+    linked = db.execute(
+        "SELECT COUNT(DISTINCT w.id) FROM wishes w JOIN events e "
+        "ON e.type = 'wish.submitted' AND json_extract(e.payload, '$.wish_id') = w.id"
+    ).fetchone()[0]
+    assert linked == wishes
+    return wishes
+
+
+def test_csv_rows_are_imported_and_bad_ones_reported_by_line(app, tmp_path):
+    path = tmp_path / "wishes.csv"
+    path.write_text(
+        HEADER
+        + "w1,u1,2,CN-SD,,65-oled,,graphite,cinema,feet\n"
+        + "w2,u2,0,,,55-4k,,,,\n"  # quantity 0
+        + "w3,u3,1,,,55-4k,,,\n"  # a field short
+        + "w4,u4,1,,,43-4k,mini-led,,,\n"  # against the rules: stored as invalid
+        + "w5,u5,1,,,65-oledd,,,,\n"  # unknown option
+        + 'w6,u6,1,,"a note, with ""quotes""\nover two lines",77-oled,,,,\n'
+        + "\n"
+        + "w7,,1,,,77-oled,,,,\n"  # no customer
+        + "w8,u8,1,,,,,walnut,,\n",
+        encoding="utf-8",
+    )
+    report = import_file(app, path, batch_size=2)
+    assert [(r.line, r.reason.split(":")[0]) for r in report.rejected] == [
+        (3, "quantity"),
+        (4, "expected 10 fields like the header, got 9"),
+        (6, "configuration"),
+        (10, "customer"),
+    ]
+    assert "did you mean '65-oled'" in report.rejected[2].reason
+    assert (report.rows, report.imported, report.invalid, report.duplicates) == (8, 4, 1, 0)
+    w6 = app.store.wishes.by_external_id(1, "w6")
+    assert w6.note == 'a note, with "quotes"\nover two lines'
+    assert w6.configuration == {"size": "77-oled"}
+    assert app.store.wishes.by_external_id(1, "w1").quantity == 2
+    assert consistent(app) == 4
+
+
+def test_jsonl_rows_and_their_errors(app, tmp_path):
+    path = tmp_path / "wishes.jsonl"
+    lines = [
+        {"customer": "u1", "configuration": {"size": "65-oled"}, "external_id": "a"},
+        "not json",
+        ["a", "list"],
+        {"customer": "u2", "colour": "red"},
+        {"customer": "u3", "raw": "75寸 mini-led 壁挂", "quantity": 3},
+        {"customer": "u4", "configuration": {"size": "43-4k"}, "price_ceiling": "cheap"},
+    ]
+    path.write_text(
+        "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines)
+        + "\n",
+        encoding="utf-8",
+    )
+    report = import_file(app, path)
+    assert [r.line for r in report.rejected] == [2, 3, 4, 6]
+    assert "not valid JSON" in report.rejected[0].reason
+    assert "unknown key 'colour'" in report.rejected[2].reason
+    assert report.rejected[3].reason.startswith("price_ceiling: 'cheap'")
+    assert report.imported == 2
+    wish = app.store.wishes.after(1, 1)[0]
+    assert wish.configuration == {"size": "75-4k", "backlight": "mini-led", "base": "wall-mount"}
+    assert consistent(app) == 2
+
+
+def test_strict_imports_all_or_nothing(app, tmp_path):
+    path = tmp_path / "wishes.csv"
+    good = "".join(f"s{i},u{i},1,,,55-4k,,,,\n" for i in range(10))
+    path.write_text(HEADER + good + "bad,u,1,,,55-4k,,,,,,\n" + good, encoding="utf-8")
+    with pytest.raises(ImportRejected, match="1 of 21 rows rejected; nothing was imported") as ex:
+        import_file(app, path, strict=True, batch_size=3)
+    assert [r.line for r in ex.value.report.rejected] == [12]
+    assert consistent(app) == 0
+    path.write_text(HEADER + good, encoding="utf-8")
+    assert import_file(app, path, strict=True, batch_size=3).imported == 10
+
+
+def test_a_file_that_is_not_utf8_is_refused_before_anything_is_stored(app, tmp_path):
+    path = tmp_path / "wishes.csv"
+    path.write_bytes((HEADER + "w1,Müller,1,,,55-4k,,,,\n").encode("latin-1"))
+    with pytest.raises(InvalidInput, match=r"not UTF-8 text: byte 0xfc at line 2"):
+        import_file(app, path)
+    assert consistent(app) == 0
+
+
+def test_unreadable_files_name_what_is_accepted(app, tmp_path):
+    path = tmp_path / "wishes.txt"
+    path.write_text(HEADER, encoding="utf-8")
+    with pytest.raises(InvalidInput, match="cannot tell the format.*--format"):
+        import_file(app, path)
+    path = tmp_path / "wishes.csv"
+    path.write_text("customer,colour\nu1,red\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="unknown column 'colour'; columns are customer"):
+        import_file(app, path)
+    path.write_text("quantity,size\n1,55-4k\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="needs a 'customer' column"):
+        import_file(app, path)
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="empty"):
+        import_file(app, path)
+
+
+def test_a_megabyte_of_free_text_is_a_rejected_row(app, tmp_path):
+    big = "好" * 1_000_000
+    csv_path = tmp_path / "wishes.csv"
+    csv_path.write_text(
+        HEADER + f"a,u1,1,,{big},55-4k,,,,\nb,u2,1,,short,55-4k,,,,\n", encoding="utf-8"
+    )
+    report = import_file(app, csv_path)
+    assert [r.line for r in report.rejected] == [2]
+    assert "cannot be read as CSV (field larger than field limit" in report.rejected[0].reason
+    jsonl_path = tmp_path / "wishes.jsonl"
+    jsonl_path.write_text(
+        json.dumps({"customer": "u3", "note": big}, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    report = import_file(app, jsonl_path)
+    assert report.rejected[0].reason == (
+        "note: 1,000,000 characters is too long; at most 10,000 are accepted"
+    )
+    assert consistent(app) == 1
+    assert app.store.wishes.by_external_id(1, "b").note == "short"
+
+
+def test_rerunning_an_import_stores_nothing_twice(app, tmp_path):
+    path = tmp_path / "wishes.csv"
+    path.write_text(HEADER + "".join(f"s{i},u{i},1,,,55-4k,,,,\n" for i in range(7)))
+    assert import_file(app, path, batch_size=3).imported == 7
+    report = import_file(app, path, batch_size=3)
+    assert (report.imported, report.duplicates) == (0, 7)
+    assert consistent(app) == 7
+
+
+def test_an_import_killed_midway_leaves_a_consistent_database_and_reruns(tmp_path):
+    db = tmp_path / "c2m.db"
+    rows = 60_000
+    with C2M(db_path=db) as app:
+        app.campaigns.create("tv-2026", "tv")
+        app.campaigns.advance("tv-2026")
+        category = app.category("tv")
+        wishes = synthetic_wishes(
+            category.catalog, lambda c: not app.validate(category, c), rows, seed=3
+        )
+        path = tmp_path / "wishes.csv"
+        write_csv(path, wishes, category.catalog.module_ids)
+    command = [
+        sys.executable,
+        "-c",
+        "from c2m_core.cli import cli; cli()",
+        "--db",
+        str(db),
+        "wish",
+        "import",
+        "tv-2026",
+        str(path),
+        "--batch-size",
+        "1000",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy()
+    )
+    reader = sqlite3.connect(db, timeout=30)
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            try:
+                done = reader.execute("SELECT COUNT(*) FROM wishes").fetchone()[0]
+            except sqlite3.OperationalError:
+                continue
+            if done >= 3000:
+                break
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+        reader.close()
+    assert process.returncode == -signal.SIGKILL
+
+    with C2M(db_path=db) as app:
+        stored = consistent(app)
+        # Killed midway: whole batches only, each with its events.
+        assert 3000 <= stored < rows
+        assert stored % 1000 == 0
+    finished = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert finished.returncode == 0, finished.stderr
+    assert f"{stored:,} already present" in finished.stdout
+    with C2M(db_path=db) as app:
+        assert consistent(app) == rows
+        distinct = app.store.db.execute("SELECT COUNT(DISTINCT external_id) FROM wishes")
+        assert distinct.fetchone()[0] == rows
