@@ -20,6 +20,7 @@ from .store.database import utc_now
 from .templating import make_environment
 from .validation import Violation, validate
 from .variants import VariantService
+from .voting.service import VoteService
 
 DEFAULT_DB = "c2m.db"
 DB_ENV = "C2M_DB"
@@ -41,6 +42,7 @@ class C2M:
         _plugins.load(self.pm, plugins, entry_points_too=load_entry_points)
         self.campaigns = CampaignService(self)
         self.variants = VariantService(self)
+        self.votes = VoteService(self)
 
     @cached_property
     def store(self) -> Store:

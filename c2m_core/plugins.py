@@ -24,7 +24,10 @@ from .version import __version__
 
 ENTRY_POINT_GROUP = "c2m"
 LOAD_ENV = "C2M_LOAD_PLUGINS"
-DEFAULT_PLUGINS = ("c2m_core.default_plugins.jinja_filters",)
+DEFAULT_PLUGINS = (
+    "c2m_core.default_plugins.jinja_filters",
+    "c2m_core.default_plugins.voting_methods",
+)
 
 
 @attrs.frozen
