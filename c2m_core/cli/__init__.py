@@ -10,11 +10,15 @@ from .campaign import campaign
 from .catalog import catalog
 from .context import app_from
 from .plugins import plugins
+from .variant import variant
+from .vote import vote
 
 CORE_COMMANDS = (
     campaign,
     catalog,
     plugins,
+    variant,
+    vote,
 )
 
 
