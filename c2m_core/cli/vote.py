@@ -190,7 +190,12 @@ def results(slug, as_json):
         echo_json({"vote": found.to_dict() | {"result": None}, "final": final} | result.to_dict())
         return
     names = {v.id: v.name for v in app.variants.list(slug, include_withdrawn=True)}
-    status = f"closed at {found.closed_at}" if final else "open: provisional count"
+    if final:
+        status = f"closed at {found.closed_at}"
+    elif found.closes_at and app.store.now() >= found.closes_at:
+        status = f"window ended at {found.closes_at}, provisional count (run `c2m vote close`)"
+    else:
+        status = "open: provisional count"
     click.echo(f"{slug}: {result.method} vote, {status}; {result.ballots} ballot(s)")
     click.echo("")
     keys = [k for k in result.totals[0] if k != "variant"] if result.totals else []

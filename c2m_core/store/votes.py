@@ -62,9 +62,12 @@ def m001_votes(db):
     db.execute("CREATE INDEX ballot_history_voter ON ballot_history (vote_id, voter, id)")
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def ballot_text(ballot) -> str:
     """The canonical stored text of a normalised ballot: equal ballots, equal text."""
-    return json.dumps(ballot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(ballot)
 
 
 class VoteStore(Area):

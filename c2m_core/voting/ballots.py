@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from ..errors import InvalidInput
 
 _SEPARATORS = re.compile(r"[,;\s]+")
+_SCORE_TEXT = re.compile(r"\s*\d+\s*[=:]\s*\d+(?:[,;\s]+\d+\s*[=:]\s*\d+)*\s*", re.ASCII)
+_SCORE_PAIR = re.compile(r"(\d+)\s*[=:]\s*(\d+)", re.ASCII)
 
 
 class InvalidBallot(InvalidInput):
@@ -25,12 +27,8 @@ def _candidates_text(candidates: Sequence[int]) -> str:
 
 def candidate_id(field: str, value, candidates: Sequence[int]) -> int:
     """``value`` (an int or digits) as a candidate variant id."""
-    ident = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        ident = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        ident = int(value.strip())
-    if ident is None:
+    ident = _integer(value)
+    if ident is None or ident < 0:
         raise InvalidBallot(
             f"ballot field {field!r}: {value!r} is not a variant id; "
             f"candidates are {_candidates_text(candidates)}"
@@ -41,6 +39,18 @@ def candidate_id(field: str, value, candidates: Sequence[int]) -> int:
             f"candidates are {_candidates_text(candidates)}"
         )
     return ident
+
+
+def _integer(value) -> int | None:
+    """An int, or text of ASCII digits with an optional minus sign; None otherwise."""
+    if isinstance(value, int):
+        return None if isinstance(value, bool) else value
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text[1:] if text[:1] == "-" else text
+        if digits.isascii() and digits.isdigit():
+            return int(text)
+    return None
 
 
 def _items(field: str, value, what: str) -> list:
@@ -72,7 +82,10 @@ def id_list(field: str, value, candidates: Sequence[int]) -> list[int]:
 
 def scores(field: str, value, candidates: Sequence[int], low: int, high: int) -> list[list[int]]:
     """``[[variant, score], ...]`` in candidate order from a mapping, pairs or ``"1=4,2=3"``."""
-    accepted = f"variant=score pairs (for example 1=4,2=3) with scores {low} to {high}"
+    if isinstance(value, str) and _SCORE_TEXT.fullmatch(value):
+        fast = _well_formed_scores(value, candidates, low, high)
+        if fast is not None:
+            return fast
     if isinstance(value, Mapping):
         pairs = list(value.items())
     elif isinstance(value, str):
@@ -85,11 +98,14 @@ def scores(field: str, value, candidates: Sequence[int], low: int, high: int) ->
     elif isinstance(value, list | tuple):
         pairs = [tuple(p) if isinstance(p, list | tuple) else (p, None) for p in value]
     else:
-        raise InvalidBallot(f"ballot field {field!r}: {value!r} is not {accepted}")
+        pairs = [(value, None)]
     given: dict[int, int] = {}
     for pair in pairs:
         if len(pair) != 2 or pair[1] is None:
-            raise InvalidBallot(f"ballot field {field!r}: {pair[0]!r} is not {accepted}")
+            raise InvalidBallot(
+                f"ballot field {field!r}: {pair[0]!r} is not variant=score pairs (for example "
+                f"1=4,2=3) with scores {low} to {high}"
+            )
         ident = candidate_id(field, pair[0], candidates)
         score = _integer(pair[1])
         if score is None or not low <= score <= high:
@@ -103,12 +119,18 @@ def scores(field: str, value, candidates: Sequence[int], low: int, high: int) ->
     return [[c, given[c]] for c in candidates if c in given]
 
 
-def _integer(value) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-        return int(value)
-    return None
+def _well_formed_scores(text: str, candidates: Sequence[int], low: int, high: int):
+    """The common case, quickly: well-formed text of known, distinct ids and scores in range.
+
+    None when anything is off, so the careful path can name the problem.
+    """
+    given = {}
+    for ident, score in _SCORE_PAIR.findall(text):
+        ident, score = int(ident), int(score)
+        if ident in given or ident not in candidates or not low <= score <= high:
+            return None
+        given[ident] = score
+    return [[c, given[c]] for c in candidates if c in given]
 
 
 def ranking(field: str, value, candidates: Sequence[int]) -> list[list[int]]:

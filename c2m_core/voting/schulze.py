@@ -58,16 +58,20 @@ def schulze_ranking(
 ) -> tuple[tuple[int, ...], tuple[str, ...]]:
     """Every candidate in Schulze order, ties by candidate order; returns (ranking, ties)."""
     n = len(candidates)
+    beaten_by = [sum(1 for j in range(n) if p[j][i] > p[i][j]) for i in range(n)]
     remaining = list(range(n))
     order: list[int] = []
     ties: list[tuple[int, list[int]]] = []
     while remaining:
-        unbeaten = [i for i in remaining if not any(p[j][i] > p[i][j] for j in remaining if j != i)]
+        unbeaten = [i for i in remaining if beaten_by[i] == 0]
         if len(unbeaten) > 1:
             ties.append((len(order) + 1, unbeaten))
         chosen = unbeaten[0]
         order.append(chosen)
         remaining.remove(chosen)
+        for i in remaining:
+            if p[chosen][i] > p[i][chosen]:
+                beaten_by[i] -= 1
     ranking = tuple(candidates[i] for i in order)
     won = ranking[:winners]
     statements = []

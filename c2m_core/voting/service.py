@@ -260,8 +260,9 @@ class VoteService:
     def ballot(self, slug: str, voter: str) -> CastBallot | None:
         """A voter's current ballot, or None."""
         vote = self.require(slug)
-        found = self.app.store.votes.ballot(vote.id, check_voter(voter))
-        return CastBallot(check_voter(voter), json.loads(found[0]), found[1]) if found else None
+        voter = check_voter(voter)
+        found = self.app.store.votes.ballot(vote.id, voter)
+        return CastBallot(voter, json.loads(found[0]), found[1]) if found else None
 
     def history(self, slug: str, voter: str | None = None) -> list[ReplacedBallot]:
         """Replaced ballots, oldest first (of ``voter``, or of everyone)."""
@@ -386,7 +387,7 @@ class VoteService:
                     voter = row.voter if isinstance(row.voter, str) else None
                     rejected.append(Rejected(row.line, str(ex), voter))
                     continue
-                yield row.line, voter, normal
+                yield row.line, voter, ballot_text(normal)
 
         reported = 0
 
@@ -425,7 +426,7 @@ class VoteService:
                     for start in range(0, len(batch), batch_size):
                         chunk = batch[start : start + batch_size]
                         olds += store.votes.put_ballots(
-                            vote.id, [(voter, ballot_text(b)) for _, voter, b in chunk], now
+                            vote.id, [(voter, text) for _, voter, text in chunk], now
                         )
                     replaced_now = sum(old is not None for old in olds)
                     store.event(
@@ -456,13 +457,13 @@ class VoteService:
         hook = self.app.pm.hook.ballot_cast
         if not hook.get_hookimpls():
             return
-        for (_, voter, ballot), old in zip(batch, olds, strict=True):
+        for (_, voter, text), old in zip(batch, olds, strict=True):
             hook(
                 app=self.app,
                 campaign=campaign,
                 vote=vote,
                 voter=voter,
-                ballot=ballot,
+                ballot=json.loads(text),
                 replaced=json.loads(old) if old is not None else None,
             )
 
