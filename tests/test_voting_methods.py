@@ -1,10 +1,12 @@
 """Plurality, approval and score on hand-counted cases; ballot normalisation and its errors."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from c2m_core.errors import InvalidInput
 from c2m_core.voting import Approval, InvalidBallot, Plurality, Score, VoteResult
-from c2m_core.voting.ballots import format_ranking, ranking
+from c2m_core.voting.ballots import careful_scores, format_ranking, ranking, scores
 from c2m_core.voting.result import rank_by_totals
 
 CANDIDATES = (11, 12, 13, 14)
@@ -191,3 +193,27 @@ def test_result_round_trips_through_its_dict():
     data = result.to_dict()
     assert data["tie_rule"].startswith("ties are broken by candidate order")
     assert VoteResult.from_dict(data) == result
+
+
+SCORE_PAIR = st.tuples(
+    st.sampled_from(["9", "11", "12", "14", "016", " 13"]),
+    st.sampled_from(["=", ":", " = "]),
+    st.sampled_from(["0", "3", "5", "6", "-1", "05", "x"]),
+    st.sampled_from([",", ";", " ", ", ", ""]),
+)
+SCORE_TEXT = st.one_of(
+    st.lists(SCORE_PAIR, min_size=1, max_size=5).map(lambda ps: "".join("".join(p) for p in ps)),
+    st.text(alphabet="0123456789=:,; -", max_size=12),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(SCORE_TEXT)
+def test_the_fast_path_for_score_text_agrees_with_the_careful_one(text):
+    def read(reader):
+        try:
+            return reader("score", text, CANDIDATES, 0, 5)
+        except InvalidBallot as ex:
+            return str(ex)
+
+    assert read(scores) == read(careful_scores)

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from ..errors import InvalidInput
 
 _SEPARATORS = re.compile(r"[,;\s]+")
-_SCORE_TEXT = re.compile(r"\s*\d+\s*[=:]\s*\d+(?:[,;\s]+\d+\s*[=:]\s*\d+)*\s*", re.ASCII)
-_SCORE_PAIR = re.compile(r"(\d+)\s*[=:]\s*(\d+)", re.ASCII)
+_SCORE_TEXT = re.compile(r"[,;\s]*\d+[=:]\d+(?:[,;\s]+\d+[=:]\d+)*[,;\s]*", re.ASCII)
+_SCORE_PAIR = re.compile(r"(\d+)[=:](\d+)", re.ASCII)
 
 
 class InvalidBallot(InvalidInput):
@@ -86,6 +86,11 @@ def scores(field: str, value, candidates: Sequence[int], low: int, high: int) ->
         fast = _well_formed_scores(value, candidates, low, high)
         if fast is not None:
             return fast
+    return careful_scores(field, value, candidates, low, high)
+
+
+def careful_scores(field: str, value, candidates: Sequence[int], low: int, high: int):
+    """``scores`` without the fast path: every problem is named."""
     if isinstance(value, Mapping):
         pairs = list(value.items())
     elif isinstance(value, str):
