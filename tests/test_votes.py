@@ -194,9 +194,9 @@ def test_results_while_open_are_a_provisional_count(app):
         app.votes.winners("tv26")
 
 
-def test_winners_is_none_without_a_vote_and_no_vote_is_a_clear_error(app):
-    voting_campaign(app)
-    assert app.votes.winners("tv26") is None
+def test_without_a_vote_every_variant_advances_and_casting_is_a_clear_error(app):
+    ids = voting_campaign(app)
+    assert app.votes.winners("tv26") == ids
     with pytest.raises(NoVote, match="open one with `c2m vote open tv26 --method METHOD`"):
         app.votes.cast("tv26", "a", {"choice": 1})
 

@@ -508,14 +508,15 @@ class VoteService:
             return vote.result
         return self.tally(vote)
 
-    def winners(self, slug: str) -> list[int] | None:
-        """The variant ids that advance to pre-sale, best first; None if no vote was held.
+    def winners(self, slug: str) -> list[int]:
+        """The variant ids that advance to pre-sale: the vote's winners, best first.
 
-        Raises ``VoteNotOpen`` while the vote is still open (close it first).
+        A campaign that held no vote eliminated nothing: every (not withdrawn) variant
+        advances, in position order. Raises ``VoteNotOpen`` while the vote is still open.
         """
         vote = self.get(slug)
         if vote is None:
-            return None
+            return [variant.id for variant in self.app.variants.list(slug)]
         if vote.state == OPEN:
             raise VoteNotOpen(
                 f"the vote of campaign {slug!r} is still open; run `c2m vote close {slug}`"
