@@ -2,4 +2,4 @@
 
 import os
 
-os.environ["C2M_LOAD_PLUGINS"] = "c2m.tv"
+os.environ["C2M_LOAD_PLUGINS"] = "c2m.tv,c2m.fridge,c2m.toilet_seat"

@@ -15,6 +15,9 @@ from . import plugins as _plugins
 from .campaigns import CampaignService
 from .category import Category
 from .errors import C2MError, UnknownCategory
+from .events import EventService
+from .handoff.service import HandoffService
+from .presale import PresaleService
 from .store import AREAS, Store
 from .store.database import utc_now
 from .templating import make_environment
@@ -43,6 +46,9 @@ class C2M:
         self.campaigns = CampaignService(self)
         self.variants = VariantService(self)
         self.votes = VoteService(self)
+        self.presale = PresaleService(self)
+        self.events = EventService(self)
+        self.handoff = HandoffService(self)
 
     @cached_property
     def store(self) -> Store:

@@ -7,6 +7,7 @@ snapshot of the category's catalog so a plugin upgrade never changes a running c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 import attrs
@@ -24,7 +25,12 @@ CLOSED = "closed"
 SETTINGS = {
     "max_variants": (5, 1, "the most variants aggregation may choose"),
     "moq": (1, 1, "minimum batch: the fewest units a variant must cover to be produced"),
+    "spare_percent": (0, 0, "extra units to produce, in percent of the confirmed (rounded up)"),
+    "assembly_days": (2, 0, "days of assembly and test after the last part arrives"),
+    "max_lot_size": (0, 0, "line capacity: the most units in one work order (0: no limit)"),
+    "warehouses": ({}, None, "region -> warehouse code; key 'default' for the rest"),
 }
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}\Z")
 
 
 class UnknownCampaign(InvalidInput):
@@ -99,6 +105,18 @@ def check_settings(settings: Mapping) -> dict:
                 f"unknown campaign setting {name!r}; settings are {', '.join(sorted(SETTINGS))}"
             )
         default, minimum, _ = SETTINGS[name]
+        if isinstance(default, dict):
+            items = value.items() if isinstance(value, Mapping) else [("", value)]
+            for key, code in items:
+                if not (key and isinstance(key, str) and isinstance(code, str)) or not (
+                    CODE_PATTERN.match(code)
+                ):
+                    raise InvalidInput(
+                        f"setting {name}: {key!r} -> {code!r} is not accepted; map names to codes "
+                        "of up to 32 letters, digits, '-' and '_', starting with a letter or digit"
+                    )
+            checked[name] = dict(value)
+            continue
         if isinstance(default, int) and (isinstance(value, bool) or not isinstance(value, int)):
             raise InvalidInput(f"setting {name} must be an integer, got {value!r}")
         if minimum is not None and value < minimum:

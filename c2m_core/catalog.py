@@ -20,7 +20,7 @@ import attrs
 from .errors import CatalogError
 from .money import check_currency
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*\Z")
 ATTRIBUTE_TYPES = (bool, int, float, str)
 LIMIT_AGGREGATES = ("each", "sum")
 

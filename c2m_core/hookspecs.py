@@ -149,4 +149,168 @@ def vote_closed(app, campaign, vote, result):
 # Pre-sale ----------------------------------------------------------------------------------------
 
 
+@hookspec(firstresult=True)
+def price_variant(app, campaign, variant, catalog):
+    """Return the unit price of ``variant`` as ``Money`` in the campaign's currency, or None.
+
+    Stops at the first non-None result; when every plugin returns None the price is the
+    catalog's base price plus the chosen options' price deltas. Called when a pre-sale opens;
+    the price is then frozen for the pre-sale.
+
+    :param app: the ``C2M`` instance
+    :param campaign: the ``Campaign`` opening its pre-sale (``campaign.currency`` is the currency)
+    :param variant: the ``Variant`` to price
+    :param catalog: the campaign's frozen ``Catalog``
+    """
+
+
+@hookspec
+def register_payment_providers(app):
+    """Return a list of payment provider names this plugin handles (e.g. ``["stripe"]``).
+
+    Results are flattened; a pre-sale may only open with a provider some plugin names.
+
+    :param app: the ``C2M`` instance
+    """
+
+
+@hookspec(firstresult=True)
+def authorize_payment(app, provider, campaign, pledge, payment):
+    """Authorize ``payment`` with ``provider`` and return the authorization reference (a string).
+
+    Stops at the first non-None result: return None when ``provider`` is not yours. Raise to
+    report a failure; c2m records it and retries later with the same ``payment.key``, so the
+    same key must never move money twice.
+
+    :param app: the ``C2M`` instance
+    :param provider: the name of the campaign's payment provider
+    :param campaign: the ``Campaign``
+    :param pledge: the ``Pledge`` the money is for
+    :param payment: the ``Payment`` (``amount``, ``kind``, and ``key``, the idempotency key)
+    """
+
+
+@hookspec(firstresult=True)
+def capture_payment(app, provider, campaign, pledge, payment, authorization):
+    """Capture an authorized ``payment`` and return the capture reference (a string).
+
+    Stops at the first non-None result: return None when ``provider`` is not yours. Raise to
+    report a failure; c2m retries with the same ``payment.key`` and authorization, and counts
+    the money only once a call returns.
+
+    :param app: the ``C2M`` instance
+    :param provider: the name of the campaign's payment provider
+    :param campaign: the ``Campaign``
+    :param pledge: the ``Pledge`` the money is for
+    :param payment: the ``Payment`` (``amount``, ``kind``, and ``key``, the idempotency key)
+    :param authorization: what ``authorize_payment`` returned for this payment
+    """
+
+
+@hookspec(firstresult=True)
+def refund_payment(app, provider, campaign, pledge, payment, refund):
+    """Give back ``refund.amount`` of a captured ``payment``; return the refund reference.
+
+    Stops at the first non-None result: return None when ``provider`` is not yours. Raise to
+    report a failure; c2m retries with the same ``refund.key``.
+
+    :param app: the ``C2M`` instance
+    :param provider: the name of the campaign's payment provider
+    :param campaign: the ``Campaign``
+    :param pledge: the ``Pledge`` the money was for
+    :param payment: the captured ``Payment`` (``reference`` is its capture reference)
+    :param refund: the ``Refund`` (``amount``, ``reason``, and ``key``, the idempotency key)
+    """
+
+
+@hookspec
+def pledge_placed(app, campaign, pledge):
+    """Notification: a new pledge was stored (committed, waitlisted, or placed awaiting payment).
+
+    Every plugin is called once per new pledge, after its deposit was attempted; a repeated
+    request with the same idempotency key does not notify again. Return values are ignored.
+
+    :param app: the ``C2M`` instance
+    :param campaign: the ``Campaign``
+    :param pledge: the ``Pledge`` as it is now (``pledge.state`` says how far it got)
+    """
+
+
+@hookspec
+def pledge_cancelled(app, campaign, pledge, reason):
+    """Notification: a pledge was cancelled (its refund, if any, has been attempted).
+
+    Every plugin is called; return values are ignored.
+
+    :param app: the ``C2M`` instance
+    :param campaign: the ``Campaign``
+    :param pledge: the ``Pledge`` after cancelling (``cancelled``, or ``refunded``)
+    :param reason: why: ``customer``, ``variant_failed`` or ``presale_closed``
+    """
+
+
+@hookspec
+def variant_tipped(app, campaign, variant, units):
+    """Notification: ``variant`` reached its threshold when the pre-sale closed; it is produced.
+
+    Every plugin is called; return values are ignored.
+
+    :param app: the ``C2M`` instance
+    :param campaign: the ``Campaign``
+    :param variant: the ``Variant`` that tipped
+    :param units: its committed units at closing
+    """
+
+
+@hookspec
+def presale_closed(app, campaign, tipped, failed):
+    """Notification: the pre-sale closed; failed variants' deposits have been refunded.
+
+    Every plugin is called; return values are ignored.
+
+    :param app: the ``C2M`` instance
+    :param campaign: the ``Campaign``
+    :param tipped: the ``Variant`` objects that reached their threshold
+    :param failed: the ``Variant`` objects that did not
+    """
+
+
 # Hand-off ----------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def build_bill_of_materials(app, category, variant, parts):
+    """Return the parts one unit of ``variant`` needs (a list of ``Part``), or None.
+
+    Stops at the first non-None result; None everywhere keeps ``parts``. The core aggregates the
+    result by part number and multiplies it by the order quantity.
+
+    :param app: the ``C2M`` instance
+    :param category: the campaign's ``Category`` (its catalog is the campaign's frozen one)
+    :param variant: the ``Variant`` to be produced (``variant.configuration``)
+    :param parts: the default: the chosen options' parts in catalog order, one ``Part`` per entry
+    """
+
+
+@hookspec
+def register_handoff_connectors(app):
+    """Return a list of ``Connector`` subclasses: delivery targets for hand-off documents.
+
+    Results are flattened; two plugins registering the same ``scheme`` is an error. A target
+    ``SCHEME:ADDRESS`` is delivered by the class whose ``scheme`` is SCHEME.
+
+    :param app: the ``C2M`` instance
+    """
+
+
+@hookspec
+def handoff_delivered(app, campaign, handoff, delivery):
+    """Notification: a hand-off reached a target (recorded and committed; sent once per target).
+
+    Every plugin is called; return values are ignored.
+
+    :param app: the ``C2M`` instance
+    :param campaign: the ``Campaign`` handed off
+    :param handoff: the ``Handoff`` (``id``, ``variant_id``, ``quantity``, ``record``)
+    :param delivery: the outbox ``Delivery`` (``target``, ``attempts``, ``receipt``)
+    """

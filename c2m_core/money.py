@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 import attrs
 
 # ISO 4217 minor-unit exponents for the currencies c2m accepts.
@@ -81,6 +84,51 @@ class Money:
             raise TypeError("Money can only be multiplied by an integer")
         return Money(self.amount * times, self.currency)
 
+    def split(self, parts: int) -> list[Money]:
+        """``parts`` amounts adding up to this one: each floored, the remainder on the last."""
+        if isinstance(parts, bool) or not isinstance(parts, int) or parts < 1:
+            raise ValueError(f"can only split into a positive whole number of parts, got {parts!r}")
+        share = self.amount // parts
+        last = self.amount - share * (parts - 1)
+        return [Money(share, self.currency)] * (parts - 1) + [Money(last, self.currency)]
+
+    def allocate(self, weights: Sequence[int]) -> list[Money]:
+        """Amounts in proportion to integer ``weights``, each floored, the remainder on the last."""
+        weights = list(weights)
+        if not weights or any(isinstance(w, bool) or not isinstance(w, int) for w in weights):
+            raise ValueError(f"weights must be a non-empty list of integers, got {weights!r}")
+        if any(w < 0 for w in weights) or sum(weights) == 0:
+            raise ValueError(f"weights must be >= 0 with a positive sum, got {weights!r}")
+        total = sum(weights)
+        shares = [self.amount * w // total for w in weights[:-1]]
+        shares.append(self.amount - sum(shares))
+        return [Money(share, self.currency) for share in shares]
+
+    def percentage(self, basis_points: int) -> Money:
+        """``basis_points`` hundredths of a percent of this amount, floored (1000 bp = 10%)."""
+        if isinstance(basis_points, bool) or not isinstance(basis_points, int):
+            raise TypeError(f"basis points must be an integer, got {basis_points!r}")
+        return Money(self.amount * basis_points // 10_000, self.currency)
+
+    @classmethod
+    def parse(cls, text: str, currency: str) -> Money:
+        """Money from a decimal in major units: ``"4999.50"`` CNY -> 499950 fen, ``"120"`` JPY.
+
+        Raises ``ValueError`` naming the text and what is accepted: digits with at most as many
+        decimals as the currency has minor units (none for JPY).
+        """
+        exponent = MINOR_UNITS[check_currency(currency)]
+        match = _DECIMAL.match(text.strip()) if isinstance(text, str) else None
+        decimals = (match.group(3) or "") if match else ""
+        if match is None or len(decimals) > exponent:
+            places = f"up to {exponent} decimal places" if exponent else "no decimal places"
+            raise ValueError(
+                f"{text!r} is not an amount of {currency}: use digits with {places}, "
+                f"e.g. {format_minor(12345 * 10**exponent // 100, currency).replace(',', '')}"
+            )
+        minor = int(match.group(2)) * 10**exponent + int(decimals.ljust(exponent, "0") or 0)
+        return cls(-minor if match.group(1) else minor, currency)
+
     def _same_currency(self, other: Money):
         if not isinstance(other, Money) or other.currency != self.currency:
             raise ValueError(f"cannot combine {self.currency} with {other!r}")
@@ -91,6 +139,9 @@ class Money:
 
     def __str__(self) -> str:
         return self.format()
+
+
+_DECIMAL = re.compile(r"^(-)?(\d+)(?:\.(\d+))?\Z")
 
 
 def format_minor(amount: int, currency: str) -> str:

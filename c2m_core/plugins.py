@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
+import re
 from importlib.metadata import entry_points
 
 import attrs
@@ -27,6 +28,10 @@ LOAD_ENV = "C2M_LOAD_PLUGINS"
 DEFAULT_PLUGINS = (
     "c2m_core.default_plugins.jinja_filters",
     "c2m_core.default_plugins.voting_methods",
+    "c2m_core.default_plugins.ledger",
+    "c2m_core.default_plugins.presale",
+    "c2m_core.default_plugins.connectors",
+    "c2m_core.default_plugins.handoff_guard",
 )
 
 
@@ -96,13 +101,20 @@ def selected_entry_points(env: dict | None = None):
 def register(pm: pluggy.PluginManager, plugin, name: str | None = None) -> None:
     """Register one plugin object (module, class or instance), with a clear error on failure."""
     label = name or _plugin_label(plugin)
+    if name is None:
+        taken = {n for n, _ in pm.list_name_plugin()}
+        name = label
+        counter = 1
+        while name in taken:
+            counter += 1
+            name = f"{label}#{counter}"
     meta = plugin_meta(plugin)
     if meta is not None:
         check_compatible(meta, label)
     try:
         pm.register(plugin, name=name)
     except pluggy.PluginValidationError as ex:
-        raise PluginError(f"plugin {label}: {ex}") from ex
+        raise PluginError(f"plugin {label}: {_explain_validation(pm, ex)}") from ex
     except ValueError as ex:
         raise PluginError(f"plugin {label} is already registered: {ex}") from ex
 
@@ -145,6 +157,18 @@ def check_pending(pm: pluggy.PluginManager) -> None:
     pm.check_pending()
 
 
+def _explain_validation(pm: pluggy.PluginManager, ex: pluggy.PluginValidationError) -> str:
+    match = re.search(r"for hook '(\w+)'.*Argument\(s\) (\{.*?\})", str(ex), re.S)
+    if not match:
+        return str(ex)
+    hook = getattr(pm.hook, match.group(1), None)
+    provided = ", ".join(hook.spec.argnames) if hook is not None and hook.spec else "nothing"
+    return (
+        f"its {match.group(1)} takes argument(s) {match.group(2)} that the hook does not "
+        f"provide; the hook provides: {provided}"
+    )
+
+
 def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs):
     """Call a ``register_*`` hook plugin by plugin, yielding (plugin name, result).
 
@@ -164,4 +188,5 @@ def _is_hookspec(obj) -> bool:
 
 
 def _plugin_label(plugin) -> str:
+    """A readable name: a module's or class's ``__name__``, else the instance's class name."""
     return getattr(plugin, "__name__", None) or type(plugin).__name__

@@ -9,16 +9,23 @@ from ..app import DB_ENV, DEFAULT_DB
 from .campaign import campaign
 from .catalog import catalog
 from .context import app_from
+from .handoff import handoff
+from .plugin import plugin
 from .plugins import plugins
+from .presale import pledge, presale
 from .variant import variant
 from .vote import vote
 
 CORE_COMMANDS = (
     campaign,
     catalog,
+    plugin,
     plugins,
     variant,
     vote,
+    presale,
+    pledge,
+    handoff,
 )
 
 

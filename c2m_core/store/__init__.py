@@ -2,6 +2,8 @@
 
 from .campaigns import CampaignStore
 from .database import Event, Store, StoreError
+from .handoffs import HandoffStore
+from .pledges import PledgeStore
 from .variants import VariantStore
 from .votes import VoteStore
 
@@ -9,6 +11,8 @@ AREAS = (
     CampaignStore,
     VariantStore,
     VoteStore,
+    PledgeStore,
+    HandoffStore,
 )
 
 __all__ = ["AREAS", "Event", "Store", "StoreError"]

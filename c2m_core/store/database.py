@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime
 import json
+import random
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -144,10 +146,7 @@ class Store:
         if conn.in_transaction:
             yield self
             return
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as ex:
-            raise StoreError(f"database {self.path} is busy: {ex}") from ex
+        self._begin_immediate()
         try:
             yield self
         except BaseException:
@@ -156,6 +155,34 @@ class Store:
             raise
         else:
             conn.execute("COMMIT")
+
+    def _begin_immediate(self) -> None:
+        """``BEGIN IMMEDIATE``, retried with short jittered sleeps while another writer holds it.
+
+        SQLite's own busy handler sleeps in steps of up to 100 ms, which leaves the lock idle
+        most of the time when several processes take turns; polling every few ms keeps it busy.
+        """
+        conn = self.db.conn
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        delay = 0.0005
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as ex:
+                    if "locked" not in str(ex) and "busy" not in str(ex):
+                        raise
+                    if time.monotonic() > deadline:
+                        raise StoreError(
+                            f"database {self.path} stayed locked by another writer for "
+                            f"{BUSY_TIMEOUT_MS // 1000} s: {ex}"
+                        ) from ex
+                time.sleep(delay * random.uniform(0.5, 1.5))
+                delay = min(delay * 2, 0.01)
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     def now(self) -> str:
         return isoformat(self.clock())
@@ -196,6 +223,9 @@ class Store:
             [*params, limit],
         ).fetchall()
         return [Event(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    def last_event_id(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
 
     def close(self) -> None:
         self.db.close()

@@ -1,0 +1,42 @@
+"""The default payment provider, ``ledger``: records every money movement, moves no money.
+
+Each (operation, idempotency key) is recorded once, so a retried call returns the first
+reference: that is the contract every provider must keep. Shops replace it with their own
+provider plugin and choose it per campaign (``c2m presale open --provider NAME``).
+"""
+
+from c2m_core.hookspecs import hookimpl
+
+NAME = "ledger"
+
+
+@hookimpl
+def register_payment_providers():
+    return [NAME]
+
+
+@hookimpl
+def authorize_payment(app, provider, pledge, payment):
+    if provider != NAME:
+        return None
+    return app.store.pledges.ledger_record(
+        NAME, "authorize", payment.key, payment.amount, pledge.campaign_id, pledge.id
+    )
+
+
+@hookimpl
+def capture_payment(app, provider, pledge, payment):
+    if provider != NAME:
+        return None
+    return app.store.pledges.ledger_record(
+        NAME, "capture", payment.key, payment.amount, pledge.campaign_id, pledge.id
+    )
+
+
+@hookimpl
+def refund_payment(app, provider, pledge, refund):
+    if provider != NAME:
+        return None
+    return app.store.pledges.ledger_record(
+        NAME, "refund", refund.key, refund.amount, pledge.campaign_id, pledge.id
+    )

@@ -1,0 +1,506 @@
+"""The hand-off service, reached as ``app.handoff``: plan, record once, deliver exactly once.
+
+``run`` plans a production order per tipped variant, renders its documents and, in one
+transaction, stores them, queues one outbox row per (hand-off, target) and moves the campaign to
+its ``handoff`` state. Then it delivers. Everything a delivery sends is read back from the store,
+so a second run, or a run after a crash, sends the same ids and the same bytes; a delivered row
+is never sent again. ``retry`` revives dead and disabled deliveries and tries again.
+
+Demand comes from the pre-sale stage (``app.presale.production_demand``) unless the caller
+passes it: a shop that pre-sold elsewhere gives any objects with ``variant``, ``quantity`` and
+``by_region`` (see ``plan.DemandLine``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from .. import plugins as _plugins
+from ..campaigns import IllegalTransition
+from ..catalog import Part
+from ..errors import C2MError, InvalidInput
+from ..money import Money
+from .connectors import Connector, DeliveryFailed, Package
+from .documents import build_documents
+from .outbox import DEAD, DELIVERED, DISABLED, PENDING, Delivery, RetryPolicy
+from .plan import DemandLine, PlanSettings, ProductionOrder, catalog_parts, plan_order
+
+STAGE = "handoff"
+
+
+@attrs.frozen
+class Handoff:
+    """A recorded hand-off: one variant's production order and its canonical record."""
+
+    id: str
+    campaign_id: int
+    variant_id: int
+    position: int
+    quantity: int
+    due_date: str
+    demand: dict
+    record: dict
+    sha256: str
+    created_at: str | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        """Sent with every attempt to every target: the id plus the content's digest."""
+        return f"{self.id}.{self.sha256[:12]}"
+
+    def to_dict(self) -> dict:
+        data = attrs.asdict(self)
+        del data["record"]
+        return data
+
+
+@attrs.frozen
+class HandoffStatus:
+    """A campaign's hand-offs and every delivery of them."""
+
+    slug: str
+    state: str
+    handoffs: tuple[Handoff, ...]
+    deliveries: tuple[Delivery, ...]
+
+    def for_targets(self, targets: Iterable[str] | None) -> list[Delivery]:
+        wanted = None if targets is None else set(targets)
+        return [d for d in self.deliveries if wanted is None or d.target in wanted]
+
+    def undelivered(self, targets: Iterable[str] | None = None) -> list[Delivery]:
+        return [d for d in self.for_targets(targets) if d.state != DELIVERED]
+
+    def to_dict(self) -> dict:
+        return {
+            "campaign": self.slug,
+            "state": self.state,
+            "handoffs": [
+                h.to_dict()
+                | {"deliveries": [d.to_dict() for d in self.deliveries if d.handoff_id == h.id]}
+                for h in self.handoffs
+            ],
+        }
+
+
+def _demand(app, slug: str) -> list:
+    """The confirmed demand of campaign ``slug``: the one place hand-off asks pre-sale."""
+    return list(app.presale.production_demand(slug))
+
+
+def _demand_key(variant_id: int, by_region) -> dict:
+    """Demand as recorded with a hand-off, to compare a later run's demand with."""
+    regions = {region: units for region, units in sorted(by_region.items()) if units}
+    return {"variant_id": variant_id, "quantity": sum(regions.values()), "by_region": regions}
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+class HandoffService:
+    """Hand tipped variants to production. Reached as ``app.handoff``.
+
+    ``retry_policy``, ``sleep`` and ``random`` may be replaced (tests, or a shop that never wants
+    a request to wait: ``RetryPolicy(max_wait=0)``, then ``retry`` from a worker).
+    """
+
+    lease_seconds = 600
+
+    def __init__(self, app):
+        self.app = app
+        self.retry_policy = RetryPolicy()
+        self.sleep = time.sleep
+        self.random = random.Random()
+        self._connectors: dict[str, Connector] = {}
+        self._token = uuid.uuid4().hex[:8]
+
+    # Connectors ---------------------------------------------------------------------------------
+
+    @property
+    def connector_types(self) -> dict[str, type[Connector]]:
+        """Every registered connector class, by scheme."""
+        found: dict[str, type[Connector]] = {}
+        owners: dict[str, str] = {}
+        for plugin_name, result in _plugins.call_each(
+            self.app.pm, "register_handoff_connectors", app=self.app
+        ):
+            for kind in result or ():
+                if not (isinstance(kind, type) and issubclass(kind, Connector) and kind.scheme):
+                    raise C2MError(
+                        f"plugin {plugin_name}: register_handoff_connectors must return Connector "
+                        f"subclasses with a scheme, got {kind!r}"
+                    )
+                if kind.scheme in found:
+                    raise C2MError(
+                        f"connector scheme {kind.scheme!r} is registered twice: by "
+                        f"{owners[kind.scheme]} and by {plugin_name}"
+                    )
+                found[kind.scheme] = kind
+                owners[kind.scheme] = plugin_name
+        return found
+
+    def connector(self, target: str) -> Connector:
+        """The connector for ``SCHEME:ADDRESS``; ``InvalidInput`` names the known schemes."""
+        if target in self._connectors:
+            return self._connectors[target]
+        scheme, colon, address = str(target).partition(":")
+        types = self.connector_types
+        if not colon or scheme not in types:
+            known = ", ".join(kind.usage or f"{s}:..." for s, kind in sorted(types.items()))
+            raise InvalidInput(f"target {target!r} is not one of: {known}")
+        connector = types[scheme](address, self.app)
+        self._connectors[target] = self._connectors[connector.target] = connector
+        return connector
+
+    # Planning -----------------------------------------------------------------------------------
+
+    def plan(self, slug: str, demand: Sequence | None = None) -> list[ProductionOrder]:
+        """The production orders ``run`` would record now (nothing is stored)."""
+        campaign = self.app.campaigns.get(slug)
+        return [order for order, _ in self._prepare(campaign, demand)]
+
+    def demand_from_data(self, slug: str, data) -> list[DemandLine]:
+        """Demand from plain data (``--demand FILE``): a list of objects with ``variant`` (id),
+        ``by_region`` (region -> units), optional ``quantity`` and ``unit_price``
+        (``{"amount": minor units, "currency": "CNY"}``)."""
+        if not isinstance(data, list):
+            raise InvalidInput(f"demand must be a list of objects, got {type(data).__name__}")
+        lines = []
+        for index, item in enumerate(data):
+            where = f"demand[{index}]"
+            if not isinstance(item, dict) or "variant" not in item or "by_region" not in item:
+                raise InvalidInput(f"{where} must be an object with 'variant' and 'by_region'")
+            variant_id = item["variant"]
+            if isinstance(variant_id, bool) or not isinstance(variant_id, int):
+                raise InvalidInput(f"{where}.variant must be a variant id, got {variant_id!r}")
+            by_region = item["by_region"]
+            if not isinstance(by_region, dict):
+                raise InvalidInput(f"{where}.by_region must map regions to units")
+            price = item.get("unit_price")
+            if price is not None:
+                try:
+                    price = Money(price["amount"], price["currency"])
+                except (TypeError, KeyError, ValueError) as ex:
+                    raise InvalidInput(
+                        f'{where}.unit_price must be {{"amount": minor units, '
+                        f'"currency": ISO 4217 code}}, got {price!r} ({ex})'
+                    ) from None
+            units = [u for u in by_region.values() if isinstance(u, int)]
+            lines.append(
+                DemandLine(
+                    variant=self.app.variants.get(slug, variant_id),
+                    quantity=item.get("quantity", sum(units)),
+                    by_region=by_region,
+                    unit_price=price,
+                )
+            )
+        return lines
+
+    def _lines(self, campaign, demand: Sequence | None) -> list[DemandLine]:
+        raw = _demand(self.app, campaign.slug) if demand is None else list(demand)
+        lines, seen = [], set()
+        for item in raw:
+            line = DemandLine.of(item)
+            stored = self.app.store.variants.get(line.variant.id)
+            if stored is None or stored.campaign_id != campaign.id:
+                raise InvalidInput(
+                    f"demand names variant {line.variant.id!r}, which is not a variant of "
+                    f"campaign {campaign.slug!r}"
+                )
+            if stored.withdrawn:
+                raise InvalidInput(f"demand names variant {stored.id}, which was withdrawn")
+            if stored.id in seen:
+                raise InvalidInput(f"demand names variant {stored.id} twice; give it once")
+            seen.add(stored.id)
+            lines.append(attrs.evolve(line, variant=stored))
+        if not lines:
+            raise InvalidInput(
+                f"campaign {campaign.slug!r} has no confirmed demand (no tipped variant): "
+                "nothing to hand off"
+            )
+        return sorted(lines, key=lambda line: (line.variant.position, line.variant.id))
+
+    def _parts(self, category, variant) -> list[Part]:
+        default = catalog_parts(category.catalog, variant.configuration)
+        result = self.app.pm.hook.build_bill_of_materials(
+            app=self.app, category=category, variant=variant, parts=list(default)
+        )
+        if result is None:
+            return default
+        parts = list(result)
+        for part in parts:
+            if not (
+                isinstance(part, Part)
+                and isinstance(part.number, str)
+                and part.number
+                and isinstance(part.quantity, int)
+                and not isinstance(part.quantity, bool)
+                and part.quantity >= 1
+            ):
+                raise C2MError(
+                    "build_bill_of_materials must return Part(number, quantity >= 1) objects, "
+                    f"got {part!r}"
+                )
+        return parts
+
+    def _prepare(self, campaign, demand):
+        category = self.app.campaigns.category(campaign)
+        settings = PlanSettings.from_campaign(campaign)
+        now = self.app.clock()
+        prepared = []
+        for line in self._lines(campaign, demand):
+            order = plan_order(
+                campaign.slug,
+                category.catalog,
+                line,
+                settings,
+                now,
+                parts=self._parts(category, line.variant),
+            )
+            prepared.append((order, build_documents(self.app, campaign, category, order)))
+        return prepared
+
+    # Running ------------------------------------------------------------------------------------
+
+    def run(self, slug: str, targets: Sequence[str], demand: Sequence | None = None):
+        """Hand campaign ``slug`` off (once) and deliver it to every target.
+
+        The first run plans and records the hand-offs and moves the campaign to ``handoff``;
+        later runs reuse what was recorded (``demand``, when given again, must match). Targets
+        new to a hand-off are queued; delivered ones are not sent again. Returns the status.
+        """
+        if isinstance(targets, str) or not targets:
+            raise InvalidInput("give at least one target, e.g. dir:./handoff or webhook:URL")
+        connectors = [self.connector(target) for target in targets]
+        app, store = self.app, self.app.store
+        with store.transaction():
+            campaign = app.campaigns.get(slug)
+            handoffs = store.handoffs.for_campaign(campaign.id)
+            if handoffs:
+                if demand is not None:
+                    self._check_same_demand(campaign, handoffs, demand)
+            else:
+                handoffs = self._record(campaign, demand)
+            for handoff in handoffs:
+                for connector in connectors:
+                    if store.handoffs.add_delivery(
+                        handoff.id, connector.target, handoff.idempotency_key
+                    ):
+                        store.event(
+                            "handoff.queued",
+                            campaign.id,
+                            {"handoff_id": handoff.id, "target": connector.target},
+                        )
+        return self.deliver(slug, targets=[c.target for c in connectors])
+
+    def _record(self, campaign, demand) -> list[Handoff]:
+        if STAGE not in campaign.stages:
+            raise IllegalTransition(
+                f"campaign {campaign.slug!r} does not use the {STAGE} stage "
+                f"(its stages: {', '.join(campaign.stages)})"
+            )
+        store = self.app.store
+        handoffs = []
+        for position, (order, documents) in enumerate(self._prepare(campaign, demand), 1):
+            record = json.loads(next(d for d in documents if d.kind == "json").content)
+            handoff = store.handoffs.insert(
+                Handoff(
+                    id=order.handoff_id,
+                    campaign_id=campaign.id,
+                    variant_id=order.variant.id,
+                    position=position,
+                    quantity=order.quantity,
+                    due_date=order.due_date.isoformat(),
+                    demand=_demand_key(
+                        order.variant.id, {d.region: d.confirmed for d in order.destinations}
+                    ),
+                    record=record,
+                    sha256=record["sha256"],
+                ),
+                documents,
+            )
+            store.event(
+                "handoff.created",
+                campaign.id,
+                {
+                    "handoff_id": handoff.id,
+                    "variant_id": handoff.variant_id,
+                    "quantity": handoff.quantity,
+                    "due_date": handoff.due_date,
+                    "sha256": handoff.sha256,
+                },
+            )
+            handoffs.append(handoff)
+        if campaign.state != STAGE:
+            self.app.campaigns.advance(campaign.slug, to=STAGE)
+        return handoffs
+
+    def _check_same_demand(self, campaign, handoffs, demand) -> None:
+        given = sorted(
+            (_demand_key(line.variant.id, line.by_region) for line in map(DemandLine.of, demand)),
+            key=lambda d: d["variant_id"],
+        )
+        recorded = sorted((h.demand for h in handoffs), key=lambda d: d["variant_id"])
+        if given != recorded:
+            raise InvalidInput(
+                f"campaign {campaign.slug!r} was handed off on {handoffs[0].created_at} with "
+                f"other demand ({recorded}); a hand-off is final, the demand given now "
+                f"({given}) cannot replace it"
+            )
+
+    # Delivering ---------------------------------------------------------------------------------
+
+    def deliver(self, slug: str, targets: Iterable[str] | None = None, force: bool = False):
+        """Attempt every pending delivery of ``slug`` that is due (all of them with ``force``).
+
+        ``targets`` limits which targets are attempted. Returns the status.
+        """
+        campaign = self.app.campaigns.get(slug)
+        wanted = None if targets is None else set(targets)
+        now = self.app.store.now()
+        for delivery in self.app.store.handoffs.deliveries(campaign.id):
+            if delivery.state != PENDING or (wanted is not None and delivery.target not in wanted):
+                continue
+            if force or delivery.next_attempt_at <= now:
+                self._deliver(campaign, delivery, self.connector(delivery.target))
+        return self.status(slug)
+
+    def retry(self, slug: str):
+        """Revive dead and disabled deliveries (re-enabling their endpoints), deliver all now."""
+        store = self.app.store
+        with store.transaction():
+            campaign = self.app.campaigns.get(slug)
+            revived = store.handoffs.revive(campaign.id)
+            for target in sorted({d.target for d in revived}):
+                store.handoffs.enable_endpoint(target)
+            if revived:
+                store.event(
+                    "handoff.retried",
+                    campaign.id,
+                    {
+                        "deliveries": [
+                            {"handoff_id": d.handoff_id, "target": d.target} for d in revived
+                        ]
+                    },
+                )
+        return self.deliver(slug, force=True)
+
+    def status(self, slug: str) -> HandoffStatus:
+        campaign = self.app.campaigns.get(slug)
+        store = self.app.store
+        return HandoffStatus(
+            slug=campaign.slug,
+            state=campaign.state,
+            handoffs=tuple(store.handoffs.for_campaign(campaign.id)),
+            deliveries=tuple(store.handoffs.deliveries(campaign.id)),
+        )
+
+    def documents(self, handoff_id: str):
+        """The stored documents of a hand-off, exactly as every delivery sends them."""
+        return self.app.store.handoffs.documents(handoff_id)
+
+    def _owner(self) -> str:
+        return f"{socket.gethostname()}:{os.getpid()}:{self._token}"
+
+    def _claimable(self, delivery: Delivery, owner: str, now: str) -> bool:
+        """Free, ours, expired, or held by a dead process on this host (a crash)."""
+        held_by = delivery.lease_owner
+        if held_by is None or held_by == owner or (delivery.lease_until or "") < now:
+            return True
+        host, _, rest = held_by.partition(":")
+        pid = rest.partition(":")[0]
+        return host == socket.gethostname() and pid.isdigit() and not _process_alive(int(pid))
+
+    def _deliver(self, campaign, delivery: Delivery, connector: Connector) -> None:
+        store, policy = self.app.store, self.retry_policy
+        owner, waited = self._owner(), 0.0
+        documents = store.handoffs.documents(delivery.handoff_id)
+        while True:
+            with store.transaction():
+                current = store.handoffs.delivery(delivery.id)
+                if current.state != PENDING:
+                    return
+                disabled = store.handoffs.disabled_reason(current.target)
+                if disabled:
+                    store.handoffs.record_failed(current.id, DISABLED, disabled)
+                    return
+                now = store.now()
+                if not self._claimable(current, owner, now):
+                    return
+                store.handoffs.start_attempt(current.id, owner, self.lease_seconds)
+            attempt = current.attempts + 1
+            package = Package(current.handoff_id, current.idempotency_key, documents, attempt)
+            try:
+                receipt = connector.deliver(package)
+            except DeliveryFailed as ex:
+                failure = ex
+            except Exception as ex:  # a connector's bug: retrying will not fix it
+                failure = DeliveryFailed(f"{type(ex).__name__}: {ex}", retryable=False)
+            else:
+                self._delivered(campaign, current, receipt, attempt)
+                return
+            delay = self._failed(campaign, current, failure, attempt)
+            if delay is None or waited + delay > policy.max_wait:
+                return
+            waited += delay
+            self.sleep(delay)
+
+    def _delivered(self, campaign, delivery: Delivery, receipt, attempt: int) -> None:
+        store = self.app.store
+        receipt = dict(receipt or {})
+        with store.transaction():
+            store.handoffs.record_delivered(delivery.id, receipt)
+            store.event(
+                "handoff.delivered",
+                campaign.id,
+                {
+                    "handoff_id": delivery.handoff_id,
+                    "target": delivery.target,
+                    "attempts": attempt,
+                    "receipt": receipt,
+                },
+            )
+        self.app.pm.hook.handoff_delivered(
+            app=self.app,
+            campaign=campaign,
+            handoff=store.handoffs.get(delivery.handoff_id),
+            delivery=store.handoffs.delivery(delivery.id),
+        )
+
+    def _failed(self, campaign, delivery, failure: DeliveryFailed, attempt) -> float | None:
+        """Record a failed attempt; the seconds until the next one, None when final."""
+        store, policy = self.app.store, self.retry_policy
+        payload = {
+            "handoff_id": delivery.handoff_id,
+            "target": delivery.target,
+            "attempt": attempt,
+            "error": str(failure),
+        }
+        with store.transaction():
+            if failure.disable:
+                store.handoffs.disable_endpoint(delivery.target, str(failure))
+                store.handoffs.record_failed(delivery.id, DISABLED, str(failure))
+                store.event("handoff.endpoint_disabled", campaign.id, payload)
+                return None
+            if not failure.retryable or attempt >= policy.max_attempts:
+                store.handoffs.record_failed(delivery.id, DEAD, str(failure))
+                store.event("handoff.dead_lettered", campaign.id, payload)
+                return None
+            delay = policy.delay(attempt, self.random, failure.retry_after)
+            store.handoffs.record_failed(delivery.id, PENDING, str(failure), delay)
+            store.event("handoff.attempt_failed", campaign.id, payload | {"retry_in": delay})
+        return delay

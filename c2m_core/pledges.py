@@ -1,0 +1,254 @@
+"""The pre-sale's records: the presale, its offers, pledges, payments and refunds, as stored.
+
+A pledge moves ``placed`` (stored, deposit not yet captured) -> ``committed`` (deposit
+captured) -> ``confirmed`` (its variant tipped) -> ``balance_due`` -> ``paid``; or it ends
+``cancelled`` and, once its money is back, ``refunded``. A pledge beyond capacity may wait as
+``waitlisted`` and is promoted to ``placed`` when units free up. Payments and refunds are separate
+records with their own states, each with the idempotency key sent to the provider on every attempt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import attrs
+
+from .errors import C2MError, InvalidInput
+from .money import Money
+from .pricing import Amounts, CancellationRule, DepositRule
+
+WAITLISTED = "waitlisted"
+PLACED = "placed"
+COMMITTED = "committed"
+CONFIRMED = "confirmed"
+BALANCE_DUE = "balance_due"
+PAID = "paid"
+CANCELLED = "cancelled"
+REFUNDED = "refunded"
+
+PLEDGE_STATES = (WAITLISTED, PLACED, COMMITTED, CONFIRMED, BALANCE_DUE, PAID, CANCELLED, REFUNDED)
+#: Pledges that hold units of capacity (a placed pledge's deposit may still be captured).
+HOLDING = (PLACED, COMMITTED, CONFIRMED, BALANCE_DUE, PAID)
+#: Pledges whose deposit was captured: these count toward the threshold.
+COMMITTED_STATES = (COMMITTED, CONFIRMED, BALANCE_DUE, PAID)
+#: Pledges of a tipped variant: what production makes.
+CONFIRMED_STATES = (CONFIRMED, BALANCE_DUE, PAID)
+
+TRANSITIONS = {
+    WAITLISTED: (PLACED, CANCELLED),
+    PLACED: (COMMITTED, CANCELLED),
+    COMMITTED: (CONFIRMED, CANCELLED),
+    CONFIRMED: (BALANCE_DUE,),
+    BALANCE_DUE: (PAID, CANCELLED),
+    PAID: (),
+    CANCELLED: (REFUNDED,),
+    REFUNDED: (),
+}
+
+PENDING = "pending"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+MONEY_STATES = (PENDING, SUCCEEDED, FAILED)
+
+OPEN = "open"
+CLOSED = "closed"
+TIPPED = "tipped"
+FAILED_OFFER = "failed"
+
+
+class SoldOut(C2MError):
+    """A pledge asks for more units than a variant has left (``units_left`` says how many)."""
+
+    def __init__(self, variant_id: int, wanted: int, units_left: int):
+        self.variant_id = variant_id
+        self.wanted = wanted
+        self.units_left = units_left
+        super().__init__(
+            f"variant {variant_id} is sold out for {wanted} unit(s): {units_left} left"
+        )
+
+
+class IdempotencyConflict(InvalidInput):
+    """The idempotency key was used before for a different request."""
+
+    def __init__(self, key: str, differences: dict):
+        self.key = key
+        self.differences = differences
+        detail = "; ".join(
+            f"{field} was {before!r}, now {after!r}"
+            for field, (before, after) in differences.items()
+        )
+        super().__init__(
+            f"idempotency key {key!r} was already used for a different pledge ({detail}); "
+            "send the original request again or use a new key"
+        )
+
+
+class PresaleClosed(C2MError):
+    """The pre-sale is not open (not opened yet, or past its deadline / closed)."""
+
+
+class CancellationRefused(C2MError):
+    """The pledge can no longer be cancelled (its variant tipped and the rule says no, or paid)."""
+
+
+@attrs.frozen
+class Presale:
+    """A campaign's pre-sale: its deadline, payment provider and rules."""
+
+    campaign_id: int
+    state: str
+    deadline: str
+    provider: str
+    deposit: DepositRule
+    cancellation: CancellationRule
+    waitlist: bool
+    opened_at: str
+    closed_at: str | None = None
+
+    def to_dict(self) -> dict:
+        data = attrs.asdict(self, recurse=False)
+        data["deposit"] = self.deposit.to_dict()
+        data["cancellation"] = self.cancellation.to_dict()
+        return data
+
+
+@attrs.frozen
+class Offer:
+    """One variant on sale: its frozen price and deposit, threshold, capacity and outcome."""
+
+    id: int | None
+    campaign_id: int
+    variant_id: int
+    position: int
+    currency: str
+    unit_price: int
+    deposit_per_unit: int
+    credit_per_unit: int
+    threshold: int
+    capacity: int | None
+    state: str = OPEN
+    units_at_close: int | None = None
+
+    def amounts(self, quantity: int) -> Amounts:
+        return Amounts(
+            Money(self.unit_price, self.currency),
+            quantity,
+            Money(self.deposit_per_unit, self.currency),
+            Money(self.credit_per_unit, self.currency),
+        )
+
+    def to_dict(self) -> dict:
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class Pledge:
+    """One customer's commitment to buy ``quantity`` units of a variant."""
+
+    id: int | None
+    campaign_id: int
+    variant_id: int
+    customer: str
+    quantity: int
+    region: str | None
+    key: str
+    fingerprint: str
+    state: str
+    currency: str
+    unit_price: int
+    deposit_per_unit: int
+    credit_per_unit: int
+    created_at: str | None = None
+    updated_at: str | None = None
+
+    @property
+    def amounts(self) -> Amounts:
+        return Amounts(
+            Money(self.unit_price, self.currency),
+            self.quantity,
+            Money(self.deposit_per_unit, self.currency),
+            Money(self.credit_per_unit, self.currency),
+        )
+
+    def to_dict(self) -> dict:
+        data = attrs.asdict(self)
+        amounts = self.amounts
+        data["total"] = amounts.total.amount
+        data["deposit"] = amounts.deposit.amount
+        data["balance"] = amounts.balance.amount
+        return data
+
+
+@attrs.frozen
+class Transition:
+    """One recorded change of a pledge's state."""
+
+    pledge_id: int
+    from_state: str | None
+    to_state: str
+    reason: str
+    at: str
+
+
+@attrs.frozen
+class Payment:
+    """Money taken for a pledge (``kind`` ``deposit`` or ``balance``) through ``provider``.
+
+    ``key`` is the idempotency key sent to the provider on every attempt; ``authorization`` and
+    ``reference`` are what the provider answered to authorize and capture.
+    """
+
+    id: int
+    pledge_id: int
+    campaign_id: int
+    kind: str
+    amount: Money
+    provider: str
+    key: str
+    state: str
+    attempts: int
+    authorization: str | None = None
+    reference: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        data = attrs.asdict(self)
+        data["amount"] = self.amount.amount
+        data["currency"] = self.amount.currency
+        return data
+
+
+@attrs.frozen
+class Refund:
+    """Money given back for a captured ``payment_id`` (all of it, or less a cancellation fee)."""
+
+    id: int
+    payment_id: int
+    pledge_id: int
+    campaign_id: int
+    amount: Money
+    provider: str
+    key: str
+    reason: str
+    state: str
+    attempts: int
+    reference: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        data = attrs.asdict(self)
+        data["amount"] = self.amount.amount
+        data["currency"] = self.amount.currency
+        return data
+
+
+def fingerprint(variant_id: int, customer: str, quantity: int, region: str | None) -> str:
+    """A digest of what a pledge request asks for: equal requests have equal fingerprints."""
+    canonical = json.dumps(
+        {"variant": variant_id, "customer": customer, "quantity": quantity, "region": region},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()

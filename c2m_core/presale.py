@@ -1,0 +1,949 @@
+"""The pre-sale: priced variants, deposits, all-or-nothing thresholds, capacity, refunds.
+
+Consumers commit money before the factory builds. A pledge is stored with a pending deposit
+payment inside one ``BEGIN IMMEDIATE`` transaction that recounts the variant's held units first,
+so capacity is never oversold however many processes place pledges at once. The provider is
+called after that transaction commits and its answer recorded in a second one; anything left
+pending (a crash, a provider failure) is completed by ``retry`` with the same idempotency key.
+
+At the deadline (or ``close``), a variant whose committed units reached its threshold tips: its
+pledges are confirmed and their balance falls due. The others fail and every deposit is refunded.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from . import payments
+from .campaigns import Campaign, IllegalTransition
+from .errors import C2MError, InvalidInput
+from .money import Money
+from .pledges import (
+    BALANCE_DUE,
+    CANCELLED,
+    COMMITTED,
+    COMMITTED_STATES,
+    CONFIRMED,
+    CONFIRMED_STATES,
+    FAILED,
+    FAILED_OFFER,
+    OPEN,
+    PAID,
+    PENDING,
+    PLACED,
+    REFUNDED,
+    SUCCEEDED,
+    TIPPED,
+    WAITLISTED,
+    CancellationRefused,
+    IdempotencyConflict,
+    Offer,
+    Payment,
+    Pledge,
+    Presale,
+    PresaleClosed,
+    Refund,
+    SoldOut,
+    Transition,
+    fingerprint,
+)
+from .pricing import FULL_PRICE, CancellationRule, DepositRule, unit_price
+from .store.database import isoformat
+from .variants import Variant
+
+__all__ = [
+    "CancellationRefused",
+    "Demand",
+    "IdempotencyConflict",
+    "PresaleClosed",
+    "PresaleService",
+    "SoldOut",
+    "UnknownPledge",
+]
+
+DEFAULT_PROVIDER = "ledger"
+DEPOSIT = "deposit"
+BALANCE = "balance"
+OVERRIDE_FIELDS = ("threshold", "capacity")
+MAX_TEXT = 200
+_RELATIVE = re.compile(r"^\+?(\d+)([dhm])\Z")
+
+
+class UnknownPledge(InvalidInput):
+    """No pledge of this campaign has the idempotency key."""
+
+
+@attrs.frozen
+class Demand:
+    """What production must make of one tipped variant: confirmed units, by region."""
+
+    variant: Variant
+    quantity: int
+    by_region: dict[str, int]
+    unit_price: Money
+
+
+@attrs.frozen
+class VariantStatus:
+    """Where one variant of a pre-sale stands."""
+
+    variant_id: int
+    name: str
+    state: str
+    unit_price: Money
+    deposit_per_unit: Money
+    threshold: int
+    capacity: int | None
+    committed_units: int
+    units_at_close: int | None
+    awaiting_payment_units: int
+    waitlisted_units: int
+    pledges: int
+    deposits_committed: Money
+    value_committed: Money
+
+    @property
+    def units_left(self) -> int | None:
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.committed_units - self.awaiting_payment_units, 0)
+
+    @property
+    def reached(self) -> bool:
+        return self.committed_units >= self.threshold
+
+    def to_dict(self) -> dict:
+        data = attrs.asdict(self)
+        for name in ("unit_price", "deposit_per_unit", "deposits_committed", "value_committed"):
+            data[name] = getattr(self, name).amount
+        data["currency"] = self.unit_price.currency
+        data["units_left"] = self.units_left
+        data["reached"] = self.reached
+        return data
+
+
+@attrs.frozen
+class PresaleStatus:
+    """A pre-sale at a glance: state, time left, each variant, payments still to settle."""
+
+    campaign: str
+    state: str
+    deadline: str
+    seconds_left: int
+    provider: str
+    deposit: str
+    cancellation: str
+    waitlist: bool
+    variants: tuple[VariantStatus, ...]
+    payments_unsettled: int
+    refunds_unsettled: int
+
+    def to_dict(self) -> dict:
+        data = attrs.asdict(self, recurse=False)
+        data["variants"] = [v.to_dict() for v in self.variants]
+        return data
+
+
+@attrs.frozen
+class RetryReport:
+    """What a retry (or closing, or charging balances) settled and what is still failing."""
+
+    payments_succeeded: int = 0
+    payments_failed: int = 0
+    refunds_succeeded: int = 0
+    refunds_failed: int = 0
+
+    def __add__(self, other: RetryReport) -> RetryReport:
+        return RetryReport(
+            *(a + b for a, b in zip(attrs.astuple(self), attrs.astuple(other), strict=True))
+        )
+
+    def to_dict(self) -> dict:
+        return attrs.asdict(self)
+
+
+def parse_deadline(value, now: datetime.datetime) -> datetime.datetime:
+    """A deadline: a ``datetime``, ISO 8601 text (naive means UTC), or ``7d``/``36h``/``90m``."""
+    if isinstance(value, datetime.datetime):
+        moment = value
+    elif isinstance(value, str):
+        relative = _RELATIVE.match(value.strip())
+        if relative:
+            unit = {"d": "days", "h": "hours", "m": "minutes"}[relative.group(2)]
+            return now + datetime.timedelta(**{unit: int(relative.group(1))})
+        try:
+            moment = datetime.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidInput(
+                f"deadline: {value!r} is not a time; use ISO 8601 (2026-12-01T18:00:00+08:00, "
+                "UTC when no offset) or a duration from now like 7d, 36h, 90m"
+            ) from None
+    else:
+        raise InvalidInput(f"deadline: expected a datetime or text, got {value!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment
+
+
+def sale_variants(app, campaign: Campaign) -> list[Variant]:
+    """The variants a pre-sale may open on: the vote's winners when the campaign votes, else all.
+
+    Withdrawn variants never sell. Without a voting service, a voting campaign sells all.
+    """
+    variants = app.store.variants.for_campaign(campaign.id)
+    if "vote" in campaign.stages and hasattr(app, "votes"):
+        winners = set(app.votes.winners(campaign.slug))
+        return [v for v in variants if v.id in winners]
+    return variants
+
+
+def _text(value, field: str, maximum: int = MAX_TEXT, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > maximum:
+        raise InvalidInput(
+            f"{field}: {value!r} is not accepted; use non-blank text of at most {maximum} "
+            "characters"
+        )
+    return value
+
+
+def _count(value, field: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidInput(f"{field}: {value!r} is not accepted; use a whole number >= {minimum}")
+    return value
+
+
+class PresaleService:
+    """Open, pledge, cancel, close, retry and report pre-sales. Reached as ``app.presale``."""
+
+    def __init__(self, app):
+        self.app = app
+
+    @property
+    def _store(self):
+        return self.app.store
+
+    @property
+    def _area(self):
+        return self.app.store.pledges
+
+    # Opening -------------------------------------------------------------------------------------
+
+    def open(
+        self,
+        slug: str,
+        deadline,
+        deposit: DepositRule | str | None = None,
+        deposit_credit: str | None = None,
+        threshold: int | None = None,
+        capacity: int | None = None,
+        waitlist: bool = False,
+        variants: Iterable[int] | None = None,
+        overrides: Mapping[int, Mapping[str, int | None]] | None = None,
+        provider: str = DEFAULT_PROVIDER,
+        cancellation: CancellationRule | str | None = None,
+    ) -> Presale:
+        """Open the pre-sale of campaign ``slug`` (which must be in its ``presale`` state).
+
+        :param deadline: when it closes: a ``datetime``, ISO 8601 text, or ``7d``/``36h``/``90m``
+        :param deposit: a ``DepositRule``, ``"10%"`` or an amount per unit (default: full price)
+        :param deposit_credit: what a unit's deposit is worth at balance time, e.g. ``"150"``
+        :param threshold: units a variant needs to tip (default: the campaign's ``moq``)
+        :param capacity: the most units a variant sells (default: no limit)
+        :param waitlist: pledges beyond capacity wait instead of being refused
+        :param variants: sell only these variant ids (default: every variant that may sell)
+        :param overrides: per variant id, ``{"threshold": n, "capacity": m}``
+        :param provider: the payment provider name (default: ``ledger``)
+        :param cancellation: after tipping: ``"refuse"`` (default), a fee as ``"50%"`` of the
+            deposit or an amount per unit
+        """
+        app = self.app
+        campaign = app.campaigns.get(slug)
+        app.campaigns.require_state(campaign, "presale")
+        now = app.clock()
+        moment = parse_deadline(deadline, now)
+        if moment <= now:
+            raise InvalidInput(
+                f"deadline: {isoformat(moment)} has passed (now {isoformat(now)}); "
+                "choose a later time"
+            )
+        currency = campaign.currency
+        if deposit is None:
+            deposit = "100%" if deposit_credit is not None else FULL_PRICE
+        if isinstance(deposit, str):
+            deposit = DepositRule.parse(deposit, currency, deposit_credit)
+        elif deposit_credit is not None:
+            raise InvalidInput(
+                "deposit_credit: give it with a deposit text, or as the DepositRule's credit"
+            )
+        if cancellation is None:
+            cancellation = CancellationRule()
+        elif isinstance(cancellation, str):
+            cancellation = CancellationRule.parse(cancellation, currency)
+        known = payments.providers(app)
+        if provider not in known:
+            raise InvalidInput(
+                f"provider: no plugin handles payment provider {provider!r}; "
+                f"available: {', '.join(known) or 'none'}"
+            )
+        threshold = _count(
+            campaign.setting("moq") if threshold is None else threshold, "threshold", 1
+        )
+        if capacity is not None:
+            _count(capacity, "capacity", 0)
+        selling = self._choose_variants(campaign, variants)
+        overrides = self._check_overrides(overrides or {}, selling)
+        offers = []
+        for position, variant in enumerate(selling, start=1):
+            price = unit_price(app, campaign, variant)
+            deposit.check(price, f"variant {variant.id} ({variant.name})")
+            chosen = {"threshold": threshold, "capacity": capacity} | overrides.get(variant.id, {})
+            offers.append(
+                Offer(
+                    id=None,
+                    campaign_id=campaign.id,
+                    variant_id=variant.id,
+                    position=position,
+                    currency=currency,
+                    unit_price=price.amount,
+                    deposit_per_unit=deposit.per_unit(price).amount,
+                    credit_per_unit=deposit.credit_per_unit(price).amount,
+                    threshold=chosen["threshold"],
+                    capacity=chosen["capacity"],
+                )
+            )
+        presale = Presale(
+            campaign_id=campaign.id,
+            state=OPEN,
+            deadline=isoformat(moment),
+            provider=provider,
+            deposit=deposit,
+            cancellation=cancellation,
+            waitlist=bool(waitlist),
+            opened_at=isoformat(now),
+        )
+        store = self._store
+        with store.transaction():
+            if self._area.presale(campaign.id) is not None:
+                raise IllegalTransition(f"campaign {slug!r} already opened its pre-sale")
+            self._area.insert_presale(presale)
+            stored = [self._area.insert_offer(offer) for offer in offers]
+            store.event(
+                "presale.opened",
+                campaign.id,
+                presale.to_dict() | {"offers": [offer.to_dict() for offer in stored]},
+            )
+        return self._area.presale(campaign.id)
+
+    def _choose_variants(self, campaign: Campaign, wanted) -> list[Variant]:
+        eligible = sale_variants(self.app, campaign)
+        if wanted is not None:
+            wanted = [_count(v, "variants", 1) for v in wanted]
+            by_id = {v.id: v for v in eligible}
+            unknown = [v for v in wanted if v not in by_id]
+            if unknown:
+                raise InvalidInput(
+                    f"variants: {unknown[0]} can't be sold in campaign {campaign.slug!r}; "
+                    f"variants that may: {', '.join(map(str, by_id)) or 'none'}"
+                )
+            eligible = [v for v in eligible if v.id in set(wanted)]
+        if not eligible:
+            raise InvalidInput(
+                f"campaign {campaign.slug!r} has no variants to sell; add variants first "
+                "(or, when it votes, let the vote choose winners)"
+            )
+        return eligible
+
+    @staticmethod
+    def _check_overrides(overrides, selling: list[Variant]) -> dict[int, dict]:
+        ids = {v.id for v in selling}
+        checked = {}
+        for variant_id, fields in overrides.items():
+            if variant_id not in ids:
+                raise InvalidInput(
+                    f"variant override: variant {variant_id} is not on sale; on sale: "
+                    f"{', '.join(map(str, sorted(ids)))}"
+                )
+            unknown = sorted(set(fields) - set(OVERRIDE_FIELDS))
+            if unknown:
+                raise InvalidInput(
+                    f"variant override for {variant_id}: unknown field {unknown[0]!r}; "
+                    f"fields are {', '.join(OVERRIDE_FIELDS)}"
+                )
+            if "threshold" in fields:
+                _count(fields["threshold"], f"threshold of variant {variant_id}", 1)
+            if fields.get("capacity") is not None:
+                _count(fields["capacity"], f"capacity of variant {variant_id}", 0)
+            checked[variant_id] = dict(fields)
+        return checked
+
+    # Reading -------------------------------------------------------------------------------------
+
+    def get(self, slug: str) -> Presale:
+        """The pre-sale of campaign ``slug``; ``PresaleClosed`` when it never opened."""
+        campaign = self.app.campaigns.get(slug)
+        return self._presale(campaign)
+
+    def _presale(self, campaign: Campaign) -> Presale:
+        presale = self._area.presale(campaign.id)
+        if presale is None:
+            raise PresaleClosed(
+                f"campaign {campaign.slug!r} has not opened a pre-sale; "
+                f"`c2m presale open {campaign.slug} --deadline ...` opens it"
+            )
+        return presale
+
+    def offers(self, slug: str) -> list[Offer]:
+        return self._area.offers(self.app.campaigns.get(slug).id)
+
+    def pledge(self, slug: str, key: str) -> Pledge:
+        """The pledge made with idempotency ``key``; ``UnknownPledge`` when there is none."""
+        campaign = self.app.campaigns.get(slug)
+        return self._pledge_by_key(campaign, key)
+
+    def _pledge_by_key(self, campaign: Campaign, key: str) -> Pledge:
+        pledge = self._area.pledge_by_key(campaign.id, key)
+        if pledge is None:
+            raise UnknownPledge(f"campaign {campaign.slug!r} has no pledge with key {key!r}")
+        return pledge
+
+    def pledges(
+        self, slug: str, variant_id: int | None = None, states: Iterable[str] = ()
+    ) -> list[Pledge]:
+        campaign = self.app.campaigns.get(slug)
+        return self._area.pledges(campaign.id, variant_id, tuple(states))
+
+    def history(self, slug: str, key: str) -> list[Transition]:
+        """Every state a pledge went through, oldest first."""
+        return self._area.transitions(self.pledge(slug, key).id)
+
+    def payments(self, slug: str, states: Iterable[str] = ()) -> list[Payment]:
+        return self._area.payments(self.app.campaigns.get(slug).id, tuple(states))
+
+    def refunds(self, slug: str, states: Iterable[str] = ()) -> list[Refund]:
+        return self._area.refunds(self.app.campaigns.get(slug).id, tuple(states))
+
+    def advance_problems(self, campaign: Campaign) -> list[str]:
+        """Why ``campaign`` may not leave ``presale`` yet (for ``validate_campaign_advance``)."""
+        presale = self._area.presale(campaign.id)
+        if presale is not None and presale.state == OPEN:
+            return [
+                f"its pre-sale is open until {presale.deadline}; close it first "
+                f"(`c2m presale close {campaign.slug}`)"
+            ]
+        return []
+
+    # Pledging ------------------------------------------------------------------------------------
+
+    def place(
+        self,
+        slug: str,
+        variant_id: int,
+        customer: str,
+        quantity: int,
+        key: str,
+        region: str | None = None,
+    ) -> Pledge:
+        """Pledge ``quantity`` units of a variant for ``customer``, keyed by the shop's ``key``.
+
+        The same key with the same request returns the same pledge (and completes its deposit if
+        that was left pending); with a different request it raises ``IdempotencyConflict``.
+        Beyond capacity it raises ``SoldOut`` (with ``units_left``), or the pledge waits when the
+        pre-sale has a waitlist; a refused request stores nothing, so sending it again asks again.
+        The deposit is captured before this returns, unless the provider fails: the pledge then
+        stays ``placed`` and ``retry`` completes it.
+        """
+        customer = _text(customer, "customer")
+        quantity = _count(quantity, "quantity", 1)
+        key = _text(key, "key")
+        region = _text(region, "region", 64, optional=True)
+        if isinstance(variant_id, bool) or not isinstance(variant_id, int):
+            raise InvalidInput(f"variant: {variant_id!r} is not a variant id")
+        self._outside_transaction()
+        campaign = self.app.campaigns.get(slug)
+        self._close_if_due(campaign)
+        digest = fingerprint(variant_id, customer, quantity, region)
+        store = self._store
+        payment = None
+        with store.transaction():
+            existing = self._area.pledge_by_key(campaign.id, key)
+            if existing is not None:
+                if existing.fingerprint != digest:
+                    raise IdempotencyConflict(
+                        key, _differences(existing, variant_id, customer, quantity, region)
+                    )
+                replay = existing
+            else:
+                replay = None
+                presale = self._open_presale(campaign)
+                offer = self._offer(campaign, variant_id)
+                left = self._units_left(offer)
+                state = PLACED
+                if left is not None and quantity > left:
+                    if not presale.waitlist:
+                        raise SoldOut(variant_id, quantity, left)
+                    state = WAITLISTED
+                pledge = self._area.insert_pledge(
+                    Pledge(
+                        id=None,
+                        campaign_id=campaign.id,
+                        variant_id=variant_id,
+                        customer=customer,
+                        quantity=quantity,
+                        region=region,
+                        key=key,
+                        fingerprint=digest,
+                        state=state,
+                        currency=offer.currency,
+                        unit_price=offer.unit_price,
+                        deposit_per_unit=offer.deposit_per_unit,
+                        credit_per_unit=offer.credit_per_unit,
+                    ),
+                    reason="pledged" if state == PLACED else f"over capacity ({left} left)",
+                )
+                if state == PLACED:
+                    payment = self._new_payment(campaign, presale, pledge, DEPOSIT)
+                store.event(f"pledge.{state}", campaign.id, pledge.to_dict())
+        if replay is not None:
+            if replay.state == PLACED:
+                self._settle_unsettled(campaign, replay.id)
+                return self._area.pledge(replay.id)
+            return replay
+        if payment is not None:
+            self._settle_payment(campaign, payment)
+        pledge = self._area.pledge(pledge.id)
+        self.app.pm.hook.pledge_placed(app=self.app, campaign=campaign, pledge=pledge)
+        return pledge
+
+    def cancel(self, slug: str, key: str, reason: str = "customer") -> Pledge:
+        """Cancel the pledge made with ``key`` and refund its deposit.
+
+        After its variant tipped the campaign's cancellation rule applies: refused
+        (``CancellationRefused``), or a fee kept from the deposit. Cancelling again returns the
+        pledge unchanged. Freed units go to waiting pledges in the order they came.
+        """
+        self._outside_transaction()
+        campaign = self.app.campaigns.get(slug)
+        self._close_if_due(campaign)
+        store = self._store
+        with store.transaction():
+            pledge = self._pledge_by_key(campaign, key)
+            if pledge.state in (CANCELLED, REFUNDED):
+                return pledge
+            presale = self._presale(campaign)
+            fee = Money(0, pledge.currency)
+            if pledge.state == PAID:
+                raise CancellationRefused(
+                    f"pledge {key!r} is paid in full; it can no longer be cancelled here"
+                )
+            if pledge.state == BALANCE_DUE:
+                if presale.cancellation.refuse:
+                    raise CancellationRefused(
+                        f"pledge {key!r}: variant {pledge.variant_id} has tipped and campaign "
+                        f"{slug!r} refuses cancellations after tipping"
+                    )
+                fee = presale.cancellation.fee(pledge.amounts.deposit, pledge.quantity)
+            refunds = self._cancel(campaign, pledge, reason, fee)
+            store.event(
+                "pledge.cancelled",
+                campaign.id,
+                {"pledge_id": pledge.id, "key": key, "reason": reason, "fee": fee.amount},
+            )
+            promoted = []
+            if presale.state == OPEN:
+                promoted = self._promote(
+                    campaign, presale, self._offer(campaign, pledge.variant_id)
+                )
+        for refund in refunds:
+            self._settle_refund(campaign, refund)
+        for payment in promoted:
+            self._settle_payment(campaign, payment)
+        pledge = self._area.pledge(pledge.id)
+        self.app.pm.hook.pledge_cancelled(
+            app=self.app, campaign=campaign, pledge=pledge, reason=reason
+        )
+        return pledge
+
+    def _cancel(self, campaign, pledge: Pledge, reason: str, fee: Money) -> list[Refund]:
+        """Inside a transaction: cancel and create the refund of whatever was captured, less fee."""
+        self._area.move_pledge(pledge.id, pledge.state, CANCELLED, reason)
+        refunds = []
+        for kind in (DEPOSIT, BALANCE):
+            payment = self._area.payment_for(pledge.id, kind)
+            if payment is None or payment.state != SUCCEEDED:
+                continue  # an unsettled payment is refunded in full once it settles
+            kept = fee if kind == DEPOSIT else Money(0, pledge.currency)
+            amount = payment.amount - min(kept, payment.amount)
+            if amount.amount > 0 and self._area.refund_for(payment.id) is None:
+                refunds.append(self._area.insert_refund(payment, amount, reason))
+        return refunds
+
+    def _promote(self, campaign, presale: Presale, offer: Offer) -> list[Payment]:
+        """Inside a transaction: move waiting pledges that now fit to ``placed``, oldest first."""
+        left = self._units_left(offer)
+        if left is None or not left:
+            return []
+        created = []
+        for waiting in self._area.pledges(campaign.id, offer.variant_id, (WAITLISTED,)):
+            if waiting.quantity > left:
+                continue
+            self._area.move_pledge(waiting.id, WAITLISTED, PLACED, "promoted from the waitlist")
+            created.append(self._new_payment(campaign, presale, waiting, DEPOSIT))
+            self._store.event("pledge.promoted", campaign.id, {"pledge_id": waiting.id})
+            left -= waiting.quantity
+        return created
+
+    # Closing -------------------------------------------------------------------------------------
+
+    def close(self, slug: str) -> PresaleStatus:
+        """Close the pre-sale: tip variants that reached their threshold, refund the others.
+
+        Pending deposits are settled first, so they count. Closing a closed pre-sale changes
+        nothing. Called by every command that runs after the deadline.
+        """
+        self._outside_transaction()
+        campaign = self.app.campaigns.get(slug)
+        presale = self._presale(campaign)
+        if presale.state == OPEN:
+            self._close(campaign)
+        return self.status(slug)
+
+    def _close(self, campaign: Campaign) -> None:
+        self._retry(campaign)
+        area, store = self._area, self._store
+        tipped: list[tuple[Offer, int]] = []
+        failed: list[Offer] = []
+        refunds: list[Refund] = []
+        cancelled: list[tuple[int, str]] = []
+        with store.transaction():
+            if not area.close_presale(campaign.id):
+                return  # another process closed it first
+            for offer in area.offers(campaign.id):
+                pledges = area.pledges(campaign.id, offer.variant_id)
+                units = sum(p.quantity for p in pledges if p.state in COMMITTED_STATES)
+                reached = units >= offer.threshold
+                area.close_offer(offer.id, TIPPED if reached else FAILED_OFFER, units)
+                for pledge in pledges:
+                    if pledge.state == WAITLISTED:
+                        refunds += self._cancel(campaign, pledge, "presale_closed", _zero(pledge))
+                        cancelled.append((pledge.id, "presale_closed"))
+                    elif reached and pledge.state == COMMITTED:
+                        self._confirm(pledge)
+                    elif not reached and pledge.state in (PLACED, COMMITTED):
+                        refunds += self._cancel(campaign, pledge, "variant_failed", _zero(pledge))
+                        cancelled.append((pledge.id, "variant_failed"))
+                if reached:
+                    tipped.append((offer, units))
+                else:
+                    failed.append(offer)
+                store.event(
+                    "variant.tipped" if reached else "variant.failed",
+                    campaign.id,
+                    {"variant_id": offer.variant_id, "units": units, "threshold": offer.threshold},
+                )
+            store.event(
+                "presale.closed",
+                campaign.id,
+                {
+                    "tipped": [offer.variant_id for offer, _ in tipped],
+                    "failed": [offer.variant_id for offer in failed],
+                },
+            )
+        for refund in refunds:
+            self._settle_refund(campaign, refund)
+        hook, app = self.app.pm.hook, self.app
+        for pledge_id, reason in cancelled:
+            hook.pledge_cancelled(
+                app=app, campaign=campaign, pledge=area.pledge(pledge_id), reason=reason
+            )
+        variants = {v.id: v for v in app.store.variants.for_campaign(campaign.id, True)}
+        for offer, units in tipped:
+            hook.variant_tipped(
+                app=app, campaign=campaign, variant=variants[offer.variant_id], units=units
+            )
+        hook.presale_closed(
+            app=app,
+            campaign=campaign,
+            tipped=[variants[offer.variant_id] for offer, _ in tipped],
+            failed=[variants[offer.variant_id] for offer in failed],
+        )
+
+    def _confirm(self, pledge: Pledge) -> None:
+        """Inside a transaction: a committed pledge of a tipped variant -> balance due (or paid)."""
+        area = self._area
+        area.move_pledge(pledge.id, COMMITTED, CONFIRMED, "variant tipped")
+        area.move_pledge(pledge.id, CONFIRMED, BALANCE_DUE, "balance due")
+        if pledge.amounts.balance.amount == 0:
+            area.move_pledge(pledge.id, BALANCE_DUE, PAID, "the deposit covers the price")
+
+    def _close_if_due(self, campaign: Campaign) -> None:
+        presale = self._area.presale(campaign.id)
+        if presale is not None and presale.state == OPEN and self._past(presale):
+            self._close(campaign)
+
+    def _past(self, presale: Presale) -> bool:
+        return datetime.datetime.fromisoformat(presale.deadline) <= self.app.clock()
+
+    # Money ---------------------------------------------------------------------------------------
+
+    def retry(self, slug: str) -> RetryReport:
+        """Complete every pending or failed payment and refund, with their original keys."""
+        self._outside_transaction()
+        campaign = self.app.campaigns.get(slug)
+        self._close_if_due(campaign)
+        return self._retry(campaign)
+
+    def _retry(self, campaign: Campaign) -> RetryReport:
+        report = RetryReport()
+        for payment in self._area.payments(campaign.id, (PENDING, FAILED)):
+            report += self._settle_payment(campaign, payment)
+        for refund in self._area.refunds(campaign.id, (PENDING, FAILED)):
+            report += self._settle_refund(campaign, refund)
+        return report
+
+    def charge_balances(self, slug: str, key: str | None = None) -> RetryReport:
+        """Charge the balance of every pledge with a balance due (or of the one with ``key``)."""
+        self._outside_transaction()
+        campaign = self.app.campaigns.get(slug)
+        self._close_if_due(campaign)
+        presale = self._presale(campaign)
+        with self._store.transaction():
+            if key is not None:
+                due = [self._pledge_by_key(campaign, key)]
+                if due[0].state != BALANCE_DUE:
+                    raise InvalidInput(
+                        f"pledge {key!r} is {due[0].state}; only a pledge with its balance due "
+                        "can be charged"
+                    )
+            else:
+                due = self._area.pledges(campaign.id, states=(BALANCE_DUE,))
+            for pledge in due:
+                if self._area.payment_for(pledge.id, BALANCE) is None:
+                    self._new_payment(campaign, presale, pledge, BALANCE)
+        report = RetryReport()
+        for pledge in due:
+            payment = self._area.payment_for(pledge.id, BALANCE)
+            if payment.state != SUCCEEDED:
+                report += self._settle_payment(campaign, payment)
+        return report
+
+    def _new_payment(self, campaign, presale: Presale, pledge: Pledge, kind: str) -> Payment:
+        amounts = pledge.amounts
+        amount = amounts.deposit if kind == DEPOSIT else amounts.balance
+        return self._area.insert_payment(
+            pledge, kind, amount, presale.provider, f"c2m:{campaign.slug}:{pledge.id}:{kind}"
+        )
+
+    def _settle_unsettled(self, campaign: Campaign, pledge_id: int) -> None:
+        payment = self._area.payment_for(pledge_id, DEPOSIT)
+        if payment is not None and payment.state != SUCCEEDED:
+            self._settle_payment(campaign, payment)
+
+    def _settle_payment(self, campaign: Campaign, payment: Payment) -> RetryReport:
+        """Call the provider (outside any transaction), then record the outcome."""
+        pledge = self._area.pledge(payment.pledge_id)
+        authorization, reference, error = payments.capture(self.app, campaign, pledge, payment)
+        refunds = []
+        with self._store.transaction():
+            if error is not None:
+                if self._area.payment_failed(payment.id, authorization, error):
+                    self._store.event(
+                        "payment.failed", campaign.id, {"payment_id": payment.id, "error": error}
+                    )
+                    failed = True
+                else:
+                    failed = False  # another process recorded its success meanwhile
+            else:
+                failed = False
+                if self._area.payment_succeeded(payment.id, authorization, reference):
+                    self._store.event(
+                        "payment.succeeded",
+                        campaign.id,
+                        {"payment_id": payment.id, "kind": payment.kind, "reference": reference},
+                    )
+                    refunds = self._captured(campaign, payment)
+        report = RetryReport(payments_succeeded=int(not failed), payments_failed=int(failed))
+        for refund in refunds:
+            report += self._settle_refund(campaign, refund)
+        return report
+
+    def _captured(self, campaign: Campaign, payment: Payment) -> list[Refund]:
+        """Inside a transaction: move the pledge on now that ``payment`` succeeded."""
+        area = self._area
+        pledge = area.pledge(payment.pledge_id)
+        if pledge.state == CANCELLED:
+            return [area.insert_refund(payment, payment.amount, "cancelled before capture")]
+        if payment.kind == DEPOSIT and pledge.state == PLACED:
+            area.move_pledge(pledge.id, PLACED, COMMITTED, "deposit captured")
+            self._store.event("pledge.committed", campaign.id, {"pledge_id": pledge.id})
+            offer = area.offer(campaign.id, pledge.variant_id)
+            if offer.state == TIPPED:
+                self._confirm(area.pledge(pledge.id))
+        elif payment.kind == BALANCE and pledge.state == BALANCE_DUE:
+            area.move_pledge(pledge.id, BALANCE_DUE, PAID, "balance captured")
+        return []
+
+    def _settle_refund(self, campaign: Campaign, refund: Refund) -> RetryReport:
+        area = self._area
+        pledge = area.pledge(refund.pledge_id)
+        payment = area.payment(refund.payment_id)
+        reference, error = payments.refund(self.app, campaign, pledge, payment, refund)
+        failed = False
+        with self._store.transaction():
+            if error is not None:
+                failed = area.refund_failed(refund.id, error)
+                if failed:
+                    self._store.event(
+                        "refund.failed", campaign.id, {"refund_id": refund.id, "error": error}
+                    )
+            elif area.refund_succeeded(refund.id, reference):
+                self._store.event(
+                    "refund.succeeded",
+                    campaign.id,
+                    {"refund_id": refund.id, "amount": refund.amount.amount},
+                )
+                current = area.pledge(pledge.id)
+                unsettled = area.refunds(campaign.id, (PENDING, FAILED), pledge_id=pledge.id)
+                if current.state == CANCELLED and not unsettled:
+                    area.move_pledge(pledge.id, CANCELLED, REFUNDED, "refund succeeded")
+        return RetryReport(refunds_succeeded=int(not failed), refunds_failed=int(failed))
+
+    # Reports -------------------------------------------------------------------------------------
+
+    def status(self, slug: str) -> PresaleStatus:
+        """Per variant: committed units against threshold and capacity, money, time left."""
+        campaign = self.app.campaigns.get(slug)
+        self._close_if_due(campaign)
+        presale = self._presale(campaign)
+        area = self._area
+        units = area.units_by_state(campaign.id)
+        variants = {v.id: v for v in self.app.store.variants.for_campaign(campaign.id, True)}
+        rows = []
+        for offer in area.offers(campaign.id):
+            counts = units.get(offer.variant_id, {})
+            committed = sum(counts.get(s, (0, 0))[1] for s in COMMITTED_STATES)
+            amounts = offer.amounts(committed)
+            rows.append(
+                VariantStatus(
+                    variant_id=offer.variant_id,
+                    name=variants[offer.variant_id].name,
+                    state=offer.state,
+                    unit_price=amounts.unit_price,
+                    deposit_per_unit=amounts.deposit_per_unit,
+                    threshold=offer.threshold,
+                    capacity=offer.capacity,
+                    committed_units=committed,
+                    units_at_close=offer.units_at_close,
+                    awaiting_payment_units=counts.get(PLACED, (0, 0))[1],
+                    waitlisted_units=counts.get(WAITLISTED, (0, 0))[1],
+                    pledges=sum(
+                        n for s, (n, _) in counts.items() if s not in (CANCELLED, REFUNDED)
+                    ),
+                    deposits_committed=amounts.deposit,
+                    value_committed=amounts.total,
+                )
+            )
+        left = datetime.datetime.fromisoformat(presale.deadline) - self.app.clock()
+        return PresaleStatus(
+            campaign=campaign.slug,
+            state=presale.state,
+            deadline=presale.deadline,
+            seconds_left=max(int(left.total_seconds()), 0) if presale.state == OPEN else 0,
+            provider=presale.provider,
+            deposit=presale.deposit.describe(campaign.currency),
+            cancellation=presale.cancellation.describe(campaign.currency),
+            waitlist=presale.waitlist,
+            variants=tuple(rows),
+            payments_unsettled=len(area.payments(campaign.id, (PENDING, FAILED))),
+            refunds_unsettled=len(area.refunds(campaign.id, (PENDING, FAILED))),
+        )
+
+    def production_demand(self, slug: str) -> list[Demand]:
+        """What to produce: each tipped variant's confirmed units by region, in variant order.
+
+        A tipped variant whose pledges were all cancelled afterwards is left out.
+
+        Confirmed units are those of pledges confirmed, with their balance due, or paid; a
+        pledge without a region counts as ``"default"``.
+        """
+        campaign = self.app.campaigns.get(slug)
+        self._close_if_due(campaign)
+        area = self._area
+        variants = {v.id: v for v in self.app.store.variants.for_campaign(campaign.id, True)}
+        tipped = [o for o in area.offers(campaign.id) if o.state == TIPPED]
+        tipped.sort(key=lambda o: (variants[o.variant_id].position, o.variant_id))
+        demand = []
+        for offer in tipped:
+            by_region: dict[str, int] = {}
+            for pledge in area.pledges(campaign.id, offer.variant_id, CONFIRMED_STATES):
+                region = pledge.region or "default"
+                by_region[region] = by_region.get(region, 0) + pledge.quantity
+            if not by_region:
+                continue  # every pledge was cancelled after tipping: nothing to make
+            demand.append(
+                Demand(
+                    variant=variants[offer.variant_id],
+                    quantity=sum(by_region.values()),
+                    by_region=dict(sorted(by_region.items())),
+                    unit_price=Money(offer.unit_price, offer.currency),
+                )
+            )
+        return demand
+
+    # Helpers -------------------------------------------------------------------------------------
+
+    def _open_presale(self, campaign: Campaign) -> Presale:
+        presale = self._presale(campaign)
+        if presale.state != OPEN:
+            raise PresaleClosed(
+                f"the pre-sale of campaign {campaign.slug!r} closed at {presale.closed_at}"
+            )
+        if self._past(presale):
+            raise PresaleClosed(
+                f"the pre-sale of campaign {campaign.slug!r} ended at its deadline, "
+                f"{presale.deadline}"
+            )
+        return presale
+
+    def _offer(self, campaign: Campaign, variant_id: int) -> Offer:
+        offer = self._area.offer(campaign.id, variant_id)
+        if offer is None:
+            on_sale = ", ".join(str(o.variant_id) for o in self._area.offers(campaign.id))
+            raise InvalidInput(
+                f"variant: {variant_id} is not on sale in campaign {campaign.slug!r}; "
+                f"on sale: {on_sale or 'none'}"
+            )
+        return offer
+
+    def _units_left(self, offer: Offer) -> int | None:
+        if offer.capacity is None:
+            return None
+        held = self._area.held_units(offer.campaign_id, offer.variant_id)
+        return max(offer.capacity - held, 0)
+
+    def _outside_transaction(self) -> None:
+        if self._store.db.conn.in_transaction:
+            raise C2MError(
+                "pre-sale operations call the payment provider and must run outside a "
+                "transaction (the provider is called after the pledge is committed)"
+            )
+
+
+def _zero(pledge: Pledge) -> Money:
+    return Money(0, pledge.currency)
+
+
+def _differences(pledge: Pledge, variant_id, customer, quantity, region) -> dict:
+    before = {
+        "variant": pledge.variant_id,
+        "customer": pledge.customer,
+        "quantity": pledge.quantity,
+        "region": pledge.region,
+    }
+    after = {"variant": variant_id, "customer": customer, "quantity": quantity, "region": region}
+    return {k: (before[k], after[k]) for k in before if before[k] != after[k]}

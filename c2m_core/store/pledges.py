@@ -1,0 +1,542 @@
+"""Pre-sale records: presales, offers, pledges with their transitions, payments, refunds, ledger.
+
+Capacity is never a stored counter: the units a variant holds are summed from its pledges, inside
+the caller's ``BEGIN IMMEDIATE`` transaction, right before the write that depends on them.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils.migrations import Migrations
+
+from ..money import Money
+from ..pledges import (
+    FAILED,
+    HOLDING,
+    PENDING,
+    SUCCEEDED,
+    Offer,
+    Payment,
+    Pledge,
+    Presale,
+    Refund,
+    Transition,
+)
+from ..pricing import CancellationRule, DepositRule
+from .database import Area
+
+migrations = Migrations("c2m.pledges")
+
+
+@migrations()
+def m001_pledges(db):
+    db.execute(
+        """
+        CREATE TABLE presales (
+            campaign_id INTEGER PRIMARY KEY REFERENCES campaigns (id),
+            state TEXT NOT NULL,
+            deadline TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            deposit TEXT NOT NULL,
+            cancellation TEXT NOT NULL,
+            waitlist INTEGER NOT NULL,
+            opened_at TEXT NOT NULL,
+            closed_at TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE presale_offers (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES presales (campaign_id),
+            variant_id INTEGER NOT NULL UNIQUE REFERENCES variants (id),
+            position INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            unit_price INTEGER NOT NULL,
+            deposit_per_unit INTEGER NOT NULL,
+            credit_per_unit INTEGER NOT NULL,
+            threshold INTEGER NOT NULL,
+            capacity INTEGER,
+            state TEXT NOT NULL,
+            units_at_close INTEGER
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE pledges (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns (id),
+            variant_id INTEGER NOT NULL REFERENCES presale_offers (variant_id),
+            customer TEXT NOT NULL,
+            quantity INTEGER NOT NULL CHECK (quantity > 0),
+            region TEXT,
+            idempotency_key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            state TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            unit_price INTEGER NOT NULL,
+            deposit_per_unit INTEGER NOT NULL,
+            credit_per_unit INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (campaign_id, idempotency_key)
+        )
+        """
+    )
+    db.execute("CREATE INDEX pledges_variant_state ON pledges (variant_id, state, quantity)")
+    db.execute(
+        """
+        CREATE TABLE pledge_transitions (
+            id INTEGER PRIMARY KEY,
+            pledge_id INTEGER NOT NULL REFERENCES pledges (id),
+            from_state TEXT,
+            to_state TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX pledge_transitions_pledge ON pledge_transitions (pledge_id, id)")
+    db.execute(
+        """
+        CREATE TABLE payments (
+            id INTEGER PRIMARY KEY,
+            pledge_id INTEGER NOT NULL REFERENCES pledges (id),
+            campaign_id INTEGER NOT NULL REFERENCES campaigns (id),
+            kind TEXT NOT NULL,
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            currency TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            authorization TEXT,
+            reference TEXT,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (pledge_id, kind)
+        )
+        """
+    )
+    db.execute("CREATE INDEX payments_campaign_state ON payments (campaign_id, state)")
+    db.execute(
+        """
+        CREATE TABLE refunds (
+            id INTEGER PRIMARY KEY,
+            payment_id INTEGER NOT NULL UNIQUE REFERENCES payments (id),
+            pledge_id INTEGER NOT NULL REFERENCES pledges (id),
+            campaign_id INTEGER NOT NULL REFERENCES campaigns (id),
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            currency TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            reason TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            reference TEXT,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX refunds_campaign_state ON refunds (campaign_id, state)")
+    db.execute(
+        """
+        CREATE TABLE payment_ledger (
+            id INTEGER PRIMARY KEY,
+            provider TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL,
+            campaign_id INTEGER,
+            pledge_id INTEGER,
+            amount INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            reference TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (provider, operation, idempotency_key)
+        )
+        """
+    )
+
+
+_PLEDGE_COLUMNS = (
+    "id, campaign_id, variant_id, customer, quantity, region, idempotency_key, fingerprint, "
+    "state, currency, unit_price, deposit_per_unit, credit_per_unit, created_at, updated_at"
+)
+_OFFER_COLUMNS = (
+    "id, campaign_id, variant_id, position, currency, unit_price, deposit_per_unit, "
+    "credit_per_unit, threshold, capacity, state, units_at_close"
+)
+_PAYMENT_COLUMNS = (
+    "id, pledge_id, campaign_id, kind, amount, currency, provider, idempotency_key, state, "
+    "attempts, authorization, reference, error"
+)
+_REFUND_COLUMNS = (
+    "id, payment_id, pledge_id, campaign_id, amount, currency, provider, idempotency_key, "
+    "reason, state, attempts, reference, error"
+)
+
+
+def _marks(values) -> str:
+    return ", ".join("?" for _ in values)
+
+
+class PledgeStore(Area):
+    name = "pledges"
+    migrations = migrations
+
+    # Presales and offers -------------------------------------------------------------------------
+
+    def insert_presale(self, presale: Presale) -> None:
+        self.db.execute(
+            "INSERT INTO presales (campaign_id, state, deadline, provider, deposit, cancellation, "
+            "waitlist, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                presale.campaign_id,
+                presale.state,
+                presale.deadline,
+                presale.provider,
+                json.dumps(presale.deposit.to_dict(), sort_keys=True),
+                json.dumps(presale.cancellation.to_dict(), sort_keys=True),
+                int(presale.waitlist),
+                presale.opened_at,
+            ],
+        )
+
+    def presale(self, campaign_id: int) -> Presale | None:
+        row = self.db.execute(
+            "SELECT campaign_id, state, deadline, provider, deposit, cancellation, waitlist, "
+            "opened_at, closed_at FROM presales WHERE campaign_id = ?",
+            [campaign_id],
+        ).fetchone()
+        if row is None:
+            return None
+        return Presale(
+            campaign_id=row[0],
+            state=row[1],
+            deadline=row[2],
+            provider=row[3],
+            deposit=DepositRule.from_dict(json.loads(row[4])),
+            cancellation=CancellationRule.from_dict(json.loads(row[5])),
+            waitlist=bool(row[6]),
+            opened_at=row[7],
+            closed_at=row[8],
+        )
+
+    def close_presale(self, campaign_id: int) -> bool:
+        """Mark the presale closed; False when it was not open."""
+        cursor = self.db.execute(
+            "UPDATE presales SET state = 'closed', closed_at = ? "
+            "WHERE campaign_id = ? AND state = 'open'",
+            [self.store.now(), campaign_id],
+        )
+        return cursor.rowcount == 1
+
+    def insert_offer(self, offer: Offer) -> Offer:
+        cursor = self.db.execute(
+            f"INSERT INTO presale_offers ({_OFFER_COLUMNS}) VALUES ({_marks(range(12))})",
+            [
+                None,
+                offer.campaign_id,
+                offer.variant_id,
+                offer.position,
+                offer.currency,
+                offer.unit_price,
+                offer.deposit_per_unit,
+                offer.credit_per_unit,
+                offer.threshold,
+                offer.capacity,
+                offer.state,
+                offer.units_at_close,
+            ],
+        )
+        return self._offers("id = ?", [cursor.lastrowid])[0]
+
+    def offers(self, campaign_id: int) -> list[Offer]:
+        return self._offers("campaign_id = ?", [campaign_id])
+
+    def offer(self, campaign_id: int, variant_id: int) -> Offer | None:
+        found = self._offers("campaign_id = ? AND variant_id = ?", [campaign_id, variant_id])
+        return found[0] if found else None
+
+    def close_offer(self, offer_id: int, state: str, units: int) -> None:
+        """Record a variant's outcome and its committed units when the pre-sale closed."""
+        self.db.execute(
+            "UPDATE presale_offers SET state = ?, units_at_close = ? WHERE id = ?",
+            [state, units, offer_id],
+        )
+
+    def _offers(self, where: str, params) -> list[Offer]:
+        rows = self.db.execute(
+            f"SELECT {_OFFER_COLUMNS} FROM presale_offers WHERE {where} ORDER BY position, id",
+            params,
+        ).fetchall()
+        return [Offer(*row) for row in rows]
+
+    # Pledges -------------------------------------------------------------------------------------
+
+    def held_units(self, campaign_id: int, variant_id: int) -> int:
+        """Units of a variant held by pledges (placed, committed and after): recount, no counter."""
+        # by variant alone (variant ids are unique), so the covering index answers it
+        return self.db.execute(
+            f"SELECT COALESCE(SUM(quantity), 0) FROM pledges INDEXED BY pledges_variant_state "
+            f"WHERE variant_id = ? AND state IN ({_marks(HOLDING)})",
+            [variant_id, *HOLDING],
+        ).fetchone()[0]
+
+    def units_by_state(self, campaign_id: int) -> dict[int, dict[str, tuple[int, int]]]:
+        """variant id -> state -> (pledges, units)."""
+        rows = self.db.execute(
+            "SELECT variant_id, state, COUNT(*), SUM(quantity) FROM pledges "
+            "WHERE campaign_id = ? GROUP BY variant_id, state",
+            [campaign_id],
+        ).fetchall()
+        found: dict[int, dict[str, tuple[int, int]]] = {}
+        for variant_id, state, count, units in rows:
+            found.setdefault(variant_id, {})[state] = (count, units)
+        return found
+
+    def insert_pledge(self, pledge: Pledge, reason: str) -> Pledge:
+        """Insert a pledge and record its first state."""
+        now = self.store.now()
+        cursor = self.db.execute(
+            f"INSERT INTO pledges ({_PLEDGE_COLUMNS}) VALUES ({_marks(range(15))})",
+            [
+                None,
+                pledge.campaign_id,
+                pledge.variant_id,
+                pledge.customer,
+                pledge.quantity,
+                pledge.region,
+                pledge.key,
+                pledge.fingerprint,
+                pledge.state,
+                pledge.currency,
+                pledge.unit_price,
+                pledge.deposit_per_unit,
+                pledge.credit_per_unit,
+                now,
+                now,
+            ],
+        )
+        self._transition(cursor.lastrowid, None, pledge.state, reason, now)
+        return self.pledge(cursor.lastrowid)
+
+    def move_pledge(self, pledge_id: int, old: str, new: str, reason: str) -> bool:
+        """Move a pledge ``old`` -> ``new`` and record it; False when it was no longer ``old``."""
+        now = self.store.now()
+        cursor = self.db.execute(
+            "UPDATE pledges SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+            [new, now, pledge_id, old],
+        )
+        if cursor.rowcount != 1:
+            return False
+        self._transition(pledge_id, old, new, reason, now)
+        return True
+
+    def _transition(self, pledge_id, old, new, reason, now) -> None:
+        self.db.execute(
+            "INSERT INTO pledge_transitions (pledge_id, from_state, to_state, reason, at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [pledge_id, old, new, reason, now],
+        )
+
+    def transitions(self, pledge_id: int) -> list[Transition]:
+        rows = self.db.execute(
+            "SELECT pledge_id, from_state, to_state, reason, at FROM pledge_transitions "
+            "WHERE pledge_id = ? ORDER BY id",
+            [pledge_id],
+        ).fetchall()
+        return [Transition(*row) for row in rows]
+
+    def pledge(self, pledge_id: int) -> Pledge | None:
+        found = self._pledges("id = ?", [pledge_id])
+        return found[0] if found else None
+
+    def pledge_by_key(self, campaign_id: int, key: str) -> Pledge | None:
+        found = self._pledges("campaign_id = ? AND idempotency_key = ?", [campaign_id, key])
+        return found[0] if found else None
+
+    def pledges(
+        self, campaign_id: int, variant_id: int | None = None, states: tuple[str, ...] = ()
+    ) -> list[Pledge]:
+        """A campaign's pledges, oldest first (that is waitlist order)."""
+        if variant_id is not None:
+            where, params = ["variant_id = ?"], [variant_id]
+        else:
+            where, params = ["campaign_id = ?"], [campaign_id]
+        if states:
+            where.append(f"state IN ({_marks(states)})")
+            params.extend(states)
+        return self._pledges(" AND ".join(where), params)
+
+    def _pledges(self, where: str, params) -> list[Pledge]:
+        rows = self.db.execute(
+            f"SELECT {_PLEDGE_COLUMNS} FROM pledges WHERE {where} ORDER BY id", params
+        ).fetchall()
+        return [Pledge(*row) for row in rows]
+
+    # Payments and refunds ------------------------------------------------------------------------
+
+    def insert_payment(
+        self, pledge: Pledge, kind: str, amount: Money, provider: str, key: str
+    ) -> Payment:
+        now = self.store.now()
+        cursor = self.db.execute(
+            "INSERT INTO payments (pledge_id, campaign_id, kind, amount, currency, provider, "
+            "idempotency_key, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [pledge.id, pledge.campaign_id, kind, amount.amount, amount.currency, provider, key,
+             PENDING, now, now],
+        )  # fmt: skip
+        return self.payment(cursor.lastrowid)
+
+    def payment(self, payment_id: int) -> Payment | None:
+        found = self._payments("id = ?", [payment_id])
+        return found[0] if found else None
+
+    def payment_for(self, pledge_id: int, kind: str) -> Payment | None:
+        found = self._payments("pledge_id = ? AND kind = ?", [pledge_id, kind])
+        return found[0] if found else None
+
+    def payments(
+        self, campaign_id: int, states: tuple[str, ...] = (), kind: str | None = None
+    ) -> list[Payment]:
+        where, params = ["campaign_id = ?"], [campaign_id]
+        if states:
+            where.append(f"state IN ({_marks(states)})")
+            params.extend(states)
+        if kind:
+            where.append("kind = ?")
+            params.append(kind)
+        return self._payments(" AND ".join(where), params)
+
+    def payment_succeeded(self, payment_id: int, authorization: str, reference: str) -> bool:
+        """Record a capture; False when it was already recorded (nothing counts twice)."""
+        cursor = self.db.execute(
+            "UPDATE payments SET state = ?, authorization = ?, reference = ?, error = NULL, "
+            "attempts = attempts + 1, updated_at = ? WHERE id = ? AND state != ?",
+            [SUCCEEDED, authorization, reference, self.store.now(), payment_id, SUCCEEDED],
+        )
+        return cursor.rowcount == 1
+
+    def payment_failed(self, payment_id: int, authorization: str | None, error: str) -> bool:
+        """Record a failed attempt (keeping any authorization); False if it had succeeded."""
+        cursor = self.db.execute(
+            "UPDATE payments SET state = ?, authorization = COALESCE(?, authorization), "
+            "error = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND state != ?",
+            [FAILED, authorization, error, self.store.now(), payment_id, SUCCEEDED],
+        )
+        return cursor.rowcount == 1
+
+    def _payments(self, where: str, params) -> list[Payment]:
+        rows = self.db.execute(
+            f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE {where} ORDER BY id", params
+        ).fetchall()
+        return [Payment(r[0], r[1], r[2], r[3], Money(r[4], r[5]), *r[6:]) for r in rows]
+
+    def insert_refund(self, payment: Payment, amount: Money, reason: str) -> Refund:
+        now = self.store.now()
+        cursor = self.db.execute(
+            "INSERT INTO refunds (payment_id, pledge_id, campaign_id, amount, currency, provider, "
+            "idempotency_key, reason, state, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [payment.id, payment.pledge_id, payment.campaign_id, amount.amount, amount.currency,
+             payment.provider, f"{payment.key}:refund", reason, PENDING, now, now],
+        )  # fmt: skip
+        return self.refund(cursor.lastrowid)
+
+    def refund(self, refund_id: int) -> Refund | None:
+        found = self._refunds("id = ?", [refund_id])
+        return found[0] if found else None
+
+    def refund_for(self, payment_id: int) -> Refund | None:
+        found = self._refunds("payment_id = ?", [payment_id])
+        return found[0] if found else None
+
+    def refunds(
+        self, campaign_id: int, states: tuple[str, ...] = (), pledge_id: int | None = None
+    ) -> list[Refund]:
+        where, params = ["campaign_id = ?"], [campaign_id]
+        if pledge_id is not None:
+            where.append("pledge_id = ?")
+            params.append(pledge_id)
+        if states:
+            where.append(f"state IN ({_marks(states)})")
+            params.extend(states)
+        return self._refunds(" AND ".join(where), params)
+
+    def refund_succeeded(self, refund_id: int, reference: str) -> bool:
+        cursor = self.db.execute(
+            "UPDATE refunds SET state = ?, reference = ?, error = NULL, attempts = attempts + 1, "
+            "updated_at = ? WHERE id = ? AND state != ?",
+            [SUCCEEDED, reference, self.store.now(), refund_id, SUCCEEDED],
+        )
+        return cursor.rowcount == 1
+
+    def refund_failed(self, refund_id: int, error: str) -> bool:
+        cursor = self.db.execute(
+            "UPDATE refunds SET state = ?, error = ?, attempts = attempts + 1, updated_at = ? "
+            "WHERE id = ? AND state != ?",
+            [FAILED, error, self.store.now(), refund_id, SUCCEEDED],
+        )
+        return cursor.rowcount == 1
+
+    def _refunds(self, where: str, params) -> list[Refund]:
+        rows = self.db.execute(
+            f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE {where} ORDER BY id", params
+        ).fetchall()
+        return [Refund(r[0], r[1], r[2], r[3], Money(r[4], r[5]), *r[6:]) for r in rows]
+
+    # The default provider's ledger ----------------------------------------------------------------
+
+    def ledger_record(
+        self,
+        provider: str,
+        operation: str,
+        key: str,
+        amount: Money,
+        campaign_id: int | None = None,
+        pledge_id: int | None = None,
+    ) -> str:
+        """Record one money movement once per (provider, operation, key); return its reference.
+
+        The same key again returns the first reference and records nothing: that is what makes
+        retrying a provider call safe.
+        """
+        with self.store.transaction():
+            row = self.db.execute(
+                "SELECT reference FROM payment_ledger WHERE provider = ? AND operation = ? "
+                "AND idempotency_key = ?",
+                [provider, operation, key],
+            ).fetchone()
+            if row:
+                return row[0]
+            cursor = self.db.execute(
+                "INSERT INTO payment_ledger (provider, operation, idempotency_key, campaign_id, "
+                "pledge_id, amount, currency, reference, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, '', ?)",
+                [provider, operation, key, campaign_id, pledge_id, amount.amount,
+                 amount.currency, self.store.now()],
+            )  # fmt: skip
+            reference = f"{provider}-{operation}-{cursor.lastrowid}"
+            self.db.execute(
+                "UPDATE payment_ledger SET reference = ? WHERE id = ?",
+                [reference, cursor.lastrowid],
+            )
+            return reference
+
+    def ledger(self, campaign_id: int | None = None) -> list[dict]:
+        """Ledger entries, oldest first (optionally of one campaign)."""
+        where, params = ("WHERE campaign_id = ?", [campaign_id]) if campaign_id else ("", [])
+        return list(
+            self.db.query(
+                "SELECT id, provider, operation, idempotency_key, campaign_id, pledge_id, amount, "
+                f"currency, reference, created_at FROM payment_ledger {where} ORDER BY id",
+                params,
+            )
+        )

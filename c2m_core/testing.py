@@ -1,0 +1,656 @@
+"""The plugin author kit: a conformance suite a category plugin runs in its own tests.
+
+One line in the plugin's tests::
+
+    import c2m_fridge
+    from c2m_core.testing import check_plugin
+
+    def test_conformance():
+        check_plugin(c2m_fridge)
+
+or one pytest test per check (``test_conformance[metadata]``, ``test_conformance[rules]``, ...)::
+
+    from c2m_core.testing import conformance_test
+
+    test_conformance = conformance_test(c2m_fridge)
+
+A failed check raises ``AssertionError`` naming the plugin, the check and what to fix.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+from collections.abc import Callable, Mapping
+from functools import cached_property
+
+import jinja2
+from packaging.version import InvalidVersion, Version
+
+from .app import C2M
+from .campaigns import STAGES, Campaign
+from .catalog import Excludes, Limit, Ref, Requires, Rule
+from .category import Category
+from .errors import C2MError
+from .handoff.documents import spec_sheet_context
+from .handoff.plan import DemandLine, PlanSettings, plan_order
+from .plugins import PluginMeta, check_compatible, hook_names, plugin_meta
+from .validation import Violation, rule_violation
+from .variants import Variant, default_name, variant_key
+from .version import __version__
+
+CHECKS = (
+    "metadata",
+    "hooks",
+    "catalog",
+    "valid-configuration",
+    "rules",
+    "dead-options",
+    "custom-rules",
+    "templates",
+)
+
+
+def check_plugin(plugin, checks=CHECKS) -> None:
+    """Run the conformance ``checks`` on ``plugin`` (a module or other plugin object).
+
+    Every check runs; one ``AssertionError`` lists every failure.
+    """
+    Conformance(plugin).run(checks)
+
+
+def conformance_test(plugin) -> Callable:
+    """A pytest test function parametrized by check, sharing one ``Conformance`` of ``plugin``.
+
+    Assign it to a ``test_`` name in a test module: ``test_conformance = conformance_test(m)``.
+    """
+    import pytest
+
+    conformance = Conformance(plugin)
+
+    @pytest.mark.parametrize("check", CHECKS)
+    def test_conformance(check):
+        conformance.run([check])
+
+    return test_conformance
+
+
+SAMPLE_HANDOFF_AT = datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.UTC)
+
+
+def spec_context(category: Category, configuration: Mapping[str, str], quantity: int = 120) -> dict:
+    """The hand-off's spec-sheet context for a sample order of ``configuration``.
+
+    The same function the hand-off stage renders with (``spec_sheet_context``), fed a sample
+    campaign and a sample production order of ``quantity`` units split over two regions, so a
+    template that renders here renders at hand-off. See docs/handoff.md for every variable.
+    """
+    catalog = category.catalog
+    campaign = Campaign(
+        id=None,
+        slug="sample",
+        category=category.name,
+        title=f"Sample {category.title}",
+        currency=catalog.currency,
+        stages=STAGES,
+    )
+    variant = Variant(
+        id=1,
+        campaign_id=0,
+        key=variant_key(catalog, configuration),
+        name=default_name(catalog, configuration),
+        configuration=dict(configuration),
+    )
+    east = quantity // 3
+    demand = DemandLine(variant, quantity, {"east": east, "default": quantity - east})
+    order = plan_order(
+        campaign.slug, catalog, demand, PlanSettings(max_lot_size=50), SAMPLE_HANDOFF_AT
+    )
+    return spec_sheet_context(campaign, category, order)
+
+
+class Conformance:
+    """The conformance checks of one plugin. Expensive answers are computed once and shared."""
+
+    def __init__(self, plugin):
+        self.plugin = plugin
+
+    @property
+    def label(self) -> str:
+        meta = getattr(self.plugin, "c2m_plugin", None)
+        if isinstance(meta, PluginMeta) and meta.name:
+            return meta.name
+        return getattr(self.plugin, "__name__", None) or type(self.plugin).__name__
+
+    def run(self, checks=CHECKS) -> None:
+        """Run ``checks`` in order; raise one ``AssertionError`` listing every failure."""
+        unknown = [check for check in checks if check not in CHECKS]
+        if unknown:
+            raise ValueError(f"unknown checks {unknown}; the checks are {', '.join(CHECKS)}")
+        failures = []
+        for check in checks:
+            try:
+                getattr(self, "check_" + check.replace("-", "_"))()
+            except AssertionError as ex:
+                if str(ex) not in failures:
+                    failures.append(str(ex))
+        if failures:
+            raise AssertionError("\n".join(failures))
+
+    def fail(self, check: str, problems, fix: str):
+        problems = [problems] if isinstance(problems, str) else list(problems)
+        lines = [f"plugin {self.label} failed the conformance check {check!r}:"]
+        lines += [f"  - {problem}" for problem in problems]
+        lines.append(f"  Fix: {fix}")
+        raise AssertionError("\n".join(lines))
+
+    # The plugin loaded on its own ------------------------------------------------------------
+
+    @cached_property
+    def app(self) -> C2M:
+        try:
+            return C2M(db_path=":memory:", plugins=[self.plugin], load_entry_points=False)
+        except C2MError as ex:
+            self.fail(
+                "hooks",
+                f"it does not load: {ex}",
+                "implement only hooks declared in c2m_core.hookspecs (see docs/hooks.md), with "
+                "arguments named as in the spec, and declare a compatible core version",
+            )
+
+    @cached_property
+    def categories(self) -> list[Category]:
+        try:
+            categories = list(self.app.categories.values())
+        except Exception as ex:
+            self.fail(
+                "catalog",
+                f"its categories do not load: {ex}",
+                "correct the catalog at the place the message names (the format is described "
+                "in c2m_core/catalog.py)",
+            )
+        if not categories:
+            self.fail(
+                "catalog",
+                "it registers no category",
+                "implement register_categories() returning [Category.from_directory(HERE)]",
+            )
+        return categories
+
+    def validate(self, category: Category, configuration, complete: bool) -> list[Violation]:
+        """``app.validate``, turning an exception in a custom rule into a named failure."""
+        try:
+            violations = self.app.validate(category, configuration, complete=complete)
+        except Exception as ex:
+            self.fail(
+                "custom-rules",
+                f"validate_configuration raised {ex!r} for category {category.name!r}, "
+                f"configuration {dict(configuration)} (complete={complete})",
+                "a custom rule must accept any partial configuration: check only the modules "
+                "it chose (configuration.get) and return a list of Violation",
+            )
+        bad = [v for v in violations if not isinstance(v, Violation)]
+        if bad:
+            self.fail(
+                "custom-rules",
+                f"validate_configuration returned {bad[0]!r}, not a Violation",
+                "return a list of c2m_core.Violation objects (or [])",
+            )
+        return violations
+
+    @cached_property
+    def questions(self) -> dict[str, _Questions]:
+        return {c.name: _Questions(self.validate, c) for c in self.categories}
+
+    @cached_property
+    def witnesses(self) -> dict[str, list[dict[str, str]]]:
+        """Per category, valid configurations that together choose every live option and leave
+        out every optional module that can be left out: the sample variants."""
+        found = {}
+        for category in self.categories:
+            questions = self.questions[category.name]
+            configurations: list[dict[str, str]] = []
+            for module in category.catalog.modules:
+                examples = [
+                    questions.example({module.id: option_id})
+                    for option_id in module.option_ids
+                    if not any(c.get(module.id) == option_id for c in configurations)
+                ]
+                configurations += [example for example in examples if example is not None]
+                if not module.required and all(module.id in c for c in configurations):
+                    example = questions.example_leaving_out(module.id)
+                    configurations += [example] if example is not None else []
+            found[category.name] = configurations
+        return found
+
+    # The checks ------------------------------------------------------------------------------
+
+    def check_metadata(self) -> None:
+        """``c2m_plugin = PluginMeta(...)`` with a name, a version and a compatible core range."""
+        fix = (
+            f'declare c2m_plugin = PluginMeta(name="c2m-...", version="1.0.0", '
+            f'core=">={_minor(__version__)},<{Version(__version__).major + 1}") in the module'
+        )
+        try:
+            meta = plugin_meta(self.plugin)
+        except C2MError as ex:
+            self.fail("metadata", str(ex), fix)
+        if meta is None:
+            self.fail("metadata", "it declares no c2m_plugin", fix)
+        if not meta.name or not meta.version:
+            self.fail("metadata", "c2m_plugin needs a name and a version", fix)
+        try:
+            Version(meta.version)
+        except InvalidVersion:
+            self.fail("metadata", f"version {meta.version!r} is not a PEP 440 version", fix)
+        try:
+            check_compatible(meta, self.label)
+        except C2MError as ex:
+            self.fail("metadata", str(ex), fix)
+
+    def check_hooks(self) -> None:
+        """It registers on a fresh ``C2M`` (which runs ``check_pending``); no undecorated hooks."""
+        registered = {caller.name for caller in self.app.pm.get_hookcallers(self.plugin) or ()}
+        forgotten = [
+            name
+            for name in hook_names()
+            if callable(getattr(self.plugin, name, None)) and name not in registered
+        ]
+        if forgotten:
+            self.fail(
+                "hooks",
+                f"{', '.join(forgotten)} defined without @hookimpl, so c2m never calls it",
+                "decorate hook implementations with @hookimpl (from c2m_core import hookimpl)",
+            )
+        if not registered:
+            self.fail("hooks", "it implements no hook", "implement register_categories()")
+
+    def check_catalog(self) -> None:
+        """Its categories load and every templates folder is a folder."""
+        for category in self.categories:
+            if category.templates is not None and not category.templates.is_dir():
+                self.fail(
+                    "catalog",
+                    f"category {category.name!r}: templates folder {category.templates} "
+                    "does not exist",
+                    "create it or pass templates=None",
+                )
+
+    def check_valid_configuration(self) -> None:
+        """At least one complete configuration passes every rule."""
+        for category in self.categories:
+            if self.questions[category.name].example({}) is None:
+                first = {m.id: m.options[0].id for m in category.catalog.modules if m.required}
+                broken = self.validate(category, first, complete=True)
+                self.fail(
+                    "valid-configuration",
+                    f"category {category.name!r} has no valid configuration; for example "
+                    f"{_pairs(first)} breaks " + "; ".join(v.message for v in broken),
+                    "relax the conflicting rules; `c2m catalog check CATEGORY MODULE=OPTION...` "
+                    "explains what a configuration breaks",
+                )
+
+    def check_rules(self) -> None:
+        """Every declarative rule can fire, and can be satisfied."""
+        problems = []
+        for category in self.categories:
+            questions = self.questions[category.name]
+            for rule in category.catalog.rules:
+                where = f"category {category.name!r}, rule {rule.id!r} ({rule.describe()})"
+                if questions.rule_fires(rule) is None:
+                    problems.append(
+                        f"{where} can never fire: every configuration that meets the other rules "
+                        "meets it too"
+                    )
+                if questions.rule_holds(rule) is None:
+                    premise = _premise(rule)
+                    problems.append(
+                        f"{where} can never be satisfied: no valid configuration "
+                        + (f"chooses {' or '.join(map(str, premise))}" if premise else "exists")
+                    )
+        if problems:
+            self.fail(
+                "rules",
+                problems,
+                "a rule that cannot fire duplicates or is hidden by other rules, or its options "
+                "and bounds are wrong: correct or remove it; a rule that cannot be satisfied "
+                "asks for something other rules forbid: relax one of them",
+            )
+
+    def check_dead_options(self) -> None:
+        """Every option not marked ``retired = true`` is in some valid configuration."""
+        problems = []
+        for category in self.categories:
+            used = {pair for config in self.witnesses[category.name] for pair in config.items()}
+            for module in category.catalog.modules:
+                for option in module.options:
+                    if not option.retired and (module.id, option.id) not in used:
+                        problems.append(
+                            f"category {category.name!r}: option {module.id}.{option.id} "
+                            f"({option.title}) is in no valid configuration"
+                        )
+        if problems:
+            self.fail(
+                "dead-options",
+                problems,
+                "relax the rules that exclude it (`c2m catalog check CATEGORY MODULE=OPTION...` "
+                "names them), or mark it `retired = true` in the catalog",
+            )
+
+    def check_custom_rules(self) -> None:
+        """Custom rules accept partial configurations and report only what was chosen.
+
+        Every part of a valid configuration must be a valid partial configuration: a custom rule
+        that objects to a part objects to something a later choice could fix.
+        """
+        for category in self.categories:
+            catalog = category.catalog
+            self.validate(category, {}, complete=False)
+            for module in catalog.modules:
+                for option in module.options:
+                    for v in self.validate(category, {module.id: option.id}, complete=False):
+                        self._check_names_chosen(category, {module.id: option.id}, v)
+            for configuration in self._untrusting_witnesses(category):
+                for module_id in configuration:
+                    part = {m: o for m, o in configuration.items() if m != module_id}
+                    violations = self.validate(category, part, complete=False)
+                    if violations:
+                        self.fail(
+                            "custom-rules",
+                            f"category {category.name!r}: {_pairs(configuration)} is valid, "
+                            f"but its part without {module_id!r} is reported as "
+                            f"{violations[0].rule!r}: {violations[0].message}",
+                            "with complete=False report only what no later choice can fix",
+                        )
+
+    def _untrusting_witnesses(self, category):
+        """Valid configurations choosing every live option, found without trusting custom rules'
+        verdicts on partial configurations (the contract this check verifies)."""
+        questions = self.questions[category.name]
+        configurations: list[dict[str, str]] = []
+        for module in category.catalog.modules:
+            for option_id in module.option_ids:
+                if not any(c.get(module.id) == option_id for c in configurations):
+                    example = questions.search({module.id: [option_id]}, trust_partial=False)
+                    if example is not None:
+                        configurations.append(example)
+        return configurations
+
+    def _check_names_chosen(self, category, configuration, violation) -> None:
+        chosen = {f"{m}.{o}" for m, o in configuration.items()} | set(configuration)
+        strangers = [name for name in violation.options if name not in chosen]
+        if not violation.rule or strangers:
+            self.fail(
+                "custom-rules",
+                f"category {category.name!r}: violation {violation!r} for {_pairs(configuration)} "
+                + (f"names {strangers}, which were not chosen" if strangers else "has no rule id"),
+                "give each violation a rule id and name only chosen MODULE.OPTION pairs",
+            )
+
+    def check_templates(self) -> None:
+        """Every ``*.html`` template renders, escaped and strict, for sample variants."""
+        for category in self.categories:
+            if category.templates is None:
+                continue
+            env = self.app.jinja_environment(category)
+            if not _autoescapes(env) or env.undefined is not jinja2.StrictUndefined:
+                self.fail(
+                    "templates",
+                    "the jinja2 environment lost autoescape or StrictUndefined",
+                    "prepare_jinja2_environment may add filters and globals, but must not "
+                    "change autoescape or undefined",
+                )
+            names = sorted(
+                path.relative_to(category.templates).as_posix()
+                for path in category.templates.rglob("*.html")
+            )
+            for name in names:
+                for configuration in self.witnesses[category.name]:
+                    try:
+                        env.get_template(name).render(spec_context(category, configuration))
+                    except jinja2.TemplateError as ex:
+                        self.fail(
+                            "templates",
+                            f"category {category.name!r}: template {name} fails for variant "
+                            f"{_pairs(configuration)}: {type(ex).__name__}: {ex}",
+                            "use only the documented context (category, catalog, variant, "
+                            "options, price; see docs/plugin-kit.md) and guard optional modules "
+                            "with {% if 'module' in variant.configuration %}",
+                        )
+
+
+# Configuration questions --------------------------------------------------------------------
+#
+# The checks ask four questions about a category's configurations: ``example``,
+# ``example_leaving_out``, ``rule_fires`` and ``rule_holds``. Each is answered here by an exhaustive
+# depth-first search with pruning, which is exact and fast enough for catalogs of the bundled
+# plugins' size. The configuration engine (``app.engine(category)``) answers the same questions;
+# ``_Questions`` is the only place to switch to it. (The custom-rules check alone searches
+# without trusting custom rules on partial configurations, as that is what it verifies.)
+
+
+class _Questions:
+    """Exact answers about one category's valid configurations (module id -> option id dicts).
+
+    ``validate(category, configuration, complete)`` is ``C2M.validate`` or a wrapper of it.
+    """
+
+    def __init__(self, validate, category: Category):
+        self.validate = validate
+        self.category = category
+        self.catalog = category.catalog
+
+    def example(self, partial: Mapping[str, str]) -> dict[str, str] | None:
+        """A valid complete configuration agreeing with ``partial``, or None (is_satisfiable)."""
+        return self.search({m: [o] for m, o in partial.items()})
+
+    def example_leaving_out(self, module_id: str) -> dict[str, str] | None:
+        """A valid complete configuration that does not choose optional module ``module_id``."""
+        return self.search({module_id: [None]})
+
+    def rule_fires(self, rule: Rule) -> dict[str, str] | None:
+        """A configuration meeting every other rule that breaks ``rule``, or None."""
+        for domains in _breaking_domains(self.catalog, rule):
+            found = self.search(domains, ignore=rule, breaking=rule)
+            if found is not None:
+                return found
+        return None
+
+    def rule_holds(self, rule: Rule) -> dict[str, str] | None:
+        """A valid configuration where ``rule``'s premise holds (or any, without one), or None."""
+        premise = _premise(rule)
+        if not premise:
+            return self.example({})
+        for ref in premise:
+            found = self.search({ref.module: _matching(self.catalog, ref)})
+            if found is not None:
+                return found
+        return None
+
+    def search(
+        self,
+        domains,
+        ignore: Rule | None = None,
+        breaking: Rule | None = None,
+        trust_partial: bool = True,
+    ):
+        """The first valid complete configuration within ``domains`` (module id -> allowed
+        values, None meaning "not chosen"), ignoring rule ``ignore``; with ``breaking``, one
+        that breaks that rule. With ``trust_partial=False`` custom rules are consulted on
+        complete configurations only (slower, but right even when they misjudge parts)."""
+        modules = self.catalog.modules
+        values = [
+            domains.get(m.id, list(m.option_ids) + ([] if m.required else [None])) for m in modules
+        ]
+        rules = [r for r in self.catalog.rules if r is not ignore]
+        configuration: dict[str, str] = {}
+
+        def doomed(decided: int) -> bool:
+            undecided = list(zip(modules[decided:], values[decided:], strict=True))
+            for rule in rules:
+                if _doomed(self.catalog, rule, configuration, modules[:decided], undecided):
+                    return True
+            if (
+                isinstance(breaking, Limit)
+                and breaking.aggregate == "sum"
+                and not _sum_can_break(self.catalog, breaking, configuration, undecided)
+            ):
+                return True
+            if not trust_partial:
+                return False
+            violations = self.validate(self.category, configuration, complete=False)
+            return any(_other(v, ignore) for v in violations)
+
+        def descend(index: int):
+            if index == len(modules):
+                violations = self.validate(self.category, configuration, complete=True)
+                if any(_other(v, ignore) for v in violations):
+                    return None
+                if breaking is not None and not any(v.rule == breaking.id for v in violations):
+                    return None
+                return dict(configuration)
+            module = modules[index]
+            for value in values[index]:
+                if value is not None:
+                    configuration[module.id] = value
+                if not doomed(index + 1):
+                    found = descend(index + 1)
+                    if found is not None:
+                        return found
+                configuration.pop(module.id, None)
+            return None
+
+        return descend(0)
+
+
+def _other(violation: Violation, ignore: Rule | None) -> bool:
+    return ignore is None or violation.rule != ignore.id
+
+
+def _matching(catalog, ref: Ref) -> list[str]:
+    """The option ids of ``ref``'s module that ``ref`` matches."""
+    return [ref.option] if ref.option else list(catalog.module(ref.module).option_ids)
+
+
+def _premise(rule: Rule) -> tuple[Ref, ...]:
+    return rule.if_ if isinstance(rule, Requires | Limit) else ()
+
+
+def _domain(catalog, module_id: str) -> list[str | None]:
+    module = catalog.module(module_id)
+    return list(module.option_ids) + ([] if module.required else [None])
+
+
+def _breaking_domains(catalog, rule: Rule):
+    """Restrictions of the modules' values under which ``rule`` can only be broken (or, for sum
+    limits, under which its premise holds); their union covers every breaking configuration."""
+
+    def restricted(pairs):
+        domains: dict[str, list] = {}
+        for module_id, allowed in pairs:
+            current = domains.get(module_id, _domain(catalog, module_id))
+            domains[module_id] = [value for value in current if value in allowed]
+        return domains if all(domains.values()) else None
+
+    if isinstance(rule, Requires):
+        for ref in rule.if_:
+            pairs = [(ref.module, _matching(catalog, ref))]
+            for then in rule.then:
+                unmatched = [
+                    v
+                    for v in _domain(catalog, then.module)
+                    if v is None or not (then.option is None or v == then.option)
+                ]
+                pairs.append((then.module, unmatched))
+            domains = restricted(pairs)
+            if domains:
+                yield domains
+    elif isinstance(rule, Excludes):
+        for first, second in itertools.combinations(rule.options, 2):
+            domains = restricted(
+                [
+                    (first.module, _matching(catalog, first)),
+                    (second.module, _matching(catalog, second)),
+                ]
+            )
+            if domains:
+                yield domains
+    else:
+        conditions = [[(ref.module, _matching(catalog, ref))] for ref in rule.if_] or [[]]
+        for condition in conditions:
+            if rule.aggregate == "sum":
+                domains = restricted(condition)
+                if domains is not None:
+                    yield domains
+                continue
+            for module in catalog.modules:
+                for option in module.options:
+                    value = option.attributes.get(rule.attribute)
+                    if value is not None and _out_of_range(rule, value):
+                        domains = restricted([*condition, (module.id, [option.id])])
+                        if domains:
+                            yield domains
+
+
+def _out_of_range(rule: Limit, value: int) -> bool:
+    return (rule.minimum is not None and value < rule.minimum) or (
+        rule.maximum is not None and value > rule.maximum
+    )
+
+
+def _sum_range(catalog, attribute, configuration, undecided) -> tuple[int, int]:
+    """The least and greatest total of ``attribute`` over every completion of the configuration."""
+    total = sum(o.attributes.get(attribute, 0) for _, o in catalog.chosen_options(configuration))
+    low = high = total
+    for module, values in undecided:
+        amounts = [
+            0 if value is None else module.option(value).attributes.get(attribute, 0)
+            for value in values
+        ]
+        low += min(amounts, default=0)
+        high += max(amounts, default=0)
+    return low, high
+
+
+def _doomed(catalog, rule: Rule, configuration, decided, undecided) -> bool:
+    """True when no completion of the configuration (modules ``decided`` fixed) meets ``rule``.
+
+    Unlike ``validate(complete=False)`` it tells a module left out on purpose from one not yet
+    chosen, and bounds sums before every carrier is chosen.
+    """
+    if isinstance(rule, Requires):
+        decided_ids = {module.id for module in decided}
+        return (
+            any(ref.matches(configuration) for ref in rule.if_)
+            and all(ref.module in decided_ids for ref in rule.then)
+            and not any(ref.matches(configuration) for ref in rule.then)
+        )
+    if isinstance(rule, Limit) and rule.aggregate == "sum":
+        if rule.if_ and not any(ref.matches(configuration) for ref in rule.if_):
+            return False
+        low, high = _sum_range(catalog, rule.attribute, configuration, undecided)
+        return (rule.maximum is not None and low > rule.maximum) or (
+            rule.minimum is not None and high < rule.minimum
+        )
+    return rule_violation(catalog, rule, configuration) is not None
+
+
+def _sum_can_break(catalog, rule: Limit, configuration, undecided) -> bool:
+    low, high = _sum_range(catalog, rule.attribute, configuration, undecided)
+    return (rule.minimum is not None and low < rule.minimum) or (
+        rule.maximum is not None and high > rule.maximum
+    )
+
+
+def _autoescapes(env: jinja2.Environment) -> bool:
+    autoescape = env.autoescape
+    return bool(autoescape("spec_sheet.html") if callable(autoescape) else autoescape)
+
+
+def _minor(version: str) -> str:
+    parsed = Version(version)
+    return f"{parsed.major}.{parsed.minor}"
+
+
+def _pairs(configuration: Mapping[str, str]) -> str:
+    return " ".join(f"{m}={o}" for m, o in configuration.items()) or "(nothing chosen)"

@@ -1,0 +1,119 @@
+"""Pre-sale invariants under real concurrent processes sharing one database file."""
+
+import multiprocessing
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from c2m_core import C2M
+from c2m_core.pledges import COMMITTED, PENDING, PLACED, WAITLISTED
+
+sys.path.insert(0, str(Path(__file__).parent))
+import presale_workers  # noqa: E402
+
+TV = {
+    "size": "43-4k",
+    "backlight": "direct-led",
+    "appearance": "graphite",
+    "functions": "essential",
+    "base": "feet",
+}  # CNY 1,299.00
+WORKERS = 6
+CAPACITY = 500
+
+
+def open_presale(db_path, plugins=(), **options):
+    with C2M(db_path, plugins=plugins) as app:
+        app.campaigns.create("c", "tv", stages=["presale"])
+        variant = app.variants.add("c", TV)
+        app.campaigns.advance("c")
+        app.presale.open("c", "7d", **options)
+        return variant.id
+
+
+def run(target, argument_lists):
+    ctx = multiprocessing.get_context("spawn")
+    processes = [ctx.Process(target=target, args=args) for args in argument_lists]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+    return [process.exitcode for process in processes]
+
+
+@pytest.mark.parametrize("waitlist", [False, True], ids=["refused", "waitlisted"])
+def test_capacity_is_never_oversold_by_concurrent_processes(tmp_path, waitlist):
+    db_path = tmp_path / "c2m.db"
+    variant_id = open_presale(db_path, deposit="10%", capacity=CAPACITY, waitlist=waitlist)
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(WORKERS), ctx.Queue()
+    rng = random.Random(6)
+    plans = [[rng.randint(1, 3) for _ in range(50)] for _ in range(WORKERS)]  # ~600 units asked
+    exit_codes = run(
+        presale_workers.place_until_full,
+        [(db_path, "c", variant_id, w, plans[w], barrier, results) for w in range(WORKERS)],
+    )
+    assert exit_codes == [0] * WORKERS
+    reports = [results.get(timeout=5) for _ in range(WORKERS)]
+    with C2M(db_path) as app:
+        pledges = app.presale.pledges("c")
+        committed = [p for p in pledges if p.state == COMMITTED]
+        waiting = [p for p in pledges if p.state == WAITLISTED]
+        assert sum(p.quantity for p in committed) == CAPACITY
+        assert not [p for p in pledges if p.state not in (COMMITTED, WAITLISTED)]
+        asked = sum(r[1] for r in reports)
+        refused = sum(r[2] for r in reports)
+        assert asked > CAPACITY
+        assert asked == CAPACITY + refused + sum(p.quantity for p in waiting)
+        assert (refused == 0) == waitlist and (not waiting) == (not waitlist)
+        # every stored pledge that holds units has exactly its one deposit payment, captured once
+        payments = {p.pledge_id: p for p in app.presale.payments("c")}
+        assert set(payments) == {p.id for p in committed}
+        assert all(payments[p.id].amount == p.amounts.deposit for p in committed)
+        assert {p.state for p in payments.values()} == {"succeeded"}
+        captures = [e for e in app.store.pledges.ledger() if e["operation"] == "capture"]
+        assert len(captures) == len(committed)
+        assert sum(e["amount"] for e in captures) == sum(
+            p.amounts.deposit.amount for p in committed
+        )
+        assert app.presale.status("c").variants[0].units_left == 0
+
+
+def test_one_key_sent_by_many_processes_makes_one_pledge(tmp_path):
+    db_path = tmp_path / "c2m.db"
+    variant_id = open_presale(db_path, deposit="10%")
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(WORKERS), ctx.Queue()
+    quantities = [1, 2] * (WORKERS // 2)  # half of them send a different request
+    exit_codes = run(
+        presale_workers.place_same_key,
+        [(db_path, "c", variant_id, q, barrier, results) for q in quantities],
+    )
+    assert exit_codes == [0] * WORKERS
+    answers = [results.get(timeout=5) for _ in range(WORKERS)]
+    with C2M(db_path) as app:
+        [pledge] = app.presale.pledges("c")
+        assert len(app.presale.payments("c")) == 1
+        captures = [e for e in app.store.pledges.ledger() if e["operation"] == "capture"]
+        assert len(captures) == 1
+    for quantity, answer in answers:
+        assert answer == (pledge.id if quantity == pledge.quantity else "conflict")
+
+
+def test_a_crash_between_capture_and_record_is_completed_by_retry(tmp_path):
+    db_path = tmp_path / "c2m.db"
+    variant_id = open_presale(db_path, plugins=[presale_workers.Crashy()], provider="crashy")
+    assert run(presale_workers.place_and_crash, [(db_path, "c", variant_id)]) == [3]
+    with C2M(db_path, plugins=[presale_workers.Crashy()]) as app:
+        [pledge] = app.presale.pledges("c")
+        [payment] = app.presale.payments("c")
+        assert (pledge.state, payment.state) == (PLACED, PENDING)  # the money moved, unrecorded
+        assert app.presale.status("c").variants[0].awaiting_payment_units == 2
+        report = app.presale.retry("c")
+        assert report.payments_succeeded == 1
+        assert app.presale.pledge("c", "crash-key").state == COMMITTED
+        captures = [e for e in app.store.pledges.ledger() if e["operation"] == "capture"]
+        assert len(captures) == 1  # the retry used the same key: nothing counted twice
+        assert app.presale.payments("c")[0].reference == captures[0]["reference"]
