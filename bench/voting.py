@@ -1,51 +1,36 @@
-"""Voting benchmark: import and tally score and ranked ballots over 10 variants.
+"""Voting: import and tally score and ranked ballots over 10 variants.
 
 Import goes through ``app.votes.import_file``, the path ``c2m vote import`` takes (read the
 file, check and normalise every ballot, batched upserts with history); its floor is plain
 ``sqlite3`` ``executemany`` of the same rows into the same table in one transaction. Tally is
 ``app.votes.close`` (read every ballot, count, store the result); its floor is a plain
-``sqlite3`` read of the same ballot column. Ratios are c2m's rate over the floor's rate, so
-1.0 would be as fast as the floor.
+``sqlite3`` read of the same ballot column. Sizes: 1,000,000 score and 100,000 ranked ballots
+(``--quick``: 20,000 and 5,000).
 
-    python bench/voting.py            # 1,000,000 score and 100,000 ranked ballots
-    python bench/voting.py --quick    # 20,000 and 5,000, to check it runs
+    python -m bench voting [--quick]
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import random
 import sqlite3
-import sys
 import tempfile
 import time
 from itertools import product
 from pathlib import Path
 
-import attrs
-from tabulate import tabulate
-
 from c2m_core import C2M
+
+from .common import Row, fmt_rate
 
 VARIANTS = 10
 SEED = 2026
 
 
-@attrs.frozen
-class Row:
-    """One figure and the floor it is compared with (ratio: c2m rate / floor rate)."""
-
-    operation: str
-    size: str
-    figure: str
-    floor: str
-    ratio: float | None
-
-
 def rate(count: int, seconds: float) -> str:
-    return f"{count / seconds:,.0f} ballots/s ({seconds:.2f} s)"
+    return f"{fmt_rate(count / seconds, 'ballots')} ({seconds:.2f} s)"
 
 
 def ten_tvs(app: C2M) -> list[dict]:
@@ -173,22 +158,3 @@ def run(quick: bool = False) -> list[Row]:
         rows = measure(workdir, "score", "score", score_count, write_score_file)
         rows += measure(workdir, "ranked", "schulze", ranked_count, write_ranked_file)
     return rows
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, to check it runs")
-    args = parser.parse_args(argv)
-    rows = run(quick=args.quick)
-    print(
-        tabulate(
-            [attrs.astuple(r)[:4] + (f"{r.ratio:.2f}",) for r in rows],
-            headers=["operation", "size", "figure", "floor", "ratio"],
-            tablefmt="github",
-        )
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
