@@ -213,6 +213,17 @@ def test_the_campaign_cannot_leave_vote_while_the_vote_is_open(app):
     assert app.campaigns.advance("tv26").state == "presale"
 
 
+def test_the_pre_sale_opens_on_the_vote_winners_only(app):
+    ids = voting_campaign(app)
+    app.votes.open("tv26", "approval", winners=2)
+    app.votes.cast("tv26", "a", {"approve": [ids[0], ids[2]]})
+    app.votes.cast("tv26", "b", {"approve": [ids[2]]})
+    assert app.votes.close("tv26").winners == (ids[2], ids[0])
+    app.campaigns.advance("tv26", to="presale")
+    app.presale.open("tv26", "7d")
+    assert sorted(o.variant_id for o in app.presale.offers("tv26")) == [ids[0], ids[2]]
+
+
 def test_approval_limit_is_enforced_through_the_service(app):
     ids = voting_campaign(app)
     app.votes.open("tv26", "approval", options={"max_approvals": 2})
