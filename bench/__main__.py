@@ -14,7 +14,7 @@ import sys
 
 from tabulate import tabulate
 
-MODULES = ("dispatch", "presale")
+MODULES = ("dispatch", "voting", "presale")
 
 
 def print_rows(rows) -> None:

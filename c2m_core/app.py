@@ -23,6 +23,7 @@ from .store.database import utc_now
 from .templating import make_environment
 from .validation import Violation, validate
 from .variants import VariantService
+from .voting.service import VoteService
 from .wishes import WishService
 
 DEFAULT_DB = "c2m.db"
@@ -45,10 +46,11 @@ class C2M:
         _plugins.load(self.pm, plugins, entry_points_too=load_entry_points)
         self.campaigns = CampaignService(self)
         self.variants = VariantService(self)
-        self.presale = PresaleService(self)
-        self.events = EventService(self)
-        self.handoff = HandoffService(self)
         self.wishes = WishService(self)
+        self.votes = VoteService(self)
+        self.presale = PresaleService(self)
+        self.handoff = HandoffService(self)
+        self.events = EventService(self)
 
     @cached_property
     def store(self) -> Store:

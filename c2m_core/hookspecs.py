@@ -147,6 +147,46 @@ def register_variant_candidates(app, campaign, category):
 # Voting ------------------------------------------------------------------------------------------
 
 
+@hookspec
+def register_voting_methods(app):
+    """Return a list of ``VotingMethod`` objects (ballot normalisation and tally) to offer.
+
+    Results are flattened in registration order; a method named like one of the core's
+    defaults (plurality, approval, score, schulze) replaces it, and two other plugins
+    registering the same name is an error.
+
+    :param app: the ``C2M`` instance
+    """
+
+
+@hookspec
+def ballot_cast(app, campaign, vote, voter, ballot, replaced):
+    """Notification: a ballot was stored (committed), by ``cast`` or in an import batch.
+
+    Every plugin is called; return values are ignored.
+
+    :param app: the ``C2M`` instance
+    :param campaign: the ``Campaign`` voting
+    :param vote: the ``Vote`` the ballot belongs to
+    :param voter: the voter reference
+    :param ballot: the ballot in its canonical form (for example ``{"choice": 3}``)
+    :param replaced: the voter's earlier ballot it replaced, or None for a first ballot
+    """
+
+
+@hookspec
+def vote_closed(app, campaign, vote, result):
+    """Notification: a vote was closed and its result stored (committed).
+
+    Every plugin is called; return values are ignored.
+
+    :param app: the ``C2M`` instance
+    :param campaign: the ``Campaign`` whose vote closed
+    :param vote: the closed ``Vote``
+    :param result: the ``VoteResult`` (totals, ranking, winners, tie-breaks)
+    """
+
+
 # Pre-sale ----------------------------------------------------------------------------------------
 
 

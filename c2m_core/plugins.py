@@ -27,6 +27,7 @@ ENTRY_POINT_GROUP = "c2m"
 LOAD_ENV = "C2M_LOAD_PLUGINS"
 DEFAULT_PLUGINS = (
     "c2m_core.default_plugins.jinja_filters",
+    "c2m_core.default_plugins.voting_methods",
     "c2m_core.default_plugins.ledger",
     "c2m_core.default_plugins.presale",
     "c2m_core.default_plugins.connectors",

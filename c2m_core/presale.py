@@ -192,10 +192,10 @@ def parse_deadline(value, now: datetime.datetime) -> datetime.datetime:
 def sale_variants(app, campaign: Campaign) -> list[Variant]:
     """The variants a pre-sale may open on: the vote's winners when the campaign votes, else all.
 
-    Withdrawn variants never sell. Without a voting service, a voting campaign sells all.
+    Withdrawn variants never sell.
     """
     variants = app.store.variants.for_campaign(campaign.id)
-    if "vote" in campaign.stages and hasattr(app, "votes"):
+    if "vote" in campaign.stages:
         winners = set(app.votes.winners(campaign.slug))
         return [v for v in variants if v.id in winners]
     return variants

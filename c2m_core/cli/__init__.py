@@ -13,6 +13,8 @@ from .handoff import handoff
 from .plugin import plugin
 from .plugins import plugins
 from .presale import pledge, presale
+from .variant import variant
+from .vote import vote
 from .wish import wish
 
 CORE_COMMANDS = (
@@ -20,6 +22,8 @@ CORE_COMMANDS = (
     catalog,
     plugin,
     plugins,
+    variant,
+    vote,
     presale,
     pledge,
     handoff,

@@ -5,14 +5,16 @@ from .database import Event, Store, StoreError
 from .handoffs import HandoffStore
 from .pledges import PledgeStore
 from .variants import VariantStore
+from .votes import VoteStore
 from .wishes import WishStore
 
 AREAS = (
     CampaignStore,
     VariantStore,
+    WishStore,
+    VoteStore,
     PledgeStore,
     HandoffStore,
-    WishStore,
 )
 
 __all__ = ["AREAS", "Event", "Store", "StoreError"]

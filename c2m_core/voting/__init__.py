@@ -1,0 +1,19 @@
+"""Voting on variants: counting methods, ballots, results. The service is ``app.votes``."""
+
+from .ballots import InvalidBallot
+from .methods import Approval, Plurality, Score, VotingMethod
+from .result import TIE_RULE, VoteResult
+from .schulze import Schulze, pairwise_preferences, strongest_paths
+
+__all__ = [
+    "TIE_RULE",
+    "Approval",
+    "InvalidBallot",
+    "Plurality",
+    "Schulze",
+    "Score",
+    "VoteResult",
+    "VotingMethod",
+    "pairwise_preferences",
+    "strongest_paths",
+]

@@ -1,0 +1,178 @@
+"""Reading ballot fields from Python values or text: variant ids, id lists, scores, rankings.
+
+Every counting method turns what a voter sent into one canonical form (ids in candidate order,
+JSON-ready lists), so equal ballots are equal and are stored as equal text. Errors name the
+field, the value and what would be accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from ..errors import InvalidInput
+
+_SEPARATORS = re.compile(r"[,;\s]+")
+_SCORE_TEXT = re.compile(r"[,;\s]*\d+[=:]\d+(?:[,;\s]+\d+[=:]\d+)*[,;\s]*", re.ASCII)
+_SCORE_PAIR = re.compile(r"(\d+)[=:](\d+)", re.ASCII)
+
+
+class InvalidBallot(InvalidInput):
+    """A ballot that does not fit the vote's method or candidates; nothing was stored."""
+
+
+def _candidates_text(candidates: Sequence[int]) -> str:
+    return ", ".join(map(str, candidates))
+
+
+def candidate_id(field: str, value, candidates: Sequence[int]) -> int:
+    """``value`` (an int or digits) as a candidate variant id."""
+    ident = _integer(value)
+    if ident is None or ident < 0:
+        raise InvalidBallot(
+            f"ballot field {field!r}: {value!r} is not a variant id; "
+            f"candidates are {_candidates_text(candidates)}"
+        )
+    if ident not in candidates:
+        raise InvalidBallot(
+            f"ballot field {field!r}: variant {ident} is not a candidate of this vote; "
+            f"candidates are {_candidates_text(candidates)}"
+        )
+    return ident
+
+
+def _integer(value) -> int | None:
+    """An int, or text of ASCII digits with an optional minus sign; None otherwise."""
+    if isinstance(value, int):
+        return None if isinstance(value, bool) else value
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text[1:] if text[:1] == "-" else text
+        if digits.isascii() and digits.isdigit():
+            return int(text)
+    return None
+
+
+def _items(field: str, value, what: str) -> list:
+    if isinstance(value, str):
+        return [part for part in _SEPARATORS.split(value.strip()) if part]
+    if isinstance(value, list | tuple):
+        return list(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    raise InvalidBallot(f"ballot field {field!r}: {value!r} is not {what}")
+
+
+def _no_repeats(field: str, ids: list[int]) -> None:
+    seen = set()
+    for ident in ids:
+        if ident in seen:
+            raise InvalidBallot(f"ballot field {field!r}: variant {ident} is given twice")
+        seen.add(ident)
+
+
+def id_list(field: str, value, candidates: Sequence[int]) -> list[int]:
+    """Variant ids from a list or from text such as ``"1,4"``, in candidate order."""
+    items = _items(field, value, "a list of variant ids (for example 1,4)")
+    ids = [candidate_id(field, item, candidates) for item in items]
+    _no_repeats(field, ids)
+    chosen = set(ids)
+    return [c for c in candidates if c in chosen]
+
+
+def scores(field: str, value, candidates: Sequence[int], low: int, high: int) -> list[list[int]]:
+    """``[[variant, score], ...]`` in candidate order from a mapping, pairs or ``"1=4,2=3"``."""
+    if isinstance(value, str) and _SCORE_TEXT.fullmatch(value):
+        fast = _well_formed_scores(value, candidates, low, high)
+        if fast is not None:
+            return fast
+    return careful_scores(field, value, candidates, low, high)
+
+
+def careful_scores(field: str, value, candidates: Sequence[int], low: int, high: int):
+    """``scores`` without the fast path: every problem is named."""
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    elif isinstance(value, str):
+        pairs = []
+        for part in _SEPARATORS.split(value.strip()):
+            if not part:
+                continue
+            ident, sep, score = part.replace(":", "=").partition("=")
+            pairs.append((ident, score) if sep else (part, None))
+    elif isinstance(value, list | tuple):
+        pairs = [tuple(p) if isinstance(p, list | tuple) else (p, None) for p in value]
+    else:
+        pairs = [(value, None)]
+    given: dict[int, int] = {}
+    for pair in pairs:
+        if len(pair) != 2 or pair[1] is None:
+            raise InvalidBallot(
+                f"ballot field {field!r}: {pair[0]!r} is not variant=score pairs (for example "
+                f"1=4,2=3) with scores {low} to {high}"
+            )
+        ident = candidate_id(field, pair[0], candidates)
+        score = _integer(pair[1])
+        if score is None or not low <= score <= high:
+            raise InvalidBallot(
+                f"ballot field {field!r}: score {pair[1]!r} for variant {ident} is not a whole "
+                f"number from {low} to {high}"
+            )
+        if ident in given:
+            raise InvalidBallot(f"ballot field {field!r}: variant {ident} is scored twice")
+        given[ident] = score
+    return [[c, given[c]] for c in candidates if c in given]
+
+
+def _well_formed_scores(text: str, candidates: Sequence[int], low: int, high: int):
+    """The common case, quickly: well-formed text of known, distinct ids and scores in range.
+
+    None when anything is off, so the careful path can name the problem.
+    """
+    given = {}
+    for ident, score in _SCORE_PAIR.findall(text):
+        ident, score = int(ident), int(score)
+        if ident in given or ident not in candidates or not low <= score <= high:
+            return None
+        given[ident] = score
+    return [[c, given[c]] for c in candidates if c in given]
+
+
+def ranking(field: str, value, candidates: Sequence[int]) -> list[list[int]]:
+    """Preference groups, best first, from ``"3>1=2>4"`` or ``[[3], [1, 2], [4]]``.
+
+    Ties (``=``) share a group. Candidates left out are tied below every ranked one, so the
+    result always lists every candidate; ids within a group are in candidate order.
+    """
+    accepted = "a ranking such as 3>1=2>4 ('>' prefers, '=' ties)"
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise InvalidBallot(f"ballot field {field!r} is empty; expected {accepted}")
+        groups = [group.split("=") for group in text.split(">")]
+    elif isinstance(value, list | tuple):
+        groups = [list(g) if isinstance(g, list | tuple) else [g] for g in value]
+    else:
+        raise InvalidBallot(f"ballot field {field!r}: {value!r} is not {accepted}")
+    ranked: list[list[int]] = []
+    for group in groups:
+        if not group or any(isinstance(item, str) and not item.strip() for item in group):
+            raise InvalidBallot(
+                f"ballot field {field!r}: {value!r} has an empty place; expected {accepted}"
+            )
+        ranked.append([candidate_id(field, item, candidates) for item in group])
+    if not ranked:
+        raise InvalidBallot(f"ballot field {field!r} is empty; expected {accepted}")
+    _no_repeats(field, [ident for group in ranked for ident in group])
+    order = {c: i for i, c in enumerate(candidates)}
+    normal = [sorted(group, key=order.__getitem__) for group in ranked]
+    listed = {ident for group in ranked for ident in group}
+    rest = [c for c in candidates if c not in listed]
+    if rest:
+        normal.append(rest)
+    return normal
+
+
+def format_ranking(groups: Sequence[Sequence[int]]) -> str:
+    """``[[3], [1, 2], [4]]`` -> ``"3>1=2>4"``."""
+    return ">".join("=".join(map(str, group)) for group in groups)

@@ -1,0 +1,192 @@
+"""Counting methods: the base class plugins subclass, and plurality, approval and score.
+
+A method is pure: ``normalise`` turns one voter's ballot into its canonical form (or raises
+``InvalidBallot``), ``tally`` counts canonical ballots in integers. Ballots reach ``tally`` as
+``(ballot, count)`` pairs, so identical ballots are counted once with their multiplicity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from ..errors import InvalidInput
+from .ballots import InvalidBallot, candidate_id, id_list, scores
+from .result import VoteResult, rank_by_totals
+
+MIN_SCORE = 0
+MAX_SCORE = 5
+
+Ballots = Iterable[tuple[Mapping, int]]
+
+
+class VotingMethod:
+    """A counting method. Subclass it and return instances from ``register_voting_methods``.
+
+    ``fields`` are the ballot fields it reads (the service rejects others), ``options`` the
+    vote options it accepts (name -> help).
+    """
+
+    name: str = ""
+    title: str = ""
+    fields: tuple[str, ...] = ()
+    options: Mapping[str, str] = {}
+
+    def check_options(self, options: Mapping, candidates: Sequence[int]) -> dict:
+        """Return the vote's options checked; ``InvalidInput`` for unknown or bad ones."""
+        unknown = [name for name in options if name not in self.options]
+        if unknown:
+            accepted = ", ".join(self.options) or "none"
+            raise InvalidInput(
+                f"voting method {self.name} has no option {unknown[0]!r}; its options: {accepted}"
+            )
+        return dict(options)
+
+    def normalise(self, ballot: Mapping, candidates: Sequence[int], options: Mapping) -> dict:
+        """One ballot in canonical, JSON-ready form; ``InvalidBallot`` says what is wrong."""
+        raise NotImplementedError
+
+    def tally(
+        self, ballots: Ballots, candidates: Sequence[int], winners: int, options: Mapping
+    ) -> VoteResult:
+        """Count ``(canonical ballot, count)`` pairs into a ``VoteResult``."""
+        raise NotImplementedError
+
+    def require(self, ballot: Mapping, field: str, what: str):
+        if field not in ballot:
+            raise InvalidBallot(f"a {self.name} ballot needs {field!r} ({what})")
+        return ballot[field]
+
+
+def positive_option(options: Mapping, name: str, maximum: int) -> int | None:
+    value = options.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        raise InvalidInput(f"option {name}: {value!r} is not a whole number from 1 to {maximum}")
+    return value
+
+
+class Plurality(VotingMethod):
+    """One choice per ballot; the most votes wins."""
+
+    name = "plurality"
+    title = "one variant per ballot (--choice); most votes wins"
+    fields = ("choice",)
+
+    def normalise(self, ballot, candidates, options):
+        value = self.require(ballot, "choice", "the variant id chosen")
+        return {"choice": candidate_id("choice", value, candidates)}
+
+    def tally(self, ballots, candidates, winners, options):
+        votes = dict.fromkeys(candidates, 0)
+        total = 0
+        for ballot, count in ballots:
+            votes[ballot["choice"]] += count
+            total += count
+        ranking, won, ties = rank_by_totals(candidates, votes, winners, "votes")
+        return VoteResult(
+            method=self.name,
+            candidates=candidates,
+            ballots=total,
+            totals=[{"variant": c, "votes": votes[c]} for c in candidates],
+            ranking=ranking,
+            winners=won,
+            tie_breaks=ties,
+        )
+
+
+class Approval(VotingMethod):
+    """Approve any number of variants (up to ``max_approvals``); the most approvals wins."""
+
+    name = "approval"
+    title = "approve one or more variants (--approve); most approvals wins"
+    fields = ("approve",)
+    options = {"max_approvals": "the most variants one ballot may approve (default: all)"}
+
+    def check_options(self, options, candidates):
+        checked = super().check_options(options, candidates)
+        limit = positive_option(checked, "max_approvals", len(candidates))
+        return {"max_approvals": limit} if limit is not None else {}
+
+    def normalise(self, ballot, candidates, options):
+        value = self.require(ballot, "approve", "the variant ids approved")
+        approved = id_list("approve", value, candidates)
+        if not approved:
+            raise InvalidBallot("ballot field 'approve' is empty; approve at least one variant")
+        limit = options.get("max_approvals")
+        if limit is not None and len(approved) > limit:
+            raise InvalidBallot(
+                f"ballot field 'approve': {len(approved)} variants approved, but this vote "
+                f"allows at most {limit}"
+            )
+        return {"approve": approved}
+
+    def tally(self, ballots, candidates, winners, options):
+        approvals = dict.fromkeys(candidates, 0)
+        total = 0
+        for ballot, count in ballots:
+            for variant in ballot["approve"]:
+                approvals[variant] += count
+            total += count
+        ranking, won, ties = rank_by_totals(candidates, approvals, winners, "approvals")
+        return VoteResult(
+            method=self.name,
+            candidates=candidates,
+            ballots=total,
+            totals=[{"variant": c, "approvals": approvals[c]} for c in candidates],
+            ranking=ranking,
+            winners=won,
+            tie_breaks=ties,
+        )
+
+
+class Score(VotingMethod):
+    """Score variants 0 to 5; the highest total wins. "Would buy" flags are a demand signal.
+
+    A variant a ballot leaves unscored adds nothing to its total; ``scored`` counts the ballots
+    that scored it. ``would_buy`` is reported, never used to rank.
+    """
+
+    name = "score"
+    title = (
+        f"score variants {MIN_SCORE}-{MAX_SCORE} (--score ID=N), optionally --would-buy ID; "
+        "highest total wins"
+    )
+    fields = ("score", "would_buy")
+
+    def normalise(self, ballot, candidates, options):
+        value = self.require(ballot, "score", f"variant=score pairs, {MIN_SCORE} to {MAX_SCORE}")
+        given = scores("score", value, candidates, MIN_SCORE, MAX_SCORE)
+        if not given:
+            raise InvalidBallot("ballot field 'score' is empty; score at least one variant")
+        normal: dict = {"score": given}
+        if ballot.get("would_buy") not in (None, "", []):
+            normal["would_buy"] = id_list("would_buy", ballot["would_buy"], candidates)
+        return normal
+
+    def tally(self, ballots, candidates, winners, options):
+        points = dict.fromkeys(candidates, 0)
+        scored = dict.fromkeys(candidates, 0)
+        buy = dict.fromkeys(candidates, 0)
+        total = 0
+        for ballot, count in ballots:
+            for variant, score in ballot["score"]:
+                points[variant] += score * count
+                scored[variant] += count
+            for variant in ballot.get("would_buy", ()):
+                buy[variant] += count
+            total += count
+        ranking, won, ties = rank_by_totals(candidates, points, winners, "points")
+        return VoteResult(
+            method=self.name,
+            candidates=candidates,
+            ballots=total,
+            totals=[
+                {"variant": c, "points": points[c], "scored": scored[c], "would_buy": buy[c]}
+                for c in candidates
+            ],
+            ranking=ranking,
+            winners=won,
+            tie_breaks=ties,
+            details={"scale": [MIN_SCORE, MAX_SCORE]},
+        )

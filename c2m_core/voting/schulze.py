@@ -1,0 +1,136 @@
+"""The Schulze method: ranked ballots (ties allowed), pairwise preferences, strongest paths.
+
+``d[i][j]`` is the number of voters who prefer candidate ``i`` to candidate ``j``; ``p[i][j]``
+is the strength of the strongest path from ``i`` to ``j`` (winning votes: a link ``i -> j``
+exists when ``d[i][j] > d[j][i]`` and has strength ``d[i][j]``; a path is as strong as its
+weakest link). ``i`` beats ``j`` when ``p[i][j] > p[j][i]``; this relation is transitive, so
+the ranking takes, place by place, the remaining candidates no remaining candidate beats, and
+when several qualify the earliest in candidate order (each such tie-break is stated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .ballots import ranking
+from .methods import Ballots, VotingMethod
+from .result import VoteResult, advancing_text, variants_text
+
+
+def pairwise_preferences(ballots: Ballots, candidates: Sequence[int]) -> list[list[int]]:
+    """The matrix ``d`` in candidate order from ``(ballot, count)`` pairs."""
+    index = {c: i for i, c in enumerate(candidates)}
+    n = len(candidates)
+    d = [[0] * n for _ in range(n)]
+    for ballot, count in ballots:
+        below: list[int] = []
+        for group in reversed(ballot["rank"]):
+            members = [index[c] for c in group]
+            if below:
+                for i in members:
+                    row = d[i]
+                    for j in below:
+                        row[j] += count
+            below.extend(members)
+    return d
+
+
+def strongest_paths(d: Sequence[Sequence[int]]) -> list[list[int]]:
+    """The matrix ``p`` of strongest path strengths (Floyd-Warshall, widest paths)."""
+    n = len(d)
+    p = [[d[i][j] if i != j and d[i][j] > d[j][i] else 0 for j in range(n)] for i in range(n)]
+    for i in range(n):
+        for j in range(n):
+            if j == i:
+                continue
+            p_ji = p[j][i]
+            row = p[j]
+            for k in range(n):
+                if k != i and k != j:
+                    via = min(p_ji, p[i][k])
+                    if via > row[k]:
+                        row[k] = via
+    return p
+
+
+def schulze_ranking(
+    candidates: Sequence[int], p: Sequence[Sequence[int]], winners: int
+) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Every candidate in Schulze order, ties by candidate order; returns (ranking, ties)."""
+    n = len(candidates)
+    beaten_by = [sum(1 for j in range(n) if p[j][i] > p[i][j]) for i in range(n)]
+    remaining = list(range(n))
+    order: list[int] = []
+    ties: list[tuple[int, list[int]]] = []
+    while remaining:
+        unbeaten = [i for i in remaining if beaten_by[i] == 0]
+        if len(unbeaten) > 1:
+            ties.append((len(order) + 1, unbeaten))
+        chosen = unbeaten[0]
+        order.append(chosen)
+        remaining.remove(chosen)
+        for i in remaining:
+            if p[chosen][i] > p[i][chosen]:
+                beaten_by[i] -= 1
+    ranking = tuple(candidates[i] for i in order)
+    won = ranking[:winners]
+    statements = []
+    for place, tied in ties:
+        ids = [candidates[i] for i in tied]
+        if len(tied) == 2:
+            a, b = tied
+            why = (
+                f"neither beats the other by strongest paths "
+                f"(p[{candidates[a]}][{candidates[b]}] = {p[a][b]}, "
+                f"p[{candidates[b]}][{candidates[a]}] = {p[b][a]})"
+            )
+        else:
+            why = "no one of them beats another by strongest paths"
+        statements.append(
+            f"{variants_text(ids)} were tied for place {place}: {why}; variant {ids[0]} takes "
+            f"place {place} because it comes earlier in candidate order; "
+            f"{advancing_text(ids, won)}"
+        )
+    return ranking, tuple(statements)
+
+
+class Schulze(VotingMethod):
+    """Ranked ballots with ties; the Schulze (beatpath) winner, a full ranking for N winners."""
+
+    name = "schulze"
+    title = "rank variants, ties allowed (--rank 3>1=2>4); Schulze beatpath winner"
+    fields = ("rank",)
+
+    def normalise(self, ballot, candidates, options):
+        value = self.require(ballot, "rank", "a ranking such as 3>1=2>4")
+        return {"rank": ranking("rank", value, candidates)}
+
+    def tally(self, ballots, candidates, winners, options):
+        total = 0
+
+        def counted():
+            nonlocal total
+            for ballot, count in ballots:
+                total += count
+                yield ballot, count
+
+        d = pairwise_preferences(counted(), candidates)
+        p = strongest_paths(d)
+        n = len(candidates)
+        ranking_, ties = schulze_ranking(candidates, p, winners)
+        return VoteResult(
+            method=self.name,
+            candidates=candidates,
+            ballots=total,
+            totals=[
+                {
+                    "variant": c,
+                    "wins": sum(1 for j in range(n) if j != i and p[i][j] > p[j][i]),
+                }
+                for i, c in enumerate(candidates)
+            ],
+            ranking=ranking_,
+            winners=ranking_[:winners],
+            tie_breaks=ties,
+            details={"d": d, "p": p},
+        )

@@ -1,0 +1,533 @@
+"""Votes: open a vote on a campaign's variants, cast and import ballots, close and count.
+
+Reached as ``app.votes``. One vote per campaign, opened while the campaign is in its ``vote``
+state. One ballot per (vote, voter), enforced by the database; casting again replaces the
+earlier ballot, which is kept in the ballot history. A bad ballot, or one outside the voting
+window, is refused with nothing stored. Closing counts the ballots with the vote's method and
+stores the result; ``winners`` gives the variants that advance to pre-sale.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Callable, Iterable, Mapping
+from functools import cached_property
+from itertools import islice
+from pathlib import Path
+
+from ..campaigns import Campaign, IllegalTransition
+from ..errors import C2MError, InvalidInput
+from ..plugins import call_each
+from ..store.database import isoformat
+from ..store.votes import ballot_text
+from .ballots import InvalidBallot
+from .files import BallotRow, read_ballots
+from .methods import VotingMethod
+from .result import VoteResult
+from .vote import CLOSED, OPEN, CastBallot, ImportReport, Rejected, ReplacedBallot, Vote
+
+VOTE_STATE = "vote"
+DEFAULT_METHODS_PLUGIN = "c2m_core.default_plugins.voting_methods"
+BATCH_SIZE = 10_000
+MAX_VOTER_LENGTH = 200
+
+Progress = Callable[[int], None]
+
+
+class NoVote(InvalidInput):
+    """The campaign has no vote."""
+
+
+class VoteNotOpen(IllegalTransition):
+    """The vote does not accept ballots now: not yet open, its window ended, or closed."""
+
+
+def parse_time(name: str, value) -> str | None:
+    """An aware ``datetime`` or ISO 8601 text with a UTC offset, as stored UTC text."""
+    if value is None:
+        return None
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidInput(
+                f"{name}: {value!r} is not an ISO 8601 time (for example "
+                "2026-12-01T20:00:00+08:00 or 2026-12-01T12:00:00Z)"
+            ) from None
+    if not isinstance(moment, datetime.datetime):
+        raise InvalidInput(f"{name}: {value!r} is not a time")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInput(
+            f"{name}: {value!r} has no UTC offset; add one (for example +08:00 or Z) so the "
+            "time is unambiguous"
+        )
+    return isoformat(moment)
+
+
+def check_voter(voter) -> str:
+    """The voter reference without surrounding space; refuse empty and over-long ones."""
+    if not isinstance(voter, str) or not voter.strip():
+        raise InvalidInput(
+            f"voter: {voter!r} is not a voter reference; give the shop's reference for the "
+            "voter (non-empty text)"
+        )
+    voter = voter.strip()
+    if len(voter) > MAX_VOTER_LENGTH:
+        raise InvalidInput(
+            f"voter: {voter[:20]!r}... has {len(voter)} characters; at most "
+            f"{MAX_VOTER_LENGTH} are accepted"
+        )
+    return voter
+
+
+def _variant_ids(value) -> list:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return list(value)
+
+
+class VoteService:
+    """Open, cast, import, close and count votes. Reached as ``app.votes``."""
+
+    def __init__(self, app):
+        self.app = app
+
+    # Methods ---------------------------------------------------------------------------------
+
+    @cached_property
+    def methods(self) -> dict[str, VotingMethod]:
+        """Every counting method, by name (from ``register_voting_methods``).
+
+        The core's defaults come first; another plugin's method with the same name replaces
+        a default, while two other plugins claiming one name is an error.
+        """
+        found: dict[str, VotingMethod] = {}
+        owners: dict[str, str] = {}
+        results = list(call_each(self.app.pm, "register_voting_methods", app=self.app))
+        results.reverse()  # registration order
+        results.sort(key=lambda item: item[0] != DEFAULT_METHODS_PLUGIN)
+        for plugin, result in results:
+            for method in result or ():
+                if not isinstance(method, VotingMethod) or not method.name:
+                    raise C2MError(
+                        f"plugin {plugin}: register_voting_methods must return named "
+                        f"c2m_core.voting.VotingMethod objects, got {method!r}"
+                    )
+                previous = owners.get(method.name)
+                if previous is not None and previous != DEFAULT_METHODS_PLUGIN:
+                    raise C2MError(
+                        f"voting method {method.name!r} is registered twice: by {previous} "
+                        f"and by {plugin}"
+                    )
+                found[method.name] = method
+                owners[method.name] = plugin
+        return found
+
+    def method(self, name: str) -> VotingMethod:
+        """The method called ``name``; ``InvalidInput`` lists the available ones."""
+        try:
+            return self.methods[name]
+        except KeyError:
+            raise InvalidInput(
+                f"unknown voting method {name!r}; methods: {', '.join(self.methods)}"
+            ) from None
+
+    # Opening ---------------------------------------------------------------------------------
+
+    def open(
+        self,
+        slug: str,
+        method: str,
+        variants: Iterable | str | None = None,
+        opens=None,
+        closes=None,
+        winners: int = 1,
+        options: Mapping | None = None,
+    ) -> Vote:
+        """Open the campaign's vote on ``variants`` (default: all of them).
+
+        The campaign must be in its ``vote`` state and have no vote yet. Candidates are kept
+        in variant position order, which is also the tie-break order. ``opens`` and ``closes``
+        are aware datetimes or ISO 8601 text; ``opens`` defaults to now, ``closes`` to never
+        (until ``close``).
+        """
+        app = self.app
+        self._require_vote_state(app.campaigns.get(slug))
+        counter = self.method(method)
+        candidates = self._candidates(slug, variants)
+        if isinstance(winners, bool) or not isinstance(winners, int):
+            raise InvalidInput(f"winners: {winners!r} is not a whole number")
+        if not 1 <= winners <= len(candidates):
+            raise InvalidInput(
+                f"winners: {winners} is not between 1 and the number of candidates "
+                f"({len(candidates)})"
+            )
+        checked = counter.check_options(dict(options or {}), candidates)
+        store = app.store
+        now = store.now()
+        opens_at = parse_time("opens", opens) or now
+        closes_at = parse_time("closes", closes)
+        if closes_at is not None and closes_at <= max(opens_at, now):
+            raise InvalidInput(
+                f"closes: {closes_at} is not after both the opening time ({opens_at}) and now "
+                f"({now})"
+            )
+        with store.transaction():
+            campaign = app.campaigns.get(slug)
+            self._require_vote_state(campaign)
+            existing = store.votes.for_campaign(campaign.id)
+            if existing is not None:
+                raise IllegalTransition(
+                    f"campaign {slug!r} already has a vote ({existing.method}, {existing.state}); "
+                    "a campaign holds one vote"
+                )
+            vote = store.votes.insert(
+                Vote(
+                    id=None,
+                    campaign_id=campaign.id,
+                    method=counter.name,
+                    candidates=candidates,
+                    winners=winners,
+                    options=checked,
+                    opens_at=opens_at,
+                    closes_at=closes_at,
+                )
+            )
+            store.event("vote.opened", campaign.id, vote.to_dict())
+        return vote
+
+    @staticmethod
+    def _require_vote_state(campaign: Campaign) -> None:
+        if campaign.state == VOTE_STATE:
+            return
+        if VOTE_STATE not in campaign.stages:
+            hint = "it does not use the vote stage"
+        elif campaign.states.index(campaign.state) < campaign.states.index(VOTE_STATE):
+            hint = f"advance it with `c2m campaign advance {campaign.slug}`"
+        else:
+            hint = "its vote stage is over"
+        raise IllegalTransition(
+            f"campaign {campaign.slug!r} is in state {campaign.state!r}; a vote opens only in "
+            f"its 'vote' state ({hint})"
+        )
+
+    def _candidates(self, slug: str, variants) -> tuple[int, ...]:
+        available = self.app.variants.list(slug)
+        position = {v.id: v.position for v in available}
+        known = ", ".join(str(v.id) for v in available) or "none yet"
+        if variants is None:
+            chosen = [v.id for v in available]
+        else:
+            chosen = []
+            for item in _variant_ids(variants):
+                ident = item if isinstance(item, int) and not isinstance(item, bool) else None
+                if isinstance(item, str) and item.isdigit():
+                    ident = int(item)
+                if ident not in position:
+                    raise InvalidInput(
+                        f"variants: {item!r} is not a variant of campaign {slug!r}; "
+                        f"variants: {known}"
+                    )
+                if ident in chosen:
+                    raise InvalidInput(f"variants: variant {ident} is listed twice")
+                chosen.append(ident)
+        if len(chosen) < 2:
+            raise InvalidInput(
+                f"a vote needs at least two candidate variants; campaign {slug!r} offers "
+                f"{len(chosen)} (variants: {known}); add some with `c2m variant add {slug} ...`"
+            )
+        return tuple(sorted(chosen, key=position.__getitem__))
+
+    # Reading ---------------------------------------------------------------------------------
+
+    def get(self, slug: str) -> Vote | None:
+        """The campaign's vote, or None when it has none."""
+        campaign = self.app.campaigns.get(slug)
+        return self.app.store.votes.for_campaign(campaign.id)
+
+    def require(self, slug: str) -> Vote:
+        """The campaign's vote; ``NoVote`` says how to open one."""
+        vote = self.get(slug)
+        if vote is None:
+            raise NoVote(
+                f"campaign {slug!r} has no vote; open one with "
+                f"`c2m vote open {slug} --method METHOD`"
+            )
+        return vote
+
+    def ballot(self, slug: str, voter: str) -> CastBallot | None:
+        """A voter's current ballot, or None."""
+        vote = self.require(slug)
+        voter = check_voter(voter)
+        found = self.app.store.votes.ballot(vote.id, voter)
+        return CastBallot(voter, json.loads(found[0]), found[1]) if found else None
+
+    def history(self, slug: str, voter: str | None = None) -> list[ReplacedBallot]:
+        """Replaced ballots, oldest first (of ``voter``, or of everyone)."""
+        vote = self.require(slug)
+        return self.app.store.votes.history(vote.id, None if voter is None else check_voter(voter))
+
+    def count_ballots(self, slug: str) -> int:
+        return self.app.store.votes.count_ballots(self.require(slug).id)
+
+    # Casting ---------------------------------------------------------------------------------
+
+    def normalise(self, vote: Vote, ballot) -> dict:
+        """The canonical form of ``ballot`` for ``vote``; ``InvalidBallot`` says what is wrong."""
+        method = self.method(vote.method)
+        if not isinstance(ballot, Mapping):
+            raise InvalidBallot(
+                f"a {method.name} ballot is a mapping of its fields ({', '.join(method.fields)}), "
+                f"not {type(ballot).__name__}"
+            )
+        given = {k: v for k, v in ballot.items() if v is not None and v != "" and v != []}
+        unknown = [k for k in given if k not in method.fields]
+        if unknown:
+            raise InvalidBallot(
+                f"ballot field {unknown[0]!r} is not read by the {method.name} method; "
+                f"its fields: {', '.join(method.fields)}"
+            )
+        return method.normalise(given, vote.candidates, vote.options)
+
+    def cast(self, slug: str, voter: str, ballot: Mapping) -> CastBallot:
+        """Store ``voter``'s ballot, replacing (and keeping) an earlier one.
+
+        ``ballot`` holds the method's fields: ``{"choice": 3}``, ``{"approve": [1, 4]}``,
+        ``{"score": {1: 4, 2: 3}, "would_buy": [1]}``, ``{"rank": "3>1=2>4"}``.
+        """
+        app = self.app
+        campaign = app.campaigns.get(slug)
+        vote = self.require(slug)
+        voter = check_voter(voter)
+        normal = self.normalise(vote, ballot)
+        store = app.store
+        with store.transaction():
+            vote = store.votes.for_campaign(campaign.id)
+            now = store.now()
+            self._check_window(slug, vote, now)
+            (old_text,) = store.votes.put_ballots(vote.id, [(voter, ballot_text(normal))], now)
+            old = json.loads(old_text) if old_text is not None else None
+            payload = {"vote_id": vote.id, "voter": voter, "ballot": normal}
+            store.event("ballot.cast", campaign.id, payload | {"replaced": old is not None})
+            if old is not None:
+                store.event("ballot.replaced", campaign.id, payload | {"old": old})
+        app.pm.hook.ballot_cast(
+            app=app, campaign=campaign, vote=vote, voter=voter, ballot=normal, replaced=old
+        )
+        return CastBallot(voter, normal, now, old)
+
+    def cast_many(
+        self,
+        slug: str,
+        ballots: Iterable[tuple[str, Mapping]],
+        *,
+        strict: bool = False,
+        batch_size: int = BATCH_SIZE,
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        """Cast ``(voter, ballot)`` pairs in batches; bad ones are reported by 1-based position.
+
+        Good ballots are stored and bad ones reported; with ``strict`` nothing is stored
+        unless every ballot is good. A later ballot of a voter replaces an earlier one.
+        """
+        rows = (
+            BallotRow(number, voter, ballot)
+            for number, (voter, ballot) in enumerate(ballots, start=1)
+        )
+        return self._import(slug, rows, strict, batch_size, progress)
+
+    def import_file(
+        self,
+        slug: str,
+        path: Path | str,
+        *,
+        format: str | None = None,
+        strict: bool = False,
+        batch_size: int = BATCH_SIZE,
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        """Import a CSV or JSON Lines ballot file (see ``c2m_core.voting.files``).
+
+        Rejected rows are reported with their line numbers; ``progress(n)`` is called as rows
+        are read.
+        """
+        vote = self.require(slug)
+        rows = read_ballots(Path(path), self.method(vote.method).fields, format)
+        return self._import(slug, rows, strict, batch_size, progress)
+
+    def _check_window(self, slug: str, vote: Vote, now: str) -> None:
+        problem = vote.window_problem(now)
+        if problem is not None:
+            raise VoteNotOpen(f"campaign {slug!r}: {problem}")
+
+    def _import(self, slug, rows, strict, batch_size, progress) -> ImportReport:
+        app = self.app
+        store = app.store
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidInput(f"batch size: {batch_size!r} is not a whole number of at least 1")
+        campaign = app.campaigns.get(slug)
+        vote = self.require(slug)
+        self._check_window(slug, vote, store.now())
+        rejected: list[Rejected] = []
+        read = 0
+
+        def accepted():
+            nonlocal read
+            for row in rows:
+                read += 1
+                if row.error is not None:
+                    rejected.append(Rejected(row.line, row.error))
+                    continue
+                try:
+                    voter = check_voter(row.voter)
+                    normal = self.normalise(vote, row.ballot)
+                except InvalidInput as ex:
+                    voter = row.voter if isinstance(row.voter, str) else None
+                    rejected.append(Rejected(row.line, str(ex), voter))
+                    continue
+                yield row.line, voter, ballot_text(normal)
+
+        reported = 0
+
+        def report_progress():
+            nonlocal reported
+            if progress is not None and read > reported:
+                progress(read - reported)
+                reported = read
+
+        if strict:
+            batches = [list(accepted())]
+            report_progress()
+            if rejected:
+                return ImportReport(
+                    read,
+                    0,
+                    0,
+                    rejected,
+                    stopped=f"strict import: nothing was imported because {len(rejected)} "
+                    "row(s) were rejected",
+                )
+        else:
+            pending = accepted()
+            batches = iter(lambda: list(islice(pending, batch_size)), [])
+        imported = replaced = 0
+        stopped = None
+        for batch in batches:
+            if not batch:
+                continue
+            with store.transaction():
+                current = store.votes.for_campaign(campaign.id)
+                now = store.now()
+                problem = current.window_problem(now)
+                if problem is None:
+                    olds = []
+                    for start in range(0, len(batch), batch_size):
+                        chunk = batch[start : start + batch_size]
+                        olds += store.votes.put_ballots(
+                            vote.id, [(voter, text) for _, voter, text in chunk], now
+                        )
+                    replaced_now = sum(old is not None for old in olds)
+                    store.event(
+                        "ballots.imported",
+                        campaign.id,
+                        {
+                            "vote_id": vote.id,
+                            "first_line": batch[0][0],
+                            "last_line": batch[-1][0],
+                            "ballots": len(batch),
+                            "replaced": replaced_now,
+                        },
+                    )
+            if problem is not None:
+                stopped = (
+                    f"stopped at line {batch[0][0]}: {problem}; that row and the rows after it "
+                    "were not imported"
+                )
+                break
+            imported += len(batch)
+            replaced += replaced_now
+            self._notify(campaign, current, batch, olds)
+            report_progress()
+        report_progress()
+        return ImportReport(read, imported, replaced, rejected, stopped)
+
+    def _notify(self, campaign: Campaign, vote: Vote, batch, olds) -> None:
+        hook = self.app.pm.hook.ballot_cast
+        if not hook.get_hookimpls():
+            return
+        for (_, voter, text), old in zip(batch, olds, strict=True):
+            hook(
+                app=self.app,
+                campaign=campaign,
+                vote=vote,
+                voter=voter,
+                ballot=json.loads(text),
+                replaced=json.loads(old) if old is not None else None,
+            )
+
+    # Counting --------------------------------------------------------------------------------
+
+    def tally(self, vote: Vote) -> VoteResult:
+        """Count the vote's current ballots (pure given the ballots; nothing is stored)."""
+        method = self.method(vote.method)
+        counts = self.app.store.votes.ballot_counts(vote.id)
+        ballots = ((json.loads(text), count) for text, count in counts.items())
+        result = method.tally(ballots, vote.candidates, vote.winners, vote.options)
+        if not isinstance(result, VoteResult):
+            raise C2MError(
+                f"voting method {method.name!r}: tally must return a VoteResult, "
+                f"got {type(result).__name__}"
+            )
+        return result
+
+    def close(self, slug: str) -> VoteResult:
+        """Close the vote, count it and store the result (with the winners)."""
+        app = self.app
+        store = app.store
+        campaign = app.campaigns.get(slug)
+        with store.transaction():
+            vote = self.require(slug)
+            if vote.state == CLOSED:
+                raise VoteNotOpen(
+                    f"the vote of campaign {slug!r} closed at {vote.closed_at}; "
+                    f"`c2m vote results {slug}` shows its result"
+                )
+            result = self.tally(vote)
+            store.votes.close(vote.id, result)
+            store.event("vote.closed", campaign.id, {"vote_id": vote.id} | result.to_dict())
+        closed = self.require(slug)
+        app.pm.hook.vote_closed(app=app, campaign=campaign, vote=closed, result=result)
+        return result
+
+    def results(self, slug: str) -> VoteResult:
+        """The stored result of a closed vote; a provisional count while it is open."""
+        vote = self.require(slug)
+        if vote.state == CLOSED:
+            return vote.result
+        return self.tally(vote)
+
+    def winners(self, slug: str) -> list[int]:
+        """The variant ids that advance to pre-sale: the vote's winners, best first.
+
+        A campaign that held no vote eliminated nothing: every (not withdrawn) variant
+        advances, in position order. Raises ``VoteNotOpen`` while the vote is still open.
+        """
+        vote = self.get(slug)
+        if vote is None:
+            return [variant.id for variant in self.app.variants.list(slug)]
+        if vote.state == OPEN:
+            raise VoteNotOpen(
+                f"the vote of campaign {slug!r} is still open; run `c2m vote close {slug}`"
+            )
+        return list(vote.result.winners)
+
+
+__all__ = [
+    "NoVote",
+    "VoteNotOpen",
+    "VoteService",
+    "check_voter",
+    "parse_time",
+]

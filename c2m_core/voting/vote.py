@@ -1,0 +1,104 @@
+"""The records of a vote: the vote itself, a cast ballot, a replaced ballot, an import report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from .result import VoteResult
+
+OPEN = "open"
+CLOSED = "closed"
+
+
+@attrs.frozen
+class Vote:
+    """One campaign's vote. ``candidates`` are variant ids in candidate (tie-break) order."""
+
+    id: int | None
+    campaign_id: int
+    method: str
+    candidates: tuple[int, ...] = attrs.field(converter=tuple)
+    winners: int = 1
+    options: Mapping = attrs.field(factory=dict)
+    opens_at: str = ""
+    closes_at: str | None = None
+    state: str = OPEN
+    opened_at: str | None = None
+    closed_at: str | None = None
+    result: VoteResult | None = None
+
+    def window_problem(self, now: str) -> str | None:
+        """Why a ballot cast at ``now`` (UTC ISO text) is refused, or None when it is accepted."""
+        if self.state != OPEN:
+            return f"the vote closed at {self.closed_at}; ballots are no longer accepted"
+        if now < self.opens_at:
+            return f"the vote opens at {self.opens_at}; it is now {now}"
+        if self.closes_at is not None and now >= self.closes_at:
+            return (
+                f"the voting window ended at {self.closes_at}; ballots are no longer accepted "
+                "(close the vote to count it)"
+            )
+        return None
+
+    def to_dict(self) -> dict:
+        data = attrs.asdict(self, recurse=False)
+        data["candidates"] = list(self.candidates)
+        data["options"] = dict(self.options)
+        data["result"] = self.result.to_dict() if self.result else None
+        return data
+
+
+@attrs.frozen
+class CastBallot:
+    """A stored ballot: ``replaced`` is the ballot it replaced (None for a voter's first)."""
+
+    voter: str
+    ballot: Mapping
+    cast_at: str
+    replaced: Mapping | None = None
+
+    def to_dict(self) -> dict:
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class ReplacedBallot:
+    """An earlier ballot of a voter, kept when a later one replaced it."""
+
+    voter: str
+    ballot: Mapping
+    cast_at: str
+    replaced_at: str
+
+    def to_dict(self) -> dict:
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class Rejected:
+    """A row that was not imported: its line number (or position) and why."""
+
+    line: int
+    message: str
+    voter: str | None = None
+
+    def to_dict(self) -> dict:
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class ImportReport:
+    """What a bulk cast did. ``stopped`` says why it ended early (the vote closed)."""
+
+    received: int
+    imported: int
+    replaced: int
+    rejected: tuple[Rejected, ...] = attrs.field(converter=tuple, default=())
+    stopped: str | None = None
+
+    def to_dict(self) -> dict:
+        data = attrs.asdict(self, recurse=False)
+        data["rejected"] = [r.to_dict() for r in self.rejected]
+        return data
