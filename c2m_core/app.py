@@ -14,7 +14,7 @@ from pathlib import Path
 from . import plugins as _plugins
 from .campaigns import CampaignService
 from .category import Category
-from .errors import C2MError, UnknownCategory
+from .errors import UnknownCategory
 from .events import EventService
 from .handoff.service import HandoffService
 from .presale import PresaleService
@@ -72,23 +72,15 @@ class C2M:
     @cached_property
     def categories(self) -> dict[str, Category]:
         """Every registered category, by name."""
-        found: dict[str, Category] = {}
-        owners: dict[str, str] = {}
-        for plugin_name, result in _plugins.call_each(self.pm, "register_categories", app=self):
-            for category in result or ():
-                if not isinstance(category, Category):
-                    raise C2MError(
-                        f"plugin {plugin_name}: register_categories must return Category "
-                        f"objects, got {type(category).__name__}"
-                    )
-                if category.name in found:
-                    raise C2MError(
-                        f"category {category.name!r} is registered twice: by "
-                        f"{owners[category.name]} and by {plugin_name}"
-                    )
-                found[category.name] = category
-                owners[category.name] = plugin_name
-        self._category_owners = owners
+        found, self._category_owners = _plugins.collect(
+            self.pm,
+            "register_categories",
+            app=self,
+            noun="category",
+            key=lambda category: category.name,
+            accepts=lambda item: isinstance(item, Category),
+            expected="Category objects",
+        )
         return dict(sorted(found.items()))
 
     def category(self, name: str) -> Category:

@@ -172,10 +172,39 @@ def _explain_validation(pm: pluggy.PluginManager, ex: pluggy.PluginValidationErr
 def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs):
     """Call a ``register_*`` hook plugin by plugin, yielding (plugin name, result).
 
-    Used where the core must know which plugin returned what (to name it in an error).
+    Plugins are called in registration order (the core's defaults first). Used where the core
+    must know which plugin returned what, to name it in an error.
     """
-    for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
         yield impl.plugin_name, impl.function(*[kwargs[name] for name in impl.argnames])
+
+
+def collect(
+    pm: pluggy.PluginManager, hook_name: str, *, noun: str, key, accepts, expected: str, **kwargs
+):
+    """Flatten a ``register_*`` hook into ``({key: item}, {key: plugin name})``.
+
+    Every item must pass ``accepts`` (else an error naming the plugin and ``expected``). A plugin
+    may replace what one of the core's default plugins registered under the same key; two other
+    plugins registering one key is an error naming both.
+    """
+    found: dict = {}
+    owners: dict[str, str] = {}
+    for plugin_name, result in call_each(pm, hook_name, **kwargs):
+        for item in result or ():
+            if not accepts(item):
+                raise PluginError(
+                    f"plugin {plugin_name}: {hook_name} must return {expected}, got {item!r}"
+                )
+            name = key(item)
+            previous = owners.get(name)
+            if previous is not None and previous not in DEFAULT_PLUGINS:
+                raise PluginError(
+                    f"{noun} {name!r} is registered twice: by {previous} and by {plugin_name}"
+                )
+            found[name] = item
+            owners[name] = plugin_name
+    return found, owners
 
 
 def hook_names() -> list[str]:

@@ -91,7 +91,7 @@ def test_register_categories_must_return_categories():
             return ["tv"]
 
     app = C2M(":memory:", plugins=[Wrong()], load_entry_points=False)
-    with pytest.raises(C2MError, match="must return Category objects, got str"):
+    with pytest.raises(C2MError, match="must return Category objects, got .tv."):
         app.category("mini")
 
 

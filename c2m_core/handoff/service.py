@@ -133,24 +133,17 @@ class HandoffService:
     @property
     def connector_types(self) -> dict[str, type[Connector]]:
         """Every registered connector class, by scheme."""
-        found: dict[str, type[Connector]] = {}
-        owners: dict[str, str] = {}
-        for plugin_name, result in _plugins.call_each(
-            self.app.pm, "register_handoff_connectors", app=self.app
-        ):
-            for kind in result or ():
-                if not (isinstance(kind, type) and issubclass(kind, Connector) and kind.scheme):
-                    raise C2MError(
-                        f"plugin {plugin_name}: register_handoff_connectors must return Connector "
-                        f"subclasses with a scheme, got {kind!r}"
-                    )
-                if kind.scheme in found:
-                    raise C2MError(
-                        f"connector scheme {kind.scheme!r} is registered twice: by "
-                        f"{owners[kind.scheme]} and by {plugin_name}"
-                    )
-                found[kind.scheme] = kind
-                owners[kind.scheme] = plugin_name
+        found, _ = _plugins.collect(
+            self.app.pm,
+            "register_handoff_connectors",
+            app=self.app,
+            noun="connector scheme",
+            key=lambda kind: kind.scheme,
+            accepts=lambda kind: (
+                isinstance(kind, type) and issubclass(kind, Connector) and bool(kind.scheme)
+            ),
+            expected="Connector subclasses with a scheme",
+        )
         return found
 
     def connector(self, target: str) -> Connector:

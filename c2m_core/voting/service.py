@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..campaigns import Campaign, IllegalTransition
 from ..errors import C2MError, InvalidInput
-from ..plugins import call_each
+from ..plugins import collect
 from ..store.database import isoformat
 from ..store.votes import ballot_text
 from .ballots import InvalidBallot
@@ -28,7 +28,6 @@ from .result import VoteResult
 from .vote import CLOSED, OPEN, CastBallot, ImportReport, Rejected, ReplacedBallot, Vote
 
 VOTE_STATE = "vote"
-DEFAULT_METHODS_PLUGIN = "c2m_core.default_plugins.voting_methods"
 BATCH_SIZE = 10_000
 MAX_VOTER_LENGTH = 200
 
@@ -103,26 +102,15 @@ class VoteService:
         The core's defaults come first; another plugin's method with the same name replaces
         a default, while two other plugins claiming one name is an error.
         """
-        found: dict[str, VotingMethod] = {}
-        owners: dict[str, str] = {}
-        results = list(call_each(self.app.pm, "register_voting_methods", app=self.app))
-        results.reverse()  # registration order
-        results.sort(key=lambda item: item[0] != DEFAULT_METHODS_PLUGIN)
-        for plugin, result in results:
-            for method in result or ():
-                if not isinstance(method, VotingMethod) or not method.name:
-                    raise C2MError(
-                        f"plugin {plugin}: register_voting_methods must return named "
-                        f"c2m_core.voting.VotingMethod objects, got {method!r}"
-                    )
-                previous = owners.get(method.name)
-                if previous is not None and previous != DEFAULT_METHODS_PLUGIN:
-                    raise C2MError(
-                        f"voting method {method.name!r} is registered twice: by {previous} "
-                        f"and by {plugin}"
-                    )
-                found[method.name] = method
-                owners[method.name] = plugin
+        found, _ = collect(
+            self.app.pm,
+            "register_voting_methods",
+            app=self.app,
+            noun="voting method",
+            key=lambda method: method.name,
+            accepts=lambda method: isinstance(method, VotingMethod) and bool(method.name),
+            expected="named c2m_core.voting.VotingMethod objects",
+        )
         return found
 
     def method(self, name: str) -> VotingMethod:
