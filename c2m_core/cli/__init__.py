@@ -17,17 +17,18 @@ from .variant import variant
 from .vote import vote
 from .wish import wish
 
+# In the order of a campaign's life; `c2m --help` lists them so.
 CORE_COMMANDS = (
-    campaign,
     catalog,
-    plugin,
-    plugins,
+    campaign,
+    wish,
     variant,
     vote,
     presale,
     pledge,
     handoff,
-    wish,
+    plugins,
+    plugin,
 )
 
 
@@ -52,8 +53,9 @@ class C2MGroup(click.Group):
             raise click.ClickException(str(ex)) from ex
 
     def list_commands(self, ctx):
+        """Core commands in lifecycle order, then plugins' commands."""
         self._load_plugin_commands(ctx)
-        return super().list_commands(ctx)
+        return list(self.commands)
 
     def get_command(self, ctx, cmd_name):
         self._load_plugin_commands(ctx)

@@ -27,7 +27,7 @@ def wish():
     """Collect wishes, import them in bulk and aggregate them into variants."""
 
 
-@wish.command()
+@wish.command(short_help="Add one wish to campaign SLUG.")
 @click.argument("slug")
 @click.argument("choices", nargs=-1, metavar="MODULE=OPTION...")
 @click.option("--customer", required=True, help="The shop's own reference for the customer.")
