@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
+from pathlib import Path
 
 import lxml.html
 import pytest
@@ -248,19 +249,22 @@ def test_an_open_vote_shows_a_provisional_count(tmp_path):
         second = app.variants.add("poll", CINEMA_55 | {"appearance": "silver"})
         app.campaigns.advance("poll")
         app.votes.open("poll", "plurality")
-        for voter, choice in (("a", first.id), ("b", first.id), ("c", second.id)):
+        for voter, choice in (("a", second.id), ("b", first.id), ("c", second.id), ("d", first.id)):
             app.votes.cast("poll", voter, {"choice": choice})
         doc = lxml.html.fromstring(render_report(app, build_report(app, "poll")))
-        expected = {t["variant"]: t["votes"] for t in app.votes.results("poll").totals}
+        result = app.votes.results("poll")
     assert "provisional" in cell(doc, "//section[@id='vote']/p[1]")
-    for variant, votes in expected.items():
-        shown = cell(doc, "//tr[@data-variant=$v]/td[@data-total='votes']", v=str(variant))
-        assert number(shown) == votes
+    for total in result.totals:
+        row = "//tr[@data-variant=$v]/td[@data-total='votes']"
+        assert number(cell(doc, row, v=str(total["variant"]))) == total["votes"]
+    assert result.tie_breaks  # two votes each: the earlier variant is placed first
+    shown = [li.text_content() for li in doc.xpath("//ul[@class='tie-breaks']/li")]
+    assert shown == list(result.tie_breaks)
     assert "skipped" in cell(doc, "//*[@data-empty='wishes']")
-    assert number(cell(doc, "//tr[@data-funnel='ballots']/td[@class='num']")) == 3
+    assert number(cell(doc, "//tr[@data-funnel='ballots']/td[@class='num']")) == 4
 
 
-def test_cli_writes_the_report(tmp_path):
+def test_cli_writes_the_report(tmp_path, monkeypatch):
     db = tmp_path / "c2m.db"
     with C2M(db) as app:
         app.campaigns.create("launch", "toilet-seat", title="Launch <2026>")
@@ -273,5 +277,8 @@ def test_cli_writes_the_report(tmp_path):
     printed = runner.invoke(cli, ["--db", str(db), "report", "launch", "-o", "-"])
     assert printed.exit_code == 0 and printed.output.startswith("<!DOCTYPE html>")
     assert "Launch &lt;2026&gt;" in printed.output
+    monkeypatch.chdir(tmp_path)
+    default = runner.invoke(cli, ["--db", str(db), "report", "launch"])
+    assert default.exit_code == 0 and Path("launch-report.html").is_file()
     missing = runner.invoke(cli, ["--db", str(db), "report", "nope", "-o", str(target)])
     assert missing.exit_code == 2 and "no campaign 'nope'" in missing.output
