@@ -9,10 +9,12 @@ from ..app import DB_ENV, DEFAULT_DB
 from .campaign import campaign
 from .catalog import catalog
 from .context import app_from
+from .demo import demo
 from .handoff import handoff
 from .plugin import plugin
 from .plugins import plugins
 from .presale import pledge, presale
+from .report import report
 from .variant import variant
 from .vote import vote
 from .wish import wish
@@ -27,6 +29,8 @@ CORE_COMMANDS = (
     presale,
     pledge,
     handoff,
+    report,
+    demo,
     plugins,
     plugin,
 )

@@ -165,6 +165,30 @@ class WishStore(Area):
             "SELECT COUNT(*) FROM wishes WHERE campaign_id = ?", [campaign_id]
         ).fetchone()[0]
 
+    def customers(self, campaign_id: int) -> int:
+        """How many distinct customer references wished (a campaign's participants)."""
+        return self.db.execute(
+            "SELECT COUNT(DISTINCT customer) FROM wishes WHERE campaign_id = ?", [campaign_id]
+        ).fetchone()[0]
+
+    def common_texts(
+        self, campaign_id: int, field: str, limit: int
+    ) -> tuple[int, list[tuple[str, int]]]:
+        """Consumer text of one ``field`` (``note`` or ``raw``): (wishes that have it, the
+        ``limit`` most frequent texts with their number of wishes, most frequent first)."""
+        if field not in ("note", "raw"):
+            raise ValueError(f"field must be 'note' or 'raw', got {field!r}")
+        total = self.db.execute(
+            f"SELECT COUNT(*) FROM wishes WHERE campaign_id = ? AND {field} IS NOT NULL",
+            [campaign_id],
+        ).fetchone()[0]
+        common = self.db.execute(
+            f"SELECT {field}, COUNT(*) AS n FROM wishes WHERE campaign_id = ? "
+            f"AND {field} IS NOT NULL GROUP BY {field} ORDER BY n DESC, {field} LIMIT ?",
+            [campaign_id, limit],
+        ).fetchall()
+        return total, [(text, n) for text, n in common]
+
 
 def _wish(row) -> Wish:
     values = dict(zip(("id", *COLUMNS), row, strict=True))
