@@ -47,7 +47,7 @@ def test_quick_run_prints_every_modules_rows():
             assert KNOWN[name] in operations, (name, operations)
     for row in rows:
         assert len(row) == len(HEADER), row
-        assert row[4] == "-" or float(row[4]) > 0, row
+        assert row[4] == "-" or float(row[4]) >= 0, row  # a ratio, printed to 2 places
 
 
 def test_unknown_module_is_refused_with_the_choices():
