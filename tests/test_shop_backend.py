@@ -3,6 +3,7 @@
 import datetime
 import importlib.util
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+import c2m_core
 from c2m_core import C2M
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "shop_backend.py"
@@ -264,3 +266,19 @@ def test_events_followed_with_a_cursor(shop):
     assert (status, error["error"]) == (404, "UnknownCampaign")
     status, variants = shop.call("GET", "/campaigns/tv26/variants")
     assert [v["id"] for v in variants] == [small, large]
+
+
+def test_the_documented_status_codes_are_the_examples():
+    module = load_example()
+    doc = (EXAMPLE.parents[1] / "docs" / "embedding.md").read_text(encoding="utf-8")
+    section = doc.split("## 7. Errors and HTTP status codes")[1].split("\n## ")[0]
+    documented = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 3 and cells[1].isdecimal():
+            for name in re.findall(r"`(\w+)`", cells[0]):
+                documented[name] = int(cells[1])
+    assert len(documented) >= 14
+    for name, code in documented.items():
+        kind = getattr(c2m_core, name)
+        assert next(c for kinds, c in module.STATUS if issubclass(kind, kinds)) == code, name
