@@ -40,6 +40,8 @@ def print_rows(rows) -> None:
             ],
             headers=["operation", "size", "figure", "floor", "ratio"],
             tablefmt="github",
+            disable_numparse=True,  # print ratios as formatted: 0.60, not 0.6
+            colalign=("left", "left", "left", "left", "right"),
         )
     )
 
