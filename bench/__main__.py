@@ -11,10 +11,18 @@ import argparse
 import importlib
 import platform
 import sys
+import time
 
 from tabulate import tabulate
 
-MODULES = ("dispatch", "voting", "presale")
+# One module per benchmark, each with ``run(quick) -> list[Row]``, in lifecycle order.
+MODULES = (
+    "dispatch",
+    # "engine" (bench/engine.py, the configuration engine) is registered here when it lands.
+    "wishes",
+    "voting",
+    "presale",
+)
 
 
 def print_rows(rows) -> None:
@@ -32,6 +40,8 @@ def print_rows(rows) -> None:
             ],
             headers=["operation", "size", "figure", "floor", "ratio"],
             tablefmt="github",
+            disable_numparse=True,  # print ratios as formatted: 0.60, not 0.6
+            colalign=("left", "left", "left", "left", "right"),
         )
     )
 
@@ -53,7 +63,11 @@ def main(argv=None) -> int:
     for name in args.modules or MODULES:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         module = importlib.import_module(f"bench.{name}")
-        rows.extend(module.run(quick=args.quick))
+        start = time.perf_counter()
+        found = module.run(quick=args.quick)
+        took = time.perf_counter() - start
+        print(f"{name}: {len(found)} rows in {took:.1f} s", file=sys.stderr, flush=True)
+        rows.extend(found)
     print(
         f"# {platform.python_implementation()} {platform.python_version()}, "
         f"{platform.machine()}, quick={args.quick}"

@@ -1,7 +1,9 @@
-"""``C2M``: one instance of c2m with its own plugins (and, later, its own database).
+"""``C2M``: one instance of c2m with its own plugins and its own database connection.
 
 No global state: two instances in one process, with different plugins and databases, do not
-interfere. The command line and shop backends use the same object.
+interfere. The command line and shop backends use the same object. An instance holds one SQLite
+connection, usable only in the thread that opened it; ``for_thread`` makes a cheap copy for
+another thread that shares the loaded plugins (see ``docs/embedding.md``).
 """
 
 from __future__ import annotations
@@ -37,13 +39,33 @@ class C2M:
     :param plugins: plugin objects (modules, classes, instances) to register from code
     :param load_entry_points: also load installed plugins from the ``c2m`` entry-point group
     :param clock: returns the current UTC ``datetime`` (tests and simulations pass their own)
+    :param plugins_from: share this instance's loaded plugins, categories and ``caches``
+        instead of loading plugins again (``plugins`` and ``load_entry_points`` are then unused);
+        ``for_thread`` is the usual way to ask for it
     """
 
-    def __init__(self, db_path=None, plugins=(), load_entry_points: bool = True, clock=utc_now):
+    def __init__(
+        self,
+        db_path=None,
+        plugins=(),
+        load_entry_points: bool = True,
+        clock=utc_now,
+        *,
+        plugins_from: C2M | None = None,
+    ):
         self.db_path = Path(db_path or os.environ.get(DB_ENV) or DEFAULT_DB)
         self.clock = clock
-        self.pm = _plugins.make_plugin_manager()
-        _plugins.load(self.pm, plugins, entry_points_too=load_entry_points)
+        if plugins_from is None:
+            self.pm = _plugins.make_plugin_manager()
+            _plugins.load(self.pm, plugins, entry_points_too=load_entry_points)
+            #: What is derived from the plugins and catalogs alone (never database state), such
+            #: as the configuration engines built for catalogs: shared by ``for_thread`` copies.
+            self.caches: dict = {}
+        else:
+            self.pm = plugins_from.pm
+            self.caches = plugins_from.caches
+            self.__dict__["categories"] = plugins_from.categories
+            self._category_owners = plugins_from._category_owners
         self.campaigns = CampaignService(self)
         self.variants = VariantService(self)
         self.wishes = WishService(self)
@@ -51,6 +73,15 @@ class C2M:
         self.presale = PresaleService(self)
         self.handoff = HandoffService(self)
         self.events = EventService(self)
+
+    def for_thread(self) -> C2M:
+        """A new instance on the same database, with the same plugins, clock and caches.
+
+        Cheap (no plugin loading; its connection opens on first use): make one per thread, or
+        per request, of a threaded web server, and ``close`` it when done. Hooks registered on
+        this instance fire for the copy too, with the copy as ``app``.
+        """
+        return type(self)(self.db_path, clock=self.clock, plugins_from=self)
 
     @cached_property
     def store(self) -> Store:

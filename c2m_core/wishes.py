@@ -357,7 +357,7 @@ class WishService:
 
     def __init__(self, app):
         self.app = app
-        self._engines: dict[str, ExhaustiveEngine] = {}
+        self._engines: dict[str, ExhaustiveEngine] = app.caches.setdefault("wish_engines", {})
         self._last_engine: tuple = (None, None)
 
     # The configuration engine, in one place -------------------------------------------------
