@@ -187,10 +187,16 @@ class CampaignService:
     def category(self, campaign: Campaign) -> Category:
         """The campaign's category with its frozen catalog (the live one while in draft)."""
         live = self.app.category(campaign.category)
-        data = self._store.campaigns.catalog_data(campaign.id) if campaign.catalog_frozen else None
-        if data is None:
+        digest = self._store.campaigns.catalog_digest(campaign.id)
+        if digest is None:
             return live
-        frozen = Catalog.from_dict(data, source=f"campaign {campaign.slug} snapshot")
+        # Snapshots never change and are named by their content, so parse each one once.
+        frozen_catalogs = self.app.caches.setdefault("frozen_catalogs", {})
+        frozen = frozen_catalogs.get(digest)
+        if frozen is None:
+            data = self._store.campaigns.catalog_data(campaign.id)
+            frozen = Catalog.from_dict(data, source=f"catalog snapshot {digest[:12]}")
+            frozen_catalogs[digest] = frozen
         return attrs.evolve(live, catalog=frozen)
 
     def catalog(self, campaign: Campaign) -> Catalog:

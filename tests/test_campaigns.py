@@ -172,3 +172,14 @@ def test_a_slug_with_a_trailing_newline_is_refused(tv_app):
     # Slugs end up in hand-off ids and file names, so "$" matching before "\n" would be a hole.
     with pytest.raises(InvalidInput, match="is not valid"):
         tv_app.campaigns.create("leader\n", "tv")
+
+
+def test_a_frozen_snapshot_is_parsed_once_and_shared_by_thread_copies(tv_app, monkeypatch):
+    tv_app.campaigns.create("a", "tv")
+    campaign = tv_app.campaigns.advance("a")
+    first = tv_app.campaigns.catalog(campaign)
+    monkeypatch.setattr(tv_app.store.campaigns, "catalog_data", None)  # would fail if read
+    assert tv_app.campaigns.catalog(campaign) is first
+    copy = tv_app.for_thread()
+    assert copy.campaigns.catalog(copy.campaigns.get("a")) is first
+    copy.close()

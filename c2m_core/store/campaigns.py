@@ -114,6 +114,15 @@ class CampaignStore(Area):
         )
         return snapshot_id
 
+    def catalog_digest(self, campaign_id: int) -> str | None:
+        """The digest of the campaign's frozen catalog, or None before it opened."""
+        row = self.db.execute(
+            "SELECT s.digest FROM campaigns c JOIN catalog_snapshots s "
+            "ON s.id = c.catalog_snapshot_id WHERE c.id = ?",
+            [campaign_id],
+        ).fetchone()
+        return row[0] if row else None
+
     def catalog_data(self, campaign_id: int) -> dict | None:
         """The frozen catalog of a campaign as plain data, or None before it opened."""
         row = self.db.execute(
