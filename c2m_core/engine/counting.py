@@ -1,0 +1,357 @@
+"""Exact counting and uniform sampling of valid complete configurations.
+
+A memoized search over the modules in a fixed order. Each rule becomes a small automaton whose
+state summarises the choices made so far as far as the rule's remaining modules care (fired or
+not, how many references matched, the class of a partial sum); the memo key at a position is the
+tuple of states of the rules that have started but not finished there. Choices that affect no
+rule in the same way are counted together. The result is an exact Python integer.
+"""
+
+from __future__ import annotations
+
+from operator import itemgetter
+
+from .custom import CustomCheck
+from .model import NONE, CatalogModel, EachRule, ExcludesRule, RequiresRule, SumLayers, SumRule
+
+ACCEPT = 0
+DEAD = None
+_MISSING = object()
+
+
+class _Requires:
+    def __init__(self, rule: RequiresRule, pos):
+        self.fire = {pos[m]: v for m, v in rule.fire.items()}
+        self.then = {pos[m]: v for m, v in rule.then.items()}
+        self.last_fire = max(self.fire)
+        self.last_then = max(self.then, default=-1)
+        self.positions = sorted(set(self.fire) | set(self.then))
+        self.init = 1
+
+    def signature(self, p, v):
+        return (v in self.fire.get(p, ()), v in self.then.get(p, ()))
+
+    def step(self, p, v, state):
+        if state == ACCEPT or v in self.then.get(p, ()):
+            return ACCEPT
+        if v in self.fire.get(p, ()):
+            state = 2
+        if state == 2:
+            return DEAD if self.last_then <= p else 2
+        return ACCEPT if self.last_fire <= p else 1
+
+
+class _Excludes:
+    def __init__(self, rule: ExcludesRule, pos, domains):
+        self.refs: dict[int, list] = {}
+        for m, values in rule.refs:
+            self.refs.setdefault(pos[m], []).append(values)
+        self.positions = sorted(self.refs)
+        most = {p: max((self.matches(p, v) for v in domains[p]), default=0) for p in self.positions}
+        self.future = {p: sum(most[q] for q in self.positions if q > p) for p in self.positions}
+        self.init = 1
+
+    def matches(self, p, v):
+        return sum(1 for values in self.refs.get(p, ()) if v in values)
+
+    def signature(self, p, v):
+        return self.matches(p, v)
+
+    def step(self, p, v, state):
+        if state == ACCEPT:
+            return ACCEPT
+        seen = state - 1 + self.matches(p, v)
+        if seen >= 2:
+            return DEAD
+        return ACCEPT if seen + self.future[p] <= 1 else seen + 1
+
+
+class _Each:
+    def __init__(self, rule: EachRule, pos):
+        self.fire = {pos[m]: v for m, v in rule.fire.items()}
+        self.offend = {pos[m]: v for m, v in rule.offend.items()}
+        self.last_fire = max(self.fire)
+        self.last_offend = max(self.offend, default=-1)
+        self.positions = sorted(set(self.fire) | set(self.offend))
+        self.init = 1
+
+    def signature(self, p, v):
+        return (v in self.fire.get(p, ()), v in self.offend.get(p, ()))
+
+    def step(self, p, v, state):
+        if state == ACCEPT:
+            return ACCEPT
+        fired = state == 2 or v in self.fire.get(p, ())
+        offended = state == 3 or v in self.offend.get(p, ())
+        if fired and offended:
+            return DEAD
+        if fired:
+            return ACCEPT if self.last_offend <= p else 2
+        if offended:
+            return ACCEPT if self.last_fire <= p else 3
+        return ACCEPT if self.last_fire <= p or self.last_offend <= p else 1
+
+
+class _Sum:
+    def __init__(self, rule: SumRule, pos, order, domains):
+        self.rule = rule
+        carriers = sorted(pos[m] for m in rule.amounts)
+        self.module = {p: order[p] for p in carriers}
+        self.layer = {p: i for i, p in enumerate(carriers)}
+        self.layers = SumLayers(
+            rule, [order[p] for p in carriers], {order[p]: domains[p] for p in carriers}
+        )
+        self.fire = {pos[m]: v for m, v in rule.fire.items()} if rule.fire is not None else None
+        self.last_fire = max(self.fire) if self.fire is not None else -1
+        self.positions = sorted(set(carriers) | set(self.fire or ()))
+        start = self.layers.klass(0, 0)
+        self.reps = [{} for _ in range(len(carriers) + 1)]
+        if start not in (None, False):
+            self.reps[0][start] = 0
+        fired = self.fire is None
+        self.init = self._settle(fired, start, -1)
+
+    def signature(self, p, v):
+        fires = self.fire is not None and v in self.fire.get(p, ())
+        amount = self.rule.amount(self.module[p], v) if p in self.module else 0
+        return (fires, amount)
+
+    def _settle(self, fired, klass, p):
+        if fired:
+            if klass is None:
+                return ACCEPT
+            return DEAD if klass is False else (True, klass)
+        if klass is None or self.last_fire <= p:
+            return ACCEPT
+        return (False, klass)
+
+    def step(self, p, v, state):
+        if state == ACCEPT:
+            return ACCEPT
+        fired, klass = state
+        if self.fire is not None and v in self.fire.get(p, ()):
+            fired = True
+        if p in self.layer and klass not in (None, False):
+            layer = self.layer[p]
+            total = self.reps[layer][klass] + self.rule.amount(self.module[p], v)
+            klass = self.layers.klass(layer + 1, total)
+            if klass not in (None, False):
+                self.reps[layer + 1].setdefault(klass, total)
+        return self._settle(fired, klass, p)
+
+
+class _Custom:
+    """The custom rules, asked once every module they read is decided."""
+
+    def __init__(self, check: CustomCheck, model: CatalogModel, order, depends):
+        self.check = check
+        self.model = model
+        self.order = order
+        self.visible = frozenset(depends)
+        self.positions = sorted(p for p, m in enumerate(order) if model.module_ids[m] in depends)
+        self.last = self.positions[-1] if self.positions else -1
+        self.init = () if self.positions else self._verdict(())
+
+    def signature(self, p, v):
+        return v
+
+    def _verdict(self, values):
+        chosen = {}
+        for p, v in zip(self.positions, values, strict=True):
+            if v != NONE:
+                m = self.order[p]
+                chosen[self.model.module_ids[m]] = self.model.option_ids[m][v]
+        return DEAD if self.check.check_part(chosen, self.visible) else ACCEPT
+
+    def step(self, p, v, state):
+        state = (*state, v)
+        return self._verdict(state) if p == self.last else state
+
+
+class Counter:
+    """Counts (and samples) valid completions of fixed choices, deciding modules in ``order``.
+
+    Built once per catalog (and set of modules the custom rules read); transitions between
+    memo keys are cached across calls, the memo itself is per call.
+
+    :param model: the catalog model
+    :param order: module indices in the order the search decides them
+    :param check: the custom rules, or None
+    :param depends: module ids the custom rules are known to read
+    """
+
+    def __init__(self, model: CatalogModel, order, check=None, depends=()):
+        self.model = model
+        self.order = list(order)
+        self.n = len(self.order)
+        pos = {m: p for p, m in enumerate(self.order)}
+        domains = [model.values(m) for m in self.order]
+        for rule in model.rules:
+            if isinstance(rule, EachRule) and rule.fire is None:
+                for m, bad in rule.offend.items():
+                    domains[pos[m]] = [v for v in domains[pos[m]] if v not in bad]
+        automata = []
+        for rule in model.rules:
+            if isinstance(rule, RequiresRule):
+                automata.append(_Requires(rule, pos))
+            elif isinstance(rule, ExcludesRule):
+                automata.append(_Excludes(rule, pos, domains))
+            elif isinstance(rule, EachRule):
+                if rule.fire is not None and rule.offend:
+                    automata.append(_Each(rule, pos))
+            else:
+                automata.append(_Sum(rule, pos, self.order, domains))
+        if check is not None:
+            automata.append(_Custom(check, model, self.order, depends))
+        self.domains = domains
+        self.impossible = any(a.init is DEAD for a in automata)
+        self._plan([a for a in automata if a.init is not ACCEPT and a.init is not DEAD])
+
+    def _plan(self, automata) -> None:
+        """Per position and value: which key entries carry over and how the others step.
+
+        The key after a position lists the carried states first (in their old order), then
+        the states of the automata that stepped there and go on.
+        """
+        last = {id(a): a.positions[-1] for a in automata}
+        layout: list = []
+        self.plans = []
+        self.groups = []
+        for p in range(self.n):
+            where = {id(a): i for i, a in enumerate(layout)}
+            stepped = [a for a in layout if p in a.positions]
+            starting = [a for a in automata if a.positions[0] == p]
+            carried = [a for a in layout if p not in a.positions]
+            going_on = [last[id(a)] > p for a in stepped + starting]
+            take = _getter([where[id(a)] for a in carried])
+            feed = _getter([where[id(a)] for a in stepped])
+            plans = {}
+            signatures = {}
+            for v in self.domains[p]:
+                compute = _joint_step(p, v, stepped, starting, going_on)
+                plans[v] = (take, feed, {}, compute)
+                signature = tuple(a.signature(p, v) for a in stepped + starting)
+                signatures.setdefault(signature, []).append(v)
+            self.plans.append(plans)
+            self.groups.append([(values[0], len(values)) for values in signatures.values()])
+            layout = carried + [a for a, on in zip(stepped + starting, going_on, strict=True) if on]
+
+    def advance(self, p: int, key: tuple, v: int):
+        """The memo key after position ``p`` takes ``v``, or None when a rule fails."""
+        take, feed, cache, compute = self.plans[p][v]
+        joint = feed(key)
+        following = cache.get(joint, _MISSING)
+        if following is _MISSING:
+            following = cache[joint] = compute(joint)
+        if following is None:
+            return None
+        return take(key) + following
+
+    def count(self, fixed: dict[int, int] | None = None) -> int:
+        """The number of valid complete configurations with the ``fixed`` module values."""
+        if self.impossible:
+            return 0
+        return self._counting(fixed or {})(0, ())
+
+    def _counting(self, fixed):
+        groups = [
+            ([(fixed[m], 1)] if fixed[m] in self.plans[p] else []) if m in fixed else self.groups[p]
+            for p, m in enumerate(self.order)
+        ]
+        memo = [{} for _ in range(self.n)]
+        advance = self.advance
+        n = self.n
+
+        def count(p, key):
+            if p == n:
+                return 1
+            found = memo[p].get(key)
+            if found is not None:
+                return found
+            total = 0
+            for v, weight in groups[p]:
+                following = advance(p, key, v)
+                if following is not None:
+                    total += weight * count(p + 1, following)
+            memo[p][key] = total
+            return total
+
+        return count
+
+    def sample(self, rng, n: int, fixed: dict[int, int] | None = None) -> list[dict[int, int]]:
+        """``n`` configurations (module index -> value) drawn uniformly, [] when none exist."""
+        fixed = fixed or {}
+        if self.impossible:
+            return []
+        count = self._counting(fixed)
+        if not count(0, ()):
+            return []
+        drawn = []
+        for _ in range(n):
+            key = ()
+            values = {}
+            for p, m in enumerate(self.order):
+                pick = rng.randrange(count(p, key))
+                for v in [fixed[m]] if m in fixed else self.domains[p]:
+                    following = self.advance(p, key, v)
+                    if following is None:
+                        continue
+                    ways = count(p + 1, following)
+                    if pick < ways:
+                        values[m] = v
+                        key = following
+                        break
+                    pick -= ways
+            drawn.append(values)
+        return drawn
+
+
+def _joint_step(p, v, stepped, starting, going_on):
+    """The step of every automaton at position ``p`` for value ``v``, as one function."""
+    automata = stepped + starting
+    inits = tuple(a.init for a in starting)
+
+    def compute(joint):
+        out = []
+        for automaton, state, on in zip(automata, joint + inits, going_on, strict=True):
+            following = automaton.step(p, v, state)
+            if following is DEAD:
+                return None
+            if on:
+                out.append(following)
+        return tuple(out)
+
+    return compute
+
+
+def _getter(indexes):
+    """A function returning the tuple of ``key`` entries at ``indexes``."""
+    if not indexes:
+        return lambda key: ()
+    if len(indexes) == 1:
+        (i,) = indexes
+        return lambda key: (key[i],)
+    return itemgetter(*indexes)
+
+
+def search_order(model: CatalogModel) -> list[int]:
+    """A module order that keeps few rules open at a time (greedy, ties by catalog order)."""
+    scopes = [
+        frozenset(rule.modules)
+        for rule in model.rules
+        if not (isinstance(rule, EachRule) and rule.fire is None) and len(rule.modules) > 1
+    ]
+    remaining = list(range(len(model.module_ids)))
+    placed: set[int] = set()
+    order = []
+    while remaining:
+
+        def opened(m):
+            now = placed | {m}
+            return sum(1 for scope in scopes if scope & now and not scope <= now)
+
+        best = min(remaining, key=lambda m: (opened(m), m))
+        order.append(best)
+        placed.add(best)
+        remaining.remove(best)
+    return order
