@@ -208,58 +208,83 @@ class Counter:
         self._plan([a for a in automata if a.init is not ACCEPT and a.init is not DEAD])
 
     def _plan(self, automata) -> None:
-        """Per position and value: which key entries carry over and how the others step.
+        """Per position: which key entries carry over, and how the others step per value.
 
         The key after a position lists the carried states first (in their old order), then
-        the states of the automata that stepped there and go on.
+        the states of the automata that stepped there and go on. Steps depend only on the
+        stepping automata's states (the "joint" state), so they are cached by it.
         """
         last = {id(a): a.positions[-1] for a in automata}
         layout: list = []
-        self.plans = []
-        self.groups = []
+        self.take, self.feed, self.steps, self.groups = [], [], [], []
         for p in range(self.n):
             where = {id(a): i for i, a in enumerate(layout)}
             stepped = [a for a in layout if p in a.positions]
             starting = [a for a in automata if a.positions[0] == p]
             carried = [a for a in layout if p not in a.positions]
             going_on = [last[id(a)] > p for a in stepped + starting]
-            take = _getter([where[id(a)] for a in carried])
-            feed = _getter([where[id(a)] for a in stepped])
-            plans = {}
-            signatures = {}
+            self.take.append(_getter([where[id(a)] for a in carried]))
+            self.feed.append(_getter([where[id(a)] for a in stepped]))
+            steps = {}
+            signatures: dict = {}
             for v in self.domains[p]:
-                compute = _joint_step(p, v, stepped, starting, going_on)
-                plans[v] = (take, feed, {}, compute)
+                steps[v] = (_joint_step(p, v, stepped, starting, going_on), {})
                 signature = tuple(a.signature(p, v) for a in stepped + starting)
                 signatures.setdefault(signature, []).append(v)
-            self.plans.append(plans)
+            self.steps.append(steps)
             self.groups.append([(values[0], len(values)) for values in signatures.values()])
             layout = carried + [a for a, on in zip(stepped + starting, going_on, strict=True) if on]
+        self.tables: list[dict] = [{} for _ in range(self.n)]
 
-    def advance(self, p: int, key: tuple, v: int):
-        """The memo key after position ``p`` takes ``v``, or None when a rule fails."""
-        take, feed, cache, compute = self.plans[p][v]
-        joint = feed(key)
-        following = cache.get(joint, _MISSING)
-        if following is _MISSING:
-            following = cache[joint] = compute(joint)
-        if following is None:
-            return None
-        return take(key) + following
+    def _step(self, p: int, v: int, joint: tuple):
+        """The new states of the automata stepping at ``p`` (None: a rule fails)."""
+        compute, cache = self.steps[p][v]
+        out = cache.get(joint, _MISSING)
+        if out is _MISSING:
+            out = cache[joint] = compute(joint)
+        return out
+
+    def _outs(self, p: int, joint: tuple, value=None) -> tuple:
+        """(new states, number of values leading there) for every value at ``p``."""
+        if value is not None:
+            if value not in self.steps[p]:
+                return ()
+            out = self._step(p, value, joint)
+            return () if out is None else ((out, 1),)
+        table = self.tables[p]
+        outs = table.get(joint)
+        if outs is None:
+            merged: dict = {}
+            for v, weight in self.groups[p]:
+                out = self._step(p, v, joint)
+                if out is not None:
+                    merged[out] = merged.get(out, 0) + weight
+            outs = table[joint] = tuple(merged.items())
+        return outs
 
     def count(self, fixed: dict[int, int] | None = None) -> int:
         """The number of valid complete configurations with the ``fixed`` module values."""
         if self.impossible:
             return 0
-        return self._counting(fixed or {})(0, ())
+        fixed = fixed or {}
+        layer = {(): 1}
+        for p, m in enumerate(self.order):
+            take, feed, value = self.take[p], self.feed[p], fixed.get(m)
+            following: dict = {}
+            for key, ways in layer.items():
+                outs = self._outs(p, feed(key), value)
+                if not outs:
+                    continue
+                base = take(key)
+                for out, weight in outs:
+                    new = base + out
+                    following[new] = following.get(new, 0) + ways * weight
+            layer = following
+        return sum(layer.values())
 
-    def _counting(self, fixed):
-        groups = [
-            ([(fixed[m], 1)] if fixed[m] in self.plans[p] else []) if m in fixed else self.groups[p]
-            for p, m in enumerate(self.order)
-        ]
+    def _completions(self, fixed):
+        """count(p, key): valid completions from position ``p`` with memo key ``key``."""
         memo = [{} for _ in range(self.n)]
-        advance = self.advance
         n = self.n
 
         def count(p, key):
@@ -268,11 +293,11 @@ class Counter:
             found = memo[p].get(key)
             if found is not None:
                 return found
+            base = self.take[p](key)
+            joint = self.feed[p](key)
             total = 0
-            for v, weight in groups[p]:
-                following = advance(p, key, v)
-                if following is not None:
-                    total += weight * count(p + 1, following)
+            for out, weight in self._outs(p, joint, fixed.get(self.order[p])):
+                total += weight * count(p + 1, base + out)
             memo[p][key] = total
             return total
 
@@ -283,7 +308,7 @@ class Counter:
         fixed = fixed or {}
         if self.impossible:
             return []
-        count = self._counting(fixed)
+        count = self._completions(fixed)
         if not count(0, ()):
             return []
         drawn = []
@@ -292,14 +317,15 @@ class Counter:
             values = {}
             for p, m in enumerate(self.order):
                 pick = rng.randrange(count(p, key))
+                base, joint = self.take[p](key), self.feed[p](key)
                 for v in [fixed[m]] if m in fixed else self.domains[p]:
-                    following = self.advance(p, key, v)
-                    if following is None:
+                    out = self._step(p, v, joint)
+                    if out is None:
                         continue
-                    ways = count(p + 1, following)
+                    ways = count(p + 1, base + out)
                     if pick < ways:
                         values[m] = v
-                        key = following
+                        key = base + out
                         break
                     pick -= ways
             drawn.append(values)

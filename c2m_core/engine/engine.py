@@ -20,6 +20,7 @@ from .checker import Checker
 from .cnf import Encoding
 from .counting import Counter, search_order
 from .custom import Custom, CustomCheck, NeedsModule
+from .hitting import cheapest_hitting_set
 from .model import NONE, CatalogModel
 from .results import Change, Conflict, Options, OptionStatus, Reason, Repair
 from .sat import ALL_CUSTOM, SatSession
@@ -364,8 +365,18 @@ class Engine:
             enc = sat.encoding
             owner = {enc.x(m, wish[m]): m for m in soft}
             cores: list[frozenset[int]] = []
+            relaxed: set[int] = set()
             while True:
-                changed = _cheapest_hitting_set(cores, cost)
+                lits = sat.lits(hard) + [enc.x(m, wish[m]) for m in soft if m not in relaxed]
+                if sat.solve(lits) is not None:
+                    break
+                core = frozenset(owner[lit] for lit in sat.core if lit in owner)
+                if not core:
+                    return None
+                cores.append(core)
+                relaxed |= core
+            while True:
+                changed = cheapest_hitting_set(cores, cost)
                 if changed is None:
                     return None
                 lits = sat.lits(hard)
@@ -418,38 +429,6 @@ class Engine:
                 )
         by_index = {self.model.module_index[m]: w for m, w in weights.items()}
         return lambda m: by_index.get(m, 1)
-
-
-def _cheapest_hitting_set(cores, cost):
-    """The cheapest set of modules meeting every core; ties keep earlier modules.
-
-    Modules are decided in index order, "keep" before "change", so among sets of equal cost the
-    first one found changes the latest modules. None when some core is empty.
-    """
-    if any(not core for core in cores):
-        return None
-    modules = sorted(set().union(*cores)) if cores else []
-    best = [None, None]
-
-    def search(i, chosen, spent):
-        if best[0] is not None and spent >= best[0]:
-            return
-        if all(core & chosen for core in cores):
-            best[0], best[1] = spent, frozenset(chosen)
-            return
-        if i == len(modules):
-            return
-        rest = set(modules[i:])
-        if any(not (core & chosen) and not (core & rest) for core in cores):
-            return
-        module = modules[i]
-        search(i + 1, chosen, spent)
-        chosen.add(module)
-        search(i + 1, chosen, spent + cost(module))
-        chosen.discard(module)
-
-    search(0, set(), 0)
-    return best[1]
 
 
 def _pairs(choices: Mapping[str, str]) -> str:
