@@ -135,13 +135,14 @@ class Engine:
     def _minimal(self, fixed: list[int], choices: dict[int, int], core: set[int]):
         """Minimal choices, then minimal rules, such that no valid configuration has them all.
 
-        Deletion in a fixed order (choices in catalog order; then all custom rules at once, so
-        an explanation uses catalog rules where it can; catalog rules in order; custom rules by
-        id); a solver core answers a deletion for free when it does not mention the item.
+        Deletion in a fixed order, so explanations keep what comes first in the catalog: the
+        choices from the last module to the first; then all custom rules at once (so catalog
+        rules explain where they can), catalog rules from last to first, custom rules by id.
+        A solver core answers a deletion for free when it does not mention the item.
         """
         sat = self.sat
         kept = dict(sorted(choices.items()))
-        for module in list(kept):
+        for module in reversed(list(kept)):
             if not core.intersection(sat.encoding.value_lits(module, kept[module])):
                 del kept[module]
                 continue
@@ -167,7 +168,7 @@ class Engine:
 
         if self._check is not None:
             drop(ALL_CUSTOM)
-        for key in range(len(self.model.rules)):
+        for key in reversed(range(len(self.model.rules))):
             drop(key)
         done: set[str] = set()
         while ALL_CUSTOM not in disabled and (pending := sorted(set(sat.custom_rules) - done)):
