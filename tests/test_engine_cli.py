@@ -44,6 +44,9 @@ def test_count(app):
     assert run(app, "count", "tv").output.strip() == "1676"
     assert run(app, "count", "tv", "size=55-oled").output.strip() == "150"
     assert json.loads(run(app, "count", "tv", "--json").output)["count"] == 1676
+    too_open = run(app, "count", "tv", "--max-states", "2")
+    assert too_open.exit_code == 1
+    assert "more than 2 memo states" in too_open.output
 
 
 def test_explain(app):

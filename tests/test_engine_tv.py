@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from c2m_core import C2M, InvalidInput
-from c2m_core.engine import Change, Engine
+from c2m_core.engine import Change, Engine, TooManyStates
 
 WISH = {
     "size": "100-4k",
@@ -85,6 +85,12 @@ def test_counts_by_hand_and_by_brute_force(app, engine):
         configuration = {m.id: o for m, o in zip(catalog.modules, combo, strict=True) if o}
         valid += not app.validate("tv", configuration)
     assert engine.count() == valid == 1676
+
+
+def test_count_gives_up_past_its_state_budget(engine):
+    with pytest.raises(TooManyStates, match="more than 3 memo states"):
+        engine.count(max_states=3)
+    assert engine.count(max_states=10_000) == 1676
 
 
 def test_declarative_rules_alone_count_more(app, engine):

@@ -177,11 +177,21 @@ def _why(reason) -> str:
 @catalog.command()
 @category_argument
 @choices_argument
+@click.option(
+    "--max-states",
+    type=click.IntRange(min=1),
+    default=2_000_000,
+    show_default=True,
+    help="Give up (exit 1) when counting needs more memo states than this.",
+)
 @json_option
-def count(category, choices, as_json):
-    """Count the valid complete configurations (with the MODULE=OPTION choices, if any)."""
+def count(category, choices, max_states, as_json):
+    """Count the valid complete configurations (with the MODULE=OPTION choices, if any).
+
+    The count is exact (an integer of any size).
+    """
     engine, configuration = _engine_and_choices(category, choices)
-    total = engine.count(configuration)
+    total = engine.count(configuration, max_states=max_states)
     if as_json:
         echo_json({"category": category, "configuration": configuration, "count": total})
     else:

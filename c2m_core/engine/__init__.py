@@ -4,7 +4,17 @@
 the engine of a registered category with the plugins' custom rules wired in.
 """
 
+from .counting import TooManyStates
 from .engine import Engine
 from .results import Change, Conflict, Options, OptionStatus, Reason, Repair
 
-__all__ = ["Change", "Conflict", "Engine", "OptionStatus", "Options", "Reason", "Repair"]
+__all__ = [
+    "Change",
+    "Conflict",
+    "Engine",
+    "OptionStatus",
+    "Options",
+    "Reason",
+    "Repair",
+    "TooManyStates",
+]

@@ -11,12 +11,25 @@ from __future__ import annotations
 
 from operator import itemgetter
 
+from ..errors import C2MError
 from .custom import CustomCheck
 from .model import NONE, CatalogModel, EachRule, ExcludesRule, RequiresRule, SumLayers, SumRule
 
 ACCEPT = 0
 DEAD = None
 _MISSING = object()
+
+
+class TooManyStates(C2MError):
+    """Counting would keep more memo states than allowed: the catalog is too open to count."""
+
+    def __init__(self, limit: int, module: str):
+        self.limit = limit
+        self.module = module
+        super().__init__(
+            f"counting needs more than {limit:,} memo states (reached at module {module!r}); "
+            "fix more choices to count fewer configurations"
+        )
 
 
 class _Requires:
@@ -168,6 +181,67 @@ class _Custom:
         return self._verdict(state) if p == self.last else state
 
 
+class _Tally:
+    """The sum of one unconditional sum rule, kept as a generating function.
+
+    Counts are polynomials in x, x^k counting configurations whose sum (shifted so every
+    module adds at least 0) is k, packed into one Python integer with ``width`` bits per
+    coefficient. Adding a choice is a shift, two counts add as integers; coefficients past
+    the maximum are cut off, and the rule's window is summed at the end. Without a sum rule
+    every count is a plain integer (``width`` 0).
+    """
+
+    def __init__(self, rule: SumRule | None, order, domains):
+        self.rule = rule
+        if rule is None:
+            self.width, self.low, self.high, self.mask = 0, 0, 0, None
+            self.raise_by = [dict.fromkeys(values, 0) for values in domains]
+            return
+        space = 1
+        for values in domains:
+            space *= max(len(values), 1)
+        self.width = space.bit_length() + 1
+        self.raise_by = []
+        offset = 0
+        top = 0
+        for m, values in zip(order, domains, strict=True):
+            amounts = {v: rule.amount(m, v) for v in values}
+            least = min(amounts.values(), default=0)
+            offset += least
+            top += max(amounts.values(), default=0) - least
+            self.raise_by.append({v: a - least for v, a in amounts.items()})
+        self.low = max(0, rule.low - offset) if rule.low is not None else 0
+        self.high = min(top, rule.high - offset) if rule.high is not None else top
+        self.mask = (1 << (self.width * (self.high + 1))) - 1 if self.high >= 0 else 0
+
+    def shift(self, p: int, v: int) -> int:
+        return self.raise_by[p][v] * self.width
+
+    def window(self, poly: int, low: int, high: int) -> int:
+        """The sum of the coefficients of x^low .. x^high.
+
+        Folds the slots in halves; no slot overflows, as every coefficient sum counts distinct
+        configurations and ``width`` leaves room for all of them.
+        """
+        if not self.width:
+            return poly if low <= 0 <= high else 0
+        low = max(low, 0)
+        high = min(high, self.high)
+        if high < low:
+            return 0
+        slots = high - low + 1
+        poly = (poly >> (self.width * low)) & ((1 << (self.width * slots)) - 1)
+        while slots > 1:
+            half = (slots + 1) // 2
+            cut = self.width * half
+            poly = (poly & ((1 << cut) - 1)) + (poly >> cut)
+            slots = half
+        return poly
+
+    def total(self, poly: int) -> int:
+        return self.window(poly, self.low, self.high)
+
+
 class Counter:
     """Counts (and samples) valid completions of fixed choices, deciding modules in ``order``.
 
@@ -190,6 +264,8 @@ class Counter:
             if isinstance(rule, EachRule) and rule.fire is None:
                 for m, bad in rule.offend.items():
                     domains[pos[m]] = [v for v in domains[pos[m]] if v not in bad]
+        sums = [r for r in model.rules if isinstance(r, SumRule) and r.fire is None and r.amounts]
+        tallied = max(sums, key=lambda r: len(r.amounts), default=None)
         automata = []
         for rule in model.rules:
             if isinstance(rule, RequiresRule):
@@ -199,12 +275,13 @@ class Counter:
             elif isinstance(rule, EachRule):
                 if rule.fire is not None and rule.offend:
                     automata.append(_Each(rule, pos))
-            else:
+            elif rule is not tallied:
                 automata.append(_Sum(rule, pos, self.order, domains))
         if check is not None:
             automata.append(_Custom(check, model, self.order, depends))
         self.domains = domains
-        self.impossible = any(a.init is DEAD for a in automata)
+        self.tally = _Tally(tallied, self.order, domains)
+        self.impossible = self.tally.high < self.tally.low or any(a.init is DEAD for a in automata)
         self._plan([a for a in automata if a.init is not ACCEPT and a.init is not DEAD])
 
     def _plan(self, automata) -> None:
@@ -230,7 +307,7 @@ class Counter:
             for v in self.domains[p]:
                 steps[v] = (_joint_step(p, v, stepped, starting, going_on), {})
                 signature = tuple(a.signature(p, v) for a in stepped + starting)
-                signatures.setdefault(signature, []).append(v)
+                signatures.setdefault((signature, self.tally.shift(p, v)), []).append(v)
             self.steps.append(steps)
             self.groups.append([(values[0], len(values)) for values in signatures.values()])
             layout = carried + [a for a, on in zip(stepped + starting, going_on, strict=True) if on]
@@ -245,12 +322,12 @@ class Counter:
         return out
 
     def _outs(self, p: int, joint: tuple, value=None) -> tuple:
-        """(new states, number of values leading there) for every value at ``p``."""
+        """(new states, shift of the tally, number of values) for every value at ``p``."""
         if value is not None:
             if value not in self.steps[p]:
                 return ()
             out = self._step(p, value, joint)
-            return () if out is None else ((out, 1),)
+            return () if out is None else ((out, self.tally.shift(p, value), 1),)
         table = self.tables[p]
         outs = table.get(joint)
         if outs is None:
@@ -258,36 +335,48 @@ class Counter:
             for v, weight in self.groups[p]:
                 out = self._step(p, v, joint)
                 if out is not None:
-                    merged[out] = merged.get(out, 0) + weight
-            outs = table[joint] = tuple(merged.items())
+                    key = (out, self.tally.shift(p, v))
+                    merged[key] = merged.get(key, 0) + weight
+            outs = table[joint] = tuple((o, shift, w) for (o, shift), w in merged.items())
         return outs
 
-    def count(self, fixed: dict[int, int] | None = None) -> int:
-        """The number of valid complete configurations with the ``fixed`` module values."""
+    def count(self, fixed: dict[int, int] | None = None, max_states: int | None = None) -> int:
+        """The number of valid complete configurations with the ``fixed`` module values.
+
+        Raises ``TooManyStates`` when a layer of the search holds more than ``max_states``.
+        """
         if self.impossible:
             return 0
         fixed = fixed or {}
+        mask = self.tally.mask
         layer = {(): 1}
         for p, m in enumerate(self.order):
             take, feed, value = self.take[p], self.feed[p], fixed.get(m)
             following: dict = {}
-            for key, ways in layer.items():
+            for key, poly in layer.items():
                 outs = self._outs(p, feed(key), value)
                 if not outs:
                     continue
                 base = take(key)
-                for out, weight in outs:
+                for out, shift, weight in outs:
+                    term = (poly << shift) * weight
+                    if mask is not None:
+                        term &= mask
                     new = base + out
-                    following[new] = following.get(new, 0) + ways * weight
+                    following[new] = following.get(new, 0) + term
             layer = following
-        return sum(layer.values())
+            if max_states is not None and len(layer) > max_states:
+                raise TooManyStates(max_states, self.model.module_ids[m])
+        return self.tally.total(sum(layer.values()))
 
-    def _completions(self, fixed):
-        """count(p, key): valid completions from position ``p`` with memo key ``key``."""
+    def _completions(self, fixed, max_states=None):
+        """completions(p, key): the tally polynomial of valid completions from ``p``, ``key``."""
         memo = [{} for _ in range(self.n)]
         n = self.n
+        mask = self.tally.mask
+        kept = [0]
 
-        def count(p, key):
+        def completions(p, key):
             if p == n:
                 return 1
             found = memo[p].get(key)
@@ -296,36 +385,47 @@ class Counter:
             base = self.take[p](key)
             joint = self.feed[p](key)
             total = 0
-            for out, weight in self._outs(p, joint, fixed.get(self.order[p])):
-                total += weight * count(p + 1, base + out)
+            for out, shift, weight in self._outs(p, joint, fixed.get(self.order[p])):
+                total += (completions(p + 1, base + out) << shift) * weight
+            if mask is not None:
+                total &= mask
             memo[p][key] = total
+            kept[0] += 1
+            if max_states is not None and kept[0] > max_states:
+                raise TooManyStates(max_states, self.model.module_ids[self.order[p]])
             return total
 
-        return count
+        return completions
 
-    def sample(self, rng, n: int, fixed: dict[int, int] | None = None) -> list[dict[int, int]]:
+    def sample(self, rng, n: int, fixed=None, max_states=None) -> list[dict[int, int]]:
         """``n`` configurations (module index -> value) drawn uniformly, [] when none exist."""
         fixed = fixed or {}
         if self.impossible:
             return []
-        count = self._completions(fixed)
-        if not count(0, ()):
+        completions = self._completions(fixed, max_states)
+        tally = self.tally
+        if not tally.total(completions(0, ())):
             return []
         drawn = []
         for _ in range(n):
             key = ()
             values = {}
+            raised = 0
             for p, m in enumerate(self.order):
-                pick = rng.randrange(count(p, key))
-                base, joint = self.take[p](key), self.feed[p](key)
+                options = []
                 for v in [fixed[m]] if m in fixed else self.domains[p]:
-                    out = self._step(p, v, joint)
+                    out = self._step(p, v, self.feed[p](key))
                     if out is None:
                         continue
-                    ways = count(p + 1, base + out)
+                    new = self.take[p](key) + out
+                    up = raised + tally.raise_by[p][v]
+                    ways = tally.window(completions(p + 1, new), tally.low - up, tally.high - up)
+                    if ways:
+                        options.append((v, new, up, ways))
+                pick = rng.randrange(sum(ways for *_, ways in options))
+                for v, new, up, ways in options:
                     if pick < ways:
-                        values[m] = v
-                        key = base + out
+                        values[m], key, raised = v, new, up
                         break
                     pick -= ways
             drawn.append(values)

@@ -20,8 +20,8 @@ from .checker import Checker
 from .cnf import Encoding
 from .counting import Counter, search_order
 from .custom import Custom, CustomCheck, NeedsModule
-from .hitting import cheapest_hitting_set
-from .model import NONE, CatalogModel
+from .model import CatalogModel
+from .repair import nearest
 from .results import Change, Conflict, Options, OptionStatus, Reason, Repair
 from .sat import ALL_CUSTOM, SatSession
 
@@ -277,22 +277,35 @@ class Engine:
         else:
             self._depends.add(needs.module)
 
-    def count(self, partial: Mapping[str, str] | None = None) -> int:
-        """The exact number of valid complete configurations extending ``partial``."""
+    def count(self, partial: Mapping[str, str] | None = None, max_states: int | None = None) -> int:
+        """The exact number of valid complete configurations extending ``partial``.
+
+        Counting is exponential in how intertwined the rules are; with ``max_states`` it gives
+        up (``TooManyStates``) instead of filling memory.
+        """
         values = self.model.indexes(partial or {})
         with self._lock:
-            return self._counted(lambda counter: counter.count(values))
+            return self._counted(lambda counter: counter.count(values, max_states))
 
-    def sample(self, n: int, seed, partial: Mapping[str, str] | None = None) -> list[dict]:
+    def sample(
+        self,
+        n: int,
+        seed,
+        partial: Mapping[str, str] | None = None,
+        max_states: int | None = None,
+    ) -> list[dict]:
         """``n`` valid complete configurations drawn uniformly (with replacement) from ``seed``.
 
         The same seed, catalog and partial configuration give the same list; [] when none exist.
+        Sampling counts first (see ``count`` for ``max_states``).
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise InvalidInput(f"sample size must be a non-negative integer, got {n!r}")
         values = self.model.indexes(partial or {})
         with self._lock:
-            drawn = self._counted(lambda counter: counter.sample(random.Random(seed), n, values))
+            drawn = self._counted(
+                lambda counter: counter.sample(random.Random(seed), n, values, max_states)
+            )
         return [self.model.configuration(d) for d in drawn]
 
     def enumerate(
@@ -360,53 +373,11 @@ class Engine:
                     f"it chooses {', '.join(configuration) or 'nothing'}"
                 )
         hard = {model.module_index[m]: wish[model.module_index[m]] for m in keep}
-        soft = [m for m in sorted(wish) if m not in hard]
         with self._lock:
-            sat = self.sat
-            enc = sat.encoding
-            owner = {enc.x(m, wish[m]): m for m in soft}
-            cores: list[frozenset[int]] = []
-            relaxed: set[int] = set()
-            while True:
-                lits = sat.lits(hard) + [enc.x(m, wish[m]) for m in soft if m not in relaxed]
-                if sat.solve(lits) is not None:
-                    break
-                core = frozenset(owner[lit] for lit in sat.core if lit in owner)
-                if not core:
-                    return None
-                cores.append(core)
-                relaxed |= core
-            while True:
-                changed = cheapest_hitting_set(cores, cost)
-                if changed is None:
-                    return None
-                lits = sat.lits(hard)
-                lits += [enc.x(m, wish[m]) for m in soft if m not in changed]
-                found = sat.solve(lits)
-                if found is not None:
-                    break
-                core = frozenset(owner[lit] for lit in sat.core if lit in owner)
-                if not core:
-                    return None
-                cores.append(core)
-            fixed = {m: found[m] for m in sorted(wish) if m not in changed}
-            for m in range(len(model.module_ids)):
-                if m in fixed:
-                    continue
-                if m in changed:
-                    ranked = [v for v in model.values(m) if v not in (wish[m], NONE)]
-                    if NONE in model.values(m):
-                        ranked.append(NONE)
-                else:
-                    ranked = model.values(m)
-                for value in ranked:
-                    if value == found[m]:
-                        break
-                    witness = sat.solve(sat.lits({**fixed, m: value}))
-                    if witness is not None:
-                        found = witness
-                        break
-                fixed[m] = found[m]
+            found = nearest(self.sat, wish, hard, cost)
+        if found is None:
+            return None
+        fixed, changed = found
         final = model.configuration(fixed)
         changes = tuple(
             Change(mid, configuration.get(mid), final.get(mid))

@@ -8,6 +8,7 @@ custom rule read, guarded by that custom rule's own selector. Then the solver tr
 
 from __future__ import annotations
 
+from pysat.card import ITotalizer
 from pysat.solvers import Minisat22
 
 from .cnf import Encoding
@@ -28,6 +29,8 @@ class SatSession:
         self.selectors: dict = dict(enumerate(encoding.selectors))
         self.custom_rules: list[str] = []
         self.core: set[int] = set()
+        self._stays: list[int] | None = None
+        self._totalizer: list[int] | None = None
         self.owner = [None] * (encoding.option_vars + 1)
         for m, options in enumerate(self.model.option_ids):
             for j in range(len(options)):
@@ -92,6 +95,26 @@ class SatSession:
                 m, j = owner[lit]
                 values[m] = j
         return values
+
+    def stay_vars(self) -> list[int]:
+        """One variable per module, given meaning per repair (see ``repair``), made once."""
+        if self._stays is None:
+            self._stays = [self.encoding.new_var() for _ in self.model.module_ids]
+        return self._stays
+
+    def change_totalizer(self) -> list[int]:
+        """Outputs of a totalizer counting modules whose stay variable is false (made once)."""
+        if self._totalizer is None:
+            stays = self.stay_vars()
+            totalizer = ITotalizer(
+                lits=[-s for s in stays], ubound=len(stays), top_id=self.encoding.top
+            )
+            self.encoding.top = totalizer.top_id
+            for clause in totalizer.cnf.clauses:
+                self.solver.add_clause(clause)
+            self._totalizer = list(totalizer.rhs)
+            totalizer.delete()
+        return self._totalizer
 
     def prefer(self, lits) -> None:
         """Hint the solver to make these literals true where it has the choice (speed only)."""
