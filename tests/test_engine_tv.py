@@ -191,3 +191,16 @@ def test_results_are_json_ready(engine):
         engine.repair(WISH),
     ):
         assert json.loads(json.dumps(result.to_dict())) == result.to_dict()
+
+
+def test_solver_is_rebuilt_after_many_repairs_with_the_same_answers(app, monkeypatch):
+    import c2m_core.engine.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "SESSION_GROWTH", 5)
+    engine = Engine(app.category("tv").catalog, app.engine("tv").custom)
+    first = engine.repair(WISH, weights={"size": 2})
+    session = engine.sat
+    for _ in range(3):
+        assert engine.repair(WISH, weights={"size": 2}) == first
+    assert engine.sat is not session
+    assert engine.count() == 1676

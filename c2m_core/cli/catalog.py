@@ -276,7 +276,7 @@ def repair(category, choices, keep, weights, as_json):
             f"(distance {result.distance})"
         )
         rows = []
-        for module_id in engine.model.module_ids:
+        for module_id in engine.catalog.module_ids:
             old, new = configuration.get(module_id), result.configuration.get(module_id)
             if old is None and new is None:
                 continue

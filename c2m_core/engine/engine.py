@@ -26,6 +26,7 @@ from .results import Change, Conflict, Options, OptionStatus, Reason, Repair
 from .sat import ALL_CUSTOM, SatSession
 
 CACHE_SIZE = 16
+SESSION_GROWTH = 500_000  # solver variables added by repairs before the solver is rebuilt
 
 
 class Engine:
@@ -375,6 +376,9 @@ class Engine:
         hard = {model.module_index[m]: wish[model.module_index[m]] for m in keep}
         with self._lock:
             found = nearest(self.sat, wish, hard, cost)
+            if self.sat.grown > SESSION_GROWTH:
+                self.sat.close()
+                self._sat = None
         if found is None:
             return None
         fixed, changed = found

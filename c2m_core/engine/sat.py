@@ -31,10 +31,16 @@ class SatSession:
         self.core: set[int] = set()
         self._stays: list[int] | None = None
         self._totalizer: list[int] | None = None
+        self.compiled_vars = encoding.top
         self.owner = [None] * (encoding.option_vars + 1)
         for m, options in enumerate(self.model.option_ids):
             for j in range(len(options)):
                 self.owner[encoding.x(m, j)] = (m, j)
+
+    @property
+    def grown(self) -> int:
+        """Variables added since compiling (each repair adds a few)."""
+        return self.encoding.top - self.compiled_vars
 
     def close(self) -> None:
         self.solver.delete()
