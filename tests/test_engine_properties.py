@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 from engine_reference import catalog_data, customs, extends, solutions, valid
 from hypothesis import HealthCheck, given, settings
@@ -195,3 +196,37 @@ def test_fast_validate_equals_pure_validator(problem, data):
             known = {m: o for m, o in configuration.items() if catalog.option(m, o)}
             expected += custom(known, complete)
         assert engine.validate(configuration, complete=complete) == expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_custom_rules_that_need_a_real_dict_still_get_exact_answers(problem):
+    catalog, custom, partial = problem
+    if custom is None:
+        return
+
+    def strict(configuration, complete):
+        json.dumps(configuration)  # fails on anything but a real dict
+        return custom(configuration, complete)
+
+    engine = Engine(catalog, strict)
+    expected = solutions(catalog, custom, partial)
+    assert engine.count(partial) == len(expected)
+    result = engine.options(partial)
+    for module in catalog.modules:
+        usable = {c.get(module.id) for c in expected} - {None}
+        assert set(result.available(module.id)) == usable
+    assert list(engine.enumerate(partial)) == expected
+
+
+def test_compile_shares_engines_for_equal_catalogs():
+    catalog = Catalog.from_dict(
+        {
+            "category": {"id": "c", "title": "C", "currency": "EUR", "base_price": 0},
+            "modules": [{"id": "m", "title": "M", "options": [{"id": "a", "title": "A"}]}],
+        }
+    )
+    engine = Engine.compile(catalog)
+    assert Engine.compile(Catalog.from_dict(catalog.to_dict())) is engine
+    assert Engine.compile(catalog, custom=lambda c, complete: []) is not engine
+    assert engine.count() == 1

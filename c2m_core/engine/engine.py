@@ -2,8 +2,8 @@
 
 Every answer is a function of the question alone: solver state carried between calls (learnt
 clauses, phases, custom-rule blocks) only changes how fast an answer comes, never which one.
-Minimal sets are found by deletion in catalog order, repairs by trying change sets in a fixed
-order, enumeration and sampling walk modules and options in catalog order.
+Minimal sets are found by deletion in a fixed order, repairs break ties by catalog order, and
+enumeration and sampling walk modules and options in catalog order.
 """
 
 from __future__ import annotations
