@@ -16,6 +16,7 @@ from pathlib import Path
 from . import plugins as _plugins
 from .campaigns import CampaignService
 from .category import Category
+from .engine import Engine
 from .errors import UnknownCategory
 from .events import EventService
 from .handoff.service import HandoffService
@@ -30,6 +31,7 @@ from .wishes import WishService
 
 DEFAULT_DB = "c2m.db"
 DB_ENV = "C2M_DB"
+ENGINE_CACHE_SIZE = 16
 
 
 class C2M:
@@ -141,6 +143,42 @@ class C2M:
         ):
             violations.extend(result or ())
         return violations
+
+    def engine(self, category: Category | str) -> Engine:
+        """The configuration engine of a category, with the plugins' custom rules wired in.
+
+        Compiled once per category and catalog (a campaign's frozen catalog gets its own).
+        """
+        if isinstance(category, str):
+            category = self.category(category)
+        engines = self.caches.setdefault("engines", {})
+        entry = engines.get(id(category.catalog))
+        if entry is not None and entry[0] is category.catalog:
+            return entry[1]
+        key = (category.name, category.catalog.digest)
+        engine = engines.get(key)
+        if engine is None:
+            engine = Engine(category.catalog, self._custom_rules(category))
+            engines[key] = engine
+        engines[id(category.catalog)] = (category.catalog, engine)
+        while len(engines) > 2 * ENGINE_CACHE_SIZE:
+            engines.pop(next(iter(engines)))
+        return engine
+
+    def _custom_rules(self, category: Category):
+        """The plugins' ``validate_configuration`` as one function, or None when none exist."""
+        if not self.pm.hook.validate_configuration.get_hookimpls():
+            return None
+
+        def custom(configuration, complete):
+            violations = []
+            for result in self.pm.hook.validate_configuration(
+                app=self, category=category, configuration=configuration, complete=complete
+            ):
+                violations.extend(result or ())
+            return violations
+
+        return custom
 
     def jinja_environment(self, category: Category | None = None):
         """The template environment: the category's templates first, then the core's."""

@@ -19,8 +19,8 @@ import attrs
 
 from .aggregation import Coverage, Demand, choose_variants, popular_completions
 from .category import Category
+from .engine import Engine
 from .errors import C2MError, InvalidInput
-from .exhaustive import ExhaustiveEngine
 from .validation import Violation, structural_violations
 from .variants import Variant, variant_key
 
@@ -357,21 +357,12 @@ class WishService:
 
     def __init__(self, app):
         self.app = app
-        self._engines: dict[str, ExhaustiveEngine] = app.caches.setdefault("wish_engines", {})
-        self._last_engine: tuple = (None, None)
 
     # The configuration engine, in one place -------------------------------------------------
 
-    def _engine(self, category: Category) -> ExhaustiveEngine:
-        """The configuration engine for ``category`` (an exhaustive stand-in for now)."""
-        if self._last_engine[0] is not category:
-            digest = category.catalog.digest
-            if digest not in self._engines:
-                self._engines[digest] = ExhaustiveEngine(
-                    category.catalog, lambda c: not self.app.validate(category, c)
-                )
-            self._last_engine = (category, self._engines[digest])
-        return self._last_engine[1]
+    def _engine(self, category: Category) -> Engine:
+        """The configuration engine for ``category`` (compiled once per catalog)."""
+        return self.app.engine(category)
 
     def _completions(self, category: Category, partial: Mapping, limit: int) -> list[dict]:
         return list(self._engine(category).enumerate(dict(partial), limit))

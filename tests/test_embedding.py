@@ -18,7 +18,7 @@ from c2m_core import (
     Wish,
     hookimpl,
 )
-from c2m_core import wishes as wishes_module
+from c2m_core import app as app_module
 
 SMALL_FEET = {"size": "s", "stand": "feet"}
 SMALL_WALL = {"size": "s", "stand": "wall"}
@@ -206,12 +206,12 @@ def test_for_thread_copies_build_the_configuration_engine_once(
 ):
     built = []
 
-    class Counting(wishes_module.ExhaustiveEngine):
+    class Counting(app_module.Engine):
         def __init__(self, *args, **kwargs):
             built.append(1)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(wishes_module, "ExhaustiveEngine", Counting)
+    monkeypatch.setattr(app_module, "Engine", Counting)
     with C2M(tmp_path / "c2m.db", plugins=[category_plugin(mini_catalog)]) as base:
         collect_wishes(base)
 

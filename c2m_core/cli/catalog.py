@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..errors import InvalidInput
 from ..money import format_minor
 from ..validation import parse_configuration
 from .context import app_from
@@ -125,3 +126,180 @@ def check(category, choices, partial, as_json):
             click.echo(f"  - {violation.rule}: {violation.message}{involved}")
     if violations:
         raise SystemExit(1)
+
+
+required_choices = click.argument("choices", nargs=-1, required=True, metavar="MODULE=OPTION...")
+
+
+def _engine_and_choices(category, choices):
+    app = app_from()
+    cat = app.category(category)
+    return app.engine(cat), parse_configuration(choices)
+
+
+@catalog.command()
+@category_argument
+@choices_argument
+@json_option
+def options(category, choices, as_json):
+    """Show which options can still be chosen after MODULE=OPTION choices, and why not.
+
+    Exit 1 when no valid configuration has the choices (the conflict is shown).
+    """
+    engine, configuration = _engine_and_choices(category, choices)
+    result = engine.options(configuration)
+    if as_json:
+        echo_json({"category": category, **result.to_dict()})
+    else:
+        if result.conflict is not None:
+            click.echo(f"impossible: {result.conflict.message}")
+        else:
+            free = [s for s in result.statuses if s.module not in configuration]
+            available = sum(1 for status in free if status.available)
+            click.echo(f"{available} of {len(free)} options of the open modules remain possible")
+            rows = []
+            for status in result.statuses:
+                if status.module in configuration and not status.chosen:
+                    continue
+                label = "chosen" if status.chosen else "yes" if status.available else "no"
+                why = _why(status.reason) if status.reason is not None else ""
+                rows.append((status.module, status.option, label, why))
+            echo_table(rows, ["module", "option", "possible", "why not"])
+    if result.conflict is not None:
+        raise SystemExit(1)
+
+
+def _why(reason) -> str:
+    given = " ".join(f"{m}={o}" for m, o in reason.choices.items())
+    return ", ".join(reason.rules) + (f" (given {given})" if given else "")
+
+
+@catalog.command()
+@category_argument
+@choices_argument
+@click.option(
+    "--max-states",
+    type=click.IntRange(min=1),
+    default=2_000_000,
+    show_default=True,
+    help="Give up (exit 1) when counting needs more memo states than this.",
+)
+@json_option
+def count(category, choices, max_states, as_json):
+    """Count the valid complete configurations (with the MODULE=OPTION choices, if any).
+
+    The count is exact (an integer of any size).
+    """
+    engine, configuration = _engine_and_choices(category, choices)
+    total = engine.count(configuration, max_states=max_states)
+    if as_json:
+        echo_json({"category": category, "configuration": configuration, "count": total})
+    else:
+        click.echo(str(total))
+
+
+@catalog.command()
+@category_argument
+@required_choices
+@json_option
+def explain(category, choices, as_json):
+    """Explain why MODULE=OPTION choices cannot be completed: a minimal conflict.
+
+    Exit 0 when some valid configuration has the choices, 1 when not.
+    """
+    app = app_from()
+    cat = app.category(category)
+    engine, configuration = app.engine(cat), parse_configuration(choices)
+    conflict = engine.explain(configuration)
+    if as_json:
+        echo_json(
+            {
+                "category": category,
+                "configuration": configuration,
+                "possible": conflict is None,
+                "conflict": conflict.to_dict() if conflict else None,
+            }
+        )
+    elif conflict is None:
+        click.echo(f"possible: {' '.join(f'{m}={o}' for m, o in configuration.items())}")
+    else:
+        together = " ".join(f"{m}={o}" for m, o in conflict.choices.items()) or "(nothing)"
+        click.echo(f"impossible: {together} cannot be completed to a valid configuration")
+        rows = []
+        for rule_id in conflict.rules:
+            rule = cat.catalog.rule(rule_id)
+            if rule is None:
+                rows.append((rule_id, "custom", "checked by a plugin"))
+            else:
+                rows.append((rule_id, rule.kind, rule.message))
+        echo_table(rows, ["rule", "kind", "message"])
+    if conflict is not None:
+        raise SystemExit(1)
+
+
+@catalog.command()
+@category_argument
+@required_choices
+@click.option(
+    "--keep", "keep", multiple=True, metavar="MODULE", help="A module that must not change."
+)
+@click.option(
+    "--weight",
+    "weights",
+    multiple=True,
+    metavar="MODULE=N",
+    help="Cost of changing MODULE (a positive integer; default 1).",
+)
+@json_option
+def repair(category, choices, keep, weights, as_json):
+    """Find the valid configuration nearest to a wish of MODULE=OPTION choices.
+
+    Changes as few of the wish's choices as possible (weighted by --weight) and completes the
+    rest. Exit 1 when no valid configuration keeps the --keep modules.
+    """
+    engine, configuration = _engine_and_choices(category, choices)
+    result = engine.repair(configuration, weights=_weights(weights), keep=keep)
+    if as_json:
+        echo_json(
+            {
+                "category": category,
+                "wish": configuration,
+                "repair": result.to_dict() if result else None,
+            }
+        )
+    elif result is None:
+        click.echo(f"impossible: no valid configuration keeps {', '.join(keep)}")
+    else:
+        changed = sum(1 for c in result.changes if c.old is not None)
+        click.echo(
+            f"nearest valid configuration: {changed} of the wish's choices changed "
+            f"(distance {result.distance})"
+        )
+        rows = []
+        for module_id in engine.catalog.module_ids:
+            old, new = configuration.get(module_id), result.configuration.get(module_id)
+            if old is None and new is None:
+                continue
+            note = (
+                "kept"
+                if old == new
+                else "added"
+                if old is None
+                else "dropped"
+                if new is None
+                else "changed"
+            )
+            rows.append((module_id, old or "-", new or "-", note))
+        echo_table(rows, ["module", "wish", "repair", ""])
+    if result is None:
+        raise SystemExit(1)
+
+
+def _weights(pairs) -> dict[str, int]:
+    weights = {}
+    for pair in pairs:
+        module, sep, value = pair.partition("=")
+        if not sep or not module.strip() or not value.strip().isdigit():
+            raise InvalidInput(f"--weight {pair!r} is not MODULE=N with N a positive integer")
+        weights[module.strip()] = int(value)
+    return weights

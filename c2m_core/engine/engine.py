@@ -1,0 +1,411 @@
+"""``Engine``: the answers a configurator needs, for one catalog (and its custom rules).
+
+Every answer is a function of the question alone: solver state carried between calls (learnt
+clauses, phases, custom-rule blocks) only changes how fast an answer comes, never which one.
+Minimal sets are found by deletion in a fixed order, repairs break ties by catalog order, and
+enumeration and sampling walk modules and options in catalog order.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+
+from ..catalog import Catalog
+from ..errors import InvalidInput
+from ..validation import Violation
+from .checker import Checker
+from .cnf import Encoding
+from .counting import Counter, search_order
+from .custom import Custom, CustomCheck, NeedsModule
+from .model import CatalogModel
+from .repair import nearest
+from .results import Change, Conflict, Options, OptionStatus, Reason, Repair
+from .sat import ALL_CUSTOM, SatSession
+
+CACHE_SIZE = 16
+SESSION_GROWTH = 500_000  # solver variables added by repairs before the solver is rebuilt
+
+
+class Engine:
+    """The configuration engine of one catalog.
+
+    :param catalog: the catalog
+    :param custom: custom rules as ``custom(configuration, complete) -> list[Violation]``
+        (a plugin's ``validate_configuration``); they must be pure functions of the
+        configuration they are given
+    """
+
+    _cache: OrderedDict = OrderedDict()
+    _cache_lock = threading.Lock()
+
+    def __init__(self, catalog: Catalog, custom: Custom | None = None):
+        self.catalog = catalog
+        self.custom = custom
+        self.model = CatalogModel(catalog)
+        self._lock = threading.RLock()
+        self._check = CustomCheck(custom, self.model.module_ids) if custom else None
+        self._checker: Checker | None = None
+        self._sat: SatSession | None = None
+        self._order: list[int] | None = None
+        self._counter: tuple[frozenset, Counter] | None = None
+        self._depends: set[str] = set()
+
+    @classmethod
+    def compile(cls, catalog: Catalog, custom: Custom | None = None) -> Engine:
+        """An engine for ``catalog``, shared with earlier calls for an equal catalog and rules.
+
+        Keeps the last few engines (keyed by ``catalog.digest`` and ``custom``).
+        """
+        key = (catalog.digest, custom)
+        with cls._cache_lock:
+            engine = cls._cache.get(key)
+            if engine is not None:
+                cls._cache.move_to_end(key)
+                return engine
+        engine = cls(catalog, custom)
+        with cls._cache_lock:
+            engine = cls._cache.setdefault(key, engine)
+            while len(cls._cache) > CACHE_SIZE:
+                cls._cache.popitem(last=False)
+        return engine
+
+    # Compiled forms, built on first use --------------------------------------------------------
+
+    @property
+    def checker(self) -> Checker:
+        if self._checker is None:
+            self._checker = Checker(self.model)
+        return self._checker
+
+    @property
+    def sat(self) -> SatSession:
+        if self._sat is None:
+            self._sat = SatSession(Encoding(self.model), self._check)
+        return self._sat
+
+    @property
+    def order(self) -> list[int]:
+        if self._order is None:
+            self._order = search_order(self.model)
+        return self._order
+
+    @property
+    def _used_custom(self) -> bool:
+        return self._check is not None
+
+    # Validation ------------------------------------------------------------------------------
+
+    def validate(self, configuration: Mapping[str, str], complete: bool = True) -> list[Violation]:
+        """Every violation of ``configuration``: structure, declarative rules, custom rules.
+
+        The same list as ``C2M.validate`` (custom rules see only known choices).
+        """
+        violations = self.checker.validate(configuration, complete)
+        if self.custom is not None:
+            known = configuration
+            if violations and any(v.kind == "structure" for v in violations):
+                known = {m: o for m, o in configuration.items() if self.catalog.option(m, o)}
+            violations = [*violations, *(self.custom(dict(known), complete) or ())]
+        return violations
+
+    # Satisfiability, remaining options, conflicts ----------------------------------------------
+
+    def is_satisfiable(self, partial: Mapping[str, str] | None = None) -> bool:
+        """True when some valid complete configuration extends ``partial``."""
+        values = self.model.indexes(partial or {})
+        with self._lock:
+            return self.sat.solve(self.sat.lits(values)) is not None
+
+    def explain(self, partial: Mapping[str, str]) -> Conflict | None:
+        """A minimal conflict among ``partial``'s choices, or None when it can be completed."""
+        values = self.model.indexes(partial)
+        with self._lock:
+            sat = self.sat
+            if sat.solve(sat.lits(values)) is not None:
+                return None
+            return self._conflict(values, sat.core)
+
+    def _conflict(self, values: dict[int, int], core: set[int]) -> Conflict:
+        choices, rules = self._minimal([], values, core)
+        named = self.model.configuration(choices)
+        return Conflict(named, rules, self._conflict_message(named, rules), self._used_custom)
+
+    def _minimal(self, fixed: list[int], choices: dict[int, int], core: set[int]):
+        """Minimal choices, then minimal rules, such that no valid configuration has them all.
+
+        Deletion in a fixed order, so explanations keep what comes first in the catalog: the
+        choices from the last module to the first; then all custom rules at once (so catalog
+        rules explain where they can), catalog rules from last to first, custom rules by id.
+        A solver core answers a deletion for free when it does not mention the item.
+        """
+        sat = self.sat
+        kept = dict(sorted(choices.items()))
+        for module in reversed(list(kept)):
+            if not core.intersection(sat.encoding.value_lits(module, kept[module])):
+                del kept[module]
+                continue
+            trial = {m: v for m, v in kept.items() if m != module}
+            if sat.solve(fixed + sat.lits(trial)) is None:
+                kept = trial
+                core = sat.core
+        lits = fixed + sat.lits(kept)
+        disabled: set = set()
+
+        def in_core(key):
+            if key is ALL_CUSTOM:
+                return any(sat.selectors[rule] in core for rule in sat.custom_rules)
+            return sat.selector(key) in core
+
+        def drop(key):
+            nonlocal core
+            if not in_core(key):
+                disabled.add(key)
+            elif sat.solve(lits, disabled | {key}) is None:
+                disabled.add(key)
+                core = sat.core
+
+        if self._check is not None:
+            drop(ALL_CUSTOM)
+        for key in reversed(range(len(self.model.rules))):
+            drop(key)
+        done: set[str] = set()
+        while ALL_CUSTOM not in disabled and (pending := sorted(set(sat.custom_rules) - done)):
+            for key in pending:
+                done.add(key)
+                drop(key)
+        rules = [self.model.rule_ids[k] for k in range(len(self.model.rules)) if k not in disabled]
+        if ALL_CUSTOM not in disabled:
+            rules.extend(key for key in sorted(sat.custom_rules) if key not in disabled)
+        return kept, tuple(rules)
+
+    def _describe(self, rules) -> str:
+        texts = []
+        for rule_id in rules:
+            rule = self.catalog.rule(rule_id)
+            texts.append(f"{rule_id} ({rule.message})" if rule else f"custom rule {rule_id}")
+        return "; ".join(texts)
+
+    def _conflict_message(self, choices: dict, rules) -> str:
+        if not choices:
+            return f"no valid configuration exists: {self._describe(rules)}"
+        return f"{_pairs(choices)} cannot be completed together: {self._describe(rules)}"
+
+    def options(self, partial: Mapping[str, str] | None = None) -> Options:
+        """For every option: can some valid completion of ``partial`` choose it, and if not why."""
+        partial = dict(partial or {})
+        values = self.model.indexes(partial)
+        model = self.model
+        with self._lock:
+            sat = self.sat
+            base = sat.lits(values)
+            found = sat.solve(base)
+            if found is None:
+                conflict = self._conflict(values, sat.core)
+                reason = Reason(conflict.rules, conflict.choices, conflict.message)
+                statuses = tuple(
+                    OptionStatus(mid, oid, False, values.get(m) == j, reason)
+                    for m, mid in enumerate(model.module_ids)
+                    for j, oid in enumerate(model.option_ids[m])
+                )
+                return Options(partial, statuses, conflict, self._used_custom)
+            covered = {(m, v) for m, v in found.items()}
+            pending = [
+                (m, j)
+                for m in range(len(model.module_ids))
+                if m not in values
+                for j in range(len(model.option_ids[m]))
+                if (m, j) not in covered
+            ]
+            cores = {}
+            while pending:
+                target = pending[0]
+                sat.prefer(sat.encoding.x(m, j) for m, j in pending)
+                found = sat.solve([*base, sat.encoding.x(*target)])
+                if found is None:
+                    cores[target] = sat.core
+                    pending = pending[1:]
+                else:
+                    covered.update(found.items())
+                    pending = [item for item in pending if item not in covered]
+            reasons = {}
+            for (m, j), core in cores.items():
+                choices, rules = self._minimal([sat.encoding.x(m, j)], values, core)
+                named = model.configuration(choices)
+                text = f"{model.module_ids[m]}={model.option_ids[m][j]} is ruled out by "
+                text += self._describe(rules)
+                if named:
+                    text += f", given {_pairs(named)}"
+                reasons[m, j] = Reason(rules, named, text)
+        statuses = []
+        for m, mid in enumerate(model.module_ids):
+            for j, oid in enumerate(model.option_ids[m]):
+                if m in values:
+                    chosen = values[m] == j
+                    reason = None
+                    if not chosen:
+                        picked = model.option_ids[m][values[m]]
+                        reason = Reason((), {mid: picked}, f"{mid} is already set to {picked}")
+                    statuses.append(OptionStatus(mid, oid, chosen, chosen, reason))
+                else:
+                    reason = reasons.get((m, j))
+                    statuses.append(OptionStatus(mid, oid, reason is None, False, reason))
+        return Options(partial, tuple(statuses), None, self._used_custom)
+
+    # Counting, sampling, enumeration -------------------------------------------------------------
+
+    def _counted(self, question):
+        """Run ``question(counter)``, learning what custom rules read until it goes through."""
+        while True:
+            depends = frozenset(self._depends)
+            if self._counter is None or self._counter[0] != depends:
+                try:
+                    counter = Counter(self.model, self.order, self._check, depends)
+                except NeedsModule as needs:
+                    self._learn(needs)
+                    continue
+                self._counter = (depends, counter)
+            try:
+                return question(self._counter[1])
+            except NeedsModule as needs:
+                self._learn(needs)
+
+    def _learn(self, needs: NeedsModule) -> None:
+        if needs.module is None or len(self._depends) + 1 >= len(self.model.module_ids):
+            self._depends = set(self.model.module_ids)
+        else:
+            self._depends.add(needs.module)
+
+    def count(self, partial: Mapping[str, str] | None = None, max_states: int | None = None) -> int:
+        """The exact number of valid complete configurations extending ``partial``.
+
+        Counting is exponential in how intertwined the rules are; with ``max_states`` it gives
+        up (``TooManyStates``) instead of filling memory.
+        """
+        values = self.model.indexes(partial or {})
+        with self._lock:
+            return self._counted(lambda counter: counter.count(values, max_states))
+
+    def sample(
+        self,
+        n: int,
+        seed,
+        partial: Mapping[str, str] | None = None,
+        max_states: int | None = None,
+    ) -> list[dict]:
+        """``n`` valid complete configurations drawn uniformly (with replacement) from ``seed``.
+
+        The same seed, catalog and partial configuration give the same list; [] when none exist.
+        Sampling counts first (see ``count`` for ``max_states``).
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise InvalidInput(f"sample size must be a non-negative integer, got {n!r}")
+        values = self.model.indexes(partial or {})
+        with self._lock:
+            drawn = self._counted(
+                lambda counter: counter.sample(random.Random(seed), n, values, max_states)
+            )
+        return [self.model.configuration(d) for d in drawn]
+
+    def enumerate(
+        self, partial: Mapping[str, str] | None = None, limit: int | None = None
+    ) -> Iterator[dict]:
+        """Valid complete configurations extending ``partial``, in catalog order.
+
+        Modules vary from the last one fastest; a left-out optional module comes before its
+        options. Stops after ``limit`` configurations when given.
+        """
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise InvalidInput(f"limit must be a non-negative integer, got {limit!r}")
+        values = self.model.indexes(partial or {})
+        return self._enumerate(values, limit)
+
+    def _enumerate(self, values: dict[int, int], limit: int | None) -> Iterator[dict]:
+        model = self.model
+        free = [m for m in range(len(model.module_ids)) if m not in values]
+        produced = 0
+        with self._lock:
+            root = self.sat.solve(self.sat.lits(values))
+        stack = [(0, dict(values), root)] if root is not None else []
+        while stack and (limit is None or produced < limit):
+            depth, fixed, known = stack.pop()
+            if depth == len(free):
+                produced += 1
+                yield model.configuration(fixed)
+                continue
+            module = free[depth]
+            children = []
+            for value in model.values(module):
+                trial = {**fixed, module: value}
+                witness = known if known is not None and known[module] == value else None
+                if witness is None:
+                    with self._lock:
+                        witness = self.sat.solve(self.sat.lits(trial))
+                if witness is not None:
+                    children.append((depth + 1, trial, witness))
+            stack.extend(reversed(children))
+
+    # Repair ------------------------------------------------------------------------------------
+
+    def repair(
+        self,
+        configuration: Mapping[str, str],
+        weights: Mapping[str, int] | None = None,
+        keep=(),
+    ) -> Repair | None:
+        """The nearest valid complete configuration to ``configuration``, or None if none.
+
+        Changes as few of the wish's choices as possible, counting each module's ``weights``
+        (default 1); modules in ``keep`` never change. Among equally near configurations the
+        one that keeps the earlier modules of the catalog wins, then the earlier options.
+        """
+        model = self.model
+        wish = model.indexes(configuration)
+        cost = self._weights(weights)
+        keep = tuple(keep)
+        for module_id in keep:
+            if module_id not in configuration:
+                raise InvalidInput(
+                    f"keep names {module_id!r}, which the configuration does not choose; "
+                    f"it chooses {', '.join(configuration) or 'nothing'}"
+                )
+        hard = {model.module_index[m]: wish[model.module_index[m]] for m in keep}
+        with self._lock:
+            found = nearest(self.sat, wish, hard, cost)
+            if self.sat.grown > SESSION_GROWTH:
+                self.sat.close()
+                self._sat = None
+        if found is None:
+            return None
+        fixed, changed = found
+        final = model.configuration(fixed)
+        changes = tuple(
+            Change(mid, configuration.get(mid), final.get(mid))
+            for mid in model.module_ids
+            if configuration.get(mid) != final.get(mid)
+        )
+        distance = sum(cost(m) for m in changed)
+        return Repair(final, changes, distance, self._used_custom)
+
+    def _weights(self, weights):
+        weights = dict(weights or {})
+        for module_id, weight in weights.items():
+            if module_id not in self.model.module_index:
+                raise InvalidInput(
+                    f"weights name unknown module {module_id!r}; modules are "
+                    f"{', '.join(self.model.module_ids)}"
+                )
+            if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
+                raise InvalidInput(
+                    f"weight of module {module_id!r} must be a positive integer, got {weight!r}"
+                )
+        by_index = {self.model.module_index[m]: w for m, w in weights.items()}
+        return lambda m: by_index.get(m, 1)
+
+
+def _pairs(choices: Mapping[str, str]) -> str:
+    return ", ".join(f"{m}={o}" for m, o in choices.items())

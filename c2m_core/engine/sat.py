@@ -1,0 +1,127 @@
+"""One incremental SAT solver per catalog, solving under assumptions.
+
+Assumptions are the user's choices and the selectors of the rules in force. A model found by the
+solver is a complete configuration; when custom rules exist it is checked against them, and a
+violation adds a clause ruling out every configuration that agrees with it on the modules the
+custom rule read, guarded by that custom rule's own selector. Then the solver tries again.
+"""
+
+from __future__ import annotations
+
+from pysat.card import ITotalizer
+from pysat.solvers import Minisat22
+
+from .cnf import Encoding
+from .custom import CustomCheck
+from .model import NONE
+
+ALL_CUSTOM = object()
+
+
+class SatSession:
+    """Solves "is there a valid complete configuration with these choices and these rules"."""
+
+    def __init__(self, encoding: Encoding, check: CustomCheck | None = None):
+        self.encoding = encoding
+        self.model = encoding.model
+        self.check = check
+        self.solver = Minisat22(bootstrap_with=encoding.clauses)
+        self.selectors: dict = dict(enumerate(encoding.selectors))
+        self.custom_rules: list[str] = []
+        self.core: set[int] = set()
+        self._stays: list[int] | None = None
+        self._totalizer: list[int] | None = None
+        self.compiled_vars = encoding.top
+        self.owner = [None] * (encoding.option_vars + 1)
+        for m, options in enumerate(self.model.option_ids):
+            for j in range(len(options)):
+                self.owner[encoding.x(m, j)] = (m, j)
+
+    @property
+    def grown(self) -> int:
+        """Variables added since compiling (each repair adds a few)."""
+        return self.encoding.top - self.compiled_vars
+
+    def close(self) -> None:
+        self.solver.delete()
+
+    def selector(self, key) -> int:
+        """The selector of a catalog rule (by index) or a custom rule (by id), made on first use."""
+        if key not in self.selectors:
+            self.selectors[key] = self.encoding.new_var()
+            self.custom_rules.append(key)
+        return self.selectors[key]
+
+    def lits(self, values: dict[int, int]) -> list[int]:
+        lits = []
+        for module, value in values.items():
+            lits.extend(self.encoding.value_lits(module, value))
+        return lits
+
+    def solve(self, lits, disabled=frozenset()) -> dict[int, int] | None:
+        """A valid complete configuration (module index -> value) under ``lits``, or None.
+
+        Rules whose keys are in ``disabled`` are not enforced (``ALL_CUSTOM``: no custom rule).
+        After None, ``core`` holds a set of assumption literals that cannot hold together.
+        """
+        if ALL_CUSTOM in disabled:
+            disabled = set(disabled) | set(self.custom_rules) | {ALL_CUSTOM}
+        while True:
+            if ALL_CUSTOM in disabled:
+                disabled |= set(self.custom_rules)
+            assumptions = list(lits)
+            assumptions.extend(sel for key, sel in self.selectors.items() if key not in disabled)
+            if not self.solver.solve(assumptions=assumptions):
+                self.core = set(self.solver.get_core() or ())
+                return None
+            values = self._values()
+            if self.check is None:
+                return values
+            violations, depends = self.check.check(self.model.configuration(values))
+            if not violations:
+                return values
+            if depends is None:
+                scope = values
+            else:
+                index = self.model.module_index
+                scope = {index[m]: values[index[m]] for m in depends}
+            clause = self.encoding.differ_clause(scope)
+            broken = sorted({violation.rule for violation in violations})
+            for rule in broken:
+                self.solver.add_clause([*clause, -self.selector(rule)])
+            if all(rule in disabled for rule in broken):
+                return values
+
+    def _values(self) -> dict[int, int]:
+        model = self.solver.get_model()
+        values = dict.fromkeys(range(len(self.model.module_ids)), NONE)
+        owner = self.owner
+        for lit in model[: self.encoding.option_vars]:
+            if lit > 0:
+                m, j = owner[lit]
+                values[m] = j
+        return values
+
+    def stay_vars(self) -> list[int]:
+        """One variable per module, given meaning per repair (see ``repair``), made once."""
+        if self._stays is None:
+            self._stays = [self.encoding.new_var() for _ in self.model.module_ids]
+        return self._stays
+
+    def change_totalizer(self) -> list[int]:
+        """Outputs of a totalizer counting modules whose stay variable is false (made once)."""
+        if self._totalizer is None:
+            stays = self.stay_vars()
+            totalizer = ITotalizer(
+                lits=[-s for s in stays], ubound=len(stays), top_id=self.encoding.top
+            )
+            self.encoding.top = totalizer.top_id
+            for clause in totalizer.cnf.clauses:
+                self.solver.add_clause(clause)
+            self._totalizer = list(totalizer.rhs)
+            totalizer.delete()
+        return self._totalizer
+
+    def prefer(self, lits) -> None:
+        """Hint the solver to make these literals true where it has the choice (speed only)."""
+        self.solver.set_phases(literals=list(lits))

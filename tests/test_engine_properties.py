@@ -1,0 +1,232 @@
+"""The engine against brute force over every configuration of small random catalogs."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+from engine_reference import catalog_data, customs, extends, solutions, valid
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from c2m_core.catalog import Catalog
+from c2m_core.engine import Engine
+from c2m_core.validation import validate
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def problems(draw, with_custom=True):
+    """(catalog, custom or None, a partial configuration of known ids)."""
+    catalog = Catalog.from_dict(draw(catalog_data()))
+    custom = draw(customs(catalog)) if with_custom and draw(st.booleans()) else None
+    partial = {}
+    for module in catalog.modules:
+        if draw(st.integers(0, 2)) == 0:
+            partial[module.id] = draw(st.sampled_from(module.option_ids))
+    return catalog, custom, partial
+
+
+def busy(engine: Engine, catalog: Catalog) -> Engine:
+    """The same engine after unrelated questions: answers must not depend on history."""
+    for module in catalog.modules:
+        for option in module.option_ids:
+            engine.options({module.id: option})
+    engine.count()
+    return engine
+
+
+@SETTINGS
+@given(problems())
+def test_satisfiable_and_count_match_brute_force(problem):
+    catalog, custom, partial = problem
+    engine = Engine(catalog, custom)
+    expected = solutions(catalog, custom, partial)
+    assert engine.is_satisfiable(partial) == bool(expected)
+    assert engine.count(partial) == len(expected)
+    assert engine.count() == len(solutions(catalog, custom))
+
+
+@SETTINGS
+@given(problems())
+def test_remaining_options_match_brute_force_with_minimal_reasons(problem):
+    catalog, custom, partial = problem
+    engine = Engine(catalog, custom)
+    result = engine.options(partial)
+    expected = solutions(catalog, custom, partial)
+    assert result.satisfiable == bool(expected)
+    all_rules = {rule.id for rule in catalog.rules} | {f"custom-{k}" for k in range(3)}
+    all_rules.add("custom-count")
+    for module in catalog.modules:
+        usable = {c.get(module.id) for c in expected} - {None}
+        assert set(result.available(module.id)) == usable
+        for status in result.of(module.id):
+            assert status.chosen == (partial.get(module.id) == status.option)
+            if status.available or module.id in partial and result.satisfiable:
+                continue
+            reason = status.reason
+            assert reason.choices.items() <= partial.items()
+            wanted = {**reason.choices, module.id: status.option}
+            if result.satisfiable:
+                assert not solutions(catalog, custom, wanted, set(reason.rules))
+                for dropped in reason.choices:
+                    rest = {m: o for m, o in wanted.items() if m != dropped}
+                    assert solutions(catalog, custom, rest)
+            else:
+                assert not solutions(catalog, custom, dict(reason.choices), set(reason.rules))
+            for rule in reason.rules:
+                assert rule in all_rules
+                fewer = set(reason.rules) - {rule}
+                assert solutions(
+                    catalog, custom, wanted if result.satisfiable else dict(reason.choices), fewer
+                )
+    assert busy(Engine(catalog, custom), catalog).options(partial) == result
+
+
+@SETTINGS
+@given(problems())
+def test_conflicts_are_minimal(problem):
+    catalog, custom, partial = problem
+    engine = Engine(catalog, custom)
+    conflict = engine.explain(partial)
+    if solutions(catalog, custom, partial):
+        assert conflict is None
+        return
+    assert conflict is not None
+    assert conflict.choices.items() <= partial.items()
+    choices = dict(conflict.choices)
+    assert not solutions(catalog, custom, choices)
+    for size in range(len(choices)):
+        for subset in itertools.combinations(choices, size):
+            assert solutions(catalog, custom, {m: choices[m] for m in subset})
+    assert not solutions(catalog, custom, choices, set(conflict.rules))
+    for rule in conflict.rules:
+        assert solutions(catalog, custom, choices, set(conflict.rules) - {rule})
+    assert busy(Engine(catalog, custom), catalog).explain(partial) == conflict
+
+
+def _rank(module, wished, changed, value):
+    """The documented preference among a module's values once the change set is settled."""
+    values = ([None] if not module.required else []) + list(module.option_ids)
+    if changed:
+        values = [v for v in values if v is not None and v != wished] + (
+            [None] if not module.required else []
+        )
+    return values.index(value) if value in values else -1
+
+
+@SETTINGS
+@given(problems(), st.data())
+def test_repair_is_nearest_valid_and_canonical(problem, data):
+    catalog, custom, wish = problem
+    weights = {m: data.draw(st.integers(1, 3)) for m in wish if data.draw(st.booleans())}
+    keep = [m for m in wish if data.draw(st.integers(0, 3)) == 0]
+    engine = Engine(catalog, custom)
+    repair = engine.repair(wish, weights=weights, keep=keep)
+    candidates = solutions(catalog, custom, {m: wish[m] for m in keep})
+    if not candidates:
+        assert repair is None
+        return
+    modules = catalog.modules
+
+    def key(configuration):
+        changed = [m.id in wish and configuration.get(m.id) != wish[m.id] for m in modules]
+        distance = sum(weights.get(m.id, 1) for m, c in zip(modules, changed, strict=True) if c)
+        ranks = [
+            _rank(m, wish.get(m.id), c, configuration.get(m.id))
+            for m, c in zip(modules, changed, strict=True)
+        ]
+        return distance, changed, ranks
+
+    best = min(candidates, key=key)
+    assert repair is not None
+    assert valid(catalog, custom, repair.configuration)
+    assert repair.distance == key(best)[0]
+    assert repair.configuration == best
+    assert all(repair.configuration[m] == wish[m] for m in keep)
+    expected_changes = {
+        m.id: (wish.get(m.id), best.get(m.id)) for m in modules if wish.get(m.id) != best.get(m.id)
+    }
+    assert {c.module: (c.old, c.new) for c in repair.changes} == expected_changes
+    assert busy(Engine(catalog, custom), catalog).repair(wish, weights, keep) == repair
+
+
+@SETTINGS
+@given(problems(), st.integers(0, 5))
+def test_enumerate_lists_every_solution_in_catalog_order(problem, limit):
+    catalog, custom, partial = problem
+    engine = Engine(catalog, custom)
+    expected = solutions(catalog, custom, partial)
+    assert list(engine.enumerate(partial)) == expected
+    assert list(busy(engine, catalog).enumerate(partial, limit=limit)) == expected[:limit]
+
+
+@SETTINGS
+@given(problems(), st.integers(0, 2**32))
+def test_sample_is_valid_and_reproducible(problem, seed):
+    catalog, custom, partial = problem
+    engine = Engine(catalog, custom)
+    drawn = engine.sample(5, seed, partial)
+    if not solutions(catalog, custom, partial):
+        assert drawn == []
+        return
+    assert len(drawn) == 5
+    for configuration in drawn:
+        assert extends(configuration, partial)
+        assert valid(catalog, custom, configuration)
+    assert busy(Engine(catalog, custom), catalog).sample(5, seed, partial) == drawn
+
+
+@SETTINGS
+@given(problems(), st.data())
+def test_fast_validate_equals_pure_validator(problem, data):
+    catalog, custom, _ = problem
+    engine = Engine(catalog, custom)
+    configuration = {}
+    for module in catalog.modules:
+        choice = data.draw(st.sampled_from([None, "bogus", *module.option_ids]))
+        if choice is not None:
+            configuration[module.id] = choice
+    if data.draw(st.booleans()):
+        configuration["nope"] = "o0"
+    for complete in (True, False):
+        expected = validate(catalog, configuration, complete=complete)
+        if custom is not None:
+            known = {m: o for m, o in configuration.items() if catalog.option(m, o)}
+            expected += custom(known, complete)
+        assert engine.validate(configuration, complete=complete) == expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_custom_rules_that_need_a_real_dict_still_get_exact_answers(problem):
+    catalog, custom, partial = problem
+    if custom is None:
+        return
+
+    def strict(configuration, complete):
+        json.dumps(configuration)  # fails on anything but a real dict
+        return custom(configuration, complete)
+
+    engine = Engine(catalog, strict)
+    expected = solutions(catalog, custom, partial)
+    assert engine.count(partial) == len(expected)
+    result = engine.options(partial)
+    for module in catalog.modules:
+        usable = {c.get(module.id) for c in expected} - {None}
+        assert set(result.available(module.id)) == usable
+    assert list(engine.enumerate(partial)) == expected
+
+
+def test_compile_shares_engines_for_equal_catalogs():
+    catalog = Catalog.from_dict(
+        {
+            "category": {"id": "c", "title": "C", "currency": "EUR", "base_price": 0},
+            "modules": [{"id": "m", "title": "M", "options": [{"id": "a", "title": "A"}]}],
+        }
+    )
+    engine = Engine.compile(catalog)
+    assert Engine.compile(Catalog.from_dict(catalog.to_dict())) is engine
+    assert Engine.compile(catalog, custom=lambda c, complete: []) is not engine
+    assert engine.count() == 1
