@@ -18,7 +18,7 @@ from tabulate import tabulate
 # One module per benchmark, each with ``run(quick) -> list[Row]``, in lifecycle order.
 MODULES = (
     "dispatch",
-    # "engine" (bench/engine.py, the configuration engine) is registered here when it lands.
+    "engine",
     "wishes",
     "voting",
     "presale",

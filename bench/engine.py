@@ -223,6 +223,53 @@ def _tv_engine(app):
     return engine
 
 
+def run(quick: bool = False):
+    """Rows for ``python -m bench``: options and repair against one raw SAT call, validate
+    against the pure validator, on each random catalog (the 40x8x150 one only at full size)."""
+    from bench.common import Row, fmt_seconds
+
+    samples = 5 if quick else 40
+    catalogs = [
+        ("5x6x10", random_catalog(5, 6, 10, seed=1)),
+        ("20x8x60", random_catalog(20, 8, 60, seed=2)),
+        ("20x8x60+power", random_catalog(20, 8, 60, seed=2, power_budget=400)),
+    ]
+    if not quick:
+        catalogs.insert(2, ("40x8x150", random_catalog(40, 8, 150, seed=3)))
+    rows = []
+    for index, (name, catalog) in enumerate(catalogs):
+        r = bench_catalog(name, catalog, seed=100 + index, samples=samples)
+        floor = f"raw SAT call {fmt_seconds(r['floor'])}"
+        rows.append(
+            Row(
+                "engine validate",
+                name,
+                fmt_seconds(r["validate"]),
+                f"pure validator {fmt_seconds(r['validate_floor'])}",
+                r["validate_floor"] / r["validate"],
+            )
+        )
+        rows.append(
+            Row(
+                "engine remaining options, 3 fixed",
+                name,
+                fmt_seconds(r["options"]),
+                floor,
+                r["floor"] / r["options"],
+            )
+        )
+        rows.append(
+            Row("engine repair", name, fmt_seconds(r["repair"]), floor, r["floor"] / r["repair"])
+        )
+        count = (
+            r["count"]
+            if r["count_time"] is None
+            else (f"{fmt_seconds(r['count_time'])} ({r['count']:,})")
+        )
+        rows.append(Row("engine exact count", name, count, "-", None))
+    return rows
+
+
 def main(argv):
     quick = "--quick" in argv
     samples = 10 if quick else 40
