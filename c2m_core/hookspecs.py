@@ -40,7 +40,8 @@ def validate_configuration(app, category, configuration, complete):
 
     :param app: the ``C2M`` instance
     :param category: the ``Category`` being validated (check ``category.name``)
-    :param configuration: a dict mapping module ids to option ids, all known to the catalog
+    :param configuration: a read-only mapping of module ids to option ids, all known to the
+        catalog (read it with [], get, in or iteration; the engine records what a rule reads)
     :param complete: True when every required module must be chosen, False for a partial one
     """
 
