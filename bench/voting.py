@@ -1,9 +1,9 @@
 """Voting: import and tally score and ranked ballots over 10 variants.
 
-Import goes through ``app.votes.import_file``, the path ``c2m vote import`` takes (read the
+Import goes through ``app.voting.import_file``, the path ``c2m vote import`` takes (read the
 file, check and normalise every ballot, batched upserts with history); its floor is plain
 ``sqlite3`` ``executemany`` of the same rows into the same table in one transaction. Tally is
-``app.votes.close`` (read every ballot, count, store the result); its floor is a plain
+``app.voting.close`` (read every ballot, count, store the result); its floor is a plain
 ``sqlite3`` read of the same ballot column. Sizes: 1,000,000 score and 100,000 ranked ballots
 (``--quick``: 20,000 and 5,000).
 
@@ -56,7 +56,7 @@ def campaign(app: C2M, slug: str, method: str) -> tuple[int, ...]:
     for configuration in ten_tvs(app):
         app.variants.add(slug, configuration)
     app.campaigns.advance(slug)
-    return app.votes.open(slug, method).candidates
+    return app.voting.open(slug, method).candidates
 
 
 def write_score_file(path: Path, count: int, candidates, rng: random.Random) -> None:
@@ -117,18 +117,18 @@ def measure(workdir: Path, label: str, method: str, count: int, write) -> list[R
         write(ballots, count, list(candidates), rng)
 
         start = time.perf_counter()
-        report = app.votes.import_file("bench", ballots)
+        report = app.voting.import_file("bench", ballots)
         import_seconds = time.perf_counter() - start
         assert report.imported == count and not report.rejected, report
 
-        vote = app.votes.get("bench")
+        vote = app.voting.get("bench")
         stored = [
-            (vote.id, voter, text, at) for voter, text, at in app.store.votes.ballots(vote.id)
+            (vote.id, voter, text, at) for voter, text, at in app.store.voting.ballots(vote.id)
         ]
         read_seconds = floor_read(db, vote.id)
 
         start = time.perf_counter()
-        result = app.votes.close("bench")
+        result = app.voting.close("bench")
         tally_seconds = time.perf_counter() - start
         assert result.ballots == count
     floor_seconds = floor_import(workdir / f"{method}-floor.db", stored)

@@ -25,7 +25,7 @@ from pathlib import Path
 from c2m_core import C2M
 from c2m_core.cli import make_cli
 from c2m_core.store.wishes import COLUMNS, wishes_schema
-from c2m_core.synthetic import synthetic_wishes, write_csv
+from c2m_core.wishes.synthetic import synthetic_wishes, write_csv
 
 from .common import Row, fmt_rate
 

@@ -7,9 +7,15 @@ from .category import Category
 from .errors import C2MError, CatalogError, InvalidInput, PluginError, UnknownCategory
 from .hookspecs import hookimpl
 from .money import Money
-from .pledges import CancellationRefused, IdempotencyConflict, Pledge, PresaleClosed, SoldOut
 from .plugins import PluginMeta
-from .presale import UnknownPledge
+from .presale import (
+    CancellationRefused,
+    IdempotencyConflict,
+    Pledge,
+    PresaleClosed,
+    SoldOut,
+    UnknownPledge,
+)
 from .store import Event, StoreError
 from .validation import Violation
 from .variants import InvalidVariant, Variant

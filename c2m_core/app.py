@@ -9,25 +9,26 @@ another thread that shares the loaded plugins (see ``docs/embedding.md``).
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
 from . import plugins as _plugins
-from .campaigns import CampaignService
+from .campaigns.service import CampaignService
 from .category import Category
 from .engine import Engine
 from .errors import UnknownCategory
 from .events import EventService
 from .handoff.service import HandoffService
-from .presale import PresaleService
+from .presale.service import PresaleService
 from .store import AREAS, Store
 from .store.database import utc_now
 from .templating import make_environment
 from .validation import Violation, validate
 from .variants import VariantService
 from .voting.service import VoteService
-from .wishes import WishService
+from .wishes.service import WishService
 
 DEFAULT_DB = "c2m.db"
 DB_ENV = "C2M_DB"
@@ -71,10 +72,16 @@ class C2M:
         self.campaigns = CampaignService(self)
         self.variants = VariantService(self)
         self.wishes = WishService(self)
-        self.votes = VoteService(self)
+        self.voting = VoteService(self)
         self.presale = PresaleService(self)
         self.handoff = HandoffService(self)
         self.events = EventService(self)
+
+    @property
+    def votes(self) -> VoteService:
+        """Deprecated alias of ``voting`` (the stage's name), kept for one release."""
+        warnings.warn("C2M.votes is deprecated; use C2M.voting", DeprecationWarning, stacklevel=2)
+        return self.voting
 
     def for_thread(self) -> C2M:
         """A new instance on the same database, with the same plugins, clock and caches.

@@ -28,11 +28,11 @@ import attrs
 
 from .errors import C2MError, InvalidInput
 from .handoff.service import HandoffStatus
-from .presale import PresaleStatus, SoldOut
+from .presale.service import PresaleStatus, SoldOut
 from .report import write_report
-from .synthetic import synthetic_wishes
 from .voting.result import VoteResult
-from .wishes import AggregationResult, ImportReport, WishStats
+from .wishes.service import AggregationResult, ImportReport, WishStats
+from .wishes.synthetic import synthetic_wishes
 
 DEFAULT_WISHES = 20_000
 MIN_WISHES = 100
@@ -239,7 +239,7 @@ def run_demo(
 
     app.campaigns.advance(slug, to="vote")
     candidates = [v.variant.id for v in aggregation.variants]
-    app.votes.open(slug, "score", winners=min(VOTE_WINNERS, len(candidates)))
+    app.voting.open(slug, "score", winners=min(VOTE_WINNERS, len(candidates)))
     ballots = _ballots(aggregation, count, rng)
     steps.start("ballots", len(ballots))
     done = 0
@@ -249,12 +249,12 @@ def run_demo(
         done += n
         steps.tick(done, len(ballots))
 
-    app.votes.cast_many(slug, ballots, progress=ballot_progress)
-    vote = app.votes.close(slug)
+    app.voting.cast_many(slug, ballots, progress=ballot_progress)
+    vote = app.voting.close(slug)
     steps.stop()
 
     app.campaigns.advance(slug, to="presale")
-    winners = app.votes.winners(slug)
+    winners = app.voting.winners(slug)
     plan = plan_presale({v: vote.total(v)["would_buy"] for v in winners})
     app.presale.open(slug, "14d", deposit="10%", threshold=plan.threshold, capacity=plan.capacity)
     pledges, sold_out = _pledge(app, slug, plan, count, rng, steps)

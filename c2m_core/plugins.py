@@ -26,12 +26,11 @@ from .version import __version__
 ENTRY_POINT_GROUP = "c2m"
 LOAD_ENV = "C2M_LOAD_PLUGINS"
 DEFAULT_PLUGINS = (
-    "c2m_core.default_plugins.jinja_filters",
-    "c2m_core.default_plugins.voting_methods",
-    "c2m_core.default_plugins.ledger",
-    "c2m_core.default_plugins.presale",
-    "c2m_core.default_plugins.connectors",
-    "c2m_core.default_plugins.handoff_guard",
+    "c2m_core.templating",
+    "c2m_core.voting.defaults",
+    "c2m_core.presale.ledger",
+    "c2m_core.presale.defaults",
+    "c2m_core.handoff.defaults",
 )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import attrs
 
-from .pledges import COMMITTED_STATES
+from .presale.records import COMMITTED_STATES
 from .store.database import isoformat
 
 TEMPLATE = "report.html"
@@ -391,10 +391,10 @@ def _aggregation(app, campaign) -> AggregationSection | None:
 def _vote(app, campaign, names) -> VoteSection | None:
     if "vote" not in campaign.stages:
         return None
-    vote = app.votes.get(campaign.slug)
+    vote = app.voting.get(campaign.slug)
     if vote is None:
         return None
-    result = vote.result if vote.result is not None else app.votes.tally(vote)
+    result = vote.result if vote.result is not None else app.voting.tally(vote)
     data = result.to_dict()
     rank = {variant: place for place, variant in enumerate(result.ranking, start=1)}
     winners = set(result.winners)
@@ -423,10 +423,10 @@ def _vote(app, campaign, names) -> VoteSection | None:
 
 
 def _presale(app, campaign) -> tuple[PresaleSection | None, int | None]:
-    if "presale" not in campaign.stages or app.store.pledges.presale(campaign.id) is None:
+    if "presale" not in campaign.stages or app.store.presale.presale(campaign.id) is None:
         return None, None
     status = app.presale.status(campaign.slug)
-    counts = app.store.pledges.units_by_state(campaign.id)
+    counts = app.store.presale.units_by_state(campaign.id)
     rows = []
     for variant in status.variants:
         units = (

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import jinja2
 
+from .hookspecs import hookimpl
+from .money import format_minor
+
 _HERE = Path(__file__).resolve().parent
 
 
@@ -29,3 +32,14 @@ def make_environment(extra_dirs=()) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+
+
+def money(amount: int, currency: str) -> str:
+    """``{{ 499900|money("CNY") }}`` -> ``CNY 4,999.00``."""
+    return f"{currency} {format_minor(amount, currency)}"
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    """The default filters: ``money`` formats integer minor units with their currency."""
+    env.filters.setdefault("money", money)

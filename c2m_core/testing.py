@@ -28,7 +28,7 @@ import jinja2
 from packaging.version import InvalidVersion, Version
 
 from .app import C2M
-from .campaigns import STAGES, Campaign
+from .campaigns.service import STAGES, Campaign
 from .catalog import Excludes, Limit, Ref, Requires, Rule
 from .category import Category
 from .errors import C2MError

@@ -46,7 +46,7 @@ from c2m_core import (
     UnknownPledge,
     hookimpl,
 )
-from c2m_core.pledges import CONFIRMED_STATES
+from c2m_core.presale.records import CONFIRMED_STATES
 
 #: HTTP status for each c2m error; the first match wins, so subclasses come before their bases.
 STATUS = (
@@ -147,7 +147,7 @@ def create_app(db_path=None, hooks: ShopHooks | None = None, **c2m_options) -> F
 
     @web.put("/campaigns/<slug>/ballots/<voter>")
     def cast_ballot(slug, voter):
-        cast = c2m().votes.cast(slug, voter, json_object())
+        cast = c2m().voting.cast(slug, voter, json_object())
         return jsonify(cast.to_dict()), 200 if cast.replaced is not None else 201
 
     @web.post("/campaigns/<slug>/pledges")

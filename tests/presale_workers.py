@@ -3,7 +3,7 @@
 import os
 
 from c2m_core import C2M, hookimpl
-from c2m_core.pledges import WAITLISTED, IdempotencyConflict, SoldOut
+from c2m_core.presale.records import WAITLISTED, IdempotencyConflict, SoldOut
 
 
 class Crashy:
@@ -20,14 +20,14 @@ class Crashy:
     @hookimpl
     def authorize_payment(self, app, provider, pledge, payment):
         if provider == "crashy":
-            return app.store.pledges.ledger_record(
+            return app.store.presale.ledger_record(
                 "crashy", "authorize", payment.key, payment.amount, pledge.campaign_id, pledge.id
             )
 
     @hookimpl
     def capture_payment(self, app, provider, pledge, payment):
         if provider == "crashy":
-            reference = app.store.pledges.ledger_record(
+            reference = app.store.presale.ledger_record(
                 "crashy", "capture", payment.key, payment.amount, pledge.campaign_id, pledge.id
             )
             if self.die:

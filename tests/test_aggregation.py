@@ -7,7 +7,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from c2m_core.aggregation import (
+from c2m_core.wishes.aggregation import (
     Coverage,
     Demand,
     bits,

@@ -35,7 +35,7 @@ def test_plugins_json_lists_tv_with_hooks(run):
 
 def test_plugins_all_includes_core_defaults(run):
     names = [p["name"] for p in json.loads(run("plugins", "--json", "--all").output)]
-    assert "c2m_core.default_plugins.jinja_filters" in names
+    assert "c2m_core.templating" in names
 
 
 def test_catalog_list_table_and_json(run):

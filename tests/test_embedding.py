@@ -77,13 +77,13 @@ def open_vote(app):
     small = app.variants.add("drive", SMALL_WALL)
     large = app.variants.add("drive", LARGE_WALL)
     app.campaigns.advance("drive")
-    app.votes.open("drive", "plurality", winners=2)
+    app.voting.open("drive", "plurality", winners=2)
     return small, large
 
 
 def open_presale(app, capacity=None, threshold=2):
     """Close the vote and open a pre-sale on both variants."""
-    app.votes.close("drive")
+    app.voting.close("drive")
     app.campaigns.advance("drive")
     app.presale.open("drive", "7d", deposit="10%", threshold=threshold, capacity=capacity)
 
@@ -111,10 +111,10 @@ def test_two_instances_with_their_own_database_and_plugins_do_not_interfere(
         # Ballots: one per voter in each database.
         small_a, _ = open_vote(a)
         small_b, large_b = open_vote(b)
-        a.votes.cast("drive", "ann", {"choice": small_a.id})
-        b.votes.cast("drive", "ann", {"choice": large_b.id})
-        b.votes.cast("drive", "bob", {"choice": small_b.id})
-        assert (a.votes.count_ballots("drive"), b.votes.count_ballots("drive")) == (1, 2)
+        a.voting.cast("drive", "ann", {"choice": small_a.id})
+        b.voting.cast("drive", "ann", {"choice": large_b.id})
+        b.voting.cast("drive", "bob", {"choice": small_b.id})
+        assert (a.voting.count_ballots("drive"), b.voting.count_ballots("drive")) == (1, 2)
 
         # Pledges: the same idempotency key names a different pledge in each database.
         open_presale(a, threshold=2)
@@ -282,4 +282,4 @@ def test_a_backend_imports_what_it_needs_from_the_package():
     assert issubclass(c2m_core.IdempotencyConflict, InvalidInput)
     assert c2m_core.SoldOut is SoldOut
     assert c2m_core.Event.__module__ == "c2m_core.store.database"
-    assert c2m_core.UnknownCampaign.__module__ == "c2m_core.campaigns"
+    assert c2m_core.UnknownCampaign.__module__ == "c2m_core.campaigns.records"

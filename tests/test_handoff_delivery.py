@@ -323,7 +323,7 @@ def test_handoff_delivered_is_called_once_per_hand_off_and_target(tmp_path):
     class Listener:
         @hookimpl
         def handoff_delivered(self, app, campaign, handoff, delivery):
-            assert app.store.handoffs.delivery(delivery.id).state == "delivered"
+            assert app.store.handoff.delivery(delivery.id).state == "delivered"
             seen.append((campaign.slug, handoff.id, delivery.target, delivery.receipt["written"]))
 
     app, lines = campaign_app(tmp_path, plugins=[Listener()])

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from c2m_core.errors import InvalidInput
 from c2m_core.money import MINOR_UNITS, Money, format_minor
-from c2m_core.pricing import Amounts, CancellationRule, DepositRule
+from c2m_core.presale.pricing import Amounts, CancellationRule, DepositRule
 
 currencies = st.sampled_from(sorted(MINOR_UNITS))
 amounts = st.integers(min_value=-(10**12), max_value=10**12)

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from c2m_core import C2M, C2MError, InvalidInput, Money, hookimpl
 from c2m_core.campaigns import IllegalTransition
-from c2m_core.pledges import (
+from c2m_core.presale import Demand
+from c2m_core.presale.records import (
     BALANCE_DUE,
     CANCELLED,
     COMMITTED,
@@ -21,7 +22,6 @@ from c2m_core.pledges import (
     PresaleClosed,
     SoldOut,
 )
-from c2m_core.presale import Demand
 
 SMALL_FEET = {"size": "s", "stand": "feet"}  # 100.00 EUR
 LARGE_WALL = {"size": "l", "stand": "wall"}  # 150.00 EUR
@@ -84,11 +84,11 @@ class Flaky:
         if failure and failure[0] > 0:
             failure[0] -= 1
             if failure[1] == "after":
-                app.store.pledges.ledger_record(
+                app.store.presale.ledger_record(
                     "flaky", operation, key, amount, pledge.campaign_id, pledge.id
                 )
             raise ConnectionError(f"{operation} timed out")
-        return app.store.pledges.ledger_record(
+        return app.store.presale.ledger_record(
             "flaky", operation, key, amount, pledge.campaign_id, pledge.id
         )
 
@@ -148,7 +148,7 @@ def selling(app, slug="c", configurations=(SMALL_FEET, LARGE_WALL), stages=("pre
 def ledger_sum(app, operation, provider="ledger"):
     return sum(
         e["amount"]
-        for e in app.store.pledges.ledger()
+        for e in app.store.presale.ledger()
         if e["operation"] == operation and e["provider"] == provider
     )
 
@@ -223,7 +223,7 @@ def test_open_refuses_bad_input_with_the_field_named(make_app, clock):
         app.presale.open("c", "7d", variants=[99])
     with pytest.raises(InvalidInput, match="unknown field 'price'"):
         app.presale.open("c", "7d", overrides={small.id: {"price": 1}})
-    assert app.store.pledges.presale(app.campaigns.get("c").id) is None
+    assert app.store.presale.presale(app.campaigns.get("c").id) is None
     app.presale.open("c", "7d")
     with pytest.raises(IllegalTransition, match="already opened"):
         app.presale.open("c", "7d")
@@ -260,7 +260,7 @@ def test_voting_campaign_sells_the_vote_winners(make_app):
 
     app = make_app()
     small, large = selling(app, stages=("vote", "presale"))
-    app.votes = Votes()
+    app.voting = Votes()
     app.presale.open("c", "7d")
     assert [o.variant_id for o in app.presale.offers("c")] == [large.id]
 
@@ -621,7 +621,7 @@ def test_failed_captures_and_refunds_are_completed_by_retry_without_double_count
         "c": REFUNDED,
         "d": REFUNDED,
     }
-    ledger = app.store.pledges.ledger()
+    ledger = app.store.presale.ledger()
     keys = [(e["operation"], e["idempotency_key"]) for e in ledger]
     assert len(keys) == len(set(keys))  # every movement once, however often it was tried
     captured = ledger_sum(app, "capture", "flaky")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from c2m_core import C2M
-from c2m_core.pledges import COMMITTED, PENDING, PLACED, WAITLISTED
+from c2m_core.presale.records import COMMITTED, PENDING, PLACED, WAITLISTED
 
 sys.path.insert(0, str(Path(__file__).parent))
 import presale_workers  # noqa: E402
@@ -73,7 +73,7 @@ def test_capacity_is_never_oversold_by_concurrent_processes(tmp_path, waitlist):
         assert set(payments) == {p.id for p in committed}
         assert all(payments[p.id].amount == p.amounts.deposit for p in committed)
         assert {p.state for p in payments.values()} == {"succeeded"}
-        captures = [e for e in app.store.pledges.ledger() if e["operation"] == "capture"]
+        captures = [e for e in app.store.presale.ledger() if e["operation"] == "capture"]
         assert len(captures) == len(committed)
         assert sum(e["amount"] for e in captures) == sum(
             p.amounts.deposit.amount for p in committed
@@ -96,7 +96,7 @@ def test_one_key_sent_by_many_processes_makes_one_pledge(tmp_path):
     with C2M(db_path) as app:
         [pledge] = app.presale.pledges("c")
         assert len(app.presale.payments("c")) == 1
-        captures = [e for e in app.store.pledges.ledger() if e["operation"] == "capture"]
+        captures = [e for e in app.store.presale.ledger() if e["operation"] == "capture"]
         assert len(captures) == 1
     for quantity, answer in answers:
         assert answer == (pledge.id if quantity == pledge.quantity else "conflict")
@@ -114,6 +114,6 @@ def test_a_crash_between_capture_and_record_is_completed_by_retry(tmp_path):
         report = app.presale.retry("c")
         assert report.payments_succeeded == 1
         assert app.presale.pledge("c", "crash-key").state == COMMITTED
-        captures = [e for e in app.store.pledges.ledger() if e["operation"] == "capture"]
+        captures = [e for e in app.store.presale.ledger() if e["operation"] == "capture"]
         assert len(captures) == 1  # the retry used the same key: nothing counted twice
         assert app.presale.payments("c")[0].reference == captures[0]["reference"]

@@ -248,11 +248,11 @@ def test_an_open_vote_shows_a_provisional_count(tmp_path):
         first = app.variants.add("poll", CINEMA_55)
         second = app.variants.add("poll", CINEMA_55 | {"appearance": "silver"})
         app.campaigns.advance("poll")
-        app.votes.open("poll", "plurality")
+        app.voting.open("poll", "plurality")
         for voter, choice in (("a", second.id), ("b", first.id), ("c", second.id), ("d", first.id)):
-            app.votes.cast("poll", voter, {"choice": choice})
+            app.voting.cast("poll", voter, {"choice": choice})
         doc = lxml.html.fromstring(render_report(app, build_report(app, "poll")))
-        result = app.votes.results("poll")
+        result = app.voting.results("poll")
     assert "provisional" in cell(doc, "//section[@id='vote']/p[1]")
     for total in result.totals:
         row = "//tr[@data-variant=$v]/td[@data-total='votes']"

@@ -96,14 +96,14 @@ def open_vote(shop):
     small = shop.brand.variants.add("tv26", TV_43)
     large = shop.brand.variants.add("tv26", TV_55)
     shop.brand.campaigns.advance("tv26")
-    shop.brand.votes.open("tv26", "plurality", winners=2)
+    shop.brand.voting.open("tv26", "plurality", winners=2)
     return small.id, large.id
 
 
 def open_presale(shop):
     """Both variants on sale: the small one with 10 units, each tipping at 5."""
     small, large = open_vote(shop)
-    shop.brand.votes.close("tv26")
+    shop.brand.voting.close("tv26")
     shop.brand.campaigns.advance("tv26")
     shop.brand.presale.open(
         "tv26", "7d", deposit="10%", threshold=5, overrides={small: {"capacity": 10}}
@@ -183,9 +183,9 @@ def test_ballots_one_per_voter_with_parallel_casts(shop):
         )
     assert statuses[:20] == [201] * 20
     assert sorted(statuses[20:]) == [200] * 5 + [201]
-    assert shop.brand.votes.count_ballots("tv26") == 22  # ann, 20 voters, twice
-    assert len(shop.brand.votes.history("tv26", "twice")) == 5
-    result = shop.brand.votes.close("tv26")
+    assert shop.brand.voting.count_ballots("tv26") == 22  # ann, 20 voters, twice
+    assert len(shop.brand.voting.history("tv26", "twice")) == 5
+    result = shop.brand.voting.close("tv26")
     assert (result.total(small)["votes"], result.total(large)["votes"]) == (21, 1)
 
 

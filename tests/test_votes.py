@@ -31,7 +31,7 @@ def events(app, *types):
 
 def test_open_takes_every_variant_in_position_order_by_default(app):
     ids = voting_campaign(app, variants=3)
-    vote = app.votes.open("tv26", "plurality")
+    vote = app.voting.open("tv26", "plurality")
     assert vote.candidates == tuple(ids)
     assert vote.state == "open" and vote.winners == 1 and vote.closes_at is None
     assert vote.opens_at == app.store.now()
@@ -40,7 +40,7 @@ def test_open_takes_every_variant_in_position_order_by_default(app):
 
 def test_open_keeps_chosen_variants_in_position_order(app):
     ids = voting_campaign(app, variants=4)
-    vote = app.votes.open("tv26", "approval", variants=f"{ids[3]},{ids[1]}")
+    vote = app.voting.open("tv26", "approval", variants=f"{ids[3]},{ids[1]}")
     assert vote.candidates == (ids[1], ids[3])
 
 
@@ -48,10 +48,10 @@ def test_open_requires_the_vote_state(app):
     voting_campaign(app)
     app.campaigns.create("early", "tv")
     with pytest.raises(IllegalTransition, match="advance it with `c2m campaign advance early`"):
-        app.votes.open("early", "plurality")
+        app.voting.open("early", "plurality")
     app.campaigns.create("novote", "tv", stages=["presale"])
     with pytest.raises(IllegalTransition, match="it does not use the vote stage"):
-        app.votes.open("novote", "plurality")
+        app.voting.open("novote", "plurality")
 
 
 @pytest.mark.parametrize(
@@ -77,15 +77,15 @@ def test_open_refuses_bad_requests_with_what_is_accepted(app, kwargs, message):
     voting_campaign(app)
     request = {"method": "plurality"} | kwargs
     with pytest.raises(InvalidInput, match=message):
-        app.votes.open("tv26", **request)
-    assert app.votes.get("tv26") is None
+        app.voting.open("tv26", **request)
+    assert app.voting.get("tv26") is None
 
 
 def test_a_campaign_holds_one_vote(app):
     voting_campaign(app)
-    app.votes.open("tv26", "plurality")
+    app.voting.open("tv26", "plurality")
     with pytest.raises(IllegalTransition, match="already has a vote"):
-        app.votes.open("tv26", "schulze")
+        app.voting.open("tv26", "schulze")
 
 
 # Casting ------------------------------------------------------------------------------------
@@ -93,17 +93,17 @@ def test_a_campaign_holds_one_vote(app):
 
 def test_cast_stores_the_canonical_ballot_and_records_a_replacement(app, clock):
     ids = voting_campaign(app)
-    app.votes.open("tv26", "schulze")
-    first = app.votes.cast("tv26", "alice", {"rank": f"{ids[2]}>{ids[0]}"})
+    app.voting.open("tv26", "schulze")
+    first = app.voting.cast("tv26", "alice", {"rank": f"{ids[2]}>{ids[0]}"})
     assert first.ballot == {"rank": [[ids[2]], [ids[0]], [ids[1]]]}
     assert first.replaced is None
     clock.advance(minutes=5)
-    second = app.votes.cast("tv26", " alice ", {"rank": [[ids[0], ids[1]]]})
+    second = app.voting.cast("tv26", " alice ", {"rank": [[ids[0], ids[1]]]})
     assert second.voter == "alice"
     assert second.replaced == first.ballot
-    assert app.votes.count_ballots("tv26") == 1
-    assert app.votes.ballot("tv26", "alice").ballot == second.ballot
-    (old,) = app.votes.history("tv26", "alice")
+    assert app.voting.count_ballots("tv26") == 1
+    assert app.voting.ballot("tv26", "alice").ballot == second.ballot
+    (old,) = app.voting.history("tv26", "alice")
     assert old.ballot == first.ballot
     assert old.cast_at == first.cast_at and old.replaced_at == second.cast_at
     (replaced,) = events(app, "ballot.replaced")
@@ -123,102 +123,102 @@ def test_cast_stores_the_canonical_ballot_and_records_a_replacement(app, clock):
 )
 def test_a_bad_ballot_is_refused_and_nothing_is_stored(app, ballot, error, message):
     voting_campaign(app)
-    app.votes.open("tv26", "plurality")
-    app.votes.cast("tv26", "bob", {"choice": 1})
+    app.voting.open("tv26", "plurality")
+    app.voting.cast("tv26", "bob", {"choice": 1})
     before = events(app)
     with pytest.raises(error, match=message):
-        app.votes.cast("tv26", "bob", ballot)
-    assert app.votes.ballot("tv26", "bob").ballot == {"choice": 1}
-    assert app.votes.history("tv26") == []
+        app.voting.cast("tv26", "bob", ballot)
+    assert app.voting.ballot("tv26", "bob").ballot == {"choice": 1}
+    assert app.voting.history("tv26") == []
     assert events(app) == before
 
 
 @pytest.mark.parametrize("voter", ["", "   ", None, 7, "x" * 201])
 def test_a_voter_reference_must_be_given(app, voter):
     voting_campaign(app)
-    app.votes.open("tv26", "plurality")
+    app.voting.open("tv26", "plurality")
     with pytest.raises(InvalidInput, match="voter"):
-        app.votes.cast("tv26", voter, {"choice": 1})
-    assert app.votes.count_ballots("tv26") == 0
+        app.voting.cast("tv26", voter, {"choice": 1})
+    assert app.voting.count_ballots("tv26") == 0
 
 
 def test_ballots_outside_the_window_are_refused(app, clock):
     voting_campaign(app)
-    app.votes.open(
+    app.voting.open(
         "tv26", "plurality", opens="2026-11-02T00:00:00+00:00", closes="2026-11-03T08:00:00+08:00"
     )
     with pytest.raises(VoteNotOpen, match="the vote opens at 2026-11-02T00:00:00"):
-        app.votes.cast("tv26", "carol", {"choice": 1})
+        app.voting.cast("tv26", "carol", {"choice": 1})
     clock.advance(days=1)
-    app.votes.cast("tv26", "carol", {"choice": 1})
+    app.voting.cast("tv26", "carol", {"choice": 1})
     clock.advance(hours=12)  # 2026-11-03T00:00Z is the closing time given as +08:00.
     with pytest.raises(VoteNotOpen, match="the voting window ended at 2026-11-03T00:00:00"):
-        app.votes.cast("tv26", "dave", {"choice": 2})
+        app.voting.cast("tv26", "dave", {"choice": 2})
     with pytest.raises(VoteNotOpen):
-        app.votes.cast_many("tv26", [("dave", {"choice": 2})])
-    assert app.votes.count_ballots("tv26") == 1
+        app.voting.cast_many("tv26", [("dave", {"choice": 2})])
+    assert app.voting.count_ballots("tv26") == 1
 
 
 def test_after_close_ballots_are_refused_and_the_result_is_kept(app):
     ids = voting_campaign(app)
-    app.votes.open("tv26", "plurality", winners=2)
+    app.voting.open("tv26", "plurality", winners=2)
     for voter, choice in [("a", ids[1]), ("b", ids[1]), ("c", ids[2])]:
-        app.votes.cast("tv26", voter, {"choice": choice})
-    result = app.votes.close("tv26")
+        app.voting.cast("tv26", voter, {"choice": choice})
+    result = app.voting.close("tv26")
     assert result.winners == (ids[1], ids[2])
     assert result.ballots == 3
     with pytest.raises(VoteNotOpen, match="the vote closed at"):
-        app.votes.cast("tv26", "d", {"choice": ids[0]})
+        app.voting.cast("tv26", "d", {"choice": ids[0]})
     with pytest.raises(VoteNotOpen, match="`c2m vote results tv26` shows its result"):
-        app.votes.close("tv26")
-    assert app.votes.results("tv26") == result
-    assert app.votes.get("tv26").result == result
-    assert app.votes.winners("tv26") == [ids[1], ids[2]]
+        app.voting.close("tv26")
+    assert app.voting.results("tv26") == result
+    assert app.voting.get("tv26").result == result
+    assert app.voting.winners("tv26") == [ids[1], ids[2]]
     (closed,) = events(app, "vote.closed")
     assert closed.payload["winners"] == [ids[1], ids[2]]
 
 
 def test_results_while_open_are_a_provisional_count(app):
     ids = voting_campaign(app)
-    app.votes.open("tv26", "score")
-    app.votes.cast("tv26", "a", {"score": {ids[0]: 2, ids[1]: 5}, "would_buy": [ids[1]]})
-    provisional = app.votes.results("tv26")
+    app.voting.open("tv26", "score")
+    app.voting.cast("tv26", "a", {"score": {ids[0]: 2, ids[1]: 5}, "would_buy": [ids[1]]})
+    provisional = app.voting.results("tv26")
     assert provisional.total(ids[1]) == {
         "variant": ids[1],
         "points": 5,
         "scored": 1,
         "would_buy": 1,
     }
-    assert app.votes.get("tv26").state == "open"
+    assert app.voting.get("tv26").state == "open"
     with pytest.raises(VoteNotOpen, match="still open; run `c2m vote close tv26`"):
-        app.votes.winners("tv26")
+        app.voting.winners("tv26")
 
 
 def test_without_a_vote_every_variant_advances_and_casting_is_a_clear_error(app):
     ids = voting_campaign(app)
-    assert app.votes.winners("tv26") == ids
+    assert app.voting.winners("tv26") == ids
     with pytest.raises(NoVote, match="open one with `c2m vote open tv26 --method METHOD`"):
-        app.votes.cast("tv26", "a", {"choice": 1})
+        app.voting.cast("tv26", "a", {"choice": 1})
 
 
 def test_the_campaign_cannot_leave_vote_while_the_vote_is_open(app):
     voting_campaign(app)
-    app.votes.open("tv26", "plurality")
+    app.voting.open("tv26", "plurality")
     with pytest.raises(
         IllegalTransition, match="the vote is still open; run `c2m vote close tv26`"
     ):
         app.campaigns.advance("tv26")
     assert app.campaigns.get("tv26").state == "vote"
-    app.votes.close("tv26")
+    app.voting.close("tv26")
     assert app.campaigns.advance("tv26").state == "presale"
 
 
 def test_the_pre_sale_opens_on_the_vote_winners_only(app):
     ids = voting_campaign(app)
-    app.votes.open("tv26", "approval", winners=2)
-    app.votes.cast("tv26", "a", {"approve": [ids[0], ids[2]]})
-    app.votes.cast("tv26", "b", {"approve": [ids[2]]})
-    assert app.votes.close("tv26").winners == (ids[2], ids[0])
+    app.voting.open("tv26", "approval", winners=2)
+    app.voting.cast("tv26", "a", {"approve": [ids[0], ids[2]]})
+    app.voting.cast("tv26", "b", {"approve": [ids[2]]})
+    assert app.voting.close("tv26").winners == (ids[2], ids[0])
     app.campaigns.advance("tv26", to="presale")
     app.presale.open("tv26", "7d")
     assert sorted(o.variant_id for o in app.presale.offers("tv26")) == [ids[0], ids[2]]
@@ -226,10 +226,10 @@ def test_the_pre_sale_opens_on_the_vote_winners_only(app):
 
 def test_approval_limit_is_enforced_through_the_service(app):
     ids = voting_campaign(app)
-    app.votes.open("tv26", "approval", options={"max_approvals": 2})
-    app.votes.cast("tv26", "a", {"approve": [ids[0], ids[2]]})
+    app.voting.open("tv26", "approval", options={"max_approvals": 2})
+    app.voting.cast("tv26", "a", {"approve": [ids[0], ids[2]]})
     with pytest.raises(InvalidBallot, match="allows at most 2"):
-        app.votes.cast("tv26", "b", {"approve": ids})
+        app.voting.cast("tv26", "b", {"approve": ids})
 
 
 # Hooks --------------------------------------------------------------------------------------
@@ -253,11 +253,11 @@ def test_ballot_cast_and_vote_closed_notify_plugins(tmp_path):
     recorder = Recorder()
     with C2M(db_path=tmp_path / "c2m.db", plugins=[recorder]) as app:
         ids = voting_campaign(app)
-        app.votes.open("tv26", "plurality")
-        app.votes.cast("tv26", "a", {"choice": ids[0]})
-        app.votes.cast("tv26", "a", {"choice": ids[1]})
-        app.votes.cast_many("tv26", [("b", {"choice": ids[2]}), ("a", {"choice": ids[2]})])
-        result = app.votes.close("tv26")
+        app.voting.open("tv26", "plurality")
+        app.voting.cast("tv26", "a", {"choice": ids[0]})
+        app.voting.cast("tv26", "a", {"choice": ids[1]})
+        app.voting.cast_many("tv26", [("b", {"choice": ids[2]}), ("a", {"choice": ids[2]})])
+        result = app.voting.close("tv26")
     assert recorder.cast == [
         ("tv26", "plurality", "a", {"choice": ids[0]}, None),
         ("tv26", "plurality", "a", {"choice": ids[1]}, {"choice": ids[0]}),
@@ -307,15 +307,15 @@ class BordaPlugin:
 
 def test_a_plugin_adds_a_voting_method(tmp_path):
     with C2M(db_path=tmp_path / "c2m.db", plugins=[BordaPlugin()]) as app:
-        assert list(app.votes.methods) == ["plurality", "approval", "score", "schulze", "borda"]
+        assert list(app.voting.methods) == ["plurality", "approval", "score", "schulze", "borda"]
         a, b, c = voting_campaign(app)
-        app.votes.open("tv26", "borda")
-        app.votes.cast("tv26", "x", {"rank": f"{c}>{a}>{b}"})
-        app.votes.cast("tv26", "y", {"rank": f"{a}>{c}>{b}"})
-        app.votes.cast("tv26", "z", {"rank": f"{c}>{b}>{a}"})
+        app.voting.open("tv26", "borda")
+        app.voting.cast("tv26", "x", {"rank": f"{c}>{a}>{b}"})
+        app.voting.cast("tv26", "y", {"rank": f"{a}>{c}>{b}"})
+        app.voting.cast("tv26", "z", {"rank": f"{c}>{b}>{a}"})
         with pytest.raises(InvalidBallot, match="rank all of"):
-            app.votes.cast("tv26", "w", {"rank": f"{c}>{a}"})
-        assert app.votes.close("tv26").winners == (c,)
+            app.voting.cast("tv26", "w", {"rank": f"{c}>{a}"})
+        assert app.voting.close("tv26").winners == (c,)
 
 
 class LoudPlurality(Plurality):
@@ -330,10 +330,10 @@ class ReplacePlurality:
 
 def test_a_plugin_replaces_a_default_method_but_two_plugins_cannot_claim_one_name(tmp_path):
     with C2M(db_path=tmp_path / "a.db", plugins=[ReplacePlurality()]) as app:
-        assert isinstance(app.votes.method("plurality"), LoudPlurality)
+        assert isinstance(app.voting.method("plurality"), LoudPlurality)
     app = C2M(db_path=tmp_path / "b.db", plugins=[BordaPlugin(), BordaPlugin()])
     with pytest.raises(C2MError, match="voting method 'borda' is registered twice"):
-        app.votes.method("borda")
+        app.voting.method("borda")
 
 
 class BadMethods:
@@ -345,7 +345,7 @@ class BadMethods:
 def test_a_plugin_returning_something_else_is_named(tmp_path):
     app = C2M(db_path=tmp_path / "c.db", plugins=[BadMethods()])
     with pytest.raises(C2MError, match="register_voting_methods must return named"):
-        app.votes.method("plurality")
+        app.voting.method("plurality")
 
 
 # Properties ---------------------------------------------------------------------------------
@@ -379,14 +379,14 @@ def casts(draw):
 def tally_of(method, sequence, bulk=False):
     with C2M(db_path=":memory:") as app:
         voting_campaign(app)  # variants 1, 2, 3
-        app.votes.open("tv26", method, winners=2)
+        app.voting.open("tv26", method, winners=2)
         if bulk:
-            report = app.votes.cast_many("tv26", sequence, batch_size=3)
+            report = app.voting.cast_many("tv26", sequence, batch_size=3)
             assert report.imported == len(sequence) and not report.rejected
         else:
             for voter, ballot in sequence:
-                app.votes.cast("tv26", voter, ballot)
-        return app.votes.close("tv26")
+                app.voting.cast("tv26", voter, ballot)
+        return app.voting.close("tv26")
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

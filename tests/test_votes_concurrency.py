@@ -19,19 +19,19 @@ def cast_for_overlapping_voters(db_path: str, seed: int, start, results) -> None
     rng = random.Random(seed)
     cast = []
     with C2M(db_path=db_path) as app:
-        app.votes.get("tv26")  # open the database before the race starts
+        app.voting.get("tv26")  # open the database before the race starts
         start.wait()
         for round_ in range(ROUNDS):
             if round_ % 5 == 4:
                 bulk = [(f"voter{rng.randrange(VOTERS)}", rng.randint(1, 3)) for _ in range(3)]
-                report = app.votes.cast_many(
+                report = app.voting.cast_many(
                     "tv26", [(voter, {"choice": choice}) for voter, choice in bulk], batch_size=2
                 )
                 assert report.imported == 3, report
                 cast.extend(bulk)
             else:
                 voter, choice = f"voter{rng.randrange(VOTERS)}", rng.randint(1, 3)
-                app.votes.cast("tv26", voter, {"choice": choice})
+                app.voting.cast("tv26", voter, {"choice": choice})
                 cast.append((voter, choice))
     results.put(cast)
 
@@ -40,7 +40,7 @@ def test_concurrent_casting_leaves_exactly_one_ballot_per_voter(tmp_path):
     db_path = str(tmp_path / "c2m.db")
     with C2M(db_path=db_path) as app:
         voting_campaign(app)
-        app.votes.open("tv26", "plurality")
+        app.voting.open("tv26", "plurality")
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(WORKERS)
     results = context.Queue()
@@ -56,11 +56,12 @@ def test_concurrent_casting_leaves_exactly_one_ballot_per_voter(tmp_path):
         assert worker.exitcode == 0
     assert len(everything) == WORKERS * (ROUNDS + ROUNDS // 5 * 2)
     with C2M(db_path=db_path) as app:
-        vote = app.votes.get("tv26")
+        vote = app.voting.get("tv26")
         stored = {
-            voter: json.loads(text)["choice"] for voter, text, _ in app.store.votes.ballots(vote.id)
+            voter: json.loads(text)["choice"]
+            for voter, text, _ in app.store.voting.ballots(vote.id)
         }
-        history = app.votes.history("tv26")
+        history = app.voting.history("tv26")
         voters = {voter for voter, _ in everything}
         # Exactly one ballot per voter, and every earlier one is in the history: nothing is
         # lost and nothing is counted twice.
@@ -69,4 +70,4 @@ def test_concurrent_casting_leaves_exactly_one_ballot_per_voter(tmp_path):
         for voter in voters:
             kept = [stored[voter]] + [h.ballot["choice"] for h in history if h.voter == voter]
             assert Counter(kept) == Counter(choice for v, choice in everything if v == voter)
-        assert app.votes.close("tv26").ballots == len(voters)
+        assert app.voting.close("tv26").ballots == len(voters)

@@ -22,7 +22,7 @@ def write(path, text):
 
 
 def test_csv_import_reports_every_bad_row_with_its_line_and_imports_the_good_ones(app, tmp_path):
-    app.votes.open("tv26", "score")
+    app.voting.open("tv26", "score")
     path = write(
         tmp_path / "ballots.csv",
         "\ufeffvoter,score,would_buy\n"  # a spreadsheet's byte-order mark
@@ -35,7 +35,7 @@ def test_csv_import_reports_every_bad_row_with_its_line_and_imports_the_good_one
         'eve,"1=1",2,extra\n'  # line 8: too many cells
         "ann,3=5,3\n",  # line 9: ann again replaces line 2
     )
-    report = app.votes.import_file("tv26", path)
+    report = app.voting.import_file("tv26", path)
     assert (report.received, report.imported, report.replaced) == (7, 3, 1)
     assert [(r.line, r.voter) for r in report.rejected] == [
         (3, "ben"),
@@ -47,16 +47,16 @@ def test_csv_import_reports_every_bad_row_with_its_line_and_imports_the_good_one
     assert report.rejected[1].message.startswith("voter: ''")
     assert "variant 4 is not a candidate" in report.rejected[2].message
     assert report.rejected[3].message == "4 cells, but the header has 3"
-    assert app.votes.ballot("tv26", "ann").ballot == {"score": [[3, 5]], "would_buy": [3]}
-    assert app.votes.ballot("tv26", "cat").ballot == {"score": [[2, 4], [3, 1]]}
-    assert [h.ballot for h in app.votes.history("tv26", "ann")] == [
+    assert app.voting.ballot("tv26", "ann").ballot == {"score": [[3, 5]], "would_buy": [3]}
+    assert app.voting.ballot("tv26", "cat").ballot == {"score": [[2, 4], [3, 1]]}
+    assert [h.ballot for h in app.voting.history("tv26", "ann")] == [
         {"score": [[1, 5], [2, 3]], "would_buy": [1]}
     ]
-    assert app.votes.count_ballots("tv26") == 2
+    assert app.voting.count_ballots("tv26") == 2
 
 
 def test_jsonl_import_reads_json_values_and_reports_bad_lines(app, tmp_path):
-    app.votes.open("tv26", "schulze")
+    app.voting.open("tv26", "schulze")
     lines = [
         json.dumps({"voter": "ann", "rank": "3>1=2"}),
         json.dumps({"voter": "ben", "rank": [[2], [1, 3]]}),
@@ -68,7 +68,7 @@ def test_jsonl_import_reads_json_values_and_reports_bad_lines(app, tmp_path):
         json.dumps({"voter": "dan", "rank": "2>2"}),
     ]
     path = write(tmp_path / "ballots.jsonl", "\n".join(lines) + "\n")
-    report = app.votes.import_file("tv26", path)
+    report = app.voting.import_file("tv26", path)
     assert report.imported == 2
     assert [(r.line, r.message.split(";")[0]) for r in report.rejected] == [
         (3, "not valid JSON (Expecting property name enclosed in double quotes)"),
@@ -77,42 +77,42 @@ def test_jsonl_import_reads_json_values_and_reports_bad_lines(app, tmp_path):
         (6, "ballot field 'choice' is not read by the schulze method"),
         (8, "ballot field 'rank': variant 2 is given twice"),
     ]
-    assert app.votes.ballot("tv26", "ben").ballot == {"rank": [[2], [1, 3]]}
+    assert app.voting.ballot("tv26", "ben").ballot == {"rank": [[2], [1, 3]]}
 
 
 def test_strict_import_stores_nothing_when_a_row_is_bad(app, tmp_path):
-    app.votes.open("tv26", "plurality")
+    app.voting.open("tv26", "plurality")
     path = write(tmp_path / "b.csv", "voter,choice\nann,1\nben,7\ncat,2\n")
-    report = app.votes.import_file("tv26", path, strict=True, batch_size=1)
+    report = app.voting.import_file("tv26", path, strict=True, batch_size=1)
     assert report.imported == 0 and [r.line for r in report.rejected] == [3]
     assert "nothing was imported" in report.stopped
-    assert app.votes.count_ballots("tv26") == 0
+    assert app.voting.count_ballots("tv26") == 0
     good = write(tmp_path / "good.csv", "voter,choice\nann,1\ncat,2\n")
-    report = app.votes.import_file("tv26", good, strict=True, batch_size=1)
+    report = app.voting.import_file("tv26", good, strict=True, batch_size=1)
     assert report.imported == 2 and report.stopped is None
     # One transaction, one event, however small the batches.
     assert len(app.store.events_since(0, types=("ballots.imported",))) == 1
 
 
 def test_a_header_that_does_not_fit_the_method_is_refused_before_anything_is_stored(app, tmp_path):
-    app.votes.open("tv26", "plurality")
+    app.voting.open("tv26", "plurality")
     with pytest.raises(InvalidInput, match="column 'chioce' is not known; columns for this vote"):
-        app.votes.import_file("tv26", write(tmp_path / "a.csv", "voter,chioce\nann,1\n"))
+        app.voting.import_file("tv26", write(tmp_path / "a.csv", "voter,chioce\nann,1\n"))
     with pytest.raises(InvalidInput, match="no 'voter' column"):
-        app.votes.import_file("tv26", write(tmp_path / "b.csv", "choice\n1\n"))
+        app.voting.import_file("tv26", write(tmp_path / "b.csv", "choice\n1\n"))
     with pytest.raises(InvalidInput, match="name it .csv or .jsonl, or pass --format"):
-        app.votes.import_file("tv26", write(tmp_path / "c.txt", "voter,choice\n"))
+        app.voting.import_file("tv26", write(tmp_path / "c.txt", "voter,choice\n"))
     with pytest.raises(InvalidInput, match="does not exist"):
-        app.votes.import_file("tv26", tmp_path / "missing.csv")
-    assert app.votes.count_ballots("tv26") == 0
+        app.voting.import_file("tv26", tmp_path / "missing.csv")
+    assert app.voting.count_ballots("tv26") == 0
 
 
 def test_batches_commit_separately_and_progress_counts_every_row(app, tmp_path):
-    app.votes.open("tv26", "approval")
+    app.voting.open("tv26", "approval")
     rows = "".join(f"v{i},{1 + i % 3}\n" for i in range(7)) + "bad,9\n"
     path = write(tmp_path / "b.csv", "voter,approve\n" + rows)
     seen = []
-    report = app.votes.import_file("tv26", path, batch_size=3, progress=seen.append)
+    report = app.voting.import_file("tv26", path, batch_size=3, progress=seen.append)
     assert report.imported == 7 and len(report.rejected) == 1
     assert sum(seen) == 8
     batches = app.store.events_since(0, types=("ballots.imported",))
@@ -125,27 +125,27 @@ def test_batches_commit_separately_and_progress_counts_every_row(app, tmp_path):
 
 
 def test_an_import_stops_cleanly_when_the_vote_closes_midway(app, tmp_path):
-    app.votes.open("tv26", "plurality")
+    app.voting.open("tv26", "plurality")
     other = C2M(db_path=app.db_path)
 
     def ballots():
         for i in range(6):
             if i == 4:
-                other.votes.close("tv26")  # another process closes the vote between batches
+                other.voting.close("tv26")  # another process closes the vote between batches
             yield f"v{i}", {"choice": 1}
 
-    report = app.votes.cast_many("tv26", ballots(), batch_size=2)
+    report = app.voting.cast_many("tv26", ballots(), batch_size=2)
     other.close()
     assert report.imported == 4
     assert report.stopped.startswith("stopped at line 5: the vote closed at")
-    assert app.votes.count_ballots("tv26") == 4
-    assert app.votes.results("tv26").ballots == 4
+    assert app.voting.count_ballots("tv26") == 4
+    assert app.voting.results("tv26").ballots == 4
 
 
 def test_cast_many_reports_positions(app):
-    app.votes.open("tv26", "plurality")
-    report = app.votes.cast_many("tv26", [("a", {"choice": 1}), ("b", {"choice": "x"})])
+    app.voting.open("tv26", "plurality")
+    report = app.voting.cast_many("tv26", [("a", {"choice": 1}), ("b", {"choice": "x"})])
     assert report.imported == 1
     assert [(r.line, r.voter) for r in report.rejected] == [(2, "b")]
     with pytest.raises(InvalidInput, match="batch size"):
-        app.votes.cast_many("tv26", [], batch_size=0)
+        app.voting.cast_many("tv26", [], batch_size=0)

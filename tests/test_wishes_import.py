@@ -11,9 +11,9 @@ import time
 import pytest
 
 from c2m_core import C2M, InvalidInput
-from c2m_core.synthetic import synthetic_wishes, write_csv
-from c2m_core.wish_import import read_wishes
 from c2m_core.wishes import ImportRejected
+from c2m_core.wishes.imports import read_wishes
+from c2m_core.wishes.synthetic import synthetic_wishes, write_csv
 
 HEADER = "external_id,customer,quantity,region,note,size,backlight,appearance,functions,base\n"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..campaigns import SETTINGS, STAGES
+from ..campaigns.records import SETTINGS
+from ..campaigns.service import STAGES
 from .context import app_from
 from .output import echo_json, echo_table, json_option
 

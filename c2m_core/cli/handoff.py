@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..campaigns import SETTINGS
+from ..campaigns.records import SETTINGS
 from ..errors import InvalidInput
 from .context import app_from
 from .output import echo_json, echo_table, json_option

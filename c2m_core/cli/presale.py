@@ -8,7 +8,7 @@ import sys
 import click
 
 from ..errors import C2MError, InvalidInput
-from ..presale import OVERRIDE_FIELDS
+from ..presale.service import OVERRIDE_FIELDS
 from .context import app_from
 from .output import echo_json, echo_table, json_option
 

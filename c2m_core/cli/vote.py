@@ -25,7 +25,7 @@ def vote():
 @json_option
 def methods(as_json):
     """List the counting methods (plugins may add more)."""
-    found = app_from().votes.methods
+    found = app_from().voting.methods
     rows = [
         {"name": m.name, "title": m.title, "fields": list(m.fields), "options": dict(m.options)}
         for m in found.values()
@@ -51,7 +51,7 @@ def methods(as_json):
 def open_(slug, method, variants, opens, closes, winners, max_approvals, as_json):
     """Open the vote of campaign SLUG (the campaign must be in its vote state)."""
     options = {"max_approvals": max_approvals} if max_approvals is not None else {}
-    opened = app_from().votes.open(
+    opened = app_from().voting.open(
         slug,
         method,
         variants=variants,
@@ -107,7 +107,7 @@ def cast(slug, voter, choice, approve, scores, would_buy, rank, raw, as_json):
             "no ballot given: use --choice, --approve, --score/--would-buy, --rank or --ballot "
             "as the vote's method needs"
         )
-    done = app_from().votes.cast(slug, voter, ballot)
+    done = app_from().voting.cast(slug, voter, ballot)
     if as_json:
         echo_json(done.to_dict())
     elif done.replaced is not None:
@@ -133,7 +133,7 @@ def import_(slug, file, format_, strict, batch_size, as_json):
     with click.progressbar(
         length=count_lines(file), label="importing ballots", file=sys.stderr
     ) as bar:
-        report = app.votes.import_file(
+        report = app.voting.import_file(
             slug, file, format=format_, strict=strict, batch_size=batch_size, progress=bar.update
         )
     if as_json:
@@ -157,7 +157,7 @@ def import_(slug, file, format_, strict, batch_size, as_json):
 def close(slug, as_json):
     """Close the vote of campaign SLUG, count it and store the result."""
     app = app_from()
-    result = app.votes.close(slug)
+    result = app.voting.close(slug)
     if as_json:
         echo_json(result.to_dict())
         return
@@ -183,8 +183,8 @@ def _matrix(title: str, candidates, matrix) -> None:
 def results(slug, as_json):
     """Show the result of the vote of SLUG (a provisional count while it is open)."""
     app = app_from()
-    found = app.votes.require(slug)
-    result = app.votes.results(slug)
+    found = app.voting.require(slug)
+    result = app.voting.results(slug)
     final = found.state == "closed"
     if as_json:
         echo_json({"vote": found.to_dict() | {"result": None}, "final": final} | result.to_dict())
@@ -235,7 +235,7 @@ def results(slug, as_json):
 @json_option
 def history(slug, voter, as_json):
     """List replaced ballots of the vote of SLUG, oldest first."""
-    found = app_from().votes.history(slug, voter)
+    found = app_from().voting.history(slug, voter)
     if as_json:
         echo_json([h.to_dict() for h in found])
         return

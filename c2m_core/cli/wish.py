@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from ..validation import parse_configuration
-from ..wish_import import read_wishes
-from ..wishes import BATCH_SIZE, STATE, ImportRejected
+from ..wishes.imports import read_wishes
+from ..wishes.service import BATCH_SIZE, STATE, ImportRejected
 from .context import app_from
 from .output import echo_json, echo_table, json_option
 

@@ -1,6 +1,6 @@
 """Delivery connectors: where hand-off documents go. Plugins add theirs with
 ``register_handoff_connectors``; the built-in ones are registered by the default plugin
-``c2m_core.default_plugins.connectors``.
+``c2m_core.handoff.defaults``.
 
 A target is ``SCHEME:ADDRESS``. Built in:
 

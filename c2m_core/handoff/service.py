@@ -24,70 +24,19 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from .. import plugins as _plugins
-from ..campaigns import IllegalTransition
+from ..campaigns.service import IllegalTransition
 from ..catalog import Part
 from ..errors import C2MError, InvalidInput
 from ..money import Money
 from .connectors import Connector, DeliveryFailed, Package
 from .documents import build_documents
-from .outbox import DEAD, DELIVERED, DISABLED, PENDING, Delivery, RetryPolicy
+from .outbox import DEAD, DISABLED, PENDING, Delivery, RetryPolicy
 from .plan import DemandLine, PlanSettings, ProductionOrder, catalog_parts, plan_order
-
-STAGE = "handoff"
-
-
-@attrs.frozen
-class Handoff:
-    """A recorded hand-off: one variant's production order and its canonical record."""
-
-    id: str
-    campaign_id: int
-    variant_id: int
-    position: int
-    quantity: int
-    due_date: str
-    demand: dict
-    record: dict
-    sha256: str
-    created_at: str | None = None
-
-    @property
-    def idempotency_key(self) -> str:
-        """Sent with every attempt to every target: the id plus the content's digest."""
-        return f"{self.id}.{self.sha256[:12]}"
-
-    def to_dict(self) -> dict:
-        data = attrs.asdict(self)
-        del data["record"]
-        return data
-
-
-@attrs.frozen
-class HandoffStatus:
-    """A campaign's hand-offs and every delivery of them."""
-
-    slug: str
-    state: str
-    handoffs: tuple[Handoff, ...]
-    deliveries: tuple[Delivery, ...]
-
-    def for_targets(self, targets: Iterable[str] | None) -> list[Delivery]:
-        wanted = None if targets is None else set(targets)
-        return [d for d in self.deliveries if wanted is None or d.target in wanted]
-
-    def undelivered(self, targets: Iterable[str] | None = None) -> list[Delivery]:
-        return [d for d in self.for_targets(targets) if d.state != DELIVERED]
-
-    def to_dict(self) -> dict:
-        return {
-            "campaign": self.slug,
-            "state": self.state,
-            "handoffs": [
-                h.to_dict()
-                | {"deliveries": [d.to_dict() for d in self.deliveries if d.handoff_id == h.id]}
-                for h in self.handoffs
-            ],
-        }
+from .records import (
+    STAGE,
+    Handoff,
+    HandoffStatus,
+)
 
 
 def _demand(app, slug: str) -> list:
@@ -282,7 +231,7 @@ class HandoffService:
         app, store = self.app, self.app.store
         with store.transaction():
             campaign = app.campaigns.get(slug)
-            handoffs = store.handoffs.for_campaign(campaign.id)
+            handoffs = store.handoff.for_campaign(campaign.id)
             if handoffs:
                 if demand is not None:
                     self._check_same_demand(campaign, handoffs, demand)
@@ -290,7 +239,7 @@ class HandoffService:
                 handoffs = self._record(campaign, demand)
             for handoff in handoffs:
                 for connector in connectors:
-                    if store.handoffs.add_delivery(
+                    if store.handoff.add_delivery(
                         handoff.id, connector.target, handoff.idempotency_key
                     ):
                         store.event(
@@ -310,7 +259,7 @@ class HandoffService:
         handoffs = []
         for position, (order, documents) in enumerate(self._prepare(campaign, demand), 1):
             record = json.loads(next(d for d in documents if d.kind == "json").content)
-            handoff = store.handoffs.insert(
+            handoff = store.handoff.insert(
                 Handoff(
                     id=order.handoff_id,
                     campaign_id=campaign.id,
@@ -365,7 +314,7 @@ class HandoffService:
         campaign = self.app.campaigns.get(slug)
         wanted = None if targets is None else set(targets)
         now = self.app.store.now()
-        for delivery in self.app.store.handoffs.deliveries(campaign.id):
+        for delivery in self.app.store.handoff.deliveries(campaign.id):
             if delivery.state != PENDING or (wanted is not None and delivery.target not in wanted):
                 continue
             if force or delivery.next_attempt_at <= now:
@@ -377,9 +326,9 @@ class HandoffService:
         store = self.app.store
         with store.transaction():
             campaign = self.app.campaigns.get(slug)
-            revived = store.handoffs.revive(campaign.id)
+            revived = store.handoff.revive(campaign.id)
             for target in sorted({d.target for d in revived}):
-                store.handoffs.enable_endpoint(target)
+                store.handoff.enable_endpoint(target)
             if revived:
                 store.event(
                     "handoff.retried",
@@ -398,13 +347,13 @@ class HandoffService:
         return HandoffStatus(
             slug=campaign.slug,
             state=campaign.state,
-            handoffs=tuple(store.handoffs.for_campaign(campaign.id)),
-            deliveries=tuple(store.handoffs.deliveries(campaign.id)),
+            handoffs=tuple(store.handoff.for_campaign(campaign.id)),
+            deliveries=tuple(store.handoff.deliveries(campaign.id)),
         )
 
     def documents(self, handoff_id: str):
         """The stored documents of a hand-off, exactly as every delivery sends them."""
-        return self.app.store.handoffs.documents(handoff_id)
+        return self.app.store.handoff.documents(handoff_id)
 
     def _owner(self) -> str:
         return f"{socket.gethostname()}:{os.getpid()}:{self._token}"
@@ -421,20 +370,20 @@ class HandoffService:
     def _deliver(self, campaign, delivery: Delivery, connector: Connector) -> None:
         store, policy = self.app.store, self.retry_policy
         owner, waited = self._owner(), 0.0
-        documents = store.handoffs.documents(delivery.handoff_id)
+        documents = store.handoff.documents(delivery.handoff_id)
         while True:
             with store.transaction():
-                current = store.handoffs.delivery(delivery.id)
+                current = store.handoff.delivery(delivery.id)
                 if current.state != PENDING:
                     return
-                disabled = store.handoffs.disabled_reason(current.target)
+                disabled = store.handoff.disabled_reason(current.target)
                 if disabled:
-                    store.handoffs.record_failed(current.id, DISABLED, disabled)
+                    store.handoff.record_failed(current.id, DISABLED, disabled)
                     return
                 now = store.now()
                 if not self._claimable(current, owner, now):
                     return
-                store.handoffs.start_attempt(current.id, owner, self.lease_seconds)
+                store.handoff.start_attempt(current.id, owner, self.lease_seconds)
             attempt = current.attempts + 1
             package = Package(current.handoff_id, current.idempotency_key, documents, attempt)
             try:
@@ -456,7 +405,7 @@ class HandoffService:
         store = self.app.store
         receipt = dict(receipt or {})
         with store.transaction():
-            store.handoffs.record_delivered(delivery.id, receipt)
+            store.handoff.record_delivered(delivery.id, receipt)
             store.event(
                 "handoff.delivered",
                 campaign.id,
@@ -470,8 +419,8 @@ class HandoffService:
         self.app.pm.hook.handoff_delivered(
             app=self.app,
             campaign=campaign,
-            handoff=store.handoffs.get(delivery.handoff_id),
-            delivery=store.handoffs.delivery(delivery.id),
+            handoff=store.handoff.get(delivery.handoff_id),
+            delivery=store.handoff.delivery(delivery.id),
         )
 
     def _failed(self, campaign, delivery, failure: DeliveryFailed, attempt) -> float | None:
@@ -485,15 +434,15 @@ class HandoffService:
         }
         with store.transaction():
             if failure.disable:
-                store.handoffs.disable_endpoint(delivery.target, str(failure))
-                store.handoffs.record_failed(delivery.id, DISABLED, str(failure))
+                store.handoff.disable_endpoint(delivery.target, str(failure))
+                store.handoff.record_failed(delivery.id, DISABLED, str(failure))
                 store.event("handoff.endpoint_disabled", campaign.id, payload)
                 return None
             if not failure.retryable or attempt >= policy.max_attempts:
-                store.handoffs.record_failed(delivery.id, DEAD, str(failure))
+                store.handoff.record_failed(delivery.id, DEAD, str(failure))
                 store.event("handoff.dead_lettered", campaign.id, payload)
                 return None
             delay = policy.delay(attempt, self.random, failure.retry_after)
-            store.handoffs.record_failed(delivery.id, PENDING, str(failure), delay)
+            store.handoff.record_failed(delivery.id, PENDING, str(failure), delay)
             store.event("handoff.attempt_failed", campaign.id, payload | {"retry_in": delay})
         return delay

@@ -2,18 +2,18 @@
 
 from .campaigns import CampaignStore
 from .database import Event, Store, StoreError
-from .handoffs import HandoffStore
-from .pledges import PledgeStore
+from .handoff import HandoffStore
+from .presale import PresaleStore
 from .variants import VariantStore
-from .votes import VoteStore
+from .voting import VotingStore
 from .wishes import WishStore
 
 AREAS = (
     CampaignStore,
     VariantStore,
     WishStore,
-    VoteStore,
-    PledgeStore,
+    VotingStore,
+    PresaleStore,
     HandoffStore,
 )
 

@@ -6,7 +6,7 @@ import json
 
 from sqlite_utils.migrations import Migrations
 
-from ..campaigns import Campaign
+from ..campaigns.service import Campaign
 from .database import Area
 
 migrations = Migrations("c2m.campaigns")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from sqlite_utils.migrations import Migrations
 
-from ..wishes import Wish
+from ..wishes.service import Wish
 from .database import Area
 
 migrations = Migrations("c2m.wishes")

@@ -1,4 +1,4 @@
-"""Voting on variants: counting methods, ballots, results. The service is ``app.votes``."""
+"""Voting on variants: counting methods, ballots, results. The service is ``app.voting``."""
 
 from .ballots import InvalidBallot
 from .methods import Approval, Plurality, Score, VotingMethod

@@ -1,6 +1,6 @@
 """Votes: open a vote on a campaign's variants, cast and import ballots, close and count.
 
-Reached as ``app.votes``. One vote per campaign, opened while the campaign is in its ``vote``
+Reached as ``app.voting``. One vote per campaign, opened while the campaign is in its ``vote``
 state. One ballot per (vote, voter), enforced by the database; casting again replaces the
 earlier ballot, which is kept in the ballot history. A bad ballot, or one outside the voting
 window, is refused with nothing stored. Closing counts the ballots with the vote's method and
@@ -16,11 +16,11 @@ from functools import cached_property
 from itertools import islice
 from pathlib import Path
 
-from ..campaigns import Campaign, IllegalTransition
+from ..campaigns.service import Campaign, IllegalTransition
 from ..errors import C2MError, InvalidInput
 from ..plugins import collect
 from ..store.database import isoformat
-from ..store.votes import ballot_text
+from ..store.voting import ballot_text
 from .ballots import InvalidBallot
 from .files import BallotRow, read_ballots
 from .methods import VotingMethod
@@ -88,7 +88,7 @@ def _variant_ids(value) -> list:
 
 
 class VoteService:
-    """Open, cast, import, close and count votes. Reached as ``app.votes``."""
+    """Open, cast, import, close and count votes. Reached as ``app.voting``."""
 
     def __init__(self, app):
         self.app = app
@@ -165,13 +165,13 @@ class VoteService:
         with store.transaction():
             campaign = app.campaigns.get(slug)
             self._require_vote_state(campaign)
-            existing = store.votes.for_campaign(campaign.id)
+            existing = store.voting.for_campaign(campaign.id)
             if existing is not None:
                 raise IllegalTransition(
                     f"campaign {slug!r} already has a vote ({existing.method}, {existing.state}); "
                     "a campaign holds one vote"
                 )
-            vote = store.votes.insert(
+            vote = store.voting.insert(
                 Vote(
                     id=None,
                     campaign_id=campaign.id,
@@ -233,7 +233,7 @@ class VoteService:
     def get(self, slug: str) -> Vote | None:
         """The campaign's vote, or None when it has none."""
         campaign = self.app.campaigns.get(slug)
-        return self.app.store.votes.for_campaign(campaign.id)
+        return self.app.store.voting.for_campaign(campaign.id)
 
     def require(self, slug: str) -> Vote:
         """The campaign's vote; ``NoVote`` says how to open one."""
@@ -249,16 +249,16 @@ class VoteService:
         """A voter's current ballot, or None."""
         vote = self.require(slug)
         voter = check_voter(voter)
-        found = self.app.store.votes.ballot(vote.id, voter)
+        found = self.app.store.voting.ballot(vote.id, voter)
         return CastBallot(voter, json.loads(found[0]), found[1]) if found else None
 
     def history(self, slug: str, voter: str | None = None) -> list[ReplacedBallot]:
         """Replaced ballots, oldest first (of ``voter``, or of everyone)."""
         vote = self.require(slug)
-        return self.app.store.votes.history(vote.id, None if voter is None else check_voter(voter))
+        return self.app.store.voting.history(vote.id, None if voter is None else check_voter(voter))
 
     def count_ballots(self, slug: str) -> int:
-        return self.app.store.votes.count_ballots(self.require(slug).id)
+        return self.app.store.voting.count_ballots(self.require(slug).id)
 
     # Casting ---------------------------------------------------------------------------------
 
@@ -292,10 +292,10 @@ class VoteService:
         normal = self.normalise(vote, ballot)
         store = app.store
         with store.transaction():
-            vote = store.votes.for_campaign(campaign.id)
+            vote = store.voting.for_campaign(campaign.id)
             now = store.now()
             self._check_window(slug, vote, now)
-            (old_text,) = store.votes.put_ballots(vote.id, [(voter, ballot_text(normal))], now)
+            (old_text,) = store.voting.put_ballots(vote.id, [(voter, ballot_text(normal))], now)
             old = json.loads(old_text) if old_text is not None else None
             payload = {"vote_id": vote.id, "voter": voter, "ballot": normal}
             store.event("ballot.cast", campaign.id, payload | {"replaced": old is not None})
@@ -406,14 +406,14 @@ class VoteService:
             if not batch:
                 continue
             with store.transaction():
-                current = store.votes.for_campaign(campaign.id)
+                current = store.voting.for_campaign(campaign.id)
                 now = store.now()
                 problem = current.window_problem(now)
                 if problem is None:
                     olds = []
                     for start in range(0, len(batch), batch_size):
                         chunk = batch[start : start + batch_size]
-                        olds += store.votes.put_ballots(
+                        olds += store.voting.put_ballots(
                             vote.id, [(voter, text) for _, voter, text in chunk], now
                         )
                     replaced_now = sum(old is not None for old in olds)
@@ -460,7 +460,7 @@ class VoteService:
     def tally(self, vote: Vote) -> VoteResult:
         """Count the vote's current ballots (pure given the ballots; nothing is stored)."""
         method = self.method(vote.method)
-        counts = self.app.store.votes.ballot_counts(vote.id)
+        counts = self.app.store.voting.ballot_counts(vote.id)
         ballots = ((json.loads(text), count) for text, count in counts.items())
         result = method.tally(ballots, vote.candidates, vote.winners, vote.options)
         if not isinstance(result, VoteResult):
@@ -483,7 +483,7 @@ class VoteService:
                     f"`c2m vote results {slug}` shows its result"
                 )
             result = self.tally(vote)
-            store.votes.close(vote.id, result)
+            store.voting.close(vote.id, result)
             store.event("vote.closed", campaign.id, {"vote_id": vote.id} | result.to_dict())
         closed = self.require(slug)
         app.pm.hook.vote_closed(app=app, campaign=campaign, vote=closed, result=result)

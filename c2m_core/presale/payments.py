@@ -8,8 +8,8 @@ provider again with the same idempotency key, which a provider must treat as the
 
 from __future__ import annotations
 
-from .errors import C2MError
-from .plugins import call_each
+from ..errors import C2MError
+from ..plugins import call_each
 
 
 class ProviderError(C2MError):

@@ -9,54 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import attrs
-
-from .catalog import Catalog
-from .errors import InvalidInput
-
-SOURCES = ("aggregate", "manual", "plugin")
-
-
-class InvalidVariant(InvalidInput):
-    """A proposed variant is not a complete, valid configuration; ``violations`` say why."""
-
-    def __init__(self, message, violations=()):
-        self.violations = list(violations)
-        super().__init__(message)
-
-
-@attrs.frozen
-class Variant:
-    """A complete configuration proposed for production within one campaign."""
-
-    id: int | None
-    campaign_id: int
-    key: str
-    name: str
-    configuration: Mapping[str, str]
-    source: str = "manual"
-    covered_quantity: int = 0
-    position: int = 0
-    withdrawn: bool = False
-
-    def to_dict(self) -> dict:
-        data = attrs.asdict(self)
-        data["configuration"] = dict(self.configuration)
-        return data
-
-
-def variant_key(catalog: Catalog, configuration: Mapping[str, str]) -> str:
-    """``module=option`` pairs in catalog order, joined by ``;``: one key per configuration."""
-    return ";".join(
-        f"{module.id}={configuration[module.id]}"
-        for module in catalog.modules
-        if module.id in configuration
-    )
-
-
-def default_name(catalog: Catalog, configuration: Mapping[str, str]) -> str:
-    """A readable name from the chosen options' titles, e.g. ``65" 4K UHD LCD / Mini-LED``."""
-    return " / ".join(option.title for _, option in catalog.chosen_options(configuration))
+from ..errors import InvalidInput
+from .records import (
+    SOURCES,
+    InvalidVariant,
+    Variant,
+    default_name,
+    variant_key,
+)
 
 
 class VariantService:

@@ -11,7 +11,8 @@ import json
 from sqlite_utils.migrations import Migrations
 
 from ..money import Money
-from ..pledges import (
+from ..presale.pricing import CancellationRule, DepositRule
+from ..presale.records import (
     FAILED,
     HOLDING,
     PENDING,
@@ -23,7 +24,6 @@ from ..pledges import (
     Refund,
     Transition,
 )
-from ..pricing import CancellationRule, DepositRule
 from .database import Area
 
 migrations = Migrations("c2m.pledges")
@@ -186,8 +186,8 @@ def _marks(values) -> str:
     return ", ".join("?" for _ in values)
 
 
-class PledgeStore(Area):
-    name = "pledges"
+class PresaleStore(Area):
+    name = "presale"
     migrations = migrations
 
     # Presales and offers -------------------------------------------------------------------------

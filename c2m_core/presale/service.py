@@ -18,11 +18,14 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
+from ..campaigns.service import Campaign, IllegalTransition
+from ..errors import C2MError, InvalidInput
+from ..money import Money
+from ..store.database import isoformat
+from ..variants import Variant
 from . import payments
-from .campaigns import Campaign, IllegalTransition
-from .errors import C2MError, InvalidInput
-from .money import Money
-from .pledges import (
+from .pricing import FULL_PRICE, CancellationRule, DepositRule, unit_price
+from .records import (
     BALANCE_DUE,
     CANCELLED,
     COMMITTED,
@@ -51,9 +54,6 @@ from .pledges import (
     Transition,
     fingerprint,
 )
-from .pricing import FULL_PRICE, CancellationRule, DepositRule, unit_price
-from .store.database import isoformat
-from .variants import Variant
 
 __all__ = [
     "CancellationRefused",
@@ -196,7 +196,7 @@ def sale_variants(app, campaign: Campaign) -> list[Variant]:
     """
     variants = app.store.variants.for_campaign(campaign.id)
     if "vote" in campaign.stages:
-        winners = set(app.votes.winners(campaign.slug))
+        winners = set(app.voting.winners(campaign.slug))
         return [v for v in variants if v.id in winners]
     return variants
 
@@ -230,7 +230,7 @@ class PresaleService:
 
     @property
     def _area(self):
-        return self.app.store.pledges
+        return self.app.store.presale
 
     # Opening -------------------------------------------------------------------------------------
 

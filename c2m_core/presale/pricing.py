@@ -12,9 +12,9 @@ from collections.abc import Mapping
 
 import attrs
 
-from .catalog import Catalog
-from .errors import InvalidInput
-from .money import Money
+from ..catalog import Catalog
+from ..errors import InvalidInput
+from ..money import Money
 
 _PERCENT = re.compile(r"^(\d{1,3})(?:\.(\d{1,2}))?%\Z")
 

@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from .catalog import Catalog
+from ..catalog import Catalog
 
 REGIONS = ("CN-BJ", "CN-SH", "CN-GD", "CN-SD", "CN-SC", "CN-ZJ")
 CSV_COLUMNS = ("external_id", "customer", "quantity", "region", "price_ceiling", "note")

@@ -17,7 +17,7 @@ def register_voting_methods():
 def validate_campaign_advance(app, campaign):
     if campaign.state != "vote":
         return []
-    vote = app.store.votes.for_campaign(campaign.id)
+    vote = app.store.voting.for_campaign(campaign.id)
     if vote is not None and vote.state == OPEN:
         return [f"the vote is still open; run `c2m vote close {campaign.slug}`"]
     return []

@@ -14,8 +14,8 @@ import json
 
 import attrs
 
-from .errors import C2MError, InvalidInput
-from .money import Money
+from ..errors import C2MError, InvalidInput
+from ..money import Money
 from .pricing import Amounts, CancellationRule, DepositRule
 
 WAITLISTED = "waitlisted"

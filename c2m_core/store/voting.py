@@ -70,8 +70,8 @@ def ballot_text(ballot) -> str:
     return _CANONICAL.encode(ballot)
 
 
-class VoteStore(Area):
-    name = "votes"
+class VotingStore(Area):
+    name = "voting"
     migrations = migrations
 
     def insert(self, vote: Vote) -> Vote:

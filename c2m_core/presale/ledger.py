@@ -19,7 +19,7 @@ def register_payment_providers():
 def authorize_payment(app, provider, pledge, payment):
     if provider != NAME:
         return None
-    return app.store.pledges.ledger_record(
+    return app.store.presale.ledger_record(
         NAME, "authorize", payment.key, payment.amount, pledge.campaign_id, pledge.id
     )
 
@@ -28,7 +28,7 @@ def authorize_payment(app, provider, pledge, payment):
 def capture_payment(app, provider, pledge, payment):
     if provider != NAME:
         return None
-    return app.store.pledges.ledger_record(
+    return app.store.presale.ledger_record(
         NAME, "capture", payment.key, payment.amount, pledge.campaign_id, pledge.id
     )
 
@@ -37,6 +37,6 @@ def capture_payment(app, provider, pledge, payment):
 def refund_payment(app, provider, pledge, refund):
     if provider != NAME:
         return None
-    return app.store.pledges.ledger_record(
+    return app.store.presale.ledger_record(
         NAME, "refund", refund.key, refund.amount, pledge.campaign_id, pledge.id
     )

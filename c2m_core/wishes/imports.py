@@ -18,8 +18,8 @@ import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .errors import InvalidInput
-from .wishes import FIELDS, Rejected
+from ..errors import InvalidInput
+from .records import FIELDS, Rejected
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 CHUNK = 1 << 20

@@ -81,7 +81,7 @@ def m001_handoffs(db):
 
 
 class HandoffStore(Area):
-    name = "handoffs"
+    name = "handoff"
     migrations = migrations
 
     # Hand-offs and documents --------------------------------------------------------------------

@@ -15,184 +15,28 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 
-import attrs
-
+from ..category import Category
+from ..engine import Engine
+from ..errors import C2MError, InvalidInput
+from ..validation import Violation, structural_violations
+from ..variants import variant_key
 from .aggregation import Coverage, Demand, choose_variants, popular_completions
-from .category import Category
-from .engine import Engine
-from .errors import C2MError, InvalidInput
-from .validation import Violation, structural_violations
-from .variants import Variant, variant_key
-
-STATE = "wishes"
-MAX_TEXT = 10_000
-MAX_REF = 200
-MAX_QUANTITY = 10**9
-MAX_PRICE = 10**15
-FIELDS = (
-    "customer",
-    "configuration",
-    "quantity",
-    "region",
-    "price_ceiling",
-    "note",
-    "external_id",
-    "raw",
+from .records import (
+    BATCH_SIZE,
+    MAX_PRICE,
+    MAX_QUANTITY,
+    MAX_REF,
+    MAX_TEXT,
+    STATE,
+    TOP_UNCOVERED,
+    AggregatedVariant,
+    AggregationResult,
+    ImportRejected,
+    ImportReport,
+    Rejected,
+    Wish,
+    WishStats,
 )
-BATCH_SIZE = 5000
-TOP_UNCOVERED = 10
-
-
-@attrs.frozen
-class Wish:
-    """A stored wish. ``violations`` are ``Violation.to_dict()`` dicts; ``suggestion`` is the
-    nearest valid choice of the same modules (None for a valid wish)."""
-
-    id: int
-    campaign_id: int
-    customer: str
-    configuration: Mapping[str, str]
-    quantity: int = 1
-    region: str | None = None
-    price_ceiling: int | None = None
-    note: str | None = None
-    raw: str | None = None
-    external_id: str | None = None
-    valid: bool = True
-    violations: tuple[dict, ...] = ()
-    suggestion: Mapping[str, str] | None = None
-    created_at: str | None = None
-
-    def to_dict(self) -> dict:
-        data = attrs.asdict(self)
-        data["configuration"] = dict(self.configuration)
-        data["violations"] = list(self.violations)
-        return data
-
-
-@attrs.frozen
-class Rejected:
-    """A row of an import that was not stored: its line number and why."""
-
-    line: int
-    reason: str
-
-    def to_dict(self) -> dict:
-        return attrs.asdict(self)
-
-
-@attrs.frozen
-class ImportReport:
-    """What an import did. ``duplicates`` are rows whose external id was already stored."""
-
-    rows: int
-    imported: int
-    invalid: int
-    duplicates: int
-    rejected: tuple[Rejected, ...]
-    strict: bool = False
-
-    @property
-    def committed(self) -> bool:
-        return not (self.strict and self.rejected)
-
-    def to_dict(self) -> dict:
-        data = attrs.asdict(self)
-        data["rejected"] = [r.to_dict() for r in self.rejected]
-        data["committed"] = self.committed
-        return data
-
-
-class ImportRejected(InvalidInput):
-    """A strict import found bad rows and stored nothing; ``report`` lists them."""
-
-    def __init__(self, report: ImportReport):
-        self.report = report
-        super().__init__(
-            f"{len(report.rejected)} of {report.rows} rows rejected; nothing was imported "
-            "(strict: all or nothing)"
-        )
-
-
-@attrs.frozen
-class AggregatedVariant:
-    """A chosen variant with the quantity assigned to it and its share of valid demand."""
-
-    variant: Variant
-    covered: int
-    wishes: int
-    share: float
-
-    def to_dict(self) -> dict:
-        return {
-            "variant": self.variant.to_dict(),
-            "covered_quantity": self.covered,
-            "wishes": self.wishes,
-            "share": self.share,
-        }
-
-
-@attrs.frozen
-class AggregationResult:
-    """The variants aggregation chose and how much of the valid demand they cover."""
-
-    campaign: str
-    max_variants: int
-    moq: int
-    variants: tuple[AggregatedVariant, ...]
-    total_quantity: int
-    covered_quantity: int
-    invalid_quantity: int
-    candidates: int
-    uncovered: tuple[tuple[Mapping[str, str], int], ...]
-
-    @property
-    def share(self) -> float:
-        return self.covered_quantity / self.total_quantity if self.total_quantity else 0.0
-
-    @property
-    def uncovered_quantity(self) -> int:
-        return self.total_quantity - self.covered_quantity
-
-    def to_dict(self) -> dict:
-        return {
-            "campaign": self.campaign,
-            "max_variants": self.max_variants,
-            "moq": self.moq,
-            "variants": [v.to_dict() for v in self.variants],
-            "total_quantity": self.total_quantity,
-            "covered_quantity": self.covered_quantity,
-            "uncovered_quantity": self.uncovered_quantity,
-            "share": self.share,
-            "invalid_quantity": self.invalid_quantity,
-            "candidates": self.candidates,
-            "uncovered": [{"configuration": dict(c), "quantity": q} for c, q in self.uncovered],
-        }
-
-
-@attrs.frozen
-class WishStats:
-    """Totals, valid share, demand per module option and the most common violations."""
-
-    campaign: str
-    wishes: int
-    quantity: int
-    valid_wishes: int
-    valid_quantity: int
-    complete_wishes: int
-    options: tuple[dict, ...]
-    violations: tuple[dict, ...]
-
-    @property
-    def valid_share(self) -> float:
-        return self.valid_quantity / self.quantity if self.quantity else 0.0
-
-    def to_dict(self) -> dict:
-        data = attrs.asdict(self)
-        data["options"] = list(self.options)
-        data["violations"] = list(self.violations)
-        data["valid_share"] = self.valid_share
-        return data
 
 
 def _bad(field: str, value, accepted: str) -> InvalidInput:

@@ -1,0 +1,117 @@
+"""Campaign records: the stages, their settings, the state machine's errors and ``Campaign``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from ..errors import C2MError, InvalidInput
+
+STAGES = ("wishes", "vote", "presale", "handoff")
+DRAFT = "draft"
+CLOSED = "closed"
+
+# Setting name -> (default, minimum, help). Stages add theirs here.
+SETTINGS = {
+    "max_variants": (5, 1, "the most variants aggregation may choose"),
+    "moq": (1, 1, "minimum batch: the fewest units a variant must cover to be produced"),
+    "spare_percent": (0, 0, "extra units to produce, in percent of the confirmed (rounded up)"),
+    "assembly_days": (2, 0, "days of assembly and test after the last part arrives"),
+    "max_lot_size": (0, 0, "line capacity: the most units in one work order (0: no limit)"),
+    "warehouses": ({}, None, "region -> warehouse code; key 'default' for the rest"),
+}
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}\Z")
+
+
+class UnknownCampaign(InvalidInput):
+    """No campaign has this slug."""
+
+    def __init__(self, slug: str):
+        self.slug = slug
+        super().__init__(f"no campaign {slug!r}; `c2m campaign list` shows the campaigns")
+
+
+class IllegalTransition(C2MError):
+    """The campaign is not in a state that allows what was asked."""
+
+
+@attrs.frozen
+class Campaign:
+    """A campaign as stored. ``state`` is ``draft``, one of its ``stages``, or ``closed``."""
+
+    id: int | None
+    slug: str
+    category: str
+    title: str
+    currency: str
+    stages: tuple[str, ...]
+    settings: Mapping = attrs.field(factory=dict)
+    state: str = DRAFT
+    catalog_frozen: bool = False
+    created_at: str | None = None
+    updated_at: str | None = None
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        return (DRAFT, *self.stages, CLOSED)
+
+    @property
+    def next_state(self) -> str | None:
+        states = self.states
+        index = states.index(self.state)
+        return states[index + 1] if index + 1 < len(states) else None
+
+    def setting(self, name: str):
+        return self.settings.get(name, SETTINGS[name][0] if name in SETTINGS else None)
+
+    def to_dict(self) -> dict:
+        data = attrs.asdict(self)
+        data["stages"] = list(self.stages)
+        data["settings"] = {name: self.setting(name) for name in SETTINGS} | dict(self.settings)
+        return data
+
+
+def check_stages(stages: Iterable[str]) -> tuple[str, ...]:
+    """Return the stages in their fixed order; reject unknown, repeated or no stages."""
+    stages = list(stages)
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise InvalidInput(
+            f"unknown stage {unknown[0]!r}; stages are {', '.join(STAGES)} (in that order)"
+        )
+    if len(set(stages)) != len(stages):
+        raise InvalidInput(f"stages repeat: {', '.join(stages)}")
+    if not stages:
+        raise InvalidInput(f"a campaign needs at least one stage of {', '.join(STAGES)}")
+    return tuple(s for s in STAGES if s in stages)
+
+
+def check_settings(settings: Mapping) -> dict:
+    """Check known settings are integers within range; reject unknown names."""
+    checked = {}
+    for name, value in settings.items():
+        if name not in SETTINGS:
+            raise InvalidInput(
+                f"unknown campaign setting {name!r}; settings are {', '.join(sorted(SETTINGS))}"
+            )
+        default, minimum, _ = SETTINGS[name]
+        if isinstance(default, dict):
+            items = value.items() if isinstance(value, Mapping) else [("", value)]
+            for key, code in items:
+                if not (key and isinstance(key, str) and isinstance(code, str)) or not (
+                    CODE_PATTERN.match(code)
+                ):
+                    raise InvalidInput(
+                        f"setting {name}: {key!r} -> {code!r} is not accepted; map names to codes "
+                        "of up to 32 letters, digits, '-' and '_', starting with a letter or digit"
+                    )
+            checked[name] = dict(value)
+            continue
+        if isinstance(default, int) and (isinstance(value, bool) or not isinstance(value, int)):
+            raise InvalidInput(f"setting {name} must be an integer, got {value!r}")
+        if minimum is not None and value < minimum:
+            raise InvalidInput(f"setting {name} must be at least {minimum}, got {value}")
+        checked[name] = value
+    return checked

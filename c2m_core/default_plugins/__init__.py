@@ -1,1 +1,0 @@
-"""The core's own behaviour, registered as ordinary plugins so that each can be replaced."""
