@@ -4,7 +4,16 @@ from .app import C2M
 from .campaigns import Campaign, IllegalTransition, UnknownCampaign
 from .catalog import Catalog, Excludes, Limit, Module, Option, Part, Ref, Requires, load_catalog
 from .category import Category
-from .errors import C2MError, CatalogError, InvalidInput, PluginError, UnknownCategory
+from .errors import (
+    C2MError,
+    CatalogError,
+    Conflict,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    PluginError,
+    UnknownCategory,
+)
 from .hookspecs import hookimpl
 from .money import Money
 from .plugins import PluginMeta
@@ -33,6 +42,7 @@ __all__ = [
     "CastBallot",
     "Catalog",
     "CatalogError",
+    "Conflict",
     "Category",
     "Event",
     "Excludes",
@@ -45,6 +55,8 @@ __all__ = [
     "Module",
     "Money",
     "NoVote",
+    "NotAllowed",
+    "NotFound",
     "Option",
     "Part",
     "Pledge",

@@ -11,7 +11,6 @@ from c2m_core import (
     C2M,
     Event,
     IdempotencyConflict,
-    InvalidInput,
     Pledge,
     SoldOut,
     Violation,
@@ -279,7 +278,9 @@ def test_a_backend_imports_what_it_needs_from_the_package():
     for_backends = {"Event", "IdempotencyConflict", "SoldOut", "PresaleClosed", "UnknownCampaign"}
     for_backends |= {"IllegalTransition", "InvalidBallot", "NoVote", "VoteNotOpen", "Wish"}
     assert earlier | for_backends <= set(c2m_core.__all__)
-    assert issubclass(c2m_core.IdempotencyConflict, InvalidInput)
+    assert issubclass(c2m_core.IdempotencyConflict, c2m_core.Conflict)
+    assert issubclass(c2m_core.UnknownCampaign, c2m_core.NotFound)
+    assert issubclass(c2m_core.SoldOut, c2m_core.errors.SoldOut)
     assert c2m_core.SoldOut is SoldOut
     assert c2m_core.Event.__module__ == "c2m_core.store.database"
     assert c2m_core.UnknownCampaign.__module__ == "c2m_core.campaigns.records"

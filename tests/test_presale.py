@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from c2m_core import C2M, C2MError, InvalidInput, Money, hookimpl
+from c2m_core import C2M, C2MError, InvalidInput, Money, NotFound, hookimpl
 from c2m_core.campaigns import IllegalTransition
 from c2m_core.presale import Demand
 from c2m_core.presale.records import (
@@ -417,7 +417,7 @@ def test_cancel_before_tipping_refunds_the_deposit_and_frees_units(make_app):
     assert app.presale.status("c").variants[0].pledges == 0
     app.presale.place("c", small.id, "bob", 2, "k2")  # the units are free again
     assert ("pledge_cancelled", "c", "k1", "customer") in recorder.calls
-    with pytest.raises(InvalidInput, match="no pledge with key 'nope'"):
+    with pytest.raises(NotFound, match="no pledge with key 'nope'"):
         app.presale.cancel("c", "nope")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from ..errors import C2MError, InvalidInput
+from ..errors import InvalidInput, NotAllowed, NotFound
 
 STAGES = ("wishes", "vote", "presale", "handoff")
 DRAFT = "draft"
@@ -25,15 +25,19 @@ SETTINGS = {
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}\Z")
 
 
-class UnknownCampaign(InvalidInput):
+class UnknownCampaign(NotFound):
     """No campaign has this slug."""
 
     def __init__(self, slug: str):
         self.slug = slug
-        super().__init__(f"no campaign {slug!r}; `c2m campaign list` shows the campaigns")
+        super().__init__(
+            f"no campaign {slug!r}; `c2m campaign list` shows the campaigns",
+            field="campaign",
+            value=slug,
+        )
 
 
-class IllegalTransition(C2MError):
+class IllegalTransition(NotAllowed):
     """The campaign is not in a state that allows what was asked."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import C2MError, InvalidInput, UnknownCategory, __version__
+from .. import C2MError, InvalidInput, NotFound, __version__
 from ..app import DB_ENV, DEFAULT_DB
 from .campaign import campaign
 from .catalog import catalog
@@ -68,7 +68,7 @@ class C2MGroup(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (InvalidInput, UnknownCategory) as ex:
+        except (InvalidInput, NotFound) as ex:
             raise InputError(str(ex)) from ex
         except C2MError as ex:
             raise click.ClickException(str(ex)) from ex

@@ -14,7 +14,8 @@ import json
 
 import attrs
 
-from ..errors import C2MError, InvalidInput
+from ..errors import Conflict, NotAllowed
+from ..errors import SoldOut as _SoldOut
 from ..money import Money
 from .pricing import Amounts, CancellationRule, DepositRule
 
@@ -57,7 +58,7 @@ TIPPED = "tipped"
 FAILED_OFFER = "failed"
 
 
-class SoldOut(C2MError):
+class SoldOut(_SoldOut):
     """A pledge asks for more units than a variant has left (``units_left`` says how many)."""
 
     def __init__(self, variant_id: int, wanted: int, units_left: int):
@@ -65,11 +66,16 @@ class SoldOut(C2MError):
         self.wanted = wanted
         self.units_left = units_left
         super().__init__(
-            f"variant {variant_id} is sold out for {wanted} unit(s): {units_left} left"
+            f"variant {variant_id} is sold out for {wanted} unit(s): {units_left} left",
+            field="quantity",
+            value=wanted,
+            accepted=f"at most {units_left}",
+            variant_id=variant_id,
+            units_left=units_left,
         )
 
 
-class IdempotencyConflict(InvalidInput):
+class IdempotencyConflict(Conflict):
     """The idempotency key was used before for a different request."""
 
     def __init__(self, key: str, differences: dict):
@@ -81,15 +87,18 @@ class IdempotencyConflict(InvalidInput):
         )
         super().__init__(
             f"idempotency key {key!r} was already used for a different pledge ({detail}); "
-            "send the original request again or use a new key"
+            "send the original request again or use a new key",
+            field="key",
+            value=key,
+            differences={f: {"stored": b, "sent": a} for f, (b, a) in differences.items()},
         )
 
 
-class PresaleClosed(C2MError):
+class PresaleClosed(NotAllowed):
     """The pre-sale is not open (not opened yet, or past its deadline / closed)."""
 
 
-class CancellationRefused(C2MError):
+class CancellationRefused(NotAllowed):
     """The pledge can no longer be cancelled (its variant tipped and the rule says no, or paid)."""
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from ..campaigns.service import Campaign, IllegalTransition
-from ..errors import C2MError, InvalidInput
+from ..errors import C2MError, InvalidInput, NotFound
 from ..money import Money
 from ..store.database import isoformat
 from ..variants import Variant
@@ -73,7 +73,7 @@ MAX_TEXT = 200
 _RELATIVE = re.compile(r"^\+?(\d+)([dhm])\Z")
 
 
-class UnknownPledge(InvalidInput):
+class UnknownPledge(NotFound):
     """No pledge of this campaign has the idempotency key."""
 
 

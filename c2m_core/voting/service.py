@@ -17,7 +17,7 @@ from itertools import islice
 from pathlib import Path
 
 from ..campaigns.service import Campaign, IllegalTransition
-from ..errors import C2MError, InvalidInput
+from ..errors import C2MError, InvalidInput, NotFound
 from ..plugins import collect
 from ..store.database import isoformat
 from ..store.voting import ballot_text
@@ -34,7 +34,7 @@ MAX_VOTER_LENGTH = 200
 Progress = Callable[[int], None]
 
 
-class NoVote(InvalidInput):
+class NoVote(NotFound):
     """The campaign has no vote."""
 
 
