@@ -22,7 +22,7 @@ from .errors import UnknownCategory
 from .events import EventService
 from .handoff.service import HandoffService
 from .presale.service import PresaleService
-from .store import AREAS, Store
+from .store import Store, open_store
 from .store.database import utc_now
 from .templating import make_environment
 from .validation import Violation, validate
@@ -95,7 +95,7 @@ class C2M:
     @cached_property
     def store(self) -> Store:
         """The database, opened (and migrated) on first use."""
-        return Store(self.db_path, AREAS, clock=self.clock)
+        return open_store(self.db_path, clock=self.clock)
 
     def close(self) -> None:
         """Close the database connection, if it was opened."""

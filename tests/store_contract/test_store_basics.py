@@ -1,0 +1,25 @@
+"""Contract: opening, migrating and the event log, for every store implementation."""
+
+import pytest
+
+
+def test_opening_twice_migrates_once_and_keeps_data(store, open_store):
+    with store.transaction():
+        first = store.event("test.happened", None, {"n": 1})
+    again = open_store()
+    assert [e.id for e in again.events_since(0)] == [first]
+
+
+def test_events_are_written_inside_a_transaction(store):
+    with pytest.raises(RuntimeError):
+        store.event("test.happened", None, {})
+
+
+def test_events_since_a_cursor_are_in_order_and_each_once(store):
+    ids = []
+    for n in range(5):
+        with store.transaction():
+            ids.append(store.event("test.happened", None, {"n": n}))
+    assert [e.payload["n"] for e in store.events_since(0)] == [0, 1, 2, 3, 4]
+    assert [e.id for e in store.events_since(ids[1])] == ids[2:]
+    assert store.events_since(ids[-1]) == []
