@@ -83,6 +83,14 @@ class C2M:
         warnings.warn("C2M.votes is deprecated; use C2M.voting", DeprecationWarning, stacklevel=2)
         return self.voting
 
+    def settle_due(self) -> list[str]:
+        """Close every pre-sale whose deadline passed; returns the slugs closed.
+
+        Idempotent and never nested in another transaction: a worker or a cron job may run it
+        at any time; commands that change state run it for their campaign first.
+        """
+        return self.presale.settle_due()
+
     def for_thread(self) -> C2M:
         """A new instance on the same database, with the same plugins, clock and caches.
 

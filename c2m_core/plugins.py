@@ -26,6 +26,7 @@ from .version import __version__
 ENTRY_POINT_GROUP = "c2m"
 LOAD_ENV = "C2M_LOAD_PLUGINS"
 DEFAULT_PLUGINS = (
+    "c2m_core.notifications",
     "c2m_core.templating",
     "c2m_core.voting.defaults",
     "c2m_core.presale.ledger",

@@ -426,7 +426,9 @@ def _presale(app, campaign) -> tuple[PresaleSection | None, int | None]:
     if "presale" not in campaign.stages or app.store.presale.presale(campaign.id) is None:
         return None, None
     status = app.presale.status(campaign.slug)
-    counts = app.store.presale.units_by_state(campaign.id)
+    counts: dict[int, dict[str, tuple[int, int]]] = {}
+    for row in app.store.presale.units_by_state(campaign.id):
+        counts.setdefault(row.variant_id, {})[row.state] = (row.pledges, row.units)
     rows = []
     for variant in status.variants:
         units = (

@@ -14,7 +14,10 @@ says so):
     POST /campaigns/SLUG/pledges          {"variant", "customer", "quantity", "region"}
                                           header Idempotency-Key: the shop's order id
     GET  /campaigns/SLUG/variants         what is on offer
-    GET  /campaigns/SLUG/presale          progress per variant (closes it at its deadline)
+    GET  /campaigns/SLUG/presale          progress per variant (a read: past its deadline it
+                                          says due_to_close until something settles it)
+    POST /settle                          close every pre-sale past its deadline (a cron job or
+                                          a worker calls it; placing a pledge settles too)
     GET  /events?after=CURSOR&limit=N[&campaign=SLUG][&type=pledge.placed...]
 
 c2m is loaded once (plugins, catalogs, configuration engines) and each request works on its own
@@ -176,6 +179,10 @@ def create_app(db_path=None, hooks: ShopHooks | None = None, **c2m_options) -> F
     @web.get("/campaigns/<slug>/presale")
     def presale(slug):
         return jsonify(c2m().presale.status(slug).to_dict())
+
+    @web.post("/settle")
+    def settle():
+        return jsonify({"closed": c2m().settle_due()})
 
     @web.get("/events")
     def events():

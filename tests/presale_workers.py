@@ -1,6 +1,7 @@
 """Worker processes for the pre-sale concurrency tests (spawned, so importable by name)."""
 
 import os
+import signal
 
 from c2m_core import C2M, hookimpl
 from c2m_core.presale.records import WAITLISTED, IdempotencyConflict, SoldOut
@@ -84,3 +85,102 @@ def place_and_crash(db_path, slug, variant_id):
     """Place a pledge with a provider that kills the process after capturing."""
     with C2M(db_path, plugins=[Crashy(die=True)]) as app:
         app.presale.place(slug, variant_id, "ann", 2, "crash-key")
+
+
+def reserve_until_sold_out(target, offer, worker, barrier, results):
+    """Insert one-unit pledges straight through the store area until ``SoldOut``; report units."""
+    from c2m_core.presale.records import PLACED, Pledge
+    from c2m_core.store import open_store
+
+    store = open_store(target)
+    placed = 0
+    barrier.wait()
+    try:
+        while True:
+            try:
+                store.presale.insert_pledge(
+                    Pledge(
+                        None, offer.campaign_id, offer.variant_id, f"w{worker}", 1, None,
+                        f"w{worker}-{placed}", "f", PLACED, "EUR", 1000, 1000, 1000,
+                    ),
+                    "pledged",
+                )  # fmt: skip
+            except SoldOut:
+                break
+            placed += 1
+    finally:
+        store.close()
+    results.put(placed)
+
+
+class Killer:
+    """Provider ``killer``: appends every call to ``log_path`` (flushed to disk), moves the money
+    in the ledger, then, when the call is ``die_in``, kills its own process with SIGKILL: after
+    the money moved and before c2m could record the outcome."""
+
+    def __init__(self, log_path, die_in=None):
+        self.log_path = str(log_path)
+        self.die_in = die_in
+
+    def _call(self, app, operation, key, amount, pledge):
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            log.write(f"{os.getpid()} {operation} {key}\n")
+            log.flush()
+            os.fsync(log.fileno())
+        reference = app.store.presale.ledger_record(
+            "killer", operation, key, amount, pledge.campaign_id, pledge.id
+        )
+        if operation == self.die_in:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return reference
+
+    @hookimpl
+    def register_payment_providers(self):
+        return ["killer"]
+
+    @hookimpl
+    def authorize_payment(self, app, provider, pledge, payment):
+        if provider == "killer":
+            return self._call(app, "authorize", payment.key, payment.amount, pledge)
+
+    @hookimpl
+    def capture_payment(self, app, provider, pledge, payment):
+        if provider == "killer":
+            return self._call(app, "capture", payment.key, payment.amount, pledge)
+
+    @hookimpl
+    def refund_payment(self, app, provider, pledge, refund):
+        if provider == "killer":
+            return self._call(app, "refund", refund.key, refund.amount, pledge)
+
+
+def close_and_die(db_path, slug, log_path):
+    """Close the pre-sale; the provider kills this process inside the first refund."""
+    with C2M(db_path, plugins=[Killer(log_path, die_in="refund")]) as app:
+        app.presale.close(slug)
+
+
+def place_and_die(db_path, slug, variant_id, log_path):
+    """Place a pledge; the provider kills this process inside the capture of its deposit."""
+    with C2M(db_path, plugins=[Killer(log_path, die_in="capture")]) as app:
+        app.presale.place(slug, variant_id, "ann", 2, "killed-key")
+
+
+def retry(db_path, slug, log_path):
+    """``presale retry`` in a process of its own, with a provider that stays alive."""
+    with C2M(db_path, plugins=[Killer(log_path)]) as app:
+        app.presale.retry(slug)
+
+
+def place_and_cancel(db_path, slug, variant_id, worker, barrier):
+    """Place pledges (some wait), cancel every third one (freeing and promoting units)."""
+    with C2M(db_path) as app:
+        barrier.wait()
+        for n in range(15):
+            key = f"w{worker}-{n}"
+            try:
+                app.presale.place(slug, variant_id, f"customer-{worker}", 1 + n % 3, key)
+            except SoldOut:
+                continue
+            if n % 3 == 0:
+                app.presale.cancel(slug, key)

@@ -20,6 +20,7 @@ from c2m_core.presale.records import (
     CancellationRefused,
     IdempotencyConflict,
     PresaleClosed,
+    PresaleNotSettled,
     SoldOut,
 )
 
@@ -147,9 +148,9 @@ def selling(app, slug="c", configurations=(SMALL_FEET, LARGE_WALL), stages=("pre
 
 def ledger_sum(app, operation, provider="ledger"):
     return sum(
-        e["amount"]
+        e.amount.amount
         for e in app.store.presale.ledger()
-        if e["operation"] == operation and e["provider"] == provider
+        if e.operation == operation and e.provider == provider
     )
 
 
@@ -484,14 +485,37 @@ def test_deadline_passed_closes_on_the_next_command(make_app, clock):
     app.campaigns.advance("c")  # the campaign may now leave its presale
 
 
-def test_status_after_the_deadline_closes_too(make_app, clock):
+def test_status_after_the_deadline_says_due_and_closes_nothing(make_app, clock):
     app = make_app()
-    selling(app)
-    app.presale.open("c", "1h")
+    small, _ = selling(app)
+    app.presale.open("c", "1h", threshold=1)
+    app.presale.place("c", small.id, "ann", 1, "k1")
     assert app.presale.status("c").seconds_left == 3600
     clock.now += datetime.timedelta(hours=2)
     status = app.presale.status("c")
-    assert (status.state, status.seconds_left) == ("closed", 0)
+    assert (status.state, status.seconds_left) == ("due_to_close", 0)
+    assert status.variants[0].committed_units == 1  # still true: nothing was decided yet
+    assert app.presale.get("c").state == "open"
+    with pytest.raises(PresaleNotSettled, match="c2m presale close c"):
+        app.presale.production_demand("c")
+    assert app.presale.settle_due("c") == ["c"]
+    assert app.presale.settle_due("c") == []  # idempotent
+    assert app.presale.status("c").state == "closed"
+    assert [d.quantity for d in app.presale.production_demand("c")] == [1]
+
+
+def test_settle_due_closes_every_due_presale_and_only_those(make_app, clock):
+    app = make_app()
+    selling(app, slug="soon")
+    selling(app, slug="later", configurations=(SMALL_WALL,))
+    app.presale.open("soon", "1h")
+    app.presale.open("later", "3h")
+    clock.now += datetime.timedelta(hours=2)
+    assert app.settle_due() == ["soon"]
+    assert app.settle_due() == []
+    assert [app.presale.get(s).state for s in ("soon", "later")] == ["closed", "open"]
+    with pytest.raises(C2MError, match="outside a transaction"), app.store.transaction():
+        app.settle_due()
 
 
 def test_campaign_cannot_leave_an_open_presale(make_app):
@@ -622,7 +646,7 @@ def test_failed_captures_and_refunds_are_completed_by_retry_without_double_count
         "d": REFUNDED,
     }
     ledger = app.store.presale.ledger()
-    keys = [(e["operation"], e["idempotency_key"]) for e in ledger]
+    keys = [(e.operation, e.key) for e in ledger]
     assert len(keys) == len(set(keys))  # every movement once, however often it was tried
     captured = ledger_sum(app, "capture", "flaky")
     refunded = ledger_sum(app, "refund", "flaky")

@@ -2,13 +2,16 @@
 
 import multiprocessing
 import random
+import signal
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from c2m_core import C2M
-from c2m_core.presale.records import COMMITTED, PENDING, PLACED, WAITLISTED
+from c2m_core.presale.records import COMMITTED, HOLDING, PENDING, PLACED, WAITLISTED
+from c2m_core.presale.service import RetryReport
 
 sys.path.insert(0, str(Path(__file__).parent))
 import presale_workers  # noqa: E402
@@ -73,9 +76,9 @@ def test_capacity_is_never_oversold_by_concurrent_processes(tmp_path, waitlist):
         assert set(payments) == {p.id for p in committed}
         assert all(payments[p.id].amount == p.amounts.deposit for p in committed)
         assert {p.state for p in payments.values()} == {"succeeded"}
-        captures = [e for e in app.store.presale.ledger() if e["operation"] == "capture"]
+        captures = [e for e in app.store.presale.ledger() if e.operation == "capture"]
         assert len(captures) == len(committed)
-        assert sum(e["amount"] for e in captures) == sum(
+        assert sum(e.amount.amount for e in captures) == sum(
             p.amounts.deposit.amount for p in committed
         )
         assert app.presale.status("c").variants[0].units_left == 0
@@ -96,7 +99,7 @@ def test_one_key_sent_by_many_processes_makes_one_pledge(tmp_path):
     with C2M(db_path) as app:
         [pledge] = app.presale.pledges("c")
         assert len(app.presale.payments("c")) == 1
-        captures = [e for e in app.store.presale.ledger() if e["operation"] == "capture"]
+        captures = [e for e in app.store.presale.ledger() if e.operation == "capture"]
         assert len(captures) == 1
     for quantity, answer in answers:
         assert answer == (pledge.id if quantity == pledge.quantity else "conflict")
@@ -114,6 +117,91 @@ def test_a_crash_between_capture_and_record_is_completed_by_retry(tmp_path):
         report = app.presale.retry("c")
         assert report.payments_succeeded == 1
         assert app.presale.pledge("c", "crash-key").state == COMMITTED
-        captures = [e for e in app.store.presale.ledger() if e["operation"] == "capture"]
+        captures = [e for e in app.store.presale.ledger() if e.operation == "capture"]
         assert len(captures) == 1  # the retry used the same key: nothing counted twice
-        assert app.presale.payments("c")[0].reference == captures[0]["reference"]
+        assert app.presale.payments("c")[0].reference == captures[0].reference
+
+
+def provider_calls(log_path):
+    """(pid, operation, key) of every provider call, in order."""
+    if not log_path.exists():
+        return []
+    return [tuple(line.split()) for line in log_path.read_text().splitlines()]
+
+
+def test_a_process_killed_inside_a_refund_is_completed_by_retry_with_the_same_keys(tmp_path):
+    db_path, log_path = tmp_path / "c2m.db", tmp_path / "provider.log"
+    variant_id = open_presale(
+        db_path, plugins=[presale_workers.Killer(log_path)], provider="killer", deposit="10%",
+        threshold=100,
+    )  # fmt: skip
+    with C2M(db_path, plugins=[presale_workers.Killer(log_path)]) as app:
+        for n in range(3):
+            app.presale.place("c", variant_id, f"u{n}", 1, f"k{n}")
+    before = len(provider_calls(log_path))
+    assert run(presale_workers.close_and_die, [(db_path, "c", log_path)]) == [-signal.SIGKILL]
+    killed = provider_calls(log_path)[before:]
+    assert [operation for _, operation, _ in killed] == ["refund"]  # died in the first one
+    with C2M(db_path) as app:
+        refunds = app.presale.refunds("c")
+        keys = {r.key for r in refunds}
+        # the close committed every refund's intent before calling the provider
+        assert app.presale.get("c").state == "closed"
+        assert [r.state for r in refunds] == ["pending"] * 3
+        assert killed[0][2] in keys
+    assert run(presale_workers.retry, [(db_path, "c", log_path)]) == [0]
+    again = provider_calls(log_path)[before + 1 :]
+    assert all(operation == "refund" for _, operation, _ in again)
+    assert Counter(key for _, _, key in again) == Counter(keys)  # each at most once more
+    with C2M(db_path) as app:
+        assert {r.state for r in app.presale.refunds("c")} == {"succeeded"}
+        assert {p.state for p in app.presale.pledges("c")} == {"refunded"}
+        moved = [e for e in app.store.presale.ledger() if e.operation == "refund"]
+        assert sorted(e.key for e in moved) == sorted(keys)  # each refund moved money once
+        assert app.presale.retry("c") == RetryReport()
+
+
+def test_a_process_killed_inside_a_capture_is_completed_by_retry_with_the_same_key(tmp_path):
+    db_path, log_path = tmp_path / "c2m.db", tmp_path / "provider.log"
+    variant_id = open_presale(
+        db_path, plugins=[presale_workers.Killer(log_path)], provider="killer", deposit="10%"
+    )
+    assert run(presale_workers.place_and_die, [(db_path, "c", variant_id, log_path)]) == [
+        -signal.SIGKILL
+    ]
+    killed = provider_calls(log_path)
+    assert [operation for _, operation, _ in killed] == ["authorize", "capture"]
+    with C2M(db_path) as app:
+        [payment] = app.presale.payments("c")
+        assert (payment.state, payment.attempts) == (PENDING, 0)  # intent committed, no outcome
+    assert run(presale_workers.retry, [(db_path, "c", log_path)]) == [0]
+    again = provider_calls(log_path)[len(killed) :]
+    assert Counter(operation for _, operation, _ in again) == {"authorize": 1, "capture": 1}
+    assert {key for _, _, key in killed + again} == {payment.key}
+    with C2M(db_path) as app:
+        assert app.presale.pledge("c", "killed-key").state == COMMITTED
+        moved = [e for e in app.store.presale.ledger() if e.operation == "capture"]
+        assert [e.key for e in moved] == [payment.key]
+
+
+def test_counter_equals_recount_after_concurrent_runs(tmp_path):
+    """Pledges placed, cancelled and promoted by concurrent processes leave counter == recount."""
+    db_path = tmp_path / "c2m.db"
+    open_presale(db_path, deposit="10%", capacity=40, waitlist=True)
+    with C2M(db_path) as app:
+        variant_id = app.presale.offers("c")[0].variant_id
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(WORKERS)
+    exit_codes = run(
+        presale_workers.place_and_cancel,
+        [(db_path, "c", variant_id, w, barrier) for w in range(WORKERS)],
+    )
+    assert exit_codes == [0] * WORKERS
+    with C2M(db_path) as app:
+        audit = app.presale.audit("c")
+        assert audit.ok, audit
+        [variant] = audit.variants
+        assert variant.counter <= 40
+        assert variant.counter == sum(
+            p.quantity for p in app.presale.pledges("c") if p.state in HOLDING
+        )

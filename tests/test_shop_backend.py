@@ -228,7 +228,12 @@ def test_parallel_pledges_never_oversell_and_a_tip_reaches_the_hook(shop):
     assert (status, "variant" in error["message"]) == (400, True)
     assert shop.hooks.outbox == []
 
-    shop.clock.now = START + datetime.timedelta(days=8)  # past the deadline: the next call closes
+    shop.clock.now = START + datetime.timedelta(days=8)  # past the deadline
+    status, presale = shop.call("GET", "/campaigns/tv26/presale")
+    assert status == 200 and presale["state"] == "due_to_close"  # a read decides nothing
+    assert shop.hooks.outbox == []
+    assert shop.call("POST", "/settle", {}) == (200, {"closed": ["tv26"]})
+    assert shop.call("POST", "/settle", {}) == (200, {"closed": []})
     status, presale = shop.call("GET", "/campaigns/tv26/presale")
     assert status == 200 and presale["state"] == "closed"
     states = {v["variant_id"]: v["state"] for v in presale["variants"]}

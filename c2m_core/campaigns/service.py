@@ -129,7 +129,8 @@ class CampaignService:
         """Move the campaign to its next state (``to``, when given, must be that state).
 
         Plugins may refuse through ``validate_campaign_advance``; ``campaign_advanced`` is
-        called after the change is committed.
+        called after the change is committed (after the caller's transaction, when this runs
+        inside one).
         """
         store = self._store
         with store.transaction():
@@ -158,6 +159,10 @@ class CampaignService:
                 store.campaigns.freeze_catalog(campaign.id, cat.id, cat.digest, cat.to_dict())
             store.campaigns.set_state(campaign.id, campaign.state, target)
             store.event("campaign.advanced", campaign.id, {"from": campaign.state, "to": target})
-        advanced = self.get(slug)
-        self.app.pm.hook.campaign_advanced(app=self.app, campaign=advanced, previous=campaign.state)
+            advanced = self.get(slug)
+            store.after_commit(
+                lambda: self.app.pm.hook.campaign_advanced(
+                    app=self.app, campaign=advanced, previous=campaign.state
+                )
+            )
         return advanced

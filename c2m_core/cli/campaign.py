@@ -93,6 +93,7 @@ def show(slug, as_json):
 def advance(slug, target):
     """Move campaign SLUG to its next state."""
     app = app_from()
+    app.presale.settle_due(slug)  # a pre-sale past its deadline closes first, on its own
     before = app.campaigns.get(slug).state
     after = app.campaigns.advance(slug, to=target)
     click.echo(f"{after.slug}: {before} -> {after.state}")

@@ -8,6 +8,7 @@ import sys
 import click
 
 from ..errors import C2MError, InvalidInput
+from ..presale.records import DUE_TO_CLOSE
 from ..presale.service import OVERRIDE_FIELDS
 from .context import app_from
 from .output import echo_json, echo_table, json_option
@@ -112,6 +113,32 @@ def status(slug, as_json):
 def close(slug, as_json):
     """Close the pre-sale: tip variants that reached their threshold, refund the others."""
     _print_status(app_from().presale.close(slug), as_json)
+
+
+@presale.command()
+@click.argument("slug")
+@json_option
+def audit(slug, as_json):
+    """Check each variant's held-units counter against a recount of its pledges (exit 1: differ)."""
+    report = app_from().presale.audit(slug)
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        echo_table(
+            [
+                (
+                    v.variant_id,
+                    "-" if v.capacity is None else v.capacity,
+                    v.counter,
+                    v.recount,
+                    "ok" if v.ok else "DIFFERS",
+                )
+                for v in report.variants
+            ],  # fmt: skip
+            ["variant", "capacity", "held (counter)", "held (recount)", "check"],
+        )
+    if not report.ok:
+        raise SystemExit(1)
 
 
 @presale.command()
@@ -319,7 +346,10 @@ def _print_status(found, as_json):
     if as_json:
         echo_json(found.to_dict())
         return
-    when = time_left(found.seconds_left) if found.state == "open" else "closed"
+    when = {
+        "open": time_left(found.seconds_left),
+        DUE_TO_CLOSE: f"ended; `c2m presale close {found.campaign}` closes it",
+    }.get(found.state, "closed")
     click.echo(f"pre-sale of {found.campaign}: {found.state}, deadline {found.deadline} ({when})")
     click.echo(
         f"deposit {found.deposit}; cancellation {found.cancellation}; "

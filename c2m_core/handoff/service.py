@@ -221,6 +221,9 @@ class HandoffService:
     def run(self, slug: str, targets: Sequence[str], demand: Sequence | None = None):
         """Hand campaign ``slug`` off (once) and deliver it to every target.
 
+        A pre-sale past its deadline is closed first, in its own transactions (its refunds and
+        notifications never depend on the hand-off's transaction committing).
+
         The first run plans and records the hand-offs and moves the campaign to ``handoff``;
         later runs reuse what was recorded (``demand``, when given again, must match). Targets
         new to a hand-off are queued; delivered ones are not sent again. Returns the status.
@@ -229,6 +232,13 @@ class HandoffService:
             raise InvalidInput("give at least one target, e.g. dir:./handoff or webhook:URL")
         connectors = [self.connector(target) for target in targets]
         app, store = self.app, self.app.store
+        if store.in_transaction:
+            raise C2MError(
+                "handoff run delivers to the factory after its records are committed, so it must "
+                "run outside a transaction"
+            )
+        if demand is None:
+            app.presale.settle_due(slug)  # its own transactions, before the hand-off's
         with store.transaction():
             campaign = app.campaigns.get(slug)
             handoffs = store.handoff.for_campaign(campaign.id)
@@ -416,12 +426,13 @@ class HandoffService:
                     "receipt": receipt,
                 },
             )
-        self.app.pm.hook.handoff_delivered(
-            app=self.app,
-            campaign=campaign,
-            handoff=store.handoff.get(delivery.handoff_id),
-            delivery=store.handoff.delivery(delivery.id),
-        )
+            handoff = store.handoff.get(delivery.handoff_id)
+            delivered = store.handoff.delivery(delivery.id)
+            store.after_commit(
+                lambda: self.app.pm.hook.handoff_delivered(
+                    app=self.app, campaign=campaign, handoff=handoff, delivery=delivered
+                )
+            )
 
     def _failed(self, campaign, delivery, failure: DeliveryFailed, attempt) -> float | None:
         """Record a failed attempt; the seconds until the next one, None when final."""

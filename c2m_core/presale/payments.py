@@ -36,6 +36,22 @@ def call(app, hook_name: str, provider: str, **kwargs) -> str:
     return result
 
 
+class ProviderCallInTransaction(C2MError):
+    """A provider hook was about to run inside a transaction that could still roll back."""
+
+
+def outside_transaction(app, hook_name: str) -> None:
+    """Refuse to move money while the app's store has a transaction open."""
+    if app.store.in_transaction:
+        raise ProviderCallInTransaction(
+            f"{hook_name} must not run inside an open transaction: record the intent, commit, "
+            "then call the provider and record its outcome in a new transaction",
+            field="hook",
+            value=hook_name,
+            accepted="a call outside any transaction",
+        )
+
+
 def describe(ex: BaseException) -> str:
     return f"{type(ex).__name__}: {ex}"[:500]
 
@@ -46,6 +62,7 @@ def capture(app, campaign, pledge, payment) -> tuple[str | None, str | None, str
     Returns ``(authorization, reference, error)``: a reference on success, an error message when
     the provider failed (the authorization is kept so a retry only captures).
     """
+    outside_transaction(app, "capture_payment")
     authorization = payment.authorization
     try:
         if authorization is None:
@@ -73,6 +90,7 @@ def capture(app, campaign, pledge, payment) -> tuple[str | None, str | None, str
 
 def refund(app, campaign, pledge, payment, refund) -> tuple[str | None, str | None]:
     """Refund through the provider. Returns ``(reference, error)``."""
+    outside_transaction(app, "refund_payment")
     try:
         reference = call(
             app,

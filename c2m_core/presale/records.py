@@ -5,6 +5,9 @@ captured) -> ``confirmed`` (its variant tipped) -> ``balance_due`` -> ``paid``; 
 ``cancelled`` and, once its money is back, ``refunded``. A pledge beyond capacity may wait as
 ``waitlisted`` and is promoted to ``placed`` when units free up. Payments and refunds are separate
 records with their own states, each with the idempotency key sent to the provider on every attempt.
+
+``TRANSITIONS`` is the whole state machine: the store refuses any other move
+(``IllegalPledgeTransition``), and a pledge starts only in one of ``INITIAL_STATES``.
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ TRANSITIONS = {
     REFUNDED: (),
 }
 
+#: The states a pledge may be stored in first.
+INITIAL_STATES = (WAITLISTED, PLACED)
+
 PENDING = "pending"
 SUCCEEDED = "succeeded"
 FAILED = "failed"
@@ -56,6 +62,9 @@ OPEN = "open"
 CLOSED = "closed"
 TIPPED = "tipped"
 FAILED_OFFER = "failed"
+#: A pre-sale's reported state when its deadline passed and nothing has closed it yet
+#: (reads never close it: ``close`` or ``settle_due`` does).
+DUE_TO_CLOSE = "due_to_close"
 
 
 class SoldOut(_SoldOut):
@@ -96,6 +105,26 @@ class IdempotencyConflict(Conflict):
 
 class PresaleClosed(NotAllowed):
     """The pre-sale is not open (not opened yet, or past its deadline / closed)."""
+
+
+class IllegalPledgeTransition(NotAllowed):
+    """A pledge state change that ``TRANSITIONS`` does not allow."""
+
+    def __init__(self, old: str | None, new: str):
+        self.old = old
+        self.new = new
+        accepted = TRANSITIONS.get(old, ()) if old is not None else INITIAL_STATES
+        super().__init__(
+            f"a pledge cannot move from {old or 'nothing'!r} to {new!r}; from "
+            f"{old or 'nothing'!r} it may move to {', '.join(accepted) or 'nothing'}",
+            field="state",
+            value=new,
+            accepted=list(accepted),
+        )
+
+
+class PresaleNotSettled(NotAllowed):
+    """The pre-sale's deadline passed but nothing closed it yet, so its outcome is not known."""
 
 
 class CancellationRefused(NotAllowed):
@@ -139,6 +168,13 @@ class Offer:
     capacity: int | None
     state: str = OPEN
     units_at_close: int | None = None
+    #: Units held by pledges (placed, committed and after): the store's capacity counter.
+    held: int = 0
+
+    @property
+    def units_left(self) -> int | None:
+        """Units still free under the capacity (None: no limit)."""
+        return None if self.capacity is None else max(self.capacity - self.held, 0)
 
     def amounts(self, quantity: int) -> Amounts:
         return Amounts(
@@ -251,6 +287,48 @@ class Refund:
         data["amount"] = self.amount.amount
         data["currency"] = self.amount.currency
         return data
+
+
+@attrs.frozen
+class StateUnits:
+    """How many pledges of a variant are in ``state``, and their units."""
+
+    variant_id: int
+    state: str
+    pledges: int
+    units: int
+
+
+@attrs.frozen
+class HeldAudit:
+    """One variant's capacity counter against a recount of its pledges (equal when sound)."""
+
+    variant_id: int
+    capacity: int | None
+    counter: int
+    recount: int
+
+    @property
+    def ok(self) -> bool:
+        return self.counter == self.recount
+
+    def to_dict(self) -> dict:
+        return attrs.asdict(self) | {"ok": self.ok}
+
+
+@attrs.frozen
+class LedgerEntry:
+    """One money movement the default ``ledger`` provider recorded (once per operation and key)."""
+
+    id: int
+    provider: str
+    operation: str
+    key: str
+    campaign_id: int | None
+    pledge_id: int | None
+    amount: Money
+    reference: str
+    created_at: str
 
 
 def fingerprint(variant_id: int, customer: str, quantity: int, region: str | None) -> str:

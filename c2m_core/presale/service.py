@@ -1,13 +1,17 @@
 """The pre-sale: priced variants, deposits, all-or-nothing thresholds, capacity, refunds.
 
 Consumers commit money before the factory builds. A pledge is stored with a pending deposit
-payment inside one ``BEGIN IMMEDIATE`` transaction that recounts the variant's held units first,
-so capacity is never oversold however many processes place pledges at once. The provider is
-called after that transaction commits and its answer recorded in a second one; anything left
-pending (a crash, a provider failure) is completed by ``retry`` with the same idempotency key.
+payment in one transaction, whose store operation reserves its units against the variant's
+capacity with a guarded counter, so capacity is never oversold however many processes place
+pledges at once. Money moves as intent, commit, call, outcome: the pending payment (or refund) is
+committed first, the provider is called outside any transaction, and its answer is recorded in a
+second one; anything left pending (a crash, a provider failure) is completed by ``retry`` with
+the same idempotency key. Notifications are sent after the change they report is committed.
 
 At the deadline (or ``close``), a variant whose committed units reached its threshold tips: its
 pledges are confirmed and their balance falls due. The others fail and every deposit is refunded.
+Reads never close a pre-sale: a pre-sale past its deadline reads as ``due_to_close`` until
+``close`` or ``settle_due`` (run first by every operation that changes state) closes it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from .records import (
     COMMITTED_STATES,
     CONFIRMED,
     CONFIRMED_STATES,
+    DUE_TO_CLOSE,
     FAILED,
     FAILED_OFFER,
     OPEN,
@@ -43,12 +48,14 @@ from .records import (
     TIPPED,
     WAITLISTED,
     CancellationRefused,
+    HeldAudit,
     IdempotencyConflict,
     Offer,
     Payment,
     Pledge,
     Presale,
     PresaleClosed,
+    PresaleNotSettled,
     Refund,
     SoldOut,
     Transition,
@@ -60,6 +67,7 @@ __all__ = [
     "Demand",
     "IdempotencyConflict",
     "PresaleClosed",
+    "PresaleNotSettled",
     "PresaleService",
     "SoldOut",
     "UnknownPledge",
@@ -146,6 +154,25 @@ class PresaleStatus:
         data = attrs.asdict(self, recurse=False)
         data["variants"] = [v.to_dict() for v in self.variants]
         return data
+
+
+@attrs.frozen
+class AuditReport:
+    """Each variant's capacity counter against a recount of its pledges."""
+
+    campaign: str
+    variants: tuple[HeldAudit, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(v.ok for v in self.variants)
+
+    def to_dict(self) -> dict:
+        return {
+            "campaign": self.campaign,
+            "ok": self.ok,
+            "variants": [v.to_dict() for v in self.variants],
+        }
 
 
 @attrs.frozen
@@ -466,7 +493,7 @@ class PresaleService:
             raise InvalidInput(f"variant: {variant_id!r} is not a variant id")
         self._outside_transaction()
         campaign = self.app.campaigns.get(slug)
-        self._close_if_due(campaign)
+        self._settle_if_due(campaign)
         digest = fingerprint(variant_id, customer, quantity, region)
         store = self._store
         payment = None
@@ -482,30 +509,31 @@ class PresaleService:
                 replay = None
                 presale = self._open_presale(campaign)
                 offer = self._offer(campaign, variant_id)
-                left = self._units_left(offer)
-                state = PLACED
-                if left is not None and quantity > left:
-                    if not presale.waitlist:
-                        raise SoldOut(variant_id, quantity, left)
-                    state = WAITLISTED
-                pledge = self._area.insert_pledge(
-                    Pledge(
-                        id=None,
-                        campaign_id=campaign.id,
-                        variant_id=variant_id,
-                        customer=customer,
-                        quantity=quantity,
-                        region=region,
-                        key=key,
-                        fingerprint=digest,
-                        state=state,
-                        currency=offer.currency,
-                        unit_price=offer.unit_price,
-                        deposit_per_unit=offer.deposit_per_unit,
-                        credit_per_unit=offer.credit_per_unit,
-                    ),
-                    reason="pledged" if state == PLACED else f"over capacity ({left} left)",
+                asked = Pledge(
+                    id=None,
+                    campaign_id=campaign.id,
+                    variant_id=variant_id,
+                    customer=customer,
+                    quantity=quantity,
+                    region=region,
+                    key=key,
+                    fingerprint=digest,
+                    state=PLACED,
+                    currency=offer.currency,
+                    unit_price=offer.unit_price,
+                    deposit_per_unit=offer.deposit_per_unit,
+                    credit_per_unit=offer.credit_per_unit,
                 )
+                try:
+                    pledge = self._area.insert_pledge(asked, reason="pledged")
+                except SoldOut as ex:
+                    if not presale.waitlist:
+                        raise
+                    pledge = self._area.insert_pledge(
+                        attrs.evolve(asked, state=WAITLISTED),
+                        reason=f"over capacity ({ex.units_left} left)",
+                    )
+                state = pledge.state
                 if state == PLACED:
                     payment = self._new_payment(campaign, presale, pledge, DEPOSIT)
                 store.event(f"pledge.{state}", campaign.id, pledge.to_dict())
@@ -529,7 +557,7 @@ class PresaleService:
         """
         self._outside_transaction()
         campaign = self.app.campaigns.get(slug)
-        self._close_if_due(campaign)
+        self._settle_if_due(campaign)
         store = self._store
         with store.transaction():
             pledge = self._pledge_by_key(campaign, key)
@@ -585,17 +613,17 @@ class PresaleService:
 
     def _promote(self, campaign, presale: Presale, offer: Offer) -> list[Payment]:
         """Inside a transaction: move waiting pledges that now fit to ``placed``, oldest first."""
-        left = self._units_left(offer)
-        if left is None or not left:
-            return []
         created = []
         for waiting in self._area.pledges(campaign.id, offer.variant_id, (WAITLISTED,)):
-            if waiting.quantity > left:
-                continue
-            self._area.move_pledge(waiting.id, WAITLISTED, PLACED, "promoted from the waitlist")
-            created.append(self._new_payment(campaign, presale, waiting, DEPOSIT))
-            self._store.event("pledge.promoted", campaign.id, {"pledge_id": waiting.id})
-            left -= waiting.quantity
+            try:
+                moved = self._area.move_pledge(
+                    waiting.id, WAITLISTED, PLACED, "promoted from the waitlist"
+                )
+            except SoldOut:
+                continue  # too big for what is free; a smaller one after it may fit
+            if moved:
+                created.append(self._new_payment(campaign, presale, waiting, DEPOSIT))
+                self._store.event("pledge.promoted", campaign.id, {"pledge_id": waiting.id})
         return created
 
     # Closing -------------------------------------------------------------------------------------
@@ -604,7 +632,7 @@ class PresaleService:
         """Close the pre-sale: tip variants that reached their threshold, refund the others.
 
         Pending deposits are settled first, so they count. Closing a closed pre-sale changes
-        nothing. Called by every command that runs after the deadline.
+        nothing. Runs in its own transactions, so it refuses to run inside one.
         """
         self._outside_transaction()
         campaign = self.app.campaigns.get(slug)
@@ -613,7 +641,26 @@ class PresaleService:
             self._close(campaign)
         return self.status(slug)
 
-    def _close(self, campaign: Campaign) -> None:
+    def settle_due(self, slug: str | None = None) -> list[str]:
+        """Close every pre-sale whose deadline passed (of campaign ``slug``, or of all campaigns).
+
+        Idempotent: a pre-sale already closed, or not yet due, is left alone. Operations that
+        change state run it first; reads never do. Like ``close`` it runs in its own
+        transactions (closing commits, then refunds go to the provider, then notifications are
+        sent), so it refuses to run inside one. Returns the slugs of the pre-sales it closed.
+        """
+        self._outside_transaction()
+        if slug is not None:
+            campaign = self.app.campaigns.get(slug)
+            return [campaign.slug] if self._settle_if_due(campaign) else []
+        closed = []
+        for campaign_id in self._area.due_presales(self._store.now()):
+            campaign = self._store.campaigns.get_by_id(campaign_id)
+            if self._settle_if_due(campaign):
+                closed.append(campaign.slug)
+        return closed
+
+    def _close(self, campaign: Campaign) -> bool:
         self._retry(campaign)
         area, store = self._area, self._store
         tipped: list[tuple[Offer, int]] = []
@@ -622,7 +669,7 @@ class PresaleService:
         cancelled: list[tuple[int, str]] = []
         with store.transaction():
             if not area.close_presale(campaign.id):
-                return  # another process closed it first
+                return False  # another process closed it first
             for offer in area.offers(campaign.id):
                 pledges = area.pledges(campaign.id, offer.variant_id)
                 units = sum(p.quantity for p in pledges if p.state in COMMITTED_STATES)
@@ -672,6 +719,7 @@ class PresaleService:
             tipped=[variants[offer.variant_id] for offer, _ in tipped],
             failed=[variants[offer.variant_id] for offer in failed],
         )
+        return True
 
     def _confirm(self, pledge: Pledge) -> None:
         """Inside a transaction: a committed pledge of a tipped variant -> balance due (or paid)."""
@@ -681,10 +729,15 @@ class PresaleService:
         if pledge.amounts.balance.amount == 0:
             area.move_pledge(pledge.id, BALANCE_DUE, PAID, "the deposit covers the price")
 
-    def _close_if_due(self, campaign: Campaign) -> None:
+    def _settle_if_due(self, campaign: Campaign) -> bool:
         presale = self._area.presale(campaign.id)
         if presale is not None and presale.state == OPEN and self._past(presale):
-            self._close(campaign)
+            return self._close(campaign)
+        return False
+
+    def _due(self, presale: Presale) -> bool:
+        """Open, but past its deadline: what a read reports as ``due_to_close``."""
+        return presale.state == OPEN and self._past(presale)
 
     def _past(self, presale: Presale) -> bool:
         return datetime.datetime.fromisoformat(presale.deadline) <= self.app.clock()
@@ -695,7 +748,7 @@ class PresaleService:
         """Complete every pending or failed payment and refund, with their original keys."""
         self._outside_transaction()
         campaign = self.app.campaigns.get(slug)
-        self._close_if_due(campaign)
+        self._settle_if_due(campaign)
         return self._retry(campaign)
 
     def _retry(self, campaign: Campaign) -> RetryReport:
@@ -710,7 +763,7 @@ class PresaleService:
         """Charge the balance of every pledge with a balance due (or of the one with ``key``)."""
         self._outside_transaction()
         campaign = self.app.campaigns.get(slug)
-        self._close_if_due(campaign)
+        self._settle_if_due(campaign)
         presale = self._presale(campaign)
         with self._store.transaction():
             if key is not None:
@@ -816,12 +869,17 @@ class PresaleService:
     # Reports -------------------------------------------------------------------------------------
 
     def status(self, slug: str) -> PresaleStatus:
-        """Per variant: committed units against threshold and capacity, money, time left."""
+        """Per variant: committed units against threshold and capacity, money, time left.
+
+        A read: it never closes the pre-sale. Past its deadline and not yet closed, ``state``
+        is ``due_to_close`` and ``seconds_left`` is 0.
+        """
         campaign = self.app.campaigns.get(slug)
-        self._close_if_due(campaign)
         presale = self._presale(campaign)
         area = self._area
-        units = area.units_by_state(campaign.id)
+        units: dict[int, dict[str, tuple[int, int]]] = {}
+        for row in area.units_by_state(campaign.id):
+            units.setdefault(row.variant_id, {})[row.state] = (row.pledges, row.units)
         variants = {v.id: v for v in self.app.store.variants.for_campaign(campaign.id, True)}
         rows = []
         for offer in area.offers(campaign.id):
@@ -851,7 +909,7 @@ class PresaleService:
         left = datetime.datetime.fromisoformat(presale.deadline) - self.app.clock()
         return PresaleStatus(
             campaign=campaign.slug,
-            state=presale.state,
+            state=DUE_TO_CLOSE if self._due(presale) else presale.state,
             deadline=presale.deadline,
             seconds_left=max(int(left.total_seconds()), 0) if presale.state == OPEN else 0,
             provider=presale.provider,
@@ -869,11 +927,21 @@ class PresaleService:
         A tipped variant whose pledges were all cancelled afterwards is left out.
 
         Confirmed units are those of pledges confirmed, with their balance due, or paid; a
-        pledge without a region counts as ``"default"``.
+        pledge without a region counts as ``"default"``. A read: a pre-sale past its deadline that
+        nothing closed yet raises ``PresaleNotSettled`` (its outcome is not known yet).
         """
         campaign = self.app.campaigns.get(slug)
-        self._close_if_due(campaign)
         area = self._area
+        presale = area.presale(campaign.id)
+        if presale is not None and self._due(presale):
+            raise PresaleNotSettled(
+                f"the pre-sale of campaign {campaign.slug!r} ended at its deadline, "
+                f"{presale.deadline}, and has not been closed yet; `c2m presale close "
+                f"{campaign.slug}` closes it (so does any command that changes state)",
+                field="presale",
+                value=campaign.slug,
+                accepted="a closed pre-sale",
+            )
         variants = {v.id: v for v in self.app.store.variants.for_campaign(campaign.id, True)}
         tipped = [o for o in area.offers(campaign.id) if o.state == TIPPED]
         tipped.sort(key=lambda o: (variants[o.variant_id].position, o.variant_id))
@@ -894,6 +962,12 @@ class PresaleService:
                 )
             )
         return demand
+
+    def audit(self, slug: str) -> AuditReport:
+        """Check each variant's capacity counter against a recount of its pledges (a read)."""
+        campaign = self.app.campaigns.get(slug)
+        self._presale(campaign)
+        return AuditReport(campaign.slug, tuple(self._area.audit(campaign.id)))
 
     # Helpers -------------------------------------------------------------------------------------
 
@@ -920,14 +994,8 @@ class PresaleService:
             )
         return offer
 
-    def _units_left(self, offer: Offer) -> int | None:
-        if offer.capacity is None:
-            return None
-        held = self._area.held_units(offer.campaign_id, offer.variant_id)
-        return max(offer.capacity - held, 0)
-
     def _outside_transaction(self) -> None:
-        if self._store.db.conn.in_transaction:
+        if self._store.in_transaction:
             raise C2MError(
                 "pre-sale operations call the payment provider and must run outside a "
                 "transaction (the provider is called after the pledge is committed)"

@@ -3,7 +3,8 @@
 Each stage keeps its tables in an *area* (a module of this package with its own sqlite-utils
 ``Migrations`` set and its named operations). Services never see SQL: they call the areas'
 methods. Every write runs in ``Store.transaction()`` (``BEGIN IMMEDIATE``) together with the
-event row that records it.
+event row that records it. What must wait for the commit (notifications to plugins, calls to a
+payment provider) is queued with ``Store.after_commit``; see ``docs/transactions.md``.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ class Store:
                 conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as ex:
             raise StoreError(f"cannot open database {self.path}: {ex}") from ex
+        self._after_commit: list[Callable[[], object]] = []
         self._areas = [area(self) for area in areas]
         for area in self._areas:
             setattr(self, area.name, area)
@@ -135,26 +137,66 @@ class Store:
             for migration_set in sets:
                 migration_set.apply(self.db)
 
+    @property
+    def in_transaction(self) -> bool:
+        """True while a transaction of this store's connection is open (not yet committed)."""
+        return self.db.conn.in_transaction
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once the outermost open transaction commits; now when none is open.
+
+        Callbacks run in the order they were queued, after ``COMMIT`` returned, outside any
+        transaction (so they may open their own). A rollback drops them: nothing is ever said
+        about a change that did not happen. Every callback runs even when an earlier one raises;
+        the first exception is raised afterwards (the change stays committed).
+        """
+        if not self.in_transaction:
+            callback()
+            return
+        self._after_commit.append(callback)
+
     @contextmanager
     def transaction(self) -> Iterator[Store]:
         """A write transaction taken with ``BEGIN IMMEDIATE`` (nested calls join the outer one).
 
         Taking the write lock up front means a read inside the block sees the latest committed
-        state and nothing can change it before the block commits: recount, then write.
+        state and nothing can change it before the block commits: recount, then write. When the
+        outermost block commits, the callbacks queued with ``after_commit`` run; when it rolls
+        back, they are dropped.
         """
         conn = self.db.conn
         if conn.in_transaction:
             yield self
             return
+        self._after_commit.clear()
         self._begin_immediate()
         try:
             yield self
         except BaseException:
+            self._after_commit.clear()
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        else:
+        try:
             conn.execute("COMMIT")
+        except BaseException:
+            self._after_commit.clear()
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._run_after_commit()
+
+    def _run_after_commit(self) -> None:
+        callbacks, self._after_commit = self._after_commit, []
+        first_error: BaseException | None = None
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception as ex:
+                if first_error is None:
+                    first_error = ex
+        if first_error is not None:
+            raise first_error
 
     def _begin_immediate(self) -> None:
         """``BEGIN IMMEDIATE``, retried with short jittered sleeps while another writer holds it.

@@ -1,7 +1,14 @@
 """Pre-sale records: presales, offers, pledges with their transitions, payments, refunds, ledger.
 
-Capacity is never a stored counter: the units a variant holds are summed from its pledges, inside
-the caller's ``BEGIN IMMEDIATE`` transaction, right before the write that depends on them.
+Capacity is a counter per offer (``held``: units held by pledges in a ``HOLDING`` state), changed
+only by a guarded conditional ``UPDATE ... WHERE capacity IS NULL OR held + n <= capacity`` in the
+same transaction as the pledge write that takes or frees the units. The guard is evaluated by the
+database on the row it updates, so it holds however many writers run at once, without relying on
+a lock of the whole database. ``audit`` recounts the pledges to check the counter.
+
+Pledge states change only along ``TRANSITIONS`` (``IllegalPledgeTransition`` otherwise), with a
+conditional ``UPDATE ... WHERE state = old``: a lost race changes nothing and says so. The
+contract of every operation is written in ``presale_interface.PresaleArea``.
 """
 
 from __future__ import annotations
@@ -15,13 +22,21 @@ from ..presale.pricing import CancellationRule, DepositRule
 from ..presale.records import (
     FAILED,
     HOLDING,
+    INITIAL_STATES,
+    OPEN,
     PENDING,
     SUCCEEDED,
+    TRANSITIONS,
+    HeldAudit,
+    IllegalPledgeTransition,
+    LedgerEntry,
     Offer,
     Payment,
     Pledge,
     Presale,
     Refund,
+    SoldOut,
+    StateUnits,
     Transition,
 )
 from .database import Area
@@ -164,13 +179,30 @@ def m001_pledges(db):
     )
 
 
+@migrations()
+def m002_held_units(db):
+    """The capacity counter: units held per offer, filled from the pledges already stored."""
+    db.execute(
+        "ALTER TABLE presale_offers ADD COLUMN held INTEGER NOT NULL DEFAULT 0 CHECK (held >= 0)"
+    )
+    db.execute(
+        f"""
+        UPDATE presale_offers SET held = (
+            SELECT COALESCE(SUM(quantity), 0) FROM pledges
+            WHERE pledges.variant_id = presale_offers.variant_id
+            AND pledges.state IN ({", ".join(f"'{state}'" for state in HOLDING)})
+        )
+        """
+    )
+
+
 _PLEDGE_COLUMNS = (
     "id, campaign_id, variant_id, customer, quantity, region, idempotency_key, fingerprint, "
     "state, currency, unit_price, deposit_per_unit, credit_per_unit, created_at, updated_at"
 )
 _OFFER_COLUMNS = (
     "id, campaign_id, variant_id, position, currency, unit_price, deposit_per_unit, "
-    "credit_per_unit, threshold, capacity, state, units_at_close"
+    "credit_per_unit, threshold, capacity, state, units_at_close, held"
 )
 _PAYMENT_COLUMNS = (
     "id, pledge_id, campaign_id, kind, amount, currency, provider, idempotency_key, state, "
@@ -237,9 +269,18 @@ class PresaleStore(Area):
         )
         return cursor.rowcount == 1
 
+    def due_presales(self, now: str) -> list[int]:
+        """Campaign ids of open pre-sales whose deadline is at or before ``now`` (ISO 8601 UTC)."""
+        rows = self.db.execute(
+            "SELECT campaign_id FROM presales WHERE state = ? AND deadline <= ? "
+            "ORDER BY campaign_id",
+            [OPEN, now],
+        ).fetchall()
+        return [row[0] for row in rows]
+
     def insert_offer(self, offer: Offer) -> Offer:
         cursor = self.db.execute(
-            f"INSERT INTO presale_offers ({_OFFER_COLUMNS}) VALUES ({_marks(range(12))})",
+            f"INSERT INTO presale_offers ({_OFFER_COLUMNS}) VALUES ({_marks(range(13))})",
             [
                 None,
                 offer.campaign_id,
@@ -253,6 +294,7 @@ class PresaleStore(Area):
                 offer.capacity,
                 offer.state,
                 offer.units_at_close,
+                0,
             ],
         )
         return self._offers("id = ?", [cursor.lastrowid])[0]
@@ -281,7 +323,7 @@ class PresaleStore(Area):
     # Pledges -------------------------------------------------------------------------------------
 
     def held_units(self, campaign_id: int, variant_id: int) -> int:
-        """Units of a variant held by pledges (placed, committed and after): recount, no counter."""
+        """Units of a variant held by pledges (placed, committed and after), recounted."""
         # by variant alone (variant ids are unique), so the covering index answers it
         return self.db.execute(
             f"SELECT COALESCE(SUM(quantity), 0) FROM pledges INDEXED BY pledges_variant_state "
@@ -289,54 +331,119 @@ class PresaleStore(Area):
             [variant_id, *HOLDING],
         ).fetchone()[0]
 
-    def units_by_state(self, campaign_id: int) -> dict[int, dict[str, tuple[int, int]]]:
-        """variant id -> state -> (pledges, units)."""
+    def audit(self, campaign_id: int) -> list[HeldAudit]:
+        """Each offer's ``held`` counter next to a recount of its pledges; writes nothing."""
+        return [
+            HeldAudit(
+                offer.variant_id,
+                offer.capacity,
+                offer.held,
+                self.held_units(campaign_id, offer.variant_id),
+            )
+            for offer in self.offers(campaign_id)
+        ]
+
+    def units_by_state(self, campaign_id: int) -> list[StateUnits]:
+        """Pledges and units per (variant, state), in variant and state order."""
         rows = self.db.execute(
             "SELECT variant_id, state, COUNT(*), SUM(quantity) FROM pledges "
-            "WHERE campaign_id = ? GROUP BY variant_id, state",
+            "WHERE campaign_id = ? GROUP BY variant_id, state ORDER BY variant_id, state",
             [campaign_id],
         ).fetchall()
-        found: dict[int, dict[str, tuple[int, int]]] = {}
-        for variant_id, state, count, units in rows:
-            found.setdefault(variant_id, {})[state] = (count, units)
-        return found
+        return [StateUnits(*row) for row in rows]
+
+    def _reserve(self, variant_id: int, quantity: int) -> None:
+        """Hold ``quantity`` units of the offer's capacity, or raise ``SoldOut`` (no change)."""
+        cursor = self.db.execute(
+            "UPDATE presale_offers SET held = held + ? "
+            "WHERE variant_id = ? AND (capacity IS NULL OR held + ? <= capacity)",
+            [quantity, variant_id, quantity],
+        )
+        if cursor.rowcount != 1:
+            row = self.db.execute(
+                "SELECT capacity, held FROM presale_offers WHERE variant_id = ?", [variant_id]
+            ).fetchone()
+            left = 0 if row is None else max(row[0] - row[1], 0)
+            raise SoldOut(variant_id, quantity, left)
+
+    def _release(self, variant_id: int, quantity: int) -> None:
+        self.db.execute(
+            "UPDATE presale_offers SET held = held - ? WHERE variant_id = ?",
+            [quantity, variant_id],
+        )
 
     def insert_pledge(self, pledge: Pledge, reason: str) -> Pledge:
-        """Insert a pledge and record its first state."""
+        """Insert a pledge (in one of ``INITIAL_STATES``) and record its first state.
+
+        A pledge inserted ``placed`` holds its units: reserved by the guarded update of the
+        offer's counter in the same transaction, or ``SoldOut`` (with the units left) and nothing
+        stored. A ``waitlisted`` pledge holds nothing.
+        """
+        if pledge.state not in INITIAL_STATES:
+            raise IllegalPledgeTransition(None, pledge.state)
         now = self.store.now()
-        cursor = self.db.execute(
-            f"INSERT INTO pledges ({_PLEDGE_COLUMNS}) VALUES ({_marks(range(15))})",
-            [
-                None,
-                pledge.campaign_id,
-                pledge.variant_id,
-                pledge.customer,
-                pledge.quantity,
-                pledge.region,
-                pledge.key,
-                pledge.fingerprint,
-                pledge.state,
-                pledge.currency,
-                pledge.unit_price,
-                pledge.deposit_per_unit,
-                pledge.credit_per_unit,
-                now,
-                now,
-            ],
-        )
-        self._transition(cursor.lastrowid, None, pledge.state, reason, now)
+        with self.store.transaction():
+            if pledge.state in HOLDING:
+                self._reserve(pledge.variant_id, pledge.quantity)
+            cursor = self.db.execute(
+                f"INSERT INTO pledges ({_PLEDGE_COLUMNS}) VALUES ({_marks(range(15))})",
+                [
+                    None,
+                    pledge.campaign_id,
+                    pledge.variant_id,
+                    pledge.customer,
+                    pledge.quantity,
+                    pledge.region,
+                    pledge.key,
+                    pledge.fingerprint,
+                    pledge.state,
+                    pledge.currency,
+                    pledge.unit_price,
+                    pledge.deposit_per_unit,
+                    pledge.credit_per_unit,
+                    now,
+                    now,
+                ],
+            )
+            self._transition(cursor.lastrowid, None, pledge.state, reason, now)
         return self.pledge(cursor.lastrowid)
 
     def move_pledge(self, pledge_id: int, old: str, new: str, reason: str) -> bool:
-        """Move a pledge ``old`` -> ``new`` and record it; False when it was no longer ``old``."""
+        """Move a pledge ``old`` -> ``new`` and record it; False when it was no longer ``old``.
+
+        Only moves in ``TRANSITIONS`` are made (``IllegalPledgeTransition`` otherwise). A move
+        into a holding state reserves the pledge's units (``SoldOut`` when they no longer fit,
+        nothing changed); a move out of one frees them. The pledge's state check and the
+        counter's change are made together or not at all.
+        """
+        if new not in TRANSITIONS.get(old, ()):
+            raise IllegalPledgeTransition(old, new)
         now = self.store.now()
-        cursor = self.db.execute(
-            "UPDATE pledges SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
-            [new, now, pledge_id, old],
-        )
-        if cursor.rowcount != 1:
-            return False
-        self._transition(pledge_id, old, new, reason, now)
+        with self.store.transaction():
+            row = self.db.execute(
+                "SELECT variant_id, quantity FROM pledges WHERE id = ? AND state = ?",
+                [pledge_id, old],
+            ).fetchone()
+            if row is None:
+                return False
+            variant_id, quantity = row
+            takes, frees = (
+                old not in HOLDING and new in HOLDING,
+                old in HOLDING and new not in HOLDING,
+            )
+            if takes:
+                self._reserve(variant_id, quantity)
+            cursor = self.db.execute(
+                "UPDATE pledges SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+                [new, now, pledge_id, old],
+            )
+            if cursor.rowcount != 1:  # lost a race on a backend where the read did not lock
+                if takes:
+                    self._release(variant_id, quantity)
+                return False
+            if frees:
+                self._release(variant_id, quantity)
+            self._transition(pledge_id, old, new, reason, now)
         return True
 
     def _transition(self, pledge_id, old, new, reason, now) -> None:
@@ -530,13 +637,12 @@ class PresaleStore(Area):
             )
             return reference
 
-    def ledger(self, campaign_id: int | None = None) -> list[dict]:
+    def ledger(self, campaign_id: int | None = None) -> list[LedgerEntry]:
         """Ledger entries, oldest first (optionally of one campaign)."""
         where, params = ("WHERE campaign_id = ?", [campaign_id]) if campaign_id else ("", [])
-        return list(
-            self.db.query(
-                "SELECT id, provider, operation, idempotency_key, campaign_id, pledge_id, amount, "
-                f"currency, reference, created_at FROM payment_ledger {where} ORDER BY id",
-                params,
-            )
-        )
+        rows = self.db.execute(
+            "SELECT id, provider, operation, idempotency_key, campaign_id, pledge_id, amount, "
+            f"currency, reference, created_at FROM payment_ledger {where} ORDER BY id",
+            params,
+        ).fetchall()
+        return [LedgerEntry(*r[:6], Money(r[6], r[7]), r[8], r[9]) for r in rows]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..campaigns.service import Campaign, IllegalTransition
 from ..errors import C2MError, InvalidInput, NotFound
+from ..notifications import has_listeners
 from ..plugins import collect
 from ..store.database import isoformat
 from ..store.voting import ballot_text
@@ -301,9 +302,11 @@ class VoteService:
             store.event("ballot.cast", campaign.id, payload | {"replaced": old is not None})
             if old is not None:
                 store.event("ballot.replaced", campaign.id, payload | {"old": old})
-        app.pm.hook.ballot_cast(
-            app=app, campaign=campaign, vote=vote, voter=voter, ballot=normal, replaced=old
-        )
+            store.after_commit(
+                lambda: app.pm.hook.ballot_cast(
+                    app=app, campaign=campaign, vote=vote, voter=voter, ballot=normal, replaced=old
+                )
+            )
         return CastBallot(voter, normal, now, old)
 
     def cast_many(
@@ -443,7 +446,7 @@ class VoteService:
 
     def _notify(self, campaign: Campaign, vote: Vote, batch, olds) -> None:
         hook = self.app.pm.hook.ballot_cast
-        if not hook.get_hookimpls():
+        if not has_listeners(self.app.pm, "ballot_cast"):
             return
         for (_, voter, text), old in zip(batch, olds, strict=True):
             hook(
@@ -485,8 +488,12 @@ class VoteService:
             result = self.tally(vote)
             store.voting.close(vote.id, result)
             store.event("vote.closed", campaign.id, {"vote_id": vote.id} | result.to_dict())
-        closed = self.require(slug)
-        app.pm.hook.vote_closed(app=app, campaign=campaign, vote=closed, result=result)
+            closed = self.require(slug)
+            store.after_commit(
+                lambda: app.pm.hook.vote_closed(
+                    app=app, campaign=campaign, vote=closed, result=result
+                )
+            )
         return result
 
     def results(self, slug: str) -> VoteResult:

@@ -18,6 +18,7 @@ from contextlib import nullcontext
 from ..category import Category
 from ..engine import Engine
 from ..errors import C2MError, InvalidInput
+from ..notifications import has_listeners
 from ..validation import Violation, structural_violations
 from ..variants import variant_key
 from .aggregation import Coverage, Demand, choose_variants, popular_completions
@@ -272,7 +273,9 @@ class WishService:
                     return existing
             before, _ = store.wishes.insert_many([row])
             wish = store.wishes.after(campaign.id, before, limit=1)[0]
-        self.app.pm.hook.wish_submitted(app=self.app, campaign=campaign, wish=wish)
+            store.after_commit(
+                lambda: self.app.pm.hook.wish_submitted(app=self.app, campaign=campaign, wish=wish)
+            )
         return wish
 
     def submit_many(
@@ -298,7 +301,7 @@ class WishService:
         rejected: list[Rejected] = []
         counts = Counter()
         ranges: list[tuple[int, int]] = []
-        notify = bool(self.app.pm.hook.wish_submitted.get_hookimpls())
+        notify = has_listeners(self.app.pm, "wish_submitted")
         batch: list[tuple] = []
         line = 0
 
