@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from waiting import HANG_SECONDS
+
 from bench.__main__ import MODULES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +34,7 @@ def test_quick_run_prints_every_modules_rows():
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_SECONDS,
     )
     assert done.returncode == 0, done.stderr
     header, *rows = table_rows(done.stdout)
@@ -56,7 +58,7 @@ def test_unknown_module_is_refused_with_the_choices():
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_SECONDS,
     )
     assert done.returncode == 2
     assert "unknown benchmark 'nosuch'" in done.stderr

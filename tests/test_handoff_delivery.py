@@ -201,12 +201,11 @@ def test_429_and_network_errors_are_retried_up_to_the_limit(tmp_path, secret):
         status = app.handoff.run("summer", [f"webhook:{receiver.url()}"], demand=lines[:1])
     assert [(d.state, d.attempts) for d in status.deliveries] == [("delivered", 3)]
 
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    port = closed.getsockname()[1]
-    closed.close()
     waits.clear()
-    status = app.handoff.run("summer", [f"webhook:http://127.0.0.1:{port}/gone"])
+    with socket.socket() as closed:  # bound, never listening: connections are refused, and no
+        closed.bind(("127.0.0.1", 0))  # other process can take the port while the run tries it
+        port = closed.getsockname()[1]
+        status = app.handoff.run("summer", [f"webhook:http://127.0.0.1:{port}/gone"])
     delivery = next(d for d in status.deliveries if d.target.endswith("/gone"))
     assert (delivery.state, delivery.attempts) == ("dead", 4) and len(waits) == 3
     assert "refused" in delivery.last_error.lower()

@@ -8,6 +8,7 @@ import signal
 
 import pytest
 from handoff_support import BIG_85, CINEMA_55, SECRET, Receiver, demand, tv_campaign
+from waiting import HANG_SECONDS, join_all
 
 from c2m_core import C2M, hookimpl
 from c2m_core.handoff.connectors import DirConnector, WebhookConnector
@@ -59,7 +60,7 @@ def hand_off_at_once(db_path, target, barrier):
     os.environ["C2M_WEBHOOK_SECRET"] = SECRET
     app = C2M(db_path=db_path)
     lines = _lines(app)
-    barrier.wait(timeout=20)
+    barrier.wait(timeout=HANG_SECONDS)
     app.handoff.run("summer", [target], demand=lines)
 
 
@@ -80,7 +81,7 @@ def test_a_process_killed_between_delivering_and_recording_resumes_without_dupli
         target = f"crashdir:{out}" if kind == "dir" else f"crashhook:{receiver.url()}"
         child = spawn.Process(target=hand_off_and_die, args=(db_path, target))
         child.start()
-        child.join(20)
+        child.join(HANG_SECONDS)
         assert child.exitcode == -signal.SIGKILL
 
         app = C2M(db_path=db_path, plugins=[CrashPlugin()])
@@ -128,9 +129,7 @@ def test_concurrent_runs_record_once_and_post_each_hand_off_once(tmp_path, monke
         ]
         for worker in workers:
             worker.start()
-        for worker in workers:
-            worker.join(30)
-        assert [w.exitcode for w in workers] == [0, 0, 0]
+        assert join_all(workers) == [0, 0, 0]
 
         app = C2M(db_path=db_path)
         status = app.handoff.status("summer")

@@ -15,6 +15,7 @@ from c2m_core.presale.service import RetryReport
 
 sys.path.insert(0, str(Path(__file__).parent))
 import presale_workers  # noqa: E402
+from waiting import HANG_SECONDS, join_all  # noqa: E402
 
 TV = {
     "size": "43-4k",
@@ -41,9 +42,7 @@ def run(target, argument_lists):
     processes = [ctx.Process(target=target, args=args) for args in argument_lists]
     for process in processes:
         process.start()
-    for process in processes:
-        process.join(60)
-    return [process.exitcode for process in processes]
+    return join_all(processes)
 
 
 @pytest.mark.parametrize("waitlist", [False, True], ids=["refused", "waitlisted"])
@@ -59,7 +58,7 @@ def test_capacity_is_never_oversold_by_concurrent_processes(tmp_path, waitlist):
         [(db_path, "c", variant_id, w, plans[w], barrier, results) for w in range(WORKERS)],
     )
     assert exit_codes == [0] * WORKERS
-    reports = [results.get(timeout=5) for _ in range(WORKERS)]
+    reports = [results.get(timeout=HANG_SECONDS) for _ in range(WORKERS)]
     with C2M(db_path) as app:
         pledges = app.presale.pledges("c")
         committed = [p for p in pledges if p.state == COMMITTED]
@@ -95,7 +94,7 @@ def test_one_key_sent_by_many_processes_makes_one_pledge(tmp_path):
         [(db_path, "c", variant_id, q, barrier, results) for q in quantities],
     )
     assert exit_codes == [0] * WORKERS
-    answers = [results.get(timeout=5) for _ in range(WORKERS)]
+    answers = [results.get(timeout=HANG_SECONDS) for _ in range(WORKERS)]
     with C2M(db_path) as app:
         [pledge] = app.presale.pledges("c")
         assert len(app.presale.payments("c")) == 1

@@ -6,6 +6,7 @@ import random
 from collections import Counter
 
 from voting_support import voting_campaign
+from waiting import HANG_SECONDS, join_all
 
 from c2m_core import C2M
 
@@ -50,10 +51,8 @@ def test_concurrent_casting_leaves_exactly_one_ballot_per_voter(tmp_path):
     ]
     for worker in workers:
         worker.start()
-    everything = [item for _ in workers for item in results.get(timeout=20)]
-    for worker in workers:
-        worker.join(timeout=20)
-        assert worker.exitcode == 0
+    everything = [item for _ in workers for item in results.get(timeout=HANG_SECONDS)]
+    assert join_all(workers) == [0] * WORKERS
     assert len(everything) == WORKERS * (ROUNDS + ROUNDS // 5 * 2)
     with C2M(db_path=db_path) as app:
         vote = app.voting.get("tv26")

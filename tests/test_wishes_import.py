@@ -2,19 +2,21 @@
 
 import json
 import os
+import select
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
+from pathlib import Path
 
 import pytest
+from waiting import HANG_SECONDS
 
 from c2m_core import C2M, InvalidInput
 from c2m_core.wishes import ImportRejected
 from c2m_core.wishes.imports import read_wishes
 from c2m_core.wishes.synthetic import synthetic_wishes, write_csv
 
+HERE = Path(__file__).resolve().parent
 HEADER = "external_id,customer,quantity,region,note,size,backlight,appearance,functions,base\n"
 
 
@@ -182,44 +184,37 @@ def test_an_import_killed_midway_leaves_a_consistent_database_and_reruns(tmp_pat
         )
         path = tmp_path / "wishes.csv"
         write_csv(path, wishes, category.catalog.module_ids)
-    command = [
-        sys.executable,
-        "-c",
-        "from c2m_core.cli import cli; cli()",
-        "--db",
-        str(db),
-        "wish",
-        "import",
-        "tv-2026",
-        str(path),
-        "--batch-size",
-        "1000",
-    ]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy()
+    paused = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, wishes_workers; wishes_workers.import_and_pause(*sys.argv[1:4], 1000, 3)",
+            str(db),
+            "tv-2026",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path])},
     )
-    reader = sqlite3.connect(db, timeout=30)
-    deadline = time.monotonic() + 60
     try:
-        while time.monotonic() < deadline:
-            time.sleep(0.02)
-            try:
-                done = reader.execute("SELECT COUNT(*) FROM wishes").fetchone()[0]
-            except sqlite3.OperationalError:
-                continue
-            if done >= 3000:
-                break
-        process.send_signal(signal.SIGKILL)
+        ready, _, _ = select.select([paused.stdout], [], [], HANG_SECONDS)
+        seen = paused.stdout.readline() if ready else ""
     finally:
-        process.wait()
-        reader.close()
-    assert process.returncode == -signal.SIGKILL
+        paused.kill()  # SIGKILL: no cleanup, no rollback by the process itself
+        paused.wait()
+        paused.stdin.close()
+        paused.stdout.close()
+    assert paused.returncode == -signal.SIGKILL
+    assert seen.strip() == "4000"  # killed inside the fourth batch's transaction
 
     with C2M(db_path=db) as app:
         stored = consistent(app)
-        # Killed midway: whole batches only, each with its events.
-        assert 3000 <= stored < rows
-        assert stored % 1000 == 0
+        # Killed midway: the three committed batches with their events, nothing of the fourth.
+        assert stored == 3000
+    command = [sys.executable, "-c", "from c2m_core.cli import cli; cli()", "--db", str(db)]
+    command += ["wish", "import", "tv-2026", str(path), "--batch-size", "1000"]
     finished = subprocess.run(command, capture_output=True, text=True, check=False)
     assert finished.returncode == 0, finished.stderr
     assert f"{stored:,} already present" in finished.stdout
