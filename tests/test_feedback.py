@@ -152,3 +152,15 @@ def test_a_new_campaign_starts_from_the_feedback_that_names_a_module(make_app, t
     assert by_customer["frank"].note == "The stand is too low"
     again = app.feedback.seed_wishes("c2", "c")
     assert again.imported == 0 and again.duplicates == 2
+
+
+def test_the_tv_plugin_maps_dim_to_the_backlight(tv_app):
+    from c2m_core.feedback import Feedback
+    from c2m_core.feedback.defaults import classify_feedback
+
+    category = tv_app.category("tv")
+    rules = tv_app.feedback.rules(category)
+    assert rules[0].id == "tv-dim"  # the plugin's rules come before the core's
+    feedback = Feedback(None, 1, 1, "erin", "Screen too dim at night, delivery was fine")
+    route = classify_feedback(category=category, feedback=feedback, rules=rules)
+    assert (route.department, route.module, route.option) == ("production", "backlight", "mini-led")
