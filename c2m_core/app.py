@@ -20,8 +20,11 @@ from .category import Category
 from .engine import Engine
 from .errors import UnknownCategory
 from .events import EventService
+from .feedback.service import FeedbackService
+from .forecast.service import ForecastService
 from .handoff.service import HandoffService
 from .presale.service import PresaleService
+from .rewards.service import RewardService
 from .store import Store, open_store
 from .store.database import utc_now
 from .templating import make_environment
@@ -76,6 +79,9 @@ class C2M:
         self.presale = PresaleService(self)
         self.handoff = HandoffService(self)
         self.events = EventService(self)
+        self.rewards = RewardService(self)
+        self.feedback = FeedbackService(self)
+        self.forecast = ForecastService(self)
 
     @property
     def votes(self) -> VoteService:

@@ -28,6 +28,7 @@ import attrs
 
 from .errors import C2MError, InvalidInput
 from .handoff.service import HandoffStatus
+from .loop import LoopSummary, run_loop
 from .presale.service import PresaleStatus, SoldOut
 from .report import write_report
 from .voting.result import VoteResult
@@ -77,6 +78,7 @@ class DemoSummary:
     sold_out: int
     handoff: HandoffStatus
     seconds: dict[str, float]
+    loop: LoopSummary | None = None
 
     @property
     def tipped(self) -> list:
@@ -269,6 +271,10 @@ def run_demo(
         app.campaigns.advance(slug, to="closed")
     steps.stop()
 
+    steps.start("loop")
+    loop = run_loop(app, slug, rng)
+    steps.stop()
+
     steps.start("report")
     report = write_report(app, slug, folder / "report.html")
     steps.stop()
@@ -290,6 +296,7 @@ def run_demo(
         sold_out=sold_out,
         handoff=app.handoff.status(slug),
         seconds=steps.seconds,
+        loop=loop,
     )
 
 

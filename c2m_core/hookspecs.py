@@ -356,3 +356,51 @@ def handoff_delivered(app, campaign, handoff, delivery):
     :param handoff: the ``Handoff`` (``id``, ``variant_id``, ``quantity``, ``record``)
     :param delivery: the outbox ``Delivery`` (``target``, ``attempts``, ``receipt``)
     """
+
+
+# Closing the loop: rewards and feedback ----------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def pay_reward(app, provider, campaign, reward):
+    """Pay ``reward`` (to a designer or a referrer) with ``provider``; return the reference.
+
+    Stops at the first non-None result: return None when ``provider`` is not yours. Called
+    after the reward was recorded and committed, outside any transaction. Raise to report a
+    failure; c2m records it and retries with the same ``reward.key``, so the same key must never
+    pay twice.
+
+    :param app: the ``C2M`` instance
+    :param provider: the payment provider named by the campaign's reward rule
+    :param campaign: the ``Campaign``
+    :param reward: the ``Reward`` (``recipient``, ``amount``, ``kind``, and ``key``, the
+        idempotency key)
+    """
+
+
+@hookspec
+def register_feedback_rules(app, category):
+    """Return a list of ``FeedbackRule`` objects routing feedback of ``category`` to departments.
+
+    Results are flattened; rules of other plugins are tried before the core's defaults, so a
+    plugin's rule for a keyword overrides the default one. Check ``category.name``.
+
+    :param app: the ``C2M`` instance
+    :param category: the ``Category`` of the campaign the feedback is about
+    """
+
+
+@hookspec(firstresult=True)
+def classify_feedback(app, campaign, category, feedback, rules):
+    """Route one piece of feedback: return a ``Route`` (department, module, rule), or None.
+
+    Stops at the first non-None result; the core's default applies ``rules`` in order (the
+    first rule whose keyword is in the text or whose tag is in the tags wins). A plugin may
+    classify with anything (a model, a service); feedback text is data, never code.
+
+    :param app: the ``C2M`` instance
+    :param campaign: the ``Campaign`` the feedback is about
+    :param category: the campaign's ``Category`` with its frozen catalog
+    :param feedback: the ``Feedback`` (``text``, ``rating``, ``tags``, ``variant_id``)
+    :param rules: every ``FeedbackRule`` for the category, plugins' first
+    """

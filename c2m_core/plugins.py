@@ -32,6 +32,8 @@ DEFAULT_PLUGINS = (
     "c2m_core.presale.ledger",
     "c2m_core.presale.defaults",
     "c2m_core.handoff.defaults",
+    "c2m_core.rewards.defaults",
+    "c2m_core.feedback.defaults",
 )
 
 

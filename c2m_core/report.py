@@ -13,6 +13,7 @@ from pathlib import Path
 
 import attrs
 
+from .loop import loop_section
 from .presale.records import COMMITTED_STATES
 from .store.database import isoformat
 
@@ -244,6 +245,7 @@ class Report:
     production: ProductionSection | None
     variants: tuple[VariantRow, ...]
     reasons: dict[str, str]
+    loop: object = None
 
 
 def _reached(campaign, stage: str) -> bool:
@@ -331,6 +333,7 @@ def build_report(app, slug: str) -> Report:
         production=production,
         variants=variants,
         reasons=reasons,
+        loop=loop_section(app, campaign),
     )
 
 

@@ -10,11 +10,14 @@ from .campaign import campaign
 from .catalog import catalog
 from .context import app_from
 from .demo import demo
+from .feedback import feedback
+from .forecast import forecast
 from .handoff import handoff
 from .plugin import plugin
 from .plugins import plugins
 from .presale import pledge, presale
 from .report import report
+from .reward import reward
 from .variant import variant
 from .vote import vote
 from .wish import wish
@@ -26,9 +29,12 @@ CORE_COMMANDS = (
     wish,
     variant,
     vote,
+    forecast,
     presale,
     pledge,
     handoff,
+    reward,
+    feedback,
     report,
     demo,
     plugins,

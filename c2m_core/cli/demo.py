@@ -72,10 +72,23 @@ def summary_lines(summary, db_path, seconds: float) -> list[str]:
         f"              tipped {tipped or 'none'}; failed {failed or 'none'} (units/threshold)",
         f"  hand-off    {len(s.handoff.handoffs)} production orders, {_n(s.units_produced)} "
         f"units in {work_orders} work orders, first due {dues[0] if dues else '-'}",
+        *loop_lines(s),
         "files",
         f"  factory     {s.factory}/  (JSON, CSV, B2MML, spec sheets, manifest.json)",
         f"  report      {s.report}",
         f"next: c2m campaign show {s.slug}; c2m report {s.slug} -o report.html",
+    ]
+
+
+def loop_lines(summary) -> list[str]:
+    """The loop: rewards paid, referrals, feedback, the next campaign."""
+    loop = summary.loop
+    if loop is None:
+        return []
+    return [
+        f"  loop        rewards {loop.rewards.paid_total} to designers and referrers "
+        f"({_n(loop.referred)} referred pledges); {_n(loop.feedback)} feedback routed; "
+        f"next campaign {loop.next_slug} seeded with {_n(loop.seeded)} wishes from it",
     ]
 
 

@@ -2,8 +2,10 @@
 
 from .campaigns import CampaignStore
 from .database import Event, Store, StoreError, utc_now
+from .feedback import FeedbackStore
 from .handoff import HandoffStore
 from .presale import PresaleStore
+from .rewards import RewardStore
 from .variants import VariantStore
 from .voting import VotingStore
 from .wishes import WishStore
@@ -15,6 +17,8 @@ AREAS = (
     VotingStore,
     PresaleStore,
     HandoffStore,
+    RewardStore,
+    FeedbackStore,
 )
 
 

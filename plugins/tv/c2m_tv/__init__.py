@@ -45,3 +45,22 @@ def validate_configuration(category, configuration):
             )
         ]
     return []
+
+
+@hookimpl
+def register_feedback_rules(category):
+    """Buyers' words for the TV's modules, so feedback seeds the next campaign's wishes."""
+    from c2m_core.feedback import FeedbackRule
+
+    if category.name != "tv":
+        return []
+    return [
+        FeedbackRule(
+            "tv-dim",
+            "production",
+            keywords=("dim", "too dark", "brightness", "太暗"),
+            module="backlight",
+            option="mini-led",
+        ),
+        FeedbackRule("tv-wobbly", "design", keywords=("wobbly", "wobbles"), module="base"),
+    ]
