@@ -168,3 +168,15 @@ def postgres_url(postgres_server):
     name = postgres_server.create_database()
     yield postgres_server.url(name)
     postgres_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request, tmp_path):
+    """A fresh database on each backend: a SQLite file path, or a ``postgresql://`` URL.
+
+    Tests that prove a concurrency invariant with processes take this, so each worker process
+    opens its own ``C2M`` on it, as separate application servers would.
+    """
+    if request.param == "sqlite":
+        return tmp_path / "c2m.db"
+    return request.getfixturevalue("postgres_url")

@@ -54,8 +54,9 @@ class Unavailable(Exception):
 class PostgresServer:
     """One PostgreSQL server in a temporary folder, reached through its Unix socket."""
 
-    def __init__(self, bin_dir: Path):
+    def __init__(self, bin_dir: Path, durable: bool = False):
         self.bin_dir = bin_dir
+        self.durable = durable
         self.folder = Path(tempfile.mkdtemp(prefix="c2m-pg-"))
         self.data = self.folder / "data"
         self.pid: int | None = None
@@ -82,19 +83,17 @@ class PostgresServer:
             "--locale=C",
             "--no-sync",
         )
-        options = " ".join(
-            [
-                "-c listen_addresses=''",
-                f"-c unix_socket_directories='{self.folder}'",
-                "-c max_connections=200",
-                "-c shared_buffers=32MB",
-                # A throwaway server: durability is not what the tests check.
-                "-c fsync=off",
-                "-c synchronous_commit=off",
-                "-c full_page_writes=off",
-                "-c max_locks_per_transaction=128",
-            ]
-        )
+        settings = [
+            "-c listen_addresses=''",
+            f"-c unix_socket_directories='{self.folder}'",
+            "-c max_connections=200",
+            "-c shared_buffers=32MB",
+            "-c max_locks_per_transaction=128",
+        ]
+        if not self.durable:
+            # A throwaway server for tests: durability is not what they check.
+            settings += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        options = " ".join(settings)
         self._run(
             self.bin_dir / "pg_ctl",
             "start",
@@ -186,8 +185,11 @@ def _server_user() -> dict:
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
-def start_server() -> PostgresServer:
-    """Start a server, or raise ``Unavailable`` saying why not."""
+def start_server(durable: bool = False) -> PostgresServer:
+    """Start a server, or raise ``Unavailable`` saying why not.
+
+    :param durable: keep fsync and synchronous commit on, as in production (benchmarks)
+    """
     try:
         import psycopg  # noqa: F401
     except ImportError as ex:
@@ -198,7 +200,7 @@ def start_server() -> PostgresServer:
             "PostgreSQL binaries (initdb, pg_ctl) not found; install the Debian package "
             "`postgresql` (.ci/run does)"
         )
-    server = PostgresServer(bin_dir)
+    server = PostgresServer(bin_dir, durable=durable)
     try:
         server.start()
     except BaseException:
