@@ -72,6 +72,21 @@ def test_event_cursor_never_passes_an_event_still_to_commit(postgres_url):
             store.close()
 
 
+def test_events_written_by_one_statement_follow_each_other(postgres_url):
+    store = open_store(postgres_url)
+    with store.transaction():
+        first = store.event("test.one", None, {})
+        store.execute(
+            "INSERT INTO events (type, campaign_id, payload, created_at) "
+            "SELECT 'test.many', NULL, '{}', 'now' FROM generate_series(1, 3)"
+        )
+        last = store.event("test.last", None, {})
+    ids = [e.id for e in store.events_since(0)]
+    assert ids == sorted(ids) and ids[0] == first and ids[-1] == last and len(set(ids)) == 5
+    assert ids == list(range(first, first + 5))
+    store.close()
+
+
 def test_a_failed_transaction_leaves_no_event_and_the_store_usable(postgres_url):
     store = open_store(postgres_url)
     with pytest.raises(RuntimeError, match="later step"), store.transaction():

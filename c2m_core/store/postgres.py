@@ -51,11 +51,30 @@ core_migrations = Migrations("c2m.core")
 
 @core_migrations()
 def m001_events(db) -> None:
-    # The id is assigned by the store (transaction id and position), not by a sequence.
+    # An event's id is its transaction's id and its position in the transaction (counted in a
+    # transaction-local setting), assigned by the column default so that an INSERT ... SELECT
+    # of many events gets them too.
+    db.execute(
+        f"""
+        CREATE FUNCTION c2m_next_event_id() RETURNS BIGINT LANGUAGE plpgsql AS $$
+        DECLARE
+            position BIGINT := COALESCE(
+                NULLIF(current_setting('c2m.event_position', true), ''), '0')::BIGINT;
+        BEGIN
+            IF position >= {1 << EVENT_BITS} THEN
+                RAISE EXCEPTION 'a transaction may write at most {1 << EVENT_BITS} events'
+                    USING HINT = 'split the work into smaller transactions';
+            END IF;
+            PERFORM set_config('c2m.event_position', (position + 1)::TEXT, true);
+            RETURN (pg_current_xact_id()::TEXT::BIGINT << {EVENT_BITS}) + position;
+        END
+        $$
+        """
+    )
     db.execute(
         """
         CREATE TABLE events (
-            id BIGINT PRIMARY KEY,
+            id BIGINT PRIMARY KEY DEFAULT c2m_next_event_id(),
             type TEXT NOT NULL,
             campaign_id BIGINT,
             payload TEXT NOT NULL,
@@ -105,6 +124,10 @@ class PostgresStore:
 
     dialect = POSTGRES
     backend = "postgresql"
+    FOR_SHARE = " FOR SHARE"
+    FOR_UPDATE = " FOR UPDATE"
+    #: The most parameters one statement may bind (the protocol's limit).
+    MAX_PARAMETERS = 65_535
 
     def __init__(self, url: str, areas=(), clock: Callable[[], datetime.datetime] = utc_now):
         self.path = display_target(url)
@@ -112,8 +135,6 @@ class PostgresStore:
         self.clock = clock
         self.conn = connect(url)
         self._depth = 0
-        self._xid: int | None = None
-        self._event_seq = 0
         self.db = _MigrationDatabase(self)
         self._areas = [area(self) for area in areas]
         for area in self._areas:
@@ -231,8 +252,6 @@ class PostgresStore:
             return
         self.conn.execute("BEGIN")
         self._depth = 1
-        self._xid = None
-        self._event_seq = 0
         try:
             yield self
         except BaseException:
@@ -247,36 +266,20 @@ class PostgresStore:
     def now(self) -> str:
         return isoformat(self.clock())
 
-    def next_event_ids(self, count: int) -> int:
-        """Reserve ``count`` event ids in this transaction; the first one (the rest follow)."""
-        if not self._depth:
-            raise RuntimeError("events are written inside the transaction of their change")
-        if self._xid is None:
-            self._xid = self.conn.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()[0]
-        first = self._event_seq
-        self._event_seq += count
-        if self._event_seq > 1 << EVENT_BITS:
-            raise StoreError(
-                f"a transaction may write at most {1 << EVENT_BITS} events on PostgreSQL; "
-                "split the work into smaller transactions"
-            )
-        return (self._xid << EVENT_BITS) + first
-
     def event(self, type: str, campaign_id: int | None, payload: dict) -> int:
         """Append an event; call inside the transaction that makes the change it records."""
-        event_id = self.next_event_ids(1)
-        self.conn.execute(
-            "INSERT INTO events (id, type, campaign_id, payload, created_at) "
-            "VALUES (%s, %s, %s, %s, %s)",
+        if not self._depth:
+            raise RuntimeError("events are written inside the transaction of their change")
+        return self.insert_returning(
+            "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, ?, ?, ?) "
+            "RETURNING id",
             [
-                event_id,
                 type,
                 campaign_id,
                 json.dumps(payload, sort_keys=True, ensure_ascii=False),
                 self.now(),
             ],
         )
-        return event_id
 
     _VISIBLE = f"(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << {EVENT_BITS})"
 
