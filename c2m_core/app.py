@@ -25,7 +25,7 @@ from .forecast.service import ForecastService
 from .handoff.service import HandoffService
 from .presale.service import PresaleService
 from .rewards.service import RewardService
-from .store import Store, open_store
+from .store import Store, is_postgres_url, open_store
 from .store.database import utc_now
 from .templating import make_environment
 from .validation import Violation, validate
@@ -41,7 +41,8 @@ ENGINE_CACHE_SIZE = 16
 class C2M:
     """The c2m application: plugins, categories, validation, and the stage services.
 
-    :param db_path: the SQLite database file (default: ``$C2M_DB`` or ``./c2m.db``)
+    :param db_path: the SQLite database file, or a ``postgresql://user@host/db`` URL
+        (default: ``$C2M_DB`` or ``./c2m.db``)
     :param plugins: plugin objects (modules, classes, instances) to register from code
     :param load_entry_points: also load installed plugins from the ``c2m`` entry-point group
     :param clock: returns the current UTC ``datetime`` (tests and simulations pass their own)
@@ -59,7 +60,9 @@ class C2M:
         *,
         plugins_from: C2M | None = None,
     ):
-        self.db_path = Path(db_path or os.environ.get(DB_ENV) or DEFAULT_DB)
+        target = db_path or os.environ.get(DB_ENV) or DEFAULT_DB
+        #: The database: a ``Path`` for a SQLite file, the URL string for PostgreSQL.
+        self.db_path = target if is_postgres_url(target) else Path(target)
         self.clock = clock
         if plugins_from is None:
             self.pm = _plugins.make_plugin_manager()

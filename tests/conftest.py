@@ -137,3 +137,46 @@ def mini_app(tmp_path, mini_catalog):
 def tv_app(tmp_path):
     with C2M(tmp_path / "c2m.db") as app:
         yield app
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the session (see ``tests/pg_server.py``).
+
+    Skipped with the reason when PostgreSQL is not installed, except in CI, where it fails.
+    """
+    from pg_server import Unavailable, in_ci, start_server
+
+    from c2m_core.store import open_store
+
+    try:
+        server = start_server()
+    except Unavailable as ex:
+        if in_ci():
+            pytest.fail(f"PostgreSQL is required in CI: {ex}", pytrace=False)
+        pytest.skip(f"PostgreSQL not available: {ex}")
+    try:
+        server.create_template(lambda url: open_store(url).close())
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A ``postgresql://`` URL of a fresh, migrated database of its own for this test."""
+    name = postgres_server.create_database()
+    yield postgres_server.url(name)
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request, tmp_path):
+    """A fresh database on each backend: a SQLite file path, or a ``postgresql://`` URL.
+
+    Tests that prove a concurrency invariant with processes take this, so each worker process
+    opens its own ``C2M`` on it, as separate application servers would.
+    """
+    if request.param == "sqlite":
+        return tmp_path / "c2m.db"
+    return request.getfixturevalue("postgres_url")

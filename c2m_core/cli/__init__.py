@@ -9,6 +9,7 @@ from ..app import DB_ENV, DEFAULT_DB
 from .campaign import campaign
 from .catalog import catalog
 from .context import app_from
+from .db import db
 from .demo import demo
 from .feedback import feedback
 from .forecast import forecast
@@ -39,6 +40,7 @@ CORE_COMMANDS = (
     demo,
     plugins,
     plugin,
+    db,
 )
 
 
@@ -87,11 +89,10 @@ def make_cli() -> C2MGroup:
     @click.version_option(__version__, "--version", prog_name="c2m")
     @click.option(
         "--db",
-        type=click.Path(dir_okay=False),
         envvar=DB_ENV,
         default=DEFAULT_DB,
         show_default=True,
-        help=f"SQLite database file (env {DB_ENV}).",
+        help=f"SQLite database file, or a postgresql://user@host/db URL (env {DB_ENV}).",
     )
     def cli(db):
         """c2m: collect wishes, aggregate variants, vote, pre-sell, hand off to the factory."""

@@ -8,6 +8,7 @@ import time
 import click
 
 from ..demo import DEFAULT_OUT, DEFAULT_WISHES, MAX_WISHES, MIN_WISHES, run_demo
+from ..store.dialect import display_target
 from .context import app_from
 
 
@@ -59,7 +60,7 @@ def summary_lines(summary, db_path, seconds: float) -> list[str]:
     dues = sorted(h.due_date for h in s.handoff.handoffs)
     sold_out = f"; {_n(s.sold_out)} refused: sold out" if s.sold_out else ""
     return [
-        f"c2m demo: campaign {s.slug} ({s.category}) in {db_path}, {seconds:.1f} s",
+        f"c2m demo: campaign {s.slug} ({s.category}) in {display_target(db_path)}, {seconds:.1f} s",
         f"  wishes      {_n(s.wishes.imported)} from {_n(s.participants)} customers: "
         f"{_n(stats.valid_wishes)} valid, {_n(stats.wishes - stats.valid_wishes)} forbidden by "
         f"the rules, {_n(s.free_text)} free text ({_n(s.read_from_text)} read by a plugin)",

@@ -2,6 +2,7 @@
 
 from .campaigns import CampaignStore
 from .database import Event, Store, StoreError, utc_now
+from .dialect import is_postgres_url
 from .feedback import FeedbackStore
 from .handoff import HandoffStore
 from .presale import PresaleStore
@@ -23,12 +24,17 @@ AREAS = (
 
 
 def open_store(target, clock=utc_now) -> Store:
-    """Open (and migrate) the store at ``target``: a SQLite file path or ``":memory:"``.
+    """Open (and migrate) the store at ``target``: a SQLite file path, ``":memory:"``, or a
+    ``postgresql://`` (or ``postgres://``) URL, which needs ``pip install 'c2m[postgres]'``.
 
     The one place that picks an implementation from a target, for ``C2M``, the CLI and the
     store contract suite.
     """
+    if is_postgres_url(target):
+        from .postgres import PostgresStore
+
+        return PostgresStore(target, AREAS, clock=clock)
     return Store(target, AREAS, clock=clock)
 
 
-__all__ = ["AREAS", "Event", "Store", "StoreError", "open_store"]
+__all__ = ["AREAS", "Event", "Store", "StoreError", "is_postgres_url", "open_store"]

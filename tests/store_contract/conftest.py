@@ -30,11 +30,16 @@ class Clock:
         self.now += datetime.timedelta(**delta)
 
 
-def sqlite_target(tmp_path) -> str:
-    return str(tmp_path / "contract.db")
+def sqlite_target(request) -> str:
+    return str(request.getfixturevalue("tmp_path") / "contract.db")
 
 
-TARGETS = {"sqlite": sqlite_target}
+def postgresql_target(request) -> str:
+    """A fresh database on the session's throwaway server (``tests/pg_server.py``)."""
+    return request.getfixturevalue("postgres_url")
+
+
+TARGETS = {"sqlite": sqlite_target, "postgresql": postgresql_target}
 
 
 @pytest.fixture
@@ -43,9 +48,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture(params=sorted(TARGETS))
-def store_target(request, tmp_path) -> str:
+def store_target(request) -> str:
     """Where a fresh database of one implementation lives (a path or a URL)."""
-    return TARGETS[request.param](tmp_path)
+    return TARGETS[request.param](request)
 
 
 @pytest.fixture

@@ -1,0 +1,197 @@
+"""Pledges per second on PostgreSQL with 1 and 8 processes over 4 variants.
+
+Each process acts as a separate application server: its own ``C2M`` on the
+``postgresql://`` URL, its own connection, nothing shared in Python. Worker ``w`` pledges on
+variant ``w % 4``; each pledge is the whole safe path (reserve the units with the store's
+guarded update, write the pledge, its payment intent and event; the ``ledger`` provider's
+authorize and capture; record the outcome). Capacities are set below the demand so that
+variants sell out under the race, and after the run no variant may hold more units than its
+capacity, and the store's counters must agree with a recount of the pledges.
+
+The floor is plain psycopg: the same number of processes each running single-row
+``INSERT`` transactions (one round trip each, autocommit) on the same server in the same run.
+
+The server is a throwaway one started for the run (``tests/pg_server.py``, with fsync and
+synchronous commit on as in production), or the one at ``$C2M_BENCH_POSTGRES`` (a URL of a
+database whose role may ``CREATE DATABASE``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import multiprocessing
+import os
+import sys
+import time
+from pathlib import Path
+
+from c2m_core import C2M
+from c2m_core.errors import SoldOut
+from c2m_core.store.maintenance import integrity_problems
+
+from .common import Row, fmt_rate
+
+VARIANTS = 4
+ENV = "C2M_BENCH_POSTGRES"
+
+
+def _pledge_worker(url, variant_id, worker, count, barrier, results):
+    sold_out = 0
+    with C2M(url) as app:
+        app.campaigns.get("bench")  # connect before timing
+        barrier.wait()
+        start = time.time()
+        for index in range(count):
+            try:
+                app.presale.place("bench", variant_id, f"c{worker}", 1, f"w{worker}-{index}")
+            except SoldOut:
+                sold_out += 1
+        results.put((start, time.time(), sold_out))
+
+
+def _floor_worker(url, worker, count, barrier, results):
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        barrier.wait()
+        start = time.time()
+        for index in range(count):
+            conn.execute("INSERT INTO t (worker, n) VALUES (%s, %s)", [worker, index])
+        results.put((start, time.time(), 0))
+
+
+def _timed(target, arguments: list[tuple]) -> tuple[float, int]:
+    """Wall time from the first start to the last end, and the pledges refused as sold out."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(len(arguments)), ctx.Queue()
+    processes = [ctx.Process(target=target, args=(*args, barrier, results)) for args in arguments]
+    for process in processes:
+        process.start()
+    spans = [results.get(timeout=900) for _ in processes]
+    for process in processes:
+        process.join()
+        if process.exitcode:
+            raise RuntimeError(f"a benchmark writer failed with exit code {process.exitcode}")
+    wall = max(end for _, end, _ in spans) - min(start for start, _, _ in spans)
+    return wall, sum(refused for _, _, refused in spans)
+
+
+def _tv_variants(app: C2M, count: int) -> list[dict]:
+    """``count`` valid, complete TV configurations."""
+    catalog = app.category("tv").catalog
+    choices = [[(m.id, o.id) for o in m.options] for m in catalog.modules]
+    found = []
+    for combination in itertools.product(*choices):
+        configuration = dict(combination)
+        if not app.validate("tv", configuration):
+            found.append(configuration)
+            if len(found) == count:
+                return found
+    raise RuntimeError("the TV catalog has too few valid configurations")
+
+
+def _presale(url: str, capacity: int) -> list[int]:
+    with C2M(url) as app:
+        app.campaigns.create("bench", "tv", stages=["presale"])
+        ids = [app.variants.add("bench", c).id for c in _tv_variants(app, VARIANTS)]
+        app.campaigns.advance("bench")
+        app.presale.open("bench", "7d", deposit="10%", capacity=capacity)
+    return ids
+
+
+def _check_no_oversell(url: str, capacity: int) -> int:
+    """Units held per variant never exceed the capacity; the total held."""
+    with C2M(url) as app:
+        status = app.presale.status("bench")
+        held = 0
+        for variant in status.variants:
+            units = variant.committed_units
+            if units > capacity:
+                raise AssertionError(f"variant {variant.variant_id} oversold: {units}")
+            held += units
+        problems = integrity_problems(app.store)
+        if problems:
+            raise AssertionError(f"store check failed after the run: {problems}")
+    return held
+
+
+@contextlib.contextmanager
+def _databases():
+    """Yields ``fresh()`` -> URL of a new migrated database, on a server for the run."""
+    from c2m_core.store import open_store
+
+    given = os.environ.get(ENV)
+    if given:
+        import psycopg
+
+        names = itertools.count(1)
+
+        def fresh_given() -> str:
+            name = f"c2m_bench_{os.getpid()}_{next(names)}"
+            with psycopg.connect(given, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {name}")
+                conn.execute(f"CREATE DATABASE {name}")
+            return psycopg.conninfo.make_conninfo(given, dbname=name)
+
+        yield fresh_given
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from pg_server import start_server
+
+    server = start_server(durable=True)
+    try:
+        server.create_template(lambda url: open_store(url).close())
+
+        def fresh() -> str:
+            return server.url(server.create_database())
+
+        yield fresh
+    finally:
+        server.stop()
+
+
+def run(quick: bool = False) -> list[Row]:
+    import psycopg
+
+    attempts = 200 if quick else 2000
+    rows = []
+    with _databases() as fresh:
+        for writers in (1, 8):
+            per_writer = attempts // writers
+            capacity = attempts * 9 // 10 // VARIANTS  # some pledges must sell out
+            url = fresh()
+            variant_ids = _presale(url, capacity)
+            pledging, refused = _timed(
+                _pledge_worker,
+                [(url, variant_ids[w % VARIANTS], w, per_writer) for w in range(writers)],
+            )
+            held = _check_no_oversell(url, capacity)
+            placed = per_writer * writers - refused
+            if held != placed:
+                raise AssertionError(f"{placed} pledges placed but {held} units held")
+            floor_url = fresh()
+            with psycopg.connect(floor_url, autocommit=True) as conn:
+                conn.execute(
+                    "CREATE TABLE t (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                    "worker BIGINT, n BIGINT)"
+                )
+            floor, _ = _timed(_floor_worker, [(floor_url, w, per_writer) for w in range(writers)])
+            done = per_writer * writers
+            rows.append(
+                Row(
+                    f"PostgreSQL pledge, deposit captured ({writers} process"
+                    f"{'es' if writers > 1 else ''}, {VARIANTS} variants)",
+                    f"{done} pledges ({refused} sold out)",
+                    fmt_rate(done / pledging, "pledges"),
+                    fmt_rate(done / floor, "inserts"),
+                    floor / pledging,
+                )
+            )
+    return rows
+
+
+if __name__ == "__main__":
+    from .__main__ import print_rows
+
+    print_rows(run())

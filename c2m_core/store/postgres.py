@@ -1,0 +1,427 @@
+"""The PostgreSQL store: many application servers on one shared database (psycopg 3).
+
+The areas are the same classes as on SQLite and run the same portable SQL through the base
+methods (``execute``, ``query``, ``query_one``, ``insert_returning``, ``executemany``), which
+pass it through the ``POSTGRES`` dialect. What differs lives here:
+
+- **Transactions** are PostgreSQL's (``READ COMMITTED``): there is no database-wide write lock,
+  so every invariant is enforced by the database (conditional updates, unique constraints, row
+  locks), never by a read in Python followed by a write.
+- **Migrations** are the areas' own (the same named functions, their DDL translated by the
+  dialect), applied once each under a transaction-scoped advisory lock and recorded in
+  ``_c2m_migrations`` (migration set, name, time), so that servers starting together migrate once.
+- **The event cursor.** Ids from a sequence do not follow commit order under concurrent writers:
+  a transaction can take id 7, commit after the one that took id 8, and a reader that already
+  moved its cursor past 8 would never see 7. Instead an event's id is its transaction's id
+  (``pg_current_xact_id()``) shifted left by ``EVENT_BITS`` plus its position in the transaction,
+  and a reader returns only events of transactions older than the oldest one still running
+  (the ``xmin`` of its snapshot): those are final, and every transaction still to commit has a
+  larger id than any event returned. ``events_since(cursor)`` thus gives every event exactly
+  once, with no lock taken by writers: pledges for different variants never wait for each
+  other on the event log. The price: a reader does not see an event while a transaction that
+  started before it is still open (anywhere on the server); keep transactions short.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlite_utils.migrations import Migrations
+
+from .database import Event, StoreError, isoformat, utc_now
+from .dialect import POSTGRES, display_target
+
+try:
+    import psycopg
+    from psycopg.adapt import Loader
+except ImportError as ex:  # pragma: no cover - exercised only without the extra
+    raise StoreError("the PostgreSQL store needs psycopg: pip install 'c2m[postgres]'") from ex
+
+#: Bits of an event id that number the events of one transaction (up to 1,048,576 each).
+EVENT_BITS = 20
+MIGRATIONS_TABLE = "_c2m_migrations"
+#: ``pg_advisory_xact_lock`` key held while migrating ("c2m" + "mig" in ASCII).
+MIGRATION_LOCK = 0x63326D_6D6967
+
+core_migrations = Migrations("c2m.core")
+
+
+@core_migrations()
+def m001_events(db) -> None:
+    # An event's id is its transaction's id and its position in the transaction (counted in a
+    # transaction-local setting), assigned by the column default so that an INSERT ... SELECT
+    # of many events gets them too.
+    db.execute(
+        f"""
+        CREATE FUNCTION c2m_next_event_id() RETURNS BIGINT LANGUAGE plpgsql AS $$
+        DECLARE
+            position BIGINT := COALESCE(
+                NULLIF(current_setting('c2m.event_position', true), ''), '0')::BIGINT;
+        BEGIN
+            IF position >= {1 << EVENT_BITS} THEN
+                RAISE EXCEPTION 'a transaction may write at most {1 << EVENT_BITS} events'
+                    USING HINT = 'split the work into smaller transactions';
+            END IF;
+            PERFORM set_config('c2m.event_position', (position + 1)::TEXT, true);
+            RETURN (pg_current_xact_id()::TEXT::BIGINT << {EVENT_BITS}) + position;
+        END
+        $$
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE events (
+            id BIGINT PRIMARY KEY DEFAULT c2m_next_event_id(),
+            type TEXT NOT NULL,
+            campaign_id BIGINT,
+            payload TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX events_campaign ON events (campaign_id, id)")
+
+
+class _NumericLoader(Loader):
+    """``SUM`` and friends of integer columns return NUMERIC: load whole numbers as ``int``
+    (as SQLite gives them) and fractions as ``float``, never ``Decimal``."""
+
+    def load(self, data):
+        text = bytes(data).decode()
+        return float(text) if "." in text or "e" in text.lower() else int(text)
+
+
+def connect(url: str):
+    """A psycopg connection in autocommit mode (the store issues ``BEGIN`` itself)."""
+    try:
+        conn = psycopg.connect(url, autocommit=True)
+    except psycopg.Error as ex:
+        raise StoreError(f"cannot open database {display_target(url)}: {ex}") from ex
+    conn.adapters.register_loader("numeric", _NumericLoader)
+    return conn
+
+
+_INDEXED_BY = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.IGNORECASE)
+_INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
+_INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
+_DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
+
+
+_NULL_ID = re.compile(
+    r"^(\s*INSERT\s+INTO\s+\w+\s*\()\s*id\s*,(.*?\)\s*VALUES\s*\()\s*\?\s*,",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _without_null_id(sql: str, params: Sequence):
+    """``INSERT INTO t (id, ...) VALUES (NULL, ...)`` asks SQLite for the next id; PostgreSQL
+    refuses a NULL id, so leave the column out and let its identity number the row."""
+    match = _NULL_ID.match(sql)
+    if match is None:
+        return sql, params
+    return match.group(1) + match.group(2) + sql[match.end() :], list(params)[1:]
+
+
+class _Cursor:
+    """What a statement run through ``_CompatDatabase.execute`` gives back (DB-API-like)."""
+
+    def __init__(self, rows, rowcount: int, lastrowid: int | None = None):
+        self._rows = list(rows)
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+    def fetchone(self):
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchall(self):
+        rows, self._rows = self._rows, []
+        return rows
+
+    def __iter__(self):
+        return iter(self.fetchall())
+
+
+class _Table:
+    def __init__(self, db: _CompatDatabase, name: str):
+        self.db, self.name = db, name
+
+    def exists(self) -> bool:
+        return self.db.store._table_exists(self.name)
+
+    def rows_where(self, where=None, params=(), order_by=None):
+        sql = f"SELECT * FROM {self.name}"
+        if where:
+            sql += f" WHERE {where}"
+        if order_by:
+            sql += f" ORDER BY {order_by}"
+        yield from self.db.query(sql, params)
+
+    @property
+    def rows(self):
+        return self.rows_where()
+
+
+class _CompatDatabase:
+    """What migrations and areas not yet on the store's seam see as ``db``: the parts of
+    sqlite-utils' ``Database`` they use, on PostgreSQL.
+
+    ``execute`` translates DDL types, placeholders and SQLite-only clauses (``INDEXED BY``,
+    ``INSERT OR IGNORE``), and gives an ``INSERT`` into a table with an ``id`` its
+    ``lastrowid`` (from an added ``RETURNING id``).
+    """
+
+    def __init__(self, store: PostgresStore):
+        self.store = store
+        self._has_id: dict[str, bool] = {}
+
+    def __getitem__(self, name: str) -> _Table:
+        return _Table(self, name)
+
+    @property
+    def conn(self):
+        """Only ``conn.in_transaction`` (for code written against sqlite3)."""
+        return self.store
+
+    def query(self, sql: str, params: Sequence = ()):
+        cursor = self.store.conn.execute(POSTGRES.sql(sql), POSTGRES.params(params))
+        names = [c.name for c in cursor.description]
+        for row in cursor.fetchall():
+            yield dict(zip(names, row, strict=True))
+
+    def execute(self, sql: str, params: Sequence = ()) -> _Cursor:
+        conn = self.store.conn
+        if _DDL.match(sql):
+            cursor = conn.execute(POSTGRES.ddl(sql), POSTGRES.params(params))
+            return _Cursor([], cursor.rowcount)
+        sql = _INDEXED_BY.sub("", sql)
+        if _INSERT_OR_IGNORE.match(sql):
+            sql = _INSERT_OR_IGNORE.sub("INSERT INTO", sql) + " ON CONFLICT DO NOTHING"
+        insert = _INSERT_INTO.match(sql)
+        if insert and params and params[0] is None:
+            sql, params = _without_null_id(sql, params)
+        if insert and "RETURNING" not in sql.upper() and self._table_has_id(insert.group(1)):
+            cursor = conn.execute(POSTGRES.sql(sql + " RETURNING id"), POSTGRES.params(params))
+            rows = cursor.fetchall()
+            return _Cursor([], cursor.rowcount, rows[-1][0] if rows else None)
+        cursor = conn.execute(POSTGRES.sql(sql), POSTGRES.params(params))
+        rows = cursor.fetchall() if cursor.description else []
+        return _Cursor(rows, cursor.rowcount)
+
+    def _table_has_id(self, table: str) -> bool:
+        if table not in self._has_id:
+            self._has_id[table] = (
+                self.store.conn.execute(
+                    "SELECT 1 FROM information_schema.columns WHERE table_schema = "
+                    "current_schema() AND table_name = %s AND column_name = 'id'",
+                    [table.lower()],
+                ).fetchone()
+                is not None
+            )
+        return self._has_id[table]
+
+
+class PostgresStore:
+    """One PostgreSQL database shared by any number of processes and machines.
+
+    :param url: ``postgresql://user:password@host:port/dbname`` (libpq URL or options)
+    :param areas: the area classes whose migrations to apply and operations to expose
+    :param clock: returns the current UTC time (tests pass a fixed clock)
+    """
+
+    dialect = POSTGRES
+    backend = "postgresql"
+    FOR_SHARE = " FOR SHARE"
+    FOR_UPDATE = " FOR UPDATE"
+    #: The most parameters one statement may bind (the protocol's limit).
+    MAX_PARAMETERS = 65_535
+
+    def __init__(self, url: str, areas=(), clock: Callable[[], datetime.datetime] = utc_now):
+        self.path = display_target(url)
+        self.url = url
+        self.clock = clock
+        self.conn = connect(url)
+        self._depth = 0
+        #: sqlite-utils-like access for migrations and areas not yet on the seam.
+        self.db = _CompatDatabase(self)
+        self._areas = [area(self) for area in areas]
+        for area in self._areas:
+            setattr(self, area.name, area)
+        self.migrate()
+
+    # -- the base methods every area runs its SQL through -------------------------------------
+
+    def execute(self, sql: str, params: Sequence = ()) -> int:
+        """Run a statement; the number of rows it changed."""
+        return self.conn.execute(POSTGRES.sql(sql), POSTGRES.params(params)).rowcount
+
+    def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        return self.conn.execute(POSTGRES.sql(sql), POSTGRES.params(params)).fetchall()
+
+    def query_one(self, sql: str, params: Sequence = ()) -> tuple | None:
+        return self.conn.execute(POSTGRES.sql(sql), POSTGRES.params(params)).fetchone()
+
+    def insert_returning(self, sql: str, params: Sequence = ()):
+        """Run an ``INSERT ... RETURNING x``; the first returned value (None when nothing was
+        inserted, as with ``ON CONFLICT DO NOTHING``)."""
+        row = self.query_one(sql, params)
+        return row[0] if row else None
+
+    def executemany(self, sql: str, rows: Sequence[Sequence]) -> int:
+        """Run a statement once per row (pipelined); the total number of rows changed."""
+        rows = [POSTGRES.params(row) for row in rows]
+        if not rows:
+            return 0
+        with self.conn.cursor() as cursor:
+            cursor.executemany(POSTGRES.sql(sql), rows, returning=False)
+            return cursor.rowcount
+
+    # -- migrations --------------------------------------------------------------------------
+
+    def _migration_sets(self) -> list[Migrations]:
+        return [core_migrations] + [area.migrations for area in self._areas]
+
+    def applied_migrations(self) -> list[tuple[str, str, str]]:
+        """(migration set, name, applied at) of every applied migration, oldest first."""
+        if not self._table_exists(MIGRATIONS_TABLE):
+            return []
+        return [
+            tuple(row)
+            for row in self.conn.execute(
+                f"SELECT migration_set, name, applied_at FROM {MIGRATIONS_TABLE} ORDER BY id"
+            ).fetchall()
+        ]
+
+    def pending_migrations(self) -> list[tuple[str, str]]:
+        applied = {(s, n) for s, n, _ in self.applied_migrations()}
+        return [
+            (s.name, m.name)
+            for s in self._migration_sets()
+            for m in s._migrations
+            if (s.name, m.name) not in applied
+        ]
+
+    def migrate(self) -> None:
+        """Apply pending migrations of every area; refuse a database made by a newer c2m."""
+        known = {(s.name, m.name) for s in self._migration_sets() for m in s._migrations}
+        applied = {(s, n) for s, n, _ in self.applied_migrations()}
+        unknown = sorted(f"{s}:{n}" for s, n in applied - known if s.startswith("c2m."))
+        if unknown:
+            raise StoreError(
+                f"database {self.path} was made by a newer c2m (it has migrations this "
+                f"version does not know: {', '.join(unknown)}); upgrade c2m to use it"
+            )
+        if known <= applied:
+            return
+        with self.transaction():
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [MIGRATION_LOCK])
+            self.conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} ("
+                "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                "migration_set TEXT NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL, "
+                "UNIQUE (migration_set, name))"
+            )
+            applied = {(s, n) for s, n, _ in self.applied_migrations()}
+            for migration_set in self._migration_sets():
+                for migration in migration_set._migrations:
+                    if (migration_set.name, migration.name) in applied:
+                        continue
+                    migration.fn(self.db)
+                    self.conn.execute(
+                        f"INSERT INTO {MIGRATIONS_TABLE} (migration_set, name, applied_at) "
+                        "VALUES (%s, %s, %s)",
+                        [migration_set.name, migration.name, isoformat(utc_now())],
+                    )
+
+    def _table_exists(self, name: str) -> bool:
+        row = self.conn.execute("SELECT to_regclass(%s)", [name]).fetchone()
+        return row[0] is not None
+
+    # -- transactions and events -------------------------------------------------------------
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[PostgresStore]:
+        """A transaction (nested calls join the outer one); committed when the block ends.
+
+        There is no database-wide lock as with SQLite's ``BEGIN IMMEDIATE``: reads inside see
+        what was committed when each statement started, and the operations that guard an
+        invariant do so in one conditional statement or under a row lock.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self.conn.execute("BEGIN")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            if not self.conn.closed:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self._depth = 0
+            self.conn.execute("COMMIT")
+
+    def now(self) -> str:
+        return isoformat(self.clock())
+
+    def event(self, type: str, campaign_id: int | None, payload: dict) -> int:
+        """Append an event; call inside the transaction that makes the change it records."""
+        if not self._depth:
+            raise RuntimeError("events are written inside the transaction of their change")
+        return self.insert_returning(
+            "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, ?, ?, ?) "
+            "RETURNING id",
+            [
+                type,
+                campaign_id,
+                json.dumps(payload, sort_keys=True, ensure_ascii=False),
+                self.now(),
+            ],
+        )
+
+    _VISIBLE = f"(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << {EVENT_BITS})"
+
+    def events_since(
+        self,
+        cursor: int = 0,
+        limit: int = 1000,
+        campaign_id: int | None = None,
+        types: tuple[str, ...] = (),
+    ) -> list[Event]:
+        """Events after ``cursor``, oldest first: each exactly once to a reader that follows
+        the ids it gets (see the module's docstring)."""
+        where, params = [f"id > %s AND id < {self._VISIBLE}"], [cursor]
+        if campaign_id is not None:
+            where.append("campaign_id = %s")
+            params.append(campaign_id)
+        if types:
+            where.append("type = ANY(%s)")
+            params.append(list(types))
+        rows = self.conn.execute(
+            f"SELECT id, type, campaign_id, payload, created_at FROM events "
+            f"WHERE {' AND '.join(where)} ORDER BY id LIMIT %s",
+            [*params, limit],
+        ).fetchall()
+        return [Event(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    def last_event_id(self) -> int:
+        return self.conn.execute(
+            f"SELECT COALESCE(MAX(id), 0) FROM events WHERE id < {self._VISIBLE}"
+        ).fetchone()[0]
+
+    def close(self) -> None:
+        if not self.conn.closed:
+            self.conn.close()
