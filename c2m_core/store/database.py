@@ -85,7 +85,39 @@ class Area:
         return self.store.event(type, campaign_id, payload)
 
 
-class Store:
+class AfterCommitQueue:
+    """The after-commit queue every store implementation shares (see ``after_commit``)."""
+
+    _after_commit: list[Callable[[], object]]
+    in_transaction: bool
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once the outermost open transaction commits; now when none is open.
+
+        Callbacks run in the order they were queued, after ``COMMIT`` returned, outside any
+        transaction (so they may open their own). A rollback drops them: nothing is ever said
+        about a change that did not happen. Every callback runs even when an earlier one raises;
+        the first exception is raised afterwards (the change stays committed).
+        """
+        if not self.in_transaction:
+            callback()
+            return
+        self._after_commit.append(callback)
+
+    def _run_after_commit(self) -> None:
+        callbacks, self._after_commit = self._after_commit, []
+        first_error: BaseException | None = None
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception as ex:
+                if first_error is None:
+                    first_error = ex
+        if first_error is not None:
+            raise first_error
+
+
+class Store(AfterCommitQueue):
     """One SQLite database file shared safely by several processes.
 
     :param path: the database file (``":memory:"`` for a private in-memory one)
@@ -142,19 +174,6 @@ class Store:
         """True while a transaction of this store's connection is open (not yet committed)."""
         return self.db.conn.in_transaction
 
-    def after_commit(self, callback: Callable[[], object]) -> None:
-        """Run ``callback`` once the outermost open transaction commits; now when none is open.
-
-        Callbacks run in the order they were queued, after ``COMMIT`` returned, outside any
-        transaction (so they may open their own). A rollback drops them: nothing is ever said
-        about a change that did not happen. Every callback runs even when an earlier one raises;
-        the first exception is raised afterwards (the change stays committed).
-        """
-        if not self.in_transaction:
-            callback()
-            return
-        self._after_commit.append(callback)
-
     @contextmanager
     def transaction(self) -> Iterator[Store]:
         """A write transaction taken with ``BEGIN IMMEDIATE`` (nested calls join the outer one).
@@ -185,18 +204,6 @@ class Store:
                 conn.execute("ROLLBACK")
             raise
         self._run_after_commit()
-
-    def _run_after_commit(self) -> None:
-        callbacks, self._after_commit = self._after_commit, []
-        first_error: BaseException | None = None
-        for callback in callbacks:
-            try:
-                callback()
-            except Exception as ex:
-                if first_error is None:
-                    first_error = ex
-        if first_error is not None:
-            raise first_error
 
     def _begin_immediate(self) -> None:
         """``BEGIN IMMEDIATE``, retried with short jittered sleeps while another writer holds it.

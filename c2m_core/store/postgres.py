@@ -32,7 +32,7 @@ from contextlib import contextmanager
 
 from sqlite_utils.migrations import Migrations
 
-from .database import Event, StoreError, isoformat, utc_now
+from .database import AfterCommitQueue, Event, StoreError, isoformat, utc_now
 from .dialect import POSTGRES, display_target
 
 try:
@@ -224,7 +224,7 @@ class _CompatDatabase:
         return self._has_id[table]
 
 
-class PostgresStore:
+class PostgresStore(AfterCommitQueue):
     """One PostgreSQL database shared by any number of processes and machines.
 
     :param url: ``postgresql://user:password@host:port/dbname`` (libpq URL or options)
@@ -245,6 +245,7 @@ class PostgresStore:
         self.clock = clock
         self.conn = connect(url)
         self._depth = 0
+        self._after_commit: list[Callable[[], object]] = []
         #: sqlite-utils-like access for migrations and areas not yet on the seam.
         self.db = _CompatDatabase(self)
         self._areas = [area(self) for area in areas]
@@ -361,18 +362,20 @@ class PostgresStore:
             finally:
                 self._depth -= 1
             return
+        self._after_commit.clear()
         self.conn.execute("BEGIN")
         self._depth = 1
         try:
             yield self
-        except BaseException:
-            self._depth = 0
-            if not self.conn.closed:
-                self.conn.execute("ROLLBACK")
-            raise
-        else:
             self._depth = 0
             self.conn.execute("COMMIT")
+        except BaseException:
+            self._depth = 0
+            self._after_commit.clear()
+            if not self.conn.closed and self.conn.info.transaction_status != 0:
+                self.conn.execute("ROLLBACK")
+            raise
+        self._run_after_commit()
 
     def now(self) -> str:
         return isoformat(self.clock())
