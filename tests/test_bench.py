@@ -15,6 +15,7 @@ KNOWN = {
     "wishes": "wish import (c2m wish import, an event per wish)",
     "voting": "vote tally (schulze)",
     "presale": "pledge placed, deposit captured (4 writers)",
+    "server": "pledge through the API (4 uvicorn workers, 4 clients)",
 }
 
 
@@ -32,7 +33,7 @@ def test_quick_run_prints_every_modules_rows():
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=400,
     )
     assert done.returncode == 0, done.stderr
     header, *rows = table_rows(done.stdout)

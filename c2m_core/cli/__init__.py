@@ -15,6 +15,8 @@ from .plugin import plugin
 from .plugins import plugins
 from .presale import pledge, presale
 from .report import report
+from .serve import serve
+from .token import token
 from .variant import variant
 from .vote import vote
 from .wish import wish
@@ -31,6 +33,8 @@ CORE_COMMANDS = (
     handoff,
     report,
     demo,
+    serve,
+    token,
     plugins,
     plugin,
 )

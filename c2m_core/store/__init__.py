@@ -4,6 +4,7 @@ from .campaigns import CampaignStore
 from .database import Event, Store, StoreError, utc_now
 from .handoff import HandoffStore
 from .presale import PresaleStore
+from .server import ServerStore
 from .variants import VariantStore
 from .voting import VotingStore
 from .wishes import WishStore
@@ -15,6 +16,7 @@ AREAS = (
     VotingStore,
     PresaleStore,
     HandoffStore,
+    ServerStore,
 )
 
 
