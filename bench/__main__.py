@@ -2,7 +2,7 @@
 
 python -m bench            # full sizes (minutes)
 python -m bench --quick    # small sizes (seconds), to check the benchmarks run
-python -m bench dispatch   # only the named modules
+python -m bench dispatch   # only the named modules (server needs the server extra)
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ MODULES = (
     "wishes",
     "voting",
     "presale",
+    "server",
 )
 
 

@@ -59,6 +59,23 @@ def register_commands(cli):
     """
 
 
+# HTTP API -----------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_routes(app):
+    """Return a list of ``c2m_core.server.Route`` objects: HTTP routes ``c2m serve`` adds.
+
+    Results are flattened. A route is plain data (a method, a path with ``{name}``
+    placeholders, a handler called as ``handler(app, request)`` and the token scopes that may
+    call it); it is served under ``/plugins`` with the server's authentication, problem details
+    and ``Idempotency-Key`` handling, and described in ``/openapi.json``. No web framework type
+    is part of this contract.
+
+    :param app: the ``C2M`` instance the server runs on
+    """
+
+
 # Templates ---------------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ KNOWN = {
     "wishes": "wish import (c2m wish import, an event per wish)",
     "voting": "vote tally (schulze)",
     "presale": "pledge placed, deposit captured (4 writers)",
+    "server": "pledge through the API (4 uvicorn workers, 4 clients)",
 }
 
 

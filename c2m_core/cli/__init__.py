@@ -19,6 +19,8 @@ from .plugins import plugins
 from .presale import pledge, presale
 from .report import report
 from .reward import reward
+from .serve import serve
+from .token import token
 from .variant import variant
 from .vote import vote
 from .wish import wish
@@ -38,6 +40,8 @@ CORE_COMMANDS = (
     feedback,
     report,
     demo,
+    serve,
+    token,
     plugins,
     plugin,
     db,

@@ -7,6 +7,7 @@ from .feedback import FeedbackStore
 from .handoff import HandoffStore
 from .presale import PresaleStore
 from .rewards import RewardStore
+from .server import ServerStore
 from .variants import VariantStore
 from .voting import VotingStore
 from .wishes import WishStore
@@ -20,6 +21,7 @@ AREAS = (
     HandoffStore,
     RewardStore,
     FeedbackStore,
+    ServerStore,
 )
 
 

@@ -48,6 +48,8 @@ def m001_events(db: Database) -> None:
 class StoreError(C2MError):
     """The database cannot be used (made by a newer c2m, unreadable, locked for too long)."""
 
+    kind = "unavailable"
+
 
 def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
