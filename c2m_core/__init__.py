@@ -1,4 +1,8 @@
-"""c2m: a plugin-based reverse-customization (consumer-to-manufacturer) framework."""
+"""c2m: a plugin-based reverse-customization (consumer-to-manufacturer) framework.
+
+Everything a plugin meets through a hook (the arguments and what it returns) is importable from
+here, so that a plugin imports only ``c2m_core``.
+"""
 
 from .app import C2M
 from .campaigns import Campaign, IllegalTransition, UnknownCampaign
@@ -14,14 +18,23 @@ from .errors import (
     PluginError,
     UnknownCategory,
 )
+from .handoff.connectors import Connector, DeliveryFailed, Package
+from .handoff.documents import Document
+from .handoff.outbox import Delivery
+from .handoff.plan import DemandLine, ProductionOrder
+from .handoff.records import Handoff
 from .hookspecs import hookimpl
 from .money import Money
 from .plugins import PluginMeta
 from .presale import (
     CancellationRefused,
     IdempotencyConflict,
+    Offer,
+    Payment,
     Pledge,
+    Presale,
     PresaleClosed,
+    Refund,
     SoldOut,
     UnknownPledge,
 )
@@ -29,9 +42,9 @@ from .store import Event, StoreError
 from .validation import Violation
 from .variants import InvalidVariant, Variant
 from .version import __version__
-from .voting import InvalidBallot
+from .voting import InvalidBallot, VoteResult, VotingMethod
 from .voting.service import NoVote, VoteNotOpen
-from .voting.vote import CastBallot
+from .voting.vote import CastBallot, Vote
 from .wishes import Wish
 
 __all__ = [
@@ -42,10 +55,16 @@ __all__ = [
     "CastBallot",
     "Catalog",
     "CatalogError",
-    "Conflict",
     "Category",
+    "Conflict",
+    "Connector",
+    "Delivery",
+    "DeliveryFailed",
+    "DemandLine",
+    "Document",
     "Event",
     "Excludes",
+    "Handoff",
     "IdempotencyConflict",
     "IllegalTransition",
     "InvalidBallot",
@@ -57,13 +76,19 @@ __all__ = [
     "NoVote",
     "NotAllowed",
     "NotFound",
+    "Offer",
     "Option",
+    "Package",
     "Part",
+    "Payment",
     "Pledge",
     "PluginError",
     "PluginMeta",
+    "Presale",
     "PresaleClosed",
+    "ProductionOrder",
     "Ref",
+    "Refund",
     "Requires",
     "SoldOut",
     "StoreError",
@@ -72,7 +97,10 @@ __all__ = [
     "UnknownPledge",
     "Variant",
     "Violation",
+    "Vote",
     "VoteNotOpen",
+    "VoteResult",
+    "VotingMethod",
     "Wish",
     "__version__",
     "hookimpl",

@@ -51,6 +51,8 @@ class C2M:
         ``for_thread`` is the usual way to ask for it
     """
 
+    _category_owners: dict[str, str]
+
     def __init__(
         self,
         db_path=None,
@@ -195,7 +197,7 @@ class C2M:
             return None
 
         def custom(configuration, complete):
-            violations = []
+            violations: list[Violation] = []
             for result in self.pm.hook.validate_configuration(
                 app=self, category=category, configuration=configuration, complete=complete
             ):

@@ -14,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import NoReturn
 
 import attrs
 
@@ -257,7 +258,7 @@ def _module_to_dict(module: Module) -> dict:
 
 
 def _rule_to_dict(rule: Rule) -> dict:
-    data = {"id": rule.id, "kind": rule.kind, "message": rule.message}
+    data: dict[str, object] = {"id": rule.id, "kind": rule.kind, "message": rule.message}
     if isinstance(rule, Requires):
         data["if"] = [str(ref) for ref in rule.if_]
         data["then"] = [str(ref) for ref in rule.then]
@@ -281,7 +282,7 @@ class _CatalogReader:
     def __init__(self, source: str):
         self.source = source
 
-    def fail(self, where: str, problem: str):
+    def fail(self, where: str, problem: str) -> NoReturn:
         raise CatalogError(self.source, where, problem)
 
     def table(self, value, where: str, allowed: dict[str, bool]) -> Mapping:

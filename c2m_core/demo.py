@@ -358,7 +358,7 @@ def _ballots(aggregation: AggregationResult, count: int, rng) -> list[tuple[str,
             base = 1 + 4 * weights[variant] / top
             scores[variant] = min(5, max(0, round(base + rng.gauss(0, 1.2))))
         scores[favourite] = 5
-        ballot = {"score": scores}
+        ballot: dict[str, object] = {"score": scores}
         if rng.random() < WOULD_BUY_SHARE:
             ballot["would_buy"] = [favourite]
         ballots.append((f"customer-{voter}", ballot))

@@ -12,6 +12,7 @@ import difflib
 import importlib
 import os
 import re
+from collections.abc import Mapping
 from importlib.metadata import entry_points
 
 import attrs
@@ -82,7 +83,7 @@ def check_compatible(meta: PluginMeta, label: str, core_version: str = __version
         )
 
 
-def selected_entry_points(env: dict | None = None):
+def selected_entry_points(env: Mapping[str, str] | None = None):
     """The ``c2m`` entry points to load, honouring ``C2M_LOAD_PLUGINS``."""
     env = os.environ if env is None else env
     found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
@@ -113,6 +114,13 @@ def register(pm: pluggy.PluginManager, plugin, name: str | None = None) -> None:
     meta = plugin_meta(plugin)
     if meta is not None:
         check_compatible(meta, label)
+    try:
+        hash(plugin)
+    except TypeError:
+        raise PluginError(
+            f"plugin {label} must be hashable, as pluggy requires of every plugin object; "
+            "a class that defines __eq__ must define __hash__ too (attrs: eq=False)"
+        ) from None
     try:
         pm.register(plugin, name=name)
     except pluggy.PluginValidationError as ex:
@@ -172,18 +180,28 @@ def _explain_validation(pm: pluggy.PluginManager, ex: pluggy.PluginValidationErr
 
 
 def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs):
-    """Call a ``register_*`` hook plugin by plugin, yielding (plugin name, result).
+    """Call a collecting hook plugin by plugin, yielding (plugin name, result).
 
-    Plugins are called in registration order (the core's defaults first). Used where the core
-    must know which plugin returned what, to name it in an error.
+    Each call is an ordinary pluggy hook call restricted to one implementing plugin
+    (``PluginManager.subset_hook_caller``), so wrappers (``wrapper=True``) wrap it and tracing and
+    ``add_hookcall_monitoring`` see it. Plugins are called in registration order (the core's
+    defaults first). Used where the core must know which plugin returned what, to name it in an
+    error or let a later plugin replace a default.
     """
-    for impl in getattr(pm.hook, hook_name).get_hookimpls():
-        yield impl.plugin_name, impl.function(*[kwargs[name] for name in impl.argnames])
+    caller = getattr(pm.hook, hook_name)
+    if caller.spec is not None and caller.spec.opts.get("firstresult"):
+        raise TypeError(f"call_each collects results; {hook_name} stops at the first one")
+    plain = [impl for impl in caller.get_hookimpls() if not (impl.wrapper or impl.hookwrapper)]
+    implementers = list(dict.fromkeys(impl.plugin for impl in plain))
+    for plugin in implementers:
+        others = [other for other in implementers if other is not plugin]
+        for result in pm.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs):
+            yield pm.get_name(plugin), result
 
 
 def collect(
     pm: pluggy.PluginManager, hook_name: str, *, noun: str, key, accepts, expected: str, **kwargs
-):
+) -> tuple[dict, dict[str, str]]:
     """Flatten a ``register_*`` hook into ``({key: item}, {key: plugin name})``.
 
     Every item must pass ``accepts`` (else an error naming the plugin and ``expected``). A plugin

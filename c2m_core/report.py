@@ -298,7 +298,7 @@ def build_report(app, slug: str) -> Report:
             campaign, "handoff", "not started: nothing was handed off yet"
         )
 
-    funnel = (
+    funnel: tuple[FunnelStep, ...] = (
         FunnelStep("participants", "Participants", participants, "distinct customers who wished"),
         FunnelStep("wishes", "Wishes", wishes.wishes if wishes else None),
         FunnelStep("valid_wishes", "Valid wishes", wishes.valid_wishes if wishes else None),

@@ -23,6 +23,7 @@ import datetime
 import itertools
 from collections.abc import Callable, Mapping
 from functools import cached_property
+from typing import NoReturn
 
 import jinja2
 from packaging.version import InvalidVersion, Version
@@ -137,7 +138,7 @@ class Conformance:
         if failures:
             raise AssertionError("\n".join(failures))
 
-    def fail(self, check: str, problems, fix: str):
+    def fail(self, check: str, problems, fix: str) -> NoReturn:
         problems = [problems] if isinstance(problems, str) else list(problems)
         lines = [f"plugin {self.label} failed the conformance check {check!r}:"]
         lines += [f"  - {problem}" for problem in problems]
@@ -554,7 +555,7 @@ def _breaking_domains(catalog, rule: Rule):
 
     if isinstance(rule, Requires):
         for ref in rule.if_:
-            pairs = [(ref.module, _matching(catalog, ref))]
+            pairs: list[tuple[str, list[str | None]]] = [(ref.module, [*_matching(catalog, ref)])]
             for then in rule.then:
                 unmatched = [
                     v

@@ -44,11 +44,19 @@ def parse_configuration(pairs) -> dict[str, str]:
         module, sep, option = pair.partition("=")
         module, option = module.strip(), option.strip()
         if not sep or not module or not option:
-            raise InvalidInput(f"{pair!r} is not MODULE=OPTION (for example size=65-4k)")
+            raise InvalidInput(
+                f"{pair!r} is not MODULE=OPTION (for example size=65-4k)",
+                field="configuration",
+                value=pair,
+                accepted="MODULE=OPTION, for example size=65-4k",
+            )
         if module in configuration:
             raise InvalidInput(
                 f"module {module!r} is given twice ({configuration[module]!r}, "
-                f"{option!r}); choose one option per module"
+                f"{option!r}); choose one option per module",
+                field=module,
+                value=[configuration[module], option],
+                accepted="one option per module",
             )
         configuration[module] = option
     return configuration
@@ -150,13 +158,18 @@ def _limit_violation(catalog: Catalog, rule: Limit, configuration: Mapping[str, 
     ]
     condition = _chosen(fired, configuration)
 
+    def amount(option) -> int:
+        value = option.attributes[rule.attribute]
+        assert isinstance(value, int), "the catalog loader checks limited attributes are integers"
+        return value
+
     def out_of_range(value: int) -> bool:
         return (rule.minimum is not None and value < rule.minimum) or (
             rule.maximum is not None and value > rule.maximum
         )
 
     if rule.aggregate == "sum":
-        total = sum(option.attributes[rule.attribute] for _, option in carriers)
+        total = sum(amount(option) for _, option in carriers)
         if out_of_range(total):
             involved = condition + tuple(f"{m.id}.{o.id}" for m, o in carriers)
             return Violation(
@@ -166,7 +179,7 @@ def _limit_violation(catalog: Catalog, rule: Limit, configuration: Mapping[str, 
                 kind=rule.kind,
             )
         return None
-    offending = [(m, o) for m, o in carriers if out_of_range(o.attributes[rule.attribute])]
+    offending = [(m, o) for m, o in carriers if out_of_range(amount(o))]
     if offending:
         values = ", ".join(
             f"{m.id}.{o.id} has {o.attributes[rule.attribute]}" for m, o in offending

@@ -143,3 +143,4 @@ def test_the_wheel_ships_the_scaffold_and_the_bundled_plugins(tmp_path):
     for package in ("c2m_fridge", "c2m_toilet_seat"):
         assert f"{package}/templates/spec_sheet.html" in names
     assert "c2m_core/testing.py" in names
+    assert "c2m_core/py.typed" in names  # type checkers read c2m_core's annotations

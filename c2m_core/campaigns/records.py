@@ -83,12 +83,25 @@ def check_stages(stages: Iterable[str]) -> tuple[str, ...]:
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
         raise InvalidInput(
-            f"unknown stage {unknown[0]!r}; stages are {', '.join(STAGES)} (in that order)"
+            f"unknown stage {unknown[0]!r}; stages are {', '.join(STAGES)} (in that order)",
+            field="stages",
+            value=unknown[0],
+            accepted=", ".join(STAGES),
         )
     if len(set(stages)) != len(stages):
-        raise InvalidInput(f"stages repeat: {', '.join(stages)}")
+        raise InvalidInput(
+            f"stages repeat: {', '.join(stages)}",
+            field="stages",
+            value=stages,
+            accepted=f"each of {', '.join(STAGES)} at most once",
+        )
     if not stages:
-        raise InvalidInput(f"a campaign needs at least one stage of {', '.join(STAGES)}")
+        raise InvalidInput(
+            f"a campaign needs at least one stage of {', '.join(STAGES)}",
+            field="stages",
+            value=stages,
+            accepted=f"one or more of {', '.join(STAGES)}",
+        )
     return tuple(s for s in STAGES if s in stages)
 
 
@@ -98,7 +111,10 @@ def check_settings(settings: Mapping) -> dict:
     for name, value in settings.items():
         if name not in SETTINGS:
             raise InvalidInput(
-                f"unknown campaign setting {name!r}; settings are {', '.join(sorted(SETTINGS))}"
+                f"unknown campaign setting {name!r}; settings are {', '.join(sorted(SETTINGS))}",
+                field="settings",
+                value=name,
+                accepted=", ".join(sorted(SETTINGS)),
             )
         default, minimum, _ = SETTINGS[name]
         if isinstance(default, dict):
@@ -109,13 +125,26 @@ def check_settings(settings: Mapping) -> dict:
                 ):
                     raise InvalidInput(
                         f"setting {name}: {key!r} -> {code!r} is not accepted; map names to codes "
-                        "of up to 32 letters, digits, '-' and '_', starting with a letter or digit"
+                        "of up to 32 letters, digits, '-' and '_', starting with a letter or digit",
+                        field=name,
+                        value=value,
+                        accepted="names mapped to codes of up to 32 letters, digits, '-' and '_'",
                     )
             checked[name] = dict(value)
             continue
         if isinstance(default, int) and (isinstance(value, bool) or not isinstance(value, int)):
-            raise InvalidInput(f"setting {name} must be an integer, got {value!r}")
+            raise InvalidInput(
+                f"setting {name} must be an integer, got {value!r}",
+                field=name,
+                value=value,
+                accepted="an integer" if minimum is None else f"an integer of at least {minimum}",
+            )
         if minimum is not None and value < minimum:
-            raise InvalidInput(f"setting {name} must be at least {minimum}, got {value}")
+            raise InvalidInput(
+                f"setting {name} must be at least {minimum}, got {value}",
+                field=name,
+                value=value,
+                accepted=f"an integer of at least {minimum}",
+            )
         checked[name] = value
     return checked

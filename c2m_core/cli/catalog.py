@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..errors import InvalidInput
@@ -24,7 +26,7 @@ def catalog():
 def list_(as_json):
     """List the categories every loaded plugin provides."""
     app = app_from()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, category in app.categories.items():
         cat = category.catalog
         rows.append(
@@ -300,6 +302,11 @@ def _weights(pairs) -> dict[str, int]:
     for pair in pairs:
         module, sep, value = pair.partition("=")
         if not sep or not module.strip() or not value.strip().isdigit():
-            raise InvalidInput(f"--weight {pair!r} is not MODULE=N with N a positive integer")
+            raise InvalidInput(
+                f"--weight {pair!r} is not MODULE=N with N a positive integer",
+                field="--weight",
+                value=pair,
+                accepted="MODULE=N with N a positive integer",
+            )
         weights[module.strip()] = int(value)
     return weights

@@ -26,7 +26,12 @@ def _demand(app, slug, demand_file):
     try:
         data = json.load(demand_file)
     except ValueError as ex:
-        raise InvalidInput(f"--demand {demand_file.name}: not valid JSON ({ex})") from None
+        raise InvalidInput(
+            f"--demand {demand_file.name}: not valid JSON ({ex})",
+            field="--demand",
+            value=demand_file.name,
+            accepted="a JSON file of demand lines",
+        ) from None
     return app.handoff.demand_from_data(slug, data)
 
 
@@ -175,7 +180,12 @@ def configure(slug, spare_percent, assembly_days, max_lot_size, warehouses):
         for pair in warehouses:
             region, equals, code = pair.partition("=")
             if not equals or not region:
-                raise InvalidInput(f"--warehouse {pair!r}: write REGION=CODE, e.g. eu=WH-EU")
+                raise InvalidInput(
+                    f"--warehouse {pair!r}: write REGION=CODE, e.g. eu=WH-EU",
+                    field="--warehouse",
+                    value=pair,
+                    accepted="REGION=CODE, such as eu=WH-EU",
+                )
             mapping[region] = code
         settings["warehouses"] = mapping
     if not settings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..plugins import plugin_meta
@@ -16,7 +18,7 @@ def plugins(as_json, show_all):
     """List loaded plugins: name, version, categories and the hooks each implements."""
     app = app_from()
     owners = {name: app.category_plugin(name) for name in app.categories}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, plugin in app.pm.list_name_plugin():
         if name.startswith("c2m_core.") and not show_all:
             continue
@@ -27,7 +29,7 @@ def plugins(as_json, show_all):
                 "version": meta.version if meta else None,
                 "core": meta.core if meta else None,
                 "categories": sorted(c for c, owner in owners.items() if owner == name),
-                "hooks": sorted(caller.name for caller in app.pm.get_hookcallers(plugin)),
+                "hooks": sorted(caller.name for caller in app.pm.get_hookcallers(plugin) or ()),
             }
         )
     rows.sort(key=lambda row: row["name"])

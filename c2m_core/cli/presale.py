@@ -43,7 +43,10 @@ def parse_variant_option(text: str) -> tuple[int, dict]:
     except ValueError:
         raise InvalidInput(
             f"--variant-option: {text!r} is not accepted; use VARIANT_ID:threshold=N,capacity=M "
-            "(either field alone; capacity=none for no limit)"
+            "(either field alone; capacity=none for no limit)",
+            field="--variant-option",
+            value=text,
+            accepted="VARIANT_ID:threshold=N,capacity=M (either alone; capacity=none: no limit)",
         ) from None
     return variant_id, fields
 
@@ -82,7 +85,12 @@ def open_(slug, deadline, deposit, deposit_credit, threshold, capacity, waitlist
         try:
             chosen = [int(v) for v in variants.split(",") if v.strip()]
         except ValueError:
-            raise InvalidInput(f"--variants: {variants!r} is not a list of variant ids") from None
+            raise InvalidInput(
+                f"--variants: {variants!r} is not a list of variant ids",
+                field="--variants",
+                value=variants,
+                accepted="variant ids separated by commas, such as 1,3",
+            ) from None
     app.presale.open(
         slug,
         deadline,
@@ -250,9 +258,14 @@ def _read_pledge_rows(app, slug, file):
     if missing:
         raise InvalidInput(
             f"{file.name}: missing column(s) {', '.join(missing)}; the header must name "
-            f"{', '.join(IMPORT_COLUMNS)} (and optionally region)"
+            f"{', '.join(IMPORT_COLUMNS)} (and optionally region)",
+            field="header",
+            value=missing,
+            accepted=f"{', '.join(IMPORT_COLUMNS)} (and optionally region)",
         )
-    rows, rejected, keys = [], [], {}
+    rows: list = []
+    rejected: list = []
+    keys: dict = {}
     for raw in reader:
         line = reader.line_num
         key = (raw.get("key") or "").strip()
@@ -267,10 +280,18 @@ def _read_pledge_rows(app, slug, file):
             if request["variant_id"] not in on_sale:
                 raise InvalidInput(
                     f"variant: {request['variant_id']} is not on sale; on sale: "
-                    f"{', '.join(map(str, sorted(on_sale))) or 'none'}"
+                    f"{', '.join(map(str, sorted(on_sale))) or 'none'}",
+                    field="variant",
+                    value=request["variant_id"],
+                    accepted=", ".join(map(str, sorted(on_sale))) or "none",
                 )
             if key in keys:
-                raise InvalidInput(f"key: {key!r} repeats line {keys[key]}")
+                raise InvalidInput(
+                    f"key: {key!r} repeats line {keys[key]}",
+                    field="key",
+                    value=key,
+                    accepted="a key used on one line only",
+                )
         except InvalidInput as ex:
             rejected.append((line, key, str(ex)))
             continue
@@ -284,7 +305,12 @@ def _int_field(raw, name):
     try:
         return int(value)
     except ValueError:
-        raise InvalidInput(f"{name}: {value!r} is not a whole number") from None
+        raise InvalidInput(
+            f"{name}: {value!r} is not a whole number",
+            field=name,
+            value=value,
+            accepted="a whole number",
+        ) from None
 
 
 def _print_import(placed, units, rejected, as_json):

@@ -36,7 +36,12 @@ def add(slug, choices, name, as_json):
         for violation in ex.violations:
             involved = f" [{', '.join(violation.options)}]" if violation.options else ""
             lines.append(f"  - {violation.rule}: {violation.message}{involved}")
-        raise InvalidInput("\n".join(lines)) from None
+        raise InvalidInput(
+            "\n".join(lines),
+            field="configuration",
+            value=configuration,
+            accepted="a configuration the catalog's rules allow",
+        ) from None
     if as_json:
         echo_json(added.to_dict() | {"existing": added.id in before})
     elif added.id in before:

@@ -98,14 +98,27 @@ def cast(slug, voter, choice, approve, scores, would_buy, rank, raw, as_json):
         try:
             extra = json.loads(raw)
         except json.JSONDecodeError as ex:
-            raise InvalidInput(f"--ballot: not valid JSON ({ex.msg})") from None
+            raise InvalidInput(
+                f"--ballot: not valid JSON ({ex.msg})",
+                field="--ballot",
+                value=raw,
+                accepted="a JSON object of ballot fields",
+            ) from None
         if not isinstance(extra, dict):
-            raise InvalidInput("--ballot: give a JSON object of ballot fields")
+            raise InvalidInput(
+                "--ballot: give a JSON object of ballot fields",
+                field="--ballot",
+                value=extra,
+                accepted="a JSON object of ballot fields",
+            )
         ballot |= extra
     if not ballot:
         raise InvalidInput(
             "no ballot given: use --choice, --approve, --score/--would-buy, --rank or --ballot "
-            "as the vote's method needs"
+            "as the vote's method needs",
+            field="ballot",
+            value=ballot,
+            accepted="--choice, --approve, --score/--would-buy, --rank or --ballot",
         )
     done = app_from().voting.cast(slug, voter, ballot)
     if as_json:

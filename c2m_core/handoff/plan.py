@@ -30,17 +30,36 @@ _PLAIN_REGION = re.compile(r"^[A-Za-z0-9]{1,24}\Z")
 
 def _positive_int(name: str, value, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidInput(f"{name} must be an integer of at least {minimum}, got {value!r}")
+        raise InvalidInput(
+            f"{name} must be an integer of at least {minimum}, got {value!r}",
+            field=name.replace(" ", "."),
+            value=value,
+            accepted=f"an integer of at least {minimum}",
+        )
     return value
 
 
 def _check_by_region(instance, attribute, value):
     if not isinstance(value, Mapping) or not value:
-        raise InvalidInput(f"demand by_region must be a non-empty mapping, got {value!r}")
+        raise InvalidInput(
+            f"demand by_region must be a non-empty mapping, got {value!r}",
+            field="demand.by_region",
+            value=value,
+            accepted="a non-empty mapping of regions to units",
+        )
     for region, units in value.items():
         if not isinstance(region, str) or not region:
-            raise InvalidInput(f"demand by_region: region {region!r} must be a non-empty string")
+            raise InvalidInput(
+                f"demand by_region: region {region!r} must be a non-empty string",
+                field="demand.by_region",
+                value=region,
+                accepted="a non-empty region name",
+            )
         _positive_int(f"demand by_region[{region!r}]", units, minimum=0)
+
+
+def _units_by_region(by_region: Mapping[str, int]) -> dict[str, int]:
+    return dict(by_region)
 
 
 @attrs.frozen
@@ -53,17 +72,27 @@ class DemandLine:
 
     variant: Variant
     quantity: int
-    by_region: Mapping[str, int] = attrs.field(converter=dict, validator=_check_by_region)
+    by_region: Mapping[str, int] = attrs.field(
+        converter=_units_by_region, validator=_check_by_region
+    )
     unit_price: Money | None = None
 
     def __attrs_post_init__(self):
         if not isinstance(self.variant, Variant):
-            raise InvalidInput(f"demand variant must be a Variant, got {self.variant!r}")
+            raise InvalidInput(
+                f"demand variant must be a Variant, got {self.variant!r}",
+                field="demand.variant",
+                value=self.variant,
+                accepted="a c2m_core.Variant",
+            )
         _positive_int("demand quantity", self.quantity)
         if sum(self.by_region.values()) != self.quantity:
             raise InvalidInput(
                 f"demand for variant {self.variant.id}: by_region adds up to "
-                f"{sum(self.by_region.values())} units but quantity is {self.quantity}"
+                f"{sum(self.by_region.values())} units but quantity is {self.quantity}",
+                field="demand.by_region",
+                value=dict(self.by_region),
+                accepted=f"units adding up to the quantity, {self.quantity}",
             )
 
     @classmethod
@@ -80,7 +109,10 @@ class DemandLine:
             )
         except AttributeError as ex:
             raise InvalidInput(
-                f"demand {demand!r} lacks {ex.name!r}; give variant, quantity and by_region"
+                f"demand {demand!r} lacks {ex.name!r}; give variant, quantity and by_region",
+                field="demand",
+                value=demand,
+                accepted="objects with variant, quantity and by_region",
             ) from None
 
 
@@ -247,7 +279,10 @@ def warehouse_for(region: str, warehouses: Mapping[str, str]) -> str | None:
     if found is None:
         raise InvalidInput(
             f"region {region!r} has no warehouse: the campaign's warehouses setting maps "
-            f"{', '.join(map(repr, sorted(warehouses)))}; add it or a 'default' entry"
+            f"{', '.join(map(repr, sorted(warehouses)))}; add it or a 'default' entry",
+            field="region",
+            value=region,
+            accepted=", ".join(sorted(warehouses)),
         )
     return found
 
@@ -306,6 +341,7 @@ def plan_order(
     :param parts: the per-unit parts (a plugin's); default: the chosen options' parts
     """
     variant = demand.variant
+    assert variant.id is not None, "only stored variants are planned"
     configuration = variant.configuration
     ho_id = handoff_id(slug, variant.id)
     spare = spare_units(demand.quantity, settings.spare_percent)

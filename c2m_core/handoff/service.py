@@ -44,7 +44,7 @@ def _demand(app, slug: str) -> list:
     return list(app.presale.production_demand(slug))
 
 
-def _demand_key(variant_id: int, by_region) -> dict:
+def _demand_key(variant_id: int | None, by_region) -> dict:
     """Demand as recorded with a hand-off, to compare a later run's demand with."""
     regions = {region: units for region, units in sorted(by_region.items()) if units}
     return {"variant_id": variant_id, "quantity": sum(regions.values()), "by_region": regions}

@@ -16,6 +16,16 @@ from ..catalog import Catalog
 from ..errors import InvalidInput
 from ..money import Money
 
+_FIELDS = {"cancellation fee": "cancellation", "deposit credit": "deposit_credit"}
+PERCENTAGE = "a percentage such as 10% or 12.5% (two decimals at most), above 0% and up to 100%"
+AMOUNT = "an amount above zero in major units, such as 99.50"
+
+
+def _field(name: str) -> str:
+    """The argument a message's field name stands for (``deposit credit`` -> ``deposit_credit``)."""
+    return _FIELDS.get(name, name.replace(" ", "_"))
+
+
 _PERCENT = re.compile(r"^(\d{1,3})(?:\.(\d{1,2}))?%\Z")
 
 
@@ -24,11 +34,19 @@ def parse_basis_points(text: str, field: str) -> int:
     match = _PERCENT.match(text.strip())
     if match is None:
         raise InvalidInput(
-            f"{field}: {text!r} is not a percentage; use e.g. 10% or 12.5% (two decimals at most)"
+            f"{field}: {text!r} is not a percentage; use e.g. 10% or 12.5% (two decimals at most)",
+            field=_field(field),
+            value=text,
+            accepted=PERCENTAGE,
         )
     basis_points = int(match.group(1)) * 100 + int((match.group(2) or "").ljust(2, "0"))
     if not 0 < basis_points <= 10_000:
-        raise InvalidInput(f"{field}: {text!r} must be more than 0% and at most 100%")
+        raise InvalidInput(
+            f"{field}: {text!r} must be more than 0% and at most 100%",
+            field=_field(field),
+            value=text,
+            accepted=PERCENTAGE,
+        )
     return basis_points
 
 
@@ -37,15 +55,27 @@ def parse_amount(text: str, currency: str, field: str) -> Money:
     try:
         money = Money.parse(text, currency)
     except ValueError as ex:
-        raise InvalidInput(f"{field}: {ex}") from None
+        raise InvalidInput(
+            f"{field}: {ex}", field=_field(field), value=text, accepted=AMOUNT
+        ) from None
     if money.amount <= 0:
-        raise InvalidInput(f"{field}: {text!r} must be more than zero")
+        raise InvalidInput(
+            f"{field}: {text!r} must be more than zero",
+            field=_field(field),
+            value=text,
+            accepted=AMOUNT,
+        )
     return money
 
 
 def _optional_positive(instance, attribute, value):
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise InvalidInput(f"{attribute.name} must be a positive integer, got {value!r}")
+        raise InvalidInput(
+            f"{attribute.name} must be a positive integer, got {value!r}",
+            field=attribute.name,
+            value=value,
+            accepted="a positive integer",
+        )
 
 
 @attrs.frozen
@@ -63,9 +93,19 @@ class DepositRule:
 
     def __attrs_post_init__(self):
         if (self.basis_points is None) == (self.amount is None):
-            raise InvalidInput("a deposit is either a percentage or a fixed amount per unit")
+            raise InvalidInput(
+                "a deposit is either a percentage or a fixed amount per unit",
+                field="deposit",
+                value={"basis_points": self.basis_points, "amount": self.amount},
+                accepted="basis_points or amount, not both",
+            )
         if self.basis_points is not None and self.basis_points > 10_000:
-            raise InvalidInput(f"deposit: {self.basis_points} basis points is more than 100%")
+            raise InvalidInput(
+                f"deposit: {self.basis_points} basis points is more than 100%",
+                field="deposit",
+                value=self.basis_points,
+                accepted="1 to 10,000 basis points",
+            )
 
     @classmethod
     def parse(cls, deposit: str, currency: str, credit: str | None = None) -> DepositRule:
@@ -79,6 +119,7 @@ class DepositRule:
         """The deposit for one unit at ``unit_price``."""
         if self.basis_points is not None:
             return unit_price.percentage(self.basis_points)
+        assert self.amount is not None, "a deposit rule has basis points or an amount"
         return Money(self.amount, unit_price.currency)
 
     def credit_per_unit(self, unit_price: Money) -> Money:
@@ -94,23 +135,32 @@ class DepositRule:
         if deposit.amount < 1:
             raise InvalidInput(
                 f"deposit for {what}: {self.describe(unit_price.currency)} of {unit_price} rounds "
-                "down to nothing; use a larger percentage or a fixed amount"
+                "down to nothing; use a larger percentage or a fixed amount",
+                field="deposit",
+                value=self.describe(unit_price.currency),
+                accepted=f"a deposit of at least one minor unit of {unit_price}",
             )
         if deposit > unit_price:
             raise InvalidInput(
-                f"deposit for {what}: {deposit} per unit is more than the price {unit_price}"
+                f"deposit for {what}: {deposit} per unit is more than the price {unit_price}",
+                field="deposit",
+                value=str(deposit),
+                accepted=f"at most the price, {unit_price}",
             )
         if credit < deposit or credit > unit_price:
             raise InvalidInput(
                 f"deposit credit for {what}: {credit} per unit must be at least the deposit "
-                f"({deposit}) and at most the price ({unit_price})"
+                f"({deposit}) and at most the price ({unit_price})",
+                field="deposit_credit",
+                value=str(credit),
+                accepted=f"from the deposit ({deposit}) to the price ({unit_price})",
             )
 
     def describe(self, currency: str) -> str:
         if self.basis_points is not None:
             text = f"{_percent_text(self.basis_points)} of the price"
         else:
-            text = f"{Money(self.amount, currency)} per unit"
+            text = f"{Money(self.amount or 0, currency)} per unit"
         if self.credit is not None:
             text += f", worth {Money(self.credit, currency)} per unit at balance"
         return text
@@ -149,7 +199,12 @@ class CancellationRule:
         try:
             amount = parse_amount(text, currency, "cancellation fee")
         except InvalidInput as ex:
-            raise InvalidInput(f"{ex}; or use 'refuse' or a percentage of the deposit") from None
+            raise InvalidInput(
+                f"{ex}; or use 'refuse' or a percentage of the deposit",
+                field="cancellation",
+                value=text,
+                accepted=f"'refuse', a percentage of the deposit, or {AMOUNT}",
+            ) from None
         return cls(False, amount=amount.amount)
 
     def fee(self, deposit: Money, quantity: int) -> Money:
@@ -165,7 +220,7 @@ class CancellationRule:
             return "refused after tipping"
         if self.basis_points is not None:
             return f"after tipping, {_percent_text(self.basis_points)} of the deposit is kept"
-        return f"after tipping, {Money(self.amount, currency)} per unit is kept"
+        return f"after tipping, {Money(self.amount or 0, currency)} per unit is kept"
 
     def to_dict(self) -> dict:
         return attrs.asdict(self)
@@ -228,13 +283,19 @@ def unit_price(app, campaign, variant) -> Money:
         if catalog.currency != campaign.currency:
             raise InvalidInput(
                 f"campaign {campaign.slug!r} sells in {campaign.currency} but its catalog prices "
-                f"are in {catalog.currency}; a plugin must price its variants (price_variant)"
+                f"are in {catalog.currency}; a plugin must price its variants (price_variant)",
+                field="currency",
+                value=campaign.currency,
+                accepted=catalog.currency,
             )
         price = catalog_price(catalog, variant.configuration)
     if not isinstance(price, Money) or price.currency != campaign.currency or price.amount < 1:
         raise InvalidInput(
             f"price of variant {variant.id} ({variant.name}): {price!r} is not a positive "
-            f"Money amount in {campaign.currency}"
+            f"Money amount in {campaign.currency}",
+            field="price",
+            value=price,
+            accepted=f"a positive Money amount in {campaign.currency}",
         )
     return price
 

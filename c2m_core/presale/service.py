@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable, Mapping
+from typing import Literal, overload
 
 import attrs
 
@@ -228,6 +229,10 @@ def sale_variants(app, campaign: Campaign) -> list[Variant]:
     return variants
 
 
+@overload
+def _text(value, field: str, maximum: int = ..., optional: Literal[False] = ...) -> str: ...
+@overload
+def _text(value, field: str, maximum: int = ..., *, optional: bool) -> str | None: ...
 def _text(value, field: str, maximum: int = MAX_TEXT, optional: bool = False) -> str | None:
     if value is None and optional:
         return None
@@ -327,6 +332,7 @@ class PresaleService:
         overrides = self._check_overrides(overrides or {}, selling)
         offers = []
         for position, variant in enumerate(selling, start=1):
+            assert variant.id is not None, "variants on sale are stored"
             price = unit_price(app, campaign, variant)
             deposit.check(price, f"variant {variant.id} ({variant.name})")
             chosen = {"threshold": threshold, "capacity": capacity} | overrides.get(variant.id, {})
@@ -388,7 +394,7 @@ class PresaleService:
 
     @staticmethod
     def _check_overrides(overrides, selling: list[Variant]) -> dict[int, dict]:
-        ids = {v.id for v in selling}
+        ids = {v.id for v in selling if v.id is not None}
         checked = {}
         for variant_id, fields in overrides.items():
             if variant_id not in ids:

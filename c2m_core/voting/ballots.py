@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..errors import InvalidInput
 
@@ -28,15 +29,22 @@ def _candidates_text(candidates: Sequence[int]) -> str:
 def candidate_id(field: str, value, candidates: Sequence[int]) -> int:
     """``value`` (an int or digits) as a candidate variant id."""
     ident = _integer(value)
+    accepted = f"a candidate variant id: {_candidates_text(candidates)}"
     if ident is None or ident < 0:
         raise InvalidBallot(
             f"ballot field {field!r}: {value!r} is not a variant id; "
-            f"candidates are {_candidates_text(candidates)}"
+            f"candidates are {_candidates_text(candidates)}",
+            field=field,
+            value=value,
+            accepted=accepted,
         )
     if ident not in candidates:
         raise InvalidBallot(
             f"ballot field {field!r}: variant {ident} is not a candidate of this vote; "
-            f"candidates are {_candidates_text(candidates)}"
+            f"candidates are {_candidates_text(candidates)}",
+            field=field,
+            value=value,
+            accepted=accepted,
         )
     return ident
 
@@ -60,14 +68,21 @@ def _items(field: str, value, what: str) -> list:
         return list(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return [value]
-    raise InvalidBallot(f"ballot field {field!r}: {value!r} is not {what}")
+    raise InvalidBallot(
+        f"ballot field {field!r}: {value!r} is not {what}", field=field, value=value, accepted=what
+    )
 
 
-def _no_repeats(field: str, ids: list[int]) -> None:
+def _no_repeats(field: str, ids: list[int], value=None) -> None:
     seen = set()
     for ident in ids:
         if ident in seen:
-            raise InvalidBallot(f"ballot field {field!r}: variant {ident} is given twice")
+            raise InvalidBallot(
+                f"ballot field {field!r}: variant {ident} is given twice",
+                field=field,
+                value=ids if value is None else value,
+                accepted="each variant at most once",
+            )
         seen.add(ident)
 
 
@@ -75,7 +90,7 @@ def id_list(field: str, value, candidates: Sequence[int]) -> list[int]:
     """Variant ids from a list or from text such as ``"1,4"``, in candidate order."""
     items = _items(field, value, "a list of variant ids (for example 1,4)")
     ids = [candidate_id(field, item, candidates) for item in items]
-    _no_repeats(field, ids)
+    _no_repeats(field, ids, value)
     chosen = set(ids)
     return [c for c in candidates if c in chosen]
 
@@ -105,21 +120,33 @@ def careful_scores(field: str, value, candidates: Sequence[int], low: int, high:
     else:
         pairs = [(value, None)]
     given: dict[int, int] = {}
+    accepted = f"variant=score pairs (for example 1=4,2=3) with scores {low} to {high}"
     for pair in pairs:
         if len(pair) != 2 or pair[1] is None:
             raise InvalidBallot(
                 f"ballot field {field!r}: {pair[0]!r} is not variant=score pairs (for example "
-                f"1=4,2=3) with scores {low} to {high}"
+                f"1=4,2=3) with scores {low} to {high}",
+                field=field,
+                value=value,
+                accepted=accepted,
             )
         ident = candidate_id(field, pair[0], candidates)
         score = _integer(pair[1])
         if score is None or not low <= score <= high:
             raise InvalidBallot(
                 f"ballot field {field!r}: score {pair[1]!r} for variant {ident} is not a whole "
-                f"number from {low} to {high}"
+                f"number from {low} to {high}",
+                field=field,
+                value=value,
+                accepted=accepted,
             )
         if ident in given:
-            raise InvalidBallot(f"ballot field {field!r}: variant {ident} is scored twice")
+            raise InvalidBallot(
+                f"ballot field {field!r}: variant {ident} is scored twice",
+                field=field,
+                value=value,
+                accepted=accepted,
+            )
         given[ident] = score
     return [[c, given[c]] for c in candidates if c in given]
 
@@ -145,25 +172,27 @@ def ranking(field: str, value, candidates: Sequence[int]) -> list[list[int]]:
     result always lists every candidate; ids within a group are in candidate order.
     """
     accepted = "a ranking such as 3>1=2>4 ('>' prefers, '=' ties)"
+    where: dict[str, Any] = {"field": field, "value": value, "accepted": accepted}
     if isinstance(value, str):
         text = value.strip()
         if not text:
-            raise InvalidBallot(f"ballot field {field!r} is empty; expected {accepted}")
+            raise InvalidBallot(f"ballot field {field!r} is empty; expected {accepted}", **where)
         groups = [group.split("=") for group in text.split(">")]
     elif isinstance(value, list | tuple):
         groups = [list(g) if isinstance(g, list | tuple) else [g] for g in value]
     else:
-        raise InvalidBallot(f"ballot field {field!r}: {value!r} is not {accepted}")
+        raise InvalidBallot(f"ballot field {field!r}: {value!r} is not {accepted}", **where)
     ranked: list[list[int]] = []
     for group in groups:
         if not group or any(isinstance(item, str) and not item.strip() for item in group):
             raise InvalidBallot(
-                f"ballot field {field!r}: {value!r} has an empty place; expected {accepted}"
+                f"ballot field {field!r}: {value!r} has an empty place; expected {accepted}",
+                **where,
             )
         ranked.append([candidate_id(field, item, candidates) for item in group])
     if not ranked:
-        raise InvalidBallot(f"ballot field {field!r} is empty; expected {accepted}")
-    _no_repeats(field, [ident for group in ranked for ident in group])
+        raise InvalidBallot(f"ballot field {field!r} is empty; expected {accepted}", **where)
+    _no_repeats(field, [ident for group in ranked for ident in group], value)
     order = {c: i for i, c in enumerate(candidates)}
     normal = [sorted(group, key=order.__getitem__) for group in ranked]
     listed = {ident for group in ranked for ident in group}

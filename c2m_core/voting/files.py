@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -24,7 +24,7 @@ class BallotRow(NamedTuple):
 
     line: int
     voter: object
-    ballot: dict | None
+    ballot: Mapping | None
     error: str | None = None
 
 
@@ -32,13 +32,21 @@ def detect_format(path: Path, format: str | None = None) -> str:
     """``csv`` or ``jsonl``, from ``format`` or the file's suffix."""
     if format is not None:
         if format not in ("csv", "jsonl"):
-            raise InvalidInput(f"format {format!r} is not csv or jsonl")
+            raise InvalidInput(
+                f"format {format!r} is not csv or jsonl",
+                field="format",
+                value=format,
+                accepted="csv, jsonl",
+            )
         return format
     found = FORMATS.get(Path(path).suffix.lower())
     if found is None:
         raise InvalidInput(
             f"cannot tell the format of {Path(path).name!r} from its suffix; name it .csv or "
-            ".jsonl, or pass --format csv|jsonl"
+            ".jsonl, or pass --format csv|jsonl",
+            field="file",
+            value=str(path),
+            accepted="a file named .csv or .jsonl, or a --format",
         )
     return found
 
@@ -60,7 +68,12 @@ def read_ballots(
     """The rows of a ballot file; ``fields`` are the ballot fields the vote's method reads."""
     path = Path(path)
     if not path.is_file():
-        raise InvalidInput(f"ballot file {str(path)!r} does not exist or is not a file")
+        raise InvalidInput(
+            f"ballot file {str(path)!r} does not exist or is not a file",
+            field="file",
+            value=str(path),
+            accepted="an existing ballot file",
+        )
     if detect_format(path, format) == "csv":
         yield from _read_csv(path, fields)
     else:
@@ -79,10 +92,18 @@ def _read_csv(path: Path, fields: Sequence[str]) -> Iterator[BallotRow]:
         if unknown or "voter" not in header:
             problem = f"column {unknown[0]!r} is not known" if unknown else "no 'voter' column"
             raise InvalidInput(
-                f"{path.name}, line 1: {problem}; columns for this vote: {', '.join(accepted)}"
+                f"{path.name}, line 1: {problem}; columns for this vote: {', '.join(accepted)}",
+                field="header",
+                value=header,
+                accepted=", ".join(accepted),
             )
         if len(set(header)) != len(header):
-            raise InvalidInput(f"{path.name}, line 1: a column is repeated: {', '.join(header)}")
+            raise InvalidInput(
+                f"{path.name}, line 1: a column is repeated: {', '.join(header)}",
+                field="header",
+                value=header,
+                accepted="each column once",
+            )
         voter_at = header.index("voter")
         width = len(header)
         end = reader.line_num

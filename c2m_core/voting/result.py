@@ -6,11 +6,23 @@ the campaign) is placed first. Nothing is random, so a count is reproducible fro
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
 TIE_RULE = "ties are broken by candidate order: the earlier variant is placed first"
+
+
+def int_tuple(values: Iterable[int]) -> tuple[int, ...]:
+    return tuple(values)
+
+
+def str_tuple(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def mapping_tuple(values: Iterable[Mapping]) -> tuple[Mapping, ...]:
+    return tuple(values)
 
 
 @attrs.frozen
@@ -24,12 +36,12 @@ class VoteResult:
     """
 
     method: str
-    candidates: tuple[int, ...] = attrs.field(converter=tuple)
+    candidates: tuple[int, ...] = attrs.field(converter=int_tuple)
     ballots: int
-    totals: tuple[Mapping, ...] = attrs.field(converter=tuple)
-    ranking: tuple[int, ...] = attrs.field(converter=tuple)
-    winners: tuple[int, ...] = attrs.field(converter=tuple)
-    tie_breaks: tuple[str, ...] = attrs.field(converter=tuple, default=())
+    totals: tuple[Mapping, ...] = attrs.field(converter=mapping_tuple)
+    ranking: tuple[int, ...] = attrs.field(converter=int_tuple)
+    winners: tuple[int, ...] = attrs.field(converter=int_tuple)
+    tie_breaks: tuple[str, ...] = attrs.field(converter=str_tuple, default=())
     details: Mapping = attrs.field(factory=dict)
 
     def total(self, variant: int) -> Mapping:
@@ -65,10 +77,10 @@ class VoteResult:
 
 def variants_text(ids: Sequence[int]) -> str:
     """``[2]`` -> ``variant 2``; ``[2, 3, 5]`` -> ``variants 2, 3 and 5``."""
-    ids = [str(i) for i in ids]
-    if len(ids) == 1:
-        return f"variant {ids[0]}"
-    return f"variants {', '.join(ids[:-1])} and {ids[-1]}"
+    names = [str(i) for i in ids]
+    if len(names) == 1:
+        return f"variant {names[0]}"
+    return f"variants {', '.join(names[:-1])} and {names[-1]}"
 
 
 def advancing_text(group: Sequence[int], winners: Sequence[int]) -> str:

@@ -375,8 +375,8 @@ class VoteService:
                     voter = check_voter(row.voter)
                     normal = self.normalise(vote, row.ballot)
                 except InvalidInput as ex:
-                    voter = row.voter if isinstance(row.voter, str) else None
-                    rejected.append(Rejected(row.line, str(ex), voter))
+                    named = row.voter if isinstance(row.voter, str) else None
+                    rejected.append(Rejected(row.line, str(ex), named))
                     continue
                 yield row.line, voter, ballot_text(normal)
 
@@ -388,6 +388,7 @@ class VoteService:
                 progress(read - reported)
                 reported = read
 
+        batches: Iterable[list]
         if strict:
             batches = [list(accepted())]
             report_progress()
@@ -500,6 +501,7 @@ class VoteService:
         """The stored result of a closed vote; a provisional count while it is open."""
         vote = self.require(slug)
         if vote.state == CLOSED:
+            assert vote.result is not None  # a closed vote stores its result
             return vote.result
         return self.tally(vote)
 
@@ -516,6 +518,7 @@ class VoteService:
             raise VoteNotOpen(
                 f"the vote of campaign {slug!r} is still open; run `c2m vote close {slug}`"
             )
+        assert vote.result is not None  # a closed vote stores its result
         return list(vote.result.winners)
 
 

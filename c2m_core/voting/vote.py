@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
-from .result import VoteResult
+from .result import VoteResult, int_tuple
 
 OPEN = "open"
 CLOSED = "closed"
@@ -19,7 +19,7 @@ class Vote:
     id: int | None
     campaign_id: int
     method: str
-    candidates: tuple[int, ...] = attrs.field(converter=tuple)
+    candidates: tuple[int, ...] = attrs.field(converter=int_tuple)
     winners: int = 1
     options: Mapping = attrs.field(factory=dict)
     opens_at: str = ""
@@ -88,6 +88,10 @@ class Rejected:
         return attrs.asdict(self)
 
 
+def _rejected_tuple(values: Iterable[Rejected]) -> tuple[Rejected, ...]:
+    return tuple(values)
+
+
 @attrs.frozen
 class ImportReport:
     """What a bulk cast did. ``stopped`` says why it ended early (the vote closed)."""
@@ -95,7 +99,7 @@ class ImportReport:
     received: int
     imported: int
     replaced: int
-    rejected: tuple[Rejected, ...] = attrs.field(converter=tuple, default=())
+    rejected: tuple[Rejected, ...] = attrs.field(converter=_rejected_tuple, default=())
     stopped: str | None = None
 
     def to_dict(self) -> dict:

@@ -127,7 +127,7 @@ def _csv_rows(path, module_ids: tuple[str, ...]):
             if len(row) != width:
                 yield Rejected(start, f"expected {width} fields like the header, got {len(row)}")
                 continue
-            data = {name: row[i] for i, name in fields if row[i]}
+            data: dict[str, object] = {name: row[i] for i, name in fields if row[i]}
             data["configuration"] = {name: row[i].strip() for i, name in modules if row[i]}
             yield start, data
 

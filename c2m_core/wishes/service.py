@@ -44,7 +44,17 @@ def _bad(field: str, value, accepted: str) -> InvalidInput:
     shown = repr(value)
     if len(shown) > 60:
         shown = f"{shown[:40]}... ({len(value):,} characters)" if isinstance(value, str) else "..."
-    return InvalidInput(f"{field}: {shown} is not accepted; expected {accepted}")
+    return InvalidInput(
+        f"{field}: {shown} is not accepted; expected {accepted}",
+        field=field,
+        value=_shortened(value),
+        accepted=accepted,
+    )
+
+
+def _shortened(value):
+    """The value for an error's ``value`` field: long text cut to its first 100 characters."""
+    return f"{value[:100]}..." if isinstance(value, str) and len(value) > 100 else value
 
 
 def _text(field: str, value, limit: int, required: bool = False) -> str | None:
@@ -54,7 +64,10 @@ def _text(field: str, value, limit: int, required: bool = False) -> str | None:
         raise _bad(field, value, f"a non-blank text of up to {limit:,} characters")
     if len(value) > limit:
         raise InvalidInput(
-            f"{field}: {len(value):,} characters is too long; at most {limit:,} are accepted"
+            f"{field}: {len(value):,} characters is too long; at most {limit:,} are accepted",
+            field=field,
+            value=_shortened(value),
+            accepted=f"a non-blank text of up to {limit:,} characters",
         )
     return value
 
@@ -136,7 +149,7 @@ class _Intake:
             except InvalidInput as ex:
                 verdict = ex
             self.verdicts[key] = verdict
-        if type(verdict) is not tuple:
+        if isinstance(verdict, InvalidInput):
             raise verdict
         canonical, valid, violations, suggestion = verdict
         return (
@@ -299,7 +312,7 @@ class WishService:
         store = self.app.store
         intake = _Intake(self, campaign, category)
         rejected: list[Rejected] = []
-        counts = Counter()
+        counts: Counter[str] = Counter()
         ranges: list[tuple[int, int]] = []
         notify = has_listeners(self.app.pm, "wish_submitted")
         batch: list[tuple] = []
@@ -381,8 +394,8 @@ class WishService:
         store = self.app.store
         valid = store.wishes.demand(campaign.id, valid=True)
         invalid = store.wishes.demand(campaign.id, valid=False)
-        per_option = Counter()
-        per_option_wishes = Counter()
+        per_option: Counter = Counter()
+        per_option_wishes: Counter = Counter()
         complete = 0
         for text, wishes, quantity in valid:
             configuration = json.loads(text)
@@ -405,8 +418,8 @@ class WishService:
             for module in catalog.modules
             for option in module.options
         )
-        rules = Counter()
-        rule_quantity = Counter()
+        rules: Counter[str] = Counter()
+        rule_quantity: Counter[str] = Counter()
         messages: dict[str, str] = {}
         for text, wishes, quantity in store.wishes.violation_sets(campaign.id):
             for violation in json.loads(text):

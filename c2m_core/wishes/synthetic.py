@@ -38,7 +38,8 @@ def synthetic_wishes(
         rng.shuffle(ranked)
         for rank, option in enumerate(ranked, start=1):
             popularity[(module.id, option)] = 1 / rank**skew
-    valid, invalid = [], []
+    valid: list[dict] = []
+    invalid: list[dict] = []
     for combination in itertools.product(*choices):
         configuration = {
             m.id: o for m, o in zip(catalog.modules, combination, strict=True) if o is not None
