@@ -18,6 +18,7 @@ from .errors import (
     PluginError,
     UnknownCategory,
 )
+from .feedback import Feedback, FeedbackRoute, FeedbackRule
 from .handoff.connectors import Connector, DeliveryFailed, Package
 from .handoff.documents import Document
 from .handoff.outbox import Delivery
@@ -38,6 +39,8 @@ from .presale import (
     SoldOut,
     UnknownPledge,
 )
+from .rewards.records import Reward
+from .server.routes import PluginRequest, Route
 from .store import Event, StoreError
 from .validation import Violation
 from .variants import InvalidVariant, Variant
@@ -64,6 +67,9 @@ __all__ = [
     "Document",
     "Event",
     "Excludes",
+    "Feedback",
+    "FeedbackRoute",
+    "FeedbackRule",
     "Handoff",
     "IdempotencyConflict",
     "IllegalTransition",
@@ -84,12 +90,15 @@ __all__ = [
     "Pledge",
     "PluginError",
     "PluginMeta",
+    "PluginRequest",
     "Presale",
     "PresaleClosed",
     "ProductionOrder",
     "Ref",
     "Refund",
     "Requires",
+    "Reward",
+    "Route",
     "SoldOut",
     "StoreError",
     "UnknownCampaign",

@@ -409,7 +409,7 @@ def register_feedback_rules(app, category):
 
 @hookspec(firstresult=True)
 def classify_feedback(app, campaign, category, feedback, rules):
-    """Route one piece of feedback: return a ``Route`` (department, module, rule), or None.
+    """Route one piece of feedback: return a ``FeedbackRoute`` (department, module, rule), or None.
 
     Stops at the first non-None result; the core's default applies ``rules`` in order (the
     first rule whose keyword is in the text or whose tag is in the tags wins). A plugin may

@@ -4,7 +4,7 @@ import pytest
 from loop_support import run_campaign
 
 from c2m_core import C2M, InvalidInput, hookimpl
-from c2m_core.feedback import FeedbackRule, Route
+from c2m_core.feedback import FeedbackRoute, FeedbackRule
 from c2m_core.feedback.defaults import DEFAULT_RULES
 
 
@@ -74,7 +74,7 @@ def test_classify_feedback_hook_may_route_with_anything(make_app, tmp_path):
         def classify_feedback(self, campaign, category, feedback, rules):
             assert rules and all(isinstance(r, FeedbackRule) for r in rules)
             if feedback.rating == 1:
-                return Route("escalations", rule="model")
+                return FeedbackRoute("escalations", rule="model")
             return None
 
     app = make_app(Model())

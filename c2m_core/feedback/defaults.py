@@ -6,7 +6,7 @@ production (Shanghai Jahwa's routing); anything else to customer service.
 
 from c2m_core.hookspecs import hookimpl
 
-from .records import FALLBACK_DEPARTMENT, FeedbackRule, Route
+from .records import FALLBACK_DEPARTMENT, FeedbackRoute, FeedbackRule
 
 DEFAULT_RULES = (
     FeedbackRule(
@@ -60,7 +60,7 @@ def classify_feedback(category, feedback, rules):
             module, option = rule.module, rule.option
     if module is None:
         module = named_module(category.catalog, feedback.text)
-    return Route(department or FALLBACK_DEPARTMENT, module, option, rule_id)
+    return FeedbackRoute(department or FALLBACK_DEPARTMENT, module, option, rule_id)
 
 
 def named_module(catalog, text: str) -> str | None:

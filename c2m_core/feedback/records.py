@@ -14,7 +14,7 @@ MAX_TAG = 40
 
 @attrs.frozen
 class FeedbackRule:
-    """Route feedback whose text has one of ``keywords`` or whose tags have one of ``tags``.
+    """FeedbackRoute feedback whose text has one of ``keywords`` or whose tags have one of ``tags``.
 
     ``module`` (optional) says the feedback names that catalog module, and ``option`` the option
     a next campaign should wish for instead (for example "too dim" -> backlight, mini-led).
@@ -50,7 +50,7 @@ def _contains(text: str, keyword: str) -> bool:
 
 
 @attrs.frozen
-class Route:
+class FeedbackRoute:
     """Where a piece of feedback goes: a department, the module it names (if any), the rule."""
 
     department: str

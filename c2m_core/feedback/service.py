@@ -15,7 +15,7 @@ import attrs
 
 from ..errors import C2MError, InvalidInput
 from ..plugins import DEFAULT_PLUGINS, call_each
-from .records import MAX_TAG, MAX_TAGS, MAX_TEXT, Feedback, FeedbackRule, Route
+from .records import MAX_TAG, MAX_TAGS, MAX_TEXT, Feedback, FeedbackRoute, FeedbackRule
 
 DEFAULTS = "c2m_core.feedback.defaults"
 
@@ -50,7 +50,7 @@ class FeedbackService:
                 (defaults if plugin in DEFAULT_PLUGINS else own).append(rule)
         return own + defaults
 
-    def route(self, campaign, feedback: Feedback) -> Route:
+    def route(self, campaign, feedback: Feedback) -> FeedbackRoute:
         category = self.app.campaigns.category(campaign)
         route = self.app.pm.hook.classify_feedback(
             app=self.app,
@@ -59,10 +59,10 @@ class FeedbackService:
             feedback=feedback,
             rules=self.rules(category),
         )
-        if not isinstance(route, Route):
-            raise C2MError(f"classify_feedback must return a Route, got {route!r}")
+        if not isinstance(route, FeedbackRoute):
+            raise C2MError(f"classify_feedback must return a FeedbackRoute, got {route!r}")
         if route.module is not None and category.catalog.module(route.module) is None:
-            route = Route(route.department, None, None, route.rule)
+            route = FeedbackRoute(route.department, None, None, route.rule)
         return route
 
     def submit(
