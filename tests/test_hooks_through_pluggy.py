@@ -6,6 +6,8 @@ from click.testing import CliRunner
 from c2m_core import C2M, InvalidInput, PluginError, hookimpl
 from c2m_core.cli import make_cli
 from c2m_core.plugins import hook_names
+from c2m_core.server import Route
+from c2m_core.server.plugin_routes import router_for
 
 TV = {
     "size": "43-4k",
@@ -45,7 +47,19 @@ TRIGGERS = {
     "register_voting_methods": lambda app: sorted(app.voting.methods),
     "register_payment_providers": payment_providers,
     "register_handoff_connectors": lambda app: sorted(app.handoff.connector_types),
+    "register_feedback_rules": lambda app: [
+        (rule.department, rule.keywords) for rule in app.feedback.rules(app.category("tv"))
+    ],
+    "register_routes": lambda app: sorted(route.path for route in router_for(app).routes),
 }
+
+
+class EnergyLabel:
+    """A plugin route, so that ``register_routes`` has an implementation to call."""
+
+    @hookimpl
+    def register_routes(self):
+        return [Route("GET", "/tv/{slug}/energy-label", lambda request: {"label": "A"})]
 
 
 def wrapper_on_every_register_hook(seen: list[str]):
@@ -70,10 +84,11 @@ def test_every_register_hook_is_covered():
 
 @pytest.mark.parametrize("hook", REGISTER_HOOKS)
 def test_a_wrapper_on_each_register_hook_loads_sees_the_call_and_changes_nothing(tmp_path, hook):
-    with C2M(tmp_path / "plain.db") as plain:
+    with C2M(tmp_path / "plain.db", plugins=[EnergyLabel()]) as plain:
         expected = TRIGGERS[hook](plain)
     seen: list[str] = []
-    with C2M(tmp_path / "wrapped.db", plugins=[wrapper_on_every_register_hook(seen)]) as app:
+    wrapped = [EnergyLabel(), wrapper_on_every_register_hook(seen)]
+    with C2M(tmp_path / "wrapped.db", plugins=wrapped) as app:
         assert TRIGGERS[hook](app) == expected
     assert hook in seen
 

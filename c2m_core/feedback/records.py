@@ -14,7 +14,7 @@ MAX_TAG = 40
 
 @attrs.frozen
 class FeedbackRule:
-    """FeedbackRoute feedback whose text has one of ``keywords`` or whose tags have one of ``tags``.
+    """Route feedback whose text has one of ``keywords`` or whose tags have one of ``tags``.
 
     ``module`` (optional) says the feedback names that catalog module, and ``option`` the option
     a next campaign should wish for instead (for example "too dim" -> backlight, mini-led).
