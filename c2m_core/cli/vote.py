@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
+from pathlib import Path
 
 import click
 
 from ..errors import InvalidInput
+from ..imports import EXIT_CODES_HELP
 from ..voting.ballots import format_ranking
 from ..voting.files import count_lines
 from ..voting.result import TIE_RULE
 from ..voting.service import BATCH_SIZE
 from .context import app_from
-from .output import echo_json, echo_table, json_option
+from .output import echo_json, echo_table, json_option, progress, report_import
 
 
 @click.group()
@@ -129,9 +130,9 @@ def cast(slug, voter, choice, approve, scores, would_buy, rank, raw, as_json):
         click.echo(f"ballot of {done.voter} cast")
 
 
-@vote.command("import")
+@vote.command("import", epilog=EXIT_CODES_HELP)
 @click.argument("slug")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--format", "format_", type=click.Choice(["csv", "jsonl"]), help="Default: suffix.")
 @click.option("--strict", is_flag=True, help="Import nothing if any row is rejected.")
 @click.option("--batch-size", default=BATCH_SIZE, show_default=True, help="Rows per transaction.")
@@ -143,25 +144,15 @@ def import_(slug, file, format_, strict, batch_size, as_json):
     Rejected rows are listed with their line numbers and the exit code is 1.
     """
     app = app_from()
-    with click.progressbar(
-        length=count_lines(file), label="importing ballots", file=sys.stderr
-    ) as bar:
+    with progress(count_lines(file) if Path(file).is_file() else 0, "importing ballots") as bar:
         report = app.voting.import_file(
             slug, file, format=format_, strict=strict, batch_size=batch_size, progress=bar.update
         )
-    if as_json:
-        echo_json(report.to_dict())
-    else:
-        click.echo(
-            f"imported {report.imported} ballot(s) ({report.replaced} replaced an earlier "
-            f"ballot); {len(report.rejected)} row(s) rejected"
-        )
-        for rejected in report.rejected:
-            click.echo(f"  line {rejected.line}: {rejected.message}")
-        if report.stopped:
-            click.echo(report.stopped)
-    if report.rejected or report.stopped:
-        sys.exit(1)
+    summary = (
+        f"imported {report.imported} ballot(s) ({report.replaced} replaced an earlier "
+        f"ballot); {len(report.rejected)} row(s) rejected"
+    )
+    report_import(report, as_json, summary)
 
 
 @vote.command()

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
+from ..imports import EXIT_CODES_HELP
 from ..validation import parse_configuration
 from ..wishes.imports import read_wishes
 from ..wishes.service import BATCH_SIZE, STATE, ImportRejected
 from .context import app_from
-from .output import echo_json, echo_table, json_option
+from .output import echo_json, echo_table, json_option, progress, report_import
 
 
 def _pairs(configuration) -> str:
@@ -67,9 +67,9 @@ def add(slug, choices, customer, quantity, region, price_ceiling, note, raw, ext
         click.echo(f"  nearest valid: {_pairs(stored.suggestion)}")
 
 
-@wish.command("import")
+@wish.command("import", epilog=EXIT_CODES_HELP)
 @click.argument("slug")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Default: from the extension."
 )
@@ -96,39 +96,33 @@ def import_(slug, file, fmt, strict, batch_size, as_json):
     app.campaigns.require_state(campaign, STATE)
     catalog = app.campaigns.catalog(campaign)
     lines, rows = read_wishes(file, catalog.module_ids, fmt)
-    failed = None
-    with click.progressbar(
-        length=max(lines, 1),
-        label=f"importing {Path(file).name}",
-        file=sys.stderr,
-    ) as bar:
+    with progress(lines, f"importing {Path(file).name}") as bar:
         done = 0
 
-        def progress(line):
+        def advance(line):
             nonlocal done
             bar.update(max(line - done, 0))
             done = max(done, line)
 
         try:
             report = app.wishes.submit_many(
-                slug, rows, strict=strict, batch_size=batch_size, progress=progress
+                slug, rows, strict=strict, batch_size=batch_size, progress=advance
             )
         except ImportRejected as ex:
-            report, failed = ex.report, ex
-    if as_json:
-        echo_json(report.to_dict())
+            report = ex.report
+    if report.committed:
+        summary = (
+            f"imported {report.imported:,} wishes from {file} "
+            f"({report.imported - report.invalid:,} valid, {report.invalid:,} stored as "
+            f"invalid); {report.duplicates:,} already present (same external_id); "
+            f"{len(report.rejected):,} rows rejected"
+        )
     else:
-        if report.committed:
-            click.echo(
-                f"imported {report.imported:,} wishes from {file} "
-                f"({report.imported - report.invalid:,} valid, {report.invalid:,} stored as "
-                f"invalid); {report.duplicates:,} already present (same external_id); "
-                f"{len(report.rejected):,} rows rejected"
-            )
-        for rejected in report.rejected:
-            click.echo(f"line {rejected.line}: {rejected.reason}", err=True)
-    if failed is not None:
-        raise failed
+        summary = (
+            f"{len(report.rejected):,} of {report.rows:,} rows rejected; nothing was imported "
+            "(--strict: all or nothing)"
+        )
+    report_import(report, as_json, summary)
 
 
 @wish.command()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable, Mapping
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 import attrs
 
@@ -79,7 +79,13 @@ DEPOSIT = "deposit"
 BALANCE = "balance"
 OVERRIDE_FIELDS = ("threshold", "capacity")
 MAX_TEXT = 200
+MAX_COUNT = 10**9
+"""The most units in one pledge, threshold or capacity."""
 _RELATIVE = re.compile(r"^\+?(\d+)([dhm])\Z")
+
+
+if TYPE_CHECKING:
+    from .imports import PledgeImportReport
 
 
 class UnknownPledge(NotFound):
@@ -244,9 +250,15 @@ def _text(value, field: str, maximum: int = MAX_TEXT, optional: bool = False) ->
     return value
 
 
-def _count(value, field: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidInput(f"{field}: {value!r} is not accepted; use a whole number >= {minimum}")
+def _count(value, field: str, minimum: int, maximum: int = MAX_COUNT) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        accepted = f"a whole number from {minimum:,} to {maximum:,}"
+        raise InvalidInput(
+            f"{field}: {value!r} is not accepted; use {accepted}",
+            field=field,
+            value=value,
+            accepted=accepted,
+        )
     return value
 
 
@@ -976,6 +988,29 @@ class PresaleService:
         return AuditReport(campaign.slug, tuple(self._area.audit(campaign.id)))
 
     # Helpers -------------------------------------------------------------------------------------
+
+    def import_pledges(
+        self,
+        slug: str,
+        file_or_rows,
+        strict: bool = False,
+        format: str | None = None,
+        progress=None,
+    ) -> PledgeImportReport:
+        """Place many pledges: from a CSV or JSON Lines file (a path or a file object) or rows.
+
+        Rows are mappings with ``variant``, ``customer``, ``quantity``, ``key`` and optionally
+        ``region`` (the file's columns). Each row is placed as ``place`` places one, so a row
+        already placed with the same key is a harmless replay and an import can be run again.
+        Rejected rows are reported with their line (a row's position, counting from 1) and
+        the others placed; with ``strict``, rows that are malformed (bad fields, a variant not
+        on sale, a key repeated) place nothing at all; a row can still be sold out when its
+        turn comes. A file that cannot be read raises ``InvalidInput`` before anything is
+        placed. ``progress(line)`` is called after each row placed.
+        """
+        from .imports import import_pledges
+
+        return import_pledges(self.app, slug, file_or_rows, strict, format, progress)
 
     def _open_presale(self, campaign: Campaign) -> Presale:
         presale = self._presale(campaign)

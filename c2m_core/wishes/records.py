@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import attrs
 
 from ..errors import InvalidInput
+from ..imports import Rejected as Rejected
 from ..variants import Variant
 
 STATE = "wishes"
@@ -53,17 +54,6 @@ class Wish:
         data["configuration"] = dict(self.configuration)
         data["violations"] = list(self.violations)
         return data
-
-
-@attrs.frozen
-class Rejected:
-    """A row of an import that was not stored: its line number and why."""
-
-    line: int
-    reason: str
-
-    def to_dict(self) -> dict:
-        return attrs.asdict(self)
 
 
 @attrs.frozen
