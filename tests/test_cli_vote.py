@@ -73,7 +73,7 @@ def test_plurality_vote_from_open_to_presale(c2m, campaign):
     assert "the vote is still open; run `c2m vote close tv26`" in out
     out = c2m("vote", "results", "tv26")
     assert "open: provisional count; 2 ballot(s)" in out
-    out = c2m("vote", "close", "tv26")
+    out = c2m("vote", "close", "tv26", "--yes")
     assert out == "closed the vote of tv26: 2 ballot(s); winners: 2\n"
     out = c2m("vote", "results", "tv26")
     assert "Winners (1): 2" in out
@@ -106,7 +106,7 @@ def test_schulze_results_show_matrices_and_ties_in_json(c2m, campaign):
         "(p[2][4] = 0, p[4][2] = 0); variant 2 takes place 1 because it comes earlier in "
         "candidate order; both advance"
     ]
-    closed = json.loads(c2m("vote", "close", "tv26", "--json"))
+    closed = json.loads(c2m("vote", "close", "tv26", "--yes", "--json"))
     assert closed["winners"] == [2, 4]
 
 

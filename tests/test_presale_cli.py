@@ -129,7 +129,7 @@ def test_strict_import_places_nothing_when_a_row_is_malformed(run, app, tmp_path
 def test_close_retry_and_charge(run, app):
     run("presale", "open", "c", "--deadline", "7d", "--deposit", "10%", "--threshold", "1")
     run("pledge", "add", "c", "--variant", "1", "--customer", "a", "--quantity", "1", "--key", "k")
-    closed = run("presale", "close", "c")
+    closed = run("presale", "close", "c", "--yes")
     assert closed.exit_code == 0 and "tipped" in closed.output and "failed" in closed.output
     assert "payments: 0 succeeded" in run("presale", "retry", "c").output
     charged = run("presale", "charge", "c", "--json")

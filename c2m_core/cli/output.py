@@ -84,3 +84,89 @@ def report_import(report, as_json: bool, summary: str) -> None:
     code = exit_code(report)
     if code:
         raise SystemExit(code)
+
+
+yes_option = click.option(
+    "--yes", "-y", is_flag=True, help="Do it without asking (for scripts): it cannot be undone."
+)
+
+
+class Refused(click.ClickException):
+    """A step that cannot be undone, asked for without --yes where nobody can answer: exit 2."""
+
+    exit_code = 2
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask ``question`` on a terminal; without one, refuse unless ``--yes`` was given."""
+    if yes:
+        return
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        if click.confirm(question, default=False, err=True):
+            return
+        raise click.ClickException("nothing was done")
+    raise Refused(f"{question} It cannot be undone: pass --yes to do it.")
+
+
+def export_options(command):
+    """``--format csv|jsonl`` and ``-o/--output FILE`` for the export commands."""
+    command = click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, allow_dash=True),
+        default="-",
+        show_default=True,
+        help="The file to write ('-': standard output).",
+    )(command)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["csv", "jsonl"]),
+        default="csv",
+        show_default=True,
+        help="CSV with a header (for spreadsheets) or JSON Lines.",
+    )(command)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def write_records(records, columns, fmt: str, output: str) -> int:
+    """Write ``records`` (dicts) as CSV with ``columns`` or as JSON Lines; returns the count."""
+    import csv
+    from pathlib import Path
+
+    from ..errors import InvalidInput
+
+    if output != "-" and not Path(output).resolve().parent.is_dir():
+        raise InvalidInput(
+            f"--output: the folder {Path(output).parent} does not exist; create it first or "
+            "choose another path",
+            field="--output",
+            value=output,
+            accepted="a file in an existing folder, or - for standard output",
+        )
+    count = 0
+    with (
+        contextlib.nullcontext(sys.stdout)
+        if output == "-"
+        else open(output, "w", encoding="utf-8", newline="")
+    ) as fp:
+        if fmt == "csv":
+            writer = csv.writer(fp)
+            writer.writerow(columns)
+            for record in records:
+                writer.writerow([_cell(record.get(c)) for c in columns])
+                count += 1
+        else:
+            for record in records:
+                fp.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+                count += 1
+    if output != "-":
+        click.echo(f"wrote {count:,} row(s) to {output}", err=True)
+    return count

@@ -6,10 +6,21 @@ import click
 
 from ..errors import InvalidInput
 from ..imports import EXIT_CODES_HELP
+from ..money import format_minor
 from ..presale.records import DUE_TO_CLOSE
 from ..presale.service import OVERRIDE_FIELDS
 from .context import app_from
-from .output import echo_json, echo_table, json_option, progress, report_import
+from .output import (
+    confirm,
+    echo_json,
+    echo_table,
+    export_options,
+    json_option,
+    progress,
+    report_import,
+    write_records,
+    yes_option,
+)
 
 BAR_WIDTH = 20
 NAME_WIDTH = 40
@@ -51,8 +62,16 @@ def parse_variant_option(text: str) -> tuple[int, dict]:
 @presale.command("open")
 @click.argument("slug")
 @click.option("--deadline", required=True, help="When it closes: ISO 8601 time, or 7d / 36h / 90m.")
-@click.option("--deposit", help="Deposit per unit: a percentage (10%) or an amount. [full price]")
-@click.option("--deposit-credit", help="What a unit's deposit takes off the balance (Tmall-style).")
+@click.option(
+    "--deposit",
+    help="Deposit per unit: a percentage (10%) or an amount in major units of the campaign's "
+    "currency (500.00). [full price]",
+)
+@click.option(
+    "--deposit-credit",
+    help="What a unit's deposit takes off the balance (Tmall-style): an amount in major units "
+    "(600.00) or a percentage of the deposit (120%).",
+)
 @click.option("--threshold", type=int, help="Units a variant needs to tip. [the campaign's moq]")
 @click.option("--capacity", type=int, help="The most units a variant sells. [no limit]")
 @click.option("--waitlist", is_flag=True, help="Pledges beyond capacity wait instead of failing.")
@@ -69,7 +88,8 @@ def parse_variant_option(text: str) -> tuple[int, dict]:
     "--cancel-after-tip",
     default="refuse",
     show_default=True,
-    help="Cancelling after tipping: refuse, a fee as a percentage of the deposit, or an amount.",
+    help="Cancelling after tipping: refuse, a fee as a percentage of the deposit (10%), or an "
+    "amount in major units of the campaign's currency (50.00).",
 )
 @json_option
 def open_(slug, deadline, deposit, deposit_credit, threshold, capacity, waitlist, variants,
@@ -114,10 +134,22 @@ def status(slug, as_json):
 
 @presale.command()
 @click.argument("slug")
+@yes_option
 @json_option
-def close(slug, as_json):
-    """Close the pre-sale: tip variants that reached their threshold, refund the others."""
-    _print_status(app_from().presale.close(slug), as_json)
+def close(slug, yes, as_json):
+    """Close the pre-sale: tip variants that reached their threshold, refund the others.
+
+    Before the deadline this asks first (--yes for scripts): closing cannot be undone.
+    """
+    app = app_from()
+    found = app.presale.status(slug)
+    if found.state == "open" and found.seconds_left > 0:
+        confirm(
+            f"The pre-sale of {slug} runs until {found.deadline} ({time_left(found.seconds_left)})"
+            "; close it now, refunding every variant below its threshold?",
+            yes,
+        )
+    _print_status(app.presale.close(slug), as_json)
 
 
 @presale.command()
@@ -333,3 +365,35 @@ def _print_status(found, as_json):
             f"{found.payments_unsettled} payment(s) and {found.refunds_unsettled} refund(s) not "
             f"settled yet: `c2m presale retry {found.campaign}` completes them"
         )
+
+
+@pledge.command()
+@click.argument("slug")
+@click.option("--state", "states", multiple=True, help="Only pledges in this state (repeatable).")
+@export_options
+def export(slug, states, fmt, output):
+    """Write the pledges of campaign SLUG as CSV or JSON Lines, oldest first.
+
+    Amounts are in major units of the campaign's currency (the currency column names it).
+    """
+    columns = ["key", "variant", "customer", "quantity", "region", "state", "currency",
+               "unit_price", "deposit", "balance", "total"]  # fmt: skip
+
+    def records():
+        for p in app_from().presale.pledges(slug, states=states):
+            amounts = p.amounts
+            yield {
+                "key": p.key,
+                "variant": p.variant_id,
+                "customer": p.customer,
+                "quantity": p.quantity,
+                "region": p.region,
+                "state": p.state,
+                "currency": p.currency,
+                "unit_price": format_minor(p.unit_price, p.currency).replace(",", ""),
+                "deposit": format_minor(amounts.deposit.amount, p.currency).replace(",", ""),
+                "balance": format_minor(amounts.balance.amount, p.currency).replace(",", ""),
+                "total": format_minor(amounts.total.amount, p.currency).replace(",", ""),
+            }
+
+    write_records(records(), columns, fmt, output)

@@ -554,7 +554,7 @@ class PresaleService:
                 state = pledge.state
                 if state == PLACED:
                     payment = self._new_payment(campaign, presale, pledge, DEPOSIT)
-                store.event(f"pledge.{state}", campaign.id, pledge.to_dict())
+                self._pledge_event(campaign, f"pledge.{state}", pledge, **pledge.to_dict())
         if replay is not None:
             if replay.state == PLACED:
                 self._settle_unsettled(campaign, replay.id)
@@ -595,11 +595,7 @@ class PresaleService:
                     )
                 fee = presale.cancellation.fee(pledge.amounts.deposit, pledge.quantity)
             refunds = self._cancel(campaign, pledge, reason, fee)
-            store.event(
-                "pledge.cancelled",
-                campaign.id,
-                {"pledge_id": pledge.id, "key": key, "reason": reason, "fee": fee.amount},
-            )
+            self._pledge_event(campaign, "pledge.cancelled", pledge, reason=reason, fee=fee.amount)
             promoted = []
             if presale.state == OPEN:
                 promoted = self._promote(
@@ -641,7 +637,7 @@ class PresaleService:
                 continue  # too big for what is free; a smaller one after it may fit
             if moved:
                 created.append(self._new_payment(campaign, presale, waiting, DEPOSIT))
-                self._store.event("pledge.promoted", campaign.id, {"pledge_id": waiting.id})
+                self._pledge_event(campaign, "pledge.promoted", waiting)
         return created
 
     # Closing -------------------------------------------------------------------------------------
@@ -697,11 +693,17 @@ class PresaleService:
                     if pledge.state == WAITLISTED:
                         refunds += self._cancel(campaign, pledge, "presale_closed", _zero(pledge))
                         cancelled.append((pledge.id, "presale_closed"))
+                        self._pledge_event(
+                            campaign, "pledge.cancelled", pledge, reason="presale_closed", fee=0
+                        )
                     elif reached and pledge.state == COMMITTED:
-                        self._confirm(pledge)
+                        self._confirm(campaign, pledge)
                     elif not reached and pledge.state in (PLACED, COMMITTED):
                         refunds += self._cancel(campaign, pledge, "variant_failed", _zero(pledge))
                         cancelled.append((pledge.id, "variant_failed"))
+                        self._pledge_event(
+                            campaign, "pledge.cancelled", pledge, reason="variant_failed", fee=0
+                        )
                 if reached:
                     tipped.append((offer, units))
                 else:
@@ -709,12 +711,18 @@ class PresaleService:
                 store.event(
                     "variant.tipped" if reached else "variant.failed",
                     campaign.id,
-                    {"variant_id": offer.variant_id, "units": units, "threshold": offer.threshold},
+                    {
+                        "campaign": campaign.slug,
+                        "variant_id": offer.variant_id,
+                        "units": units,
+                        "threshold": offer.threshold,
+                    },
                 )
             store.event(
                 "presale.closed",
                 campaign.id,
                 {
+                    "campaign": campaign.slug,
                     "tipped": [offer.variant_id for offer, _ in tipped],
                     "failed": [offer.variant_id for offer in failed],
                 },
@@ -739,13 +747,27 @@ class PresaleService:
         )
         return True
 
-    def _confirm(self, pledge: Pledge) -> None:
+    def _confirm(self, campaign: Campaign, pledge: Pledge) -> None:
         """Inside a transaction: a committed pledge of a tipped variant -> balance due (or paid)."""
         area = self._area
         area.move_pledge(pledge.id, COMMITTED, CONFIRMED, "variant tipped")
         area.move_pledge(pledge.id, CONFIRMED, BALANCE_DUE, "balance due")
-        if pledge.amounts.balance.amount == 0:
+        balance = pledge.amounts.balance.amount
+        self._pledge_event(campaign, "pledge.balance_due", pledge, balance=balance)
+        if balance == 0:
             area.move_pledge(pledge.id, BALANCE_DUE, PAID, "the deposit covers the price")
+            self._pledge_event(campaign, "pledge.paid", pledge)
+
+    def _pledge_event(self, campaign: Campaign, type: str, pledge: Pledge, **extra) -> None:
+        """Inside the transaction of the change: an event a shop can act on without a lookup."""
+        payload = {
+            "campaign": campaign.slug,
+            "variant_id": pledge.variant_id,
+            "customer": pledge.customer,
+            "key": pledge.key,
+            "pledge_id": pledge.id,
+        }
+        self._store.event(type, campaign.id, extra | payload)
 
     def _settle_if_due(self, campaign: Campaign) -> bool:
         presale = self._area.presale(campaign.id)
@@ -823,8 +845,13 @@ class PresaleService:
         with self._store.transaction():
             if error is not None:
                 if self._area.payment_failed(payment.id, authorization, error):
-                    self._store.event(
-                        "payment.failed", campaign.id, {"payment_id": payment.id, "error": error}
+                    self._pledge_event(
+                        campaign,
+                        "payment.failed",
+                        pledge,
+                        payment_id=payment.id,
+                        kind=payment.kind,
+                        error=error,
                     )
                     failed = True
                 else:
@@ -832,10 +859,14 @@ class PresaleService:
             else:
                 failed = False
                 if self._area.payment_succeeded(payment.id, authorization, reference):
-                    self._store.event(
+                    self._pledge_event(
+                        campaign,
                         "payment.succeeded",
-                        campaign.id,
-                        {"payment_id": payment.id, "kind": payment.kind, "reference": reference},
+                        pledge,
+                        payment_id=payment.id,
+                        kind=payment.kind,
+                        amount=payment.amount.amount,
+                        reference=reference,
                     )
                     refunds = self._captured(campaign, payment)
         report = RetryReport(payments_succeeded=int(not failed), payments_failed=int(failed))
@@ -851,12 +882,13 @@ class PresaleService:
             return [area.insert_refund(payment, payment.amount, "cancelled before capture")]
         if payment.kind == DEPOSIT and pledge.state == PLACED:
             area.move_pledge(pledge.id, PLACED, COMMITTED, "deposit captured")
-            self._store.event("pledge.committed", campaign.id, {"pledge_id": pledge.id})
+            self._pledge_event(campaign, "pledge.committed", pledge)
             offer = area.offer(campaign.id, pledge.variant_id)
             if offer.state == TIPPED:
-                self._confirm(area.pledge(pledge.id))
+                self._confirm(campaign, area.pledge(pledge.id))
         elif payment.kind == BALANCE and pledge.state == BALANCE_DUE:
             area.move_pledge(pledge.id, BALANCE_DUE, PAID, "balance captured")
+            self._pledge_event(campaign, "pledge.paid", pledge)
         return []
 
     def _settle_refund(self, campaign: Campaign, refund: Refund) -> RetryReport:
@@ -869,19 +901,24 @@ class PresaleService:
             if error is not None:
                 failed = area.refund_failed(refund.id, error)
                 if failed:
-                    self._store.event(
-                        "refund.failed", campaign.id, {"refund_id": refund.id, "error": error}
+                    self._pledge_event(
+                        campaign, "refund.failed", pledge, refund_id=refund.id, error=error
                     )
             elif area.refund_succeeded(refund.id, reference):
-                self._store.event(
+                self._pledge_event(
+                    campaign,
                     "refund.succeeded",
-                    campaign.id,
-                    {"refund_id": refund.id, "amount": refund.amount.amount},
+                    pledge,
+                    refund_id=refund.id,
+                    amount=refund.amount.amount,
                 )
                 current = area.pledge(pledge.id)
                 unsettled = area.refunds(campaign.id, (PENDING, FAILED), pledge_id=pledge.id)
                 if current.state == CANCELLED and not unsettled:
                     area.move_pledge(pledge.id, CANCELLED, REFUNDED, "refund succeeded")
+                    self._pledge_event(
+                        campaign, "pledge.refunded", pledge, amount=refund.amount.amount
+                    )
         return RetryReport(refunds_succeeded=int(not failed), refunds_failed=int(failed))
 
     # Reports -------------------------------------------------------------------------------------
