@@ -38,7 +38,7 @@ class NoDelayH11Protocol(H11Protocol):
     40 ms on Linux) on every keep-alive request.
     """
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             with suppress(OSError):

@@ -7,11 +7,12 @@ from typing import Any
 from pydantic import Field
 
 from .campaigns import Slug
-from .common import App, Body, Text, router, scoped
+from .common import App, Body, Text, scoped
+from .common import router as make_router
 from .pages import security
 from .scopes import BRAND_ONLY, CUSTOMER_WRITE
 
-router = router("consumers")
+router = make_router("consumers")
 
 
 class ConsumerToken(Body):

@@ -84,7 +84,7 @@ class Pages:
 def _minor(value, currency: str | None = None) -> str:
     """``{{ 499900|minor("CNY") }}`` or ``{{ money|minor }}`` -> ``4,999.00``."""
     amount = getattr(value, "amount", value)
-    return format_minor(amount, getattr(value, "currency", currency))
+    return format_minor(amount, str(getattr(value, "currency", currency)))
 
 
 def _pages(request: Request) -> Pages:
