@@ -274,11 +274,18 @@ def _install_error_handlers(web: FastAPI) -> None:
 # The application ----------------------------------------------------------------------------------
 
 
-def build(loaded, *, webhooks: bool = True, webhook_interval: float | None = None) -> FastAPI:
+def build(
+    loaded,
+    *,
+    webhooks: bool = True,
+    webhook_interval: float | None = None,
+    pages=None,
+) -> FastAPI:
     """The FastAPI application over ``loaded``; see ``create_app``."""
     from . import (
         campaigns,
         catalog,
+        consumers,
         events,
         handoff,
         health,
@@ -336,8 +343,15 @@ def build(loaded, *, webhooks: bool = True, webhook_interval: float | None = Non
         events,
         webhook_routes,
         reports,
+        consumers,
     ):
         web.include_router(module.router)
+    from .pages import PagesConfig, router_for
+    from .pages.views import Pages
+
+    config = pages if pages is not None else PagesConfig()
+    web.state.pages = Pages(services, config)
+    web.include_router(router_for(services, config))
     web.include_router(plugin_routes.router_for(loaded))
 
     def openapi() -> dict[str, Any]:
