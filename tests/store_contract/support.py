@@ -184,3 +184,35 @@ def run_jobs(jobs, timeout: float = 120) -> list:
 def run_workers(function, argument_lists, timeout: float = 120) -> list:
     """``run_jobs`` with one function for every process."""
     return run_jobs([(function, args) for args in argument_lists], timeout)
+
+
+def advance_campaign(target: str, campaign_id: int, start):
+    """Move the campaign from ``wishes`` to ``vote`` with its event; return whether it moved."""
+    store = open_store(target)
+    try:
+        start.wait()
+        with store.transaction():
+            moved = store.campaigns.set_state(campaign_id, "wishes", "vote")
+            if moved:
+                store.event("campaign.advanced", campaign_id, {"from": "wishes", "to": "vote"})
+        return moved
+    finally:
+        store.close()
+
+
+def insert_wish_batches(target: str, campaign_id: int, writer: int, batches: int, start):
+    """Store small batches until the campaign leaves ``wishes``; return how many were stored."""
+    store = open_store(target)
+    try:
+        start.wait()
+        stored = 0
+        for n in range(batches):
+            batch = store.wishes.insert_batch(
+                campaign_id, [wish(f"w{writer}", f"{writer}-{n}-{k}") for k in range(3)], "wishes"
+            )
+            if batch is None:
+                break
+            stored += batch.stored
+        return stored
+    finally:
+        store.close()

@@ -1,6 +1,12 @@
 """Contract: campaigns, their conditional state transitions and catalog snapshots."""
 
-from store_contract.support import campaign
+from store_contract.support import (
+    advance_campaign,
+    campaign,
+    insert_wish_batches,
+    run_jobs,
+    run_workers,
+)
 
 from c2m_core.campaigns.records import STAGES, Campaign
 
@@ -52,3 +58,23 @@ def test_catalog_snapshots_are_shared_by_digest(store):
     assert store.campaigns.catalog_digest(b.id) == "d1"
     assert store.campaigns.catalog_data(b.id) == {"modules": ["size"]}
     assert store.campaigns.get_by_id(a.id).catalog_frozen
+
+
+def test_of_concurrent_transitions_from_one_state_exactly_one_moves(store, store_target):
+    owner = campaign(store)
+    moved = run_workers(advance_campaign, [(store_target, owner.id)] * 4)
+    assert sorted(moved) == [False, False, False, True]
+    assert store.campaigns.get_by_id(owner.id).state == "vote"
+    assert len(store.events_since(0, types=("campaign.advanced",))) == 1
+
+
+def test_no_wish_batch_lands_after_the_campaign_left_its_state(store, store_target):
+    owner = campaign(store)
+    jobs = [(insert_wish_batches, (store_target, owner.id, w, 200)) for w in range(3)]
+    jobs.append((advance_campaign, (store_target, owner.id)))
+    *stored, moved = run_jobs(jobs)
+    assert moved
+    (advanced,) = store.events_since(0, types=("campaign.advanced",))
+    wishes = store.events_since(0, limit=10_000, types=("wish.submitted",))
+    assert len(wishes) == sum(stored) == store.wishes.count(owner.id)
+    assert all(event.id < advanced.id for event in wishes)

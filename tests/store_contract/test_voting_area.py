@@ -1,7 +1,10 @@
 """Contract: one vote per campaign, one current ballot per voter, every replaced one kept."""
 
+import itertools
 from collections import Counter
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from store_contract.support import campaign, cast_ballots, run_workers, vote
 
 from c2m_core.voting.result import VoteResult
@@ -10,6 +13,7 @@ from c2m_core.voting.vote import BallotCount, CastBallot, Vote
 WORKERS = 4
 VOTERS = 5
 ROUNDS = 12
+SLUGS = itertools.count()
 
 
 def test_one_vote_per_campaign(store):
@@ -87,3 +91,34 @@ def test_concurrent_casts_keep_one_ballot_per_voter_and_every_replaced_one(store
         kept = [b.ballot["choice"] for b in current if b.voter == voter]
         kept += [h.ballot["choice"] for h in history if h.voter == voter]
         assert Counter(kept) == Counter(c for v, c in cast if v == voter)
+
+
+VOTER = st.sampled_from(["ann", "bob", "cat", "dan"])
+BATCHES = st.lists(
+    st.lists(st.tuples(VOTER, st.integers(1, 3)), min_size=1, max_size=6), max_size=5
+)
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=BATCHES)
+def test_casting_matches_a_simple_reference(store, batches):
+    owner = campaign(store, f"v{next(SLUGS)}", state="vote")
+    opened = vote(store, owner.id)
+    current, history, replaced = {}, [], []
+    for batch in batches:
+        done = store.voting.cast(
+            opened.id, [CastBallot(v, {"choice": c}, store.now()) for v, c in batch]
+        )
+        replaced += [cast.replaced for cast in done]
+        for voter, choice in batch:  # the reference: a dict and a list
+            if voter in current:
+                history.append((voter, current[voter]))
+            current[voter] = choice
+    assert {b.voter: b.ballot["choice"] for b in store.voting.ballots(opened.id)} == current
+    assert [(h.voter, h.ballot["choice"]) for h in store.voting.history(opened.id)] == history
+    expected, seen = [], {}
+    for voter, choice in (pair for batch in batches for pair in batch):
+        expected.append({"choice": seen[voter]} if voter in seen else None)
+        seen[voter] = choice
+    assert replaced == expected
+    assert sum(c.voters for c in store.voting.ballot_counts(opened.id)) == len(current)
