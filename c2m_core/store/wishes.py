@@ -83,6 +83,8 @@ _ROW = f"({', '.join('?' for _ in COLUMNS)})"
 #: Rows per multi-row ``INSERT`` (each binds ``len(COLUMNS)`` parameters).
 INSERT_ROWS = 500
 TEXT_FIELDS = ("note", "raw")
+#: How many configuration texts a store remembers between batches.
+CONFIGURATIONS_KEPT = 100_000
 
 
 class WishStore(Area):
@@ -90,6 +92,10 @@ class WishStore(Area):
 
     name = "wishes"
     migrations = migrations
+
+    def __init__(self, store):
+        super().__init__(store)
+        self._configurations: dict[tuple, str] = {}
 
     # Dialect-specific: the event payload of each stored wish, built by the database from the
     # row (SQLite's json_object; PostgreSQL would use json_build_object(...)::text).
@@ -123,12 +129,39 @@ class WishStore(Area):
             invalid = 0
             per_statement = max(1, min(INSERT_ROWS, self.store.MAX_PARAMETERS // len(COLUMNS)))
             texts: dict[int, str] = {}
+            known = self._configurations
             now = self.now()
             for start in range(0, len(wishes), per_statement):
                 chunk = wishes[start : start + per_statement]
-                params = []
+                params: list = []
+                extend = params.extend
                 for wish in chunk:
-                    params.extend(_values(wish, campaign_id, now, texts))
+                    configuration, violations, suggestion = (
+                        wish.configuration,
+                        wish.violations,
+                        wish.suggestion,
+                    )
+                    key = tuple(configuration.items())
+                    text = known.get(key)
+                    if text is None:
+                        text = self._configuration_text(key, configuration)
+                    extend(
+                        (
+                            campaign_id,
+                            wish.customer,
+                            text,
+                            wish.quantity,
+                            wish.region,
+                            wish.price_ceiling,
+                            wish.note,
+                            wish.raw,
+                            wish.external_id,
+                            1 if wish.valid else 0,
+                            _text(violations, _VIOLATIONS, texts) if violations else "[]",
+                            None if suggestion is None else _text(suggestion, _SUGGESTION, texts),
+                            now,
+                        )
+                    )
                 rows = self.query(
                     f"INSERT INTO wishes ({', '.join(COLUMNS)}) VALUES "
                     + ", ".join([_ROW] * len(chunk))
@@ -146,6 +179,14 @@ class WishStore(Area):
                     chunk,
                 )
         return WishBatch(tuple(ids), invalid)
+
+    def _configuration_text(self, key: tuple, configuration) -> str:
+        """The stored text of a configuration, remembered by content across batches (an
+        import repeats the same few thousand configurations a million times)."""
+        if len(self._configurations) >= CONFIGURATIONS_KEPT:
+            self._configurations.clear()
+        text = self._configurations[key] = _COMPACT(dict(configuration))
+        return text
 
     def _chunks(self, ids: Sequence[int]) -> Iterable[Sequence[int]]:
         size = self.store.MAX_PARAMETERS
@@ -234,31 +275,12 @@ _SUGGESTION = json.JSONEncoder(ensure_ascii=False).encode
 
 def _text(value, encode, texts: dict[int, str]) -> str:
     """JSON text of ``value``, memoised by the identity of a live object within one batch
-    (the intake gives identical configurations as one shared object)."""
+    (the intake gives identical violations and suggestions as one shared object)."""
     key = id(value)
     text = texts.get(key)
     if text is None:
         text = texts[key] = encode(value)
     return text
-
-
-def _values(wish: Wish, campaign_id: int, now: str, texts: dict[int, str]) -> tuple:
-    violations, suggestion = wish.violations, wish.suggestion
-    return (
-        campaign_id,
-        wish.customer,
-        _text(wish.configuration, _COMPACT, texts),
-        wish.quantity,
-        wish.region,
-        wish.price_ceiling,
-        wish.note,
-        wish.raw,
-        wish.external_id,
-        1 if wish.valid else 0,
-        _text(violations, _VIOLATIONS, texts) if violations else "[]",
-        None if suggestion is None else _text(suggestion, _SUGGESTION, texts),
-        now,
-    )
 
 
 def _wish(row) -> Wish:

@@ -296,8 +296,9 @@ class VoteService:
             now = store.now()
             done = store.voting.cast(vote.id, [CastBallot(voter, normal, now)])
             if done is None:
-                self._check_window(slug, store.voting.for_campaign(campaign.id), now)
-                raise AssertionError("the store refused a ballot the vote accepts")
+                current = store.voting.for_campaign(campaign.id)
+                problem = current.window_problem(store.now()) or "it stopped accepting ballots"
+                raise VoteNotOpen(f"campaign {slug!r}: {problem}")
             old = done[0].replaced
             payload = {"vote_id": vote.id, "voter": voter, "ballot": normal}
             store.event("ballot.cast", campaign.id, payload | {"replaced": old is not None})

@@ -28,7 +28,8 @@ BATCH_SIZE = 5000
 TOP_UNCOVERED = 10
 
 
-@attrs.frozen
+# Not slotted: a frozen dict class is built three times faster, and imports build one per row.
+@attrs.frozen(slots=False)
 class Wish:
     """A stored wish. ``violations`` are ``Violation.to_dict()`` dicts; ``suggestion`` is the
     nearest valid choice of the same modules (None for a valid wish)."""

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 
+from ..campaigns.records import IllegalTransition
 from ..category import Category
 from ..engine import Engine
 from ..errors import C2MError, InvalidInput
@@ -260,8 +261,7 @@ class WishService:
         new = _Intake(self, campaign, category).wish(data)
         batch = store.wishes.insert_batch(campaign.id, [new], STATE)
         if batch is None:
-            self.app.campaigns.require_state(self.app.campaigns.get(slug), STATE)
-            raise AssertionError("the store refused a wish while the campaign collects them")
+            raise self._left_state(slug)
         if not batch.wish_ids:  # a concurrent submission with this external id came first
             return store.wishes.by_external_id(campaign.id, external_id)
         wish = store.wishes.get(batch.wish_ids[0])
@@ -299,8 +299,7 @@ class WishService:
             if batch and not (strict and rejected):
                 done = store.wishes.insert_batch(campaign.id, batch, STATE)
                 if done is None:
-                    self.app.campaigns.require_state(self.app.campaigns.get(slug), STATE)
-                    raise AssertionError("the store refused wishes while the campaign collects")
+                    raise self._left_state(slug)
                 counts["imported"] += done.stored
                 counts["duplicates"] += len(batch) - done.stored
                 counts["invalid"] += done.invalid
@@ -339,6 +338,14 @@ class WishService:
                 raise ImportRejected(report)
         self._notify(campaign, stored)
         return report
+
+    def _left_state(self, slug: str) -> IllegalTransition:
+        """The error for wishes the store refused because the campaign left its wishes stage."""
+        campaign = self.app.campaigns.get(slug)
+        return IllegalTransition(
+            f"campaign {slug!r} is in state {campaign.state!r}; wishes are stored only in its "
+            f"{STATE!r} state"
+        )
 
     def _notify(self, campaign, stored: list[tuple[int, ...]]) -> None:
         for wish_ids in stored:
