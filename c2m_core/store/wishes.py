@@ -96,6 +96,7 @@ class WishStore(Area):
     def __init__(self, store):
         super().__init__(store)
         self._configurations: dict[tuple, str] = {}
+        self._texts: dict[int, tuple[object, str]] = {}
 
     # Dialect-specific: the event payload of each stored wish, built by the database from the
     # row (SQLite's json_object; PostgreSQL would use json_build_object(...)::text).
@@ -128,7 +129,6 @@ class WishStore(Area):
             ids: list[int] = []
             invalid = 0
             per_statement = max(1, min(INSERT_ROWS, self.store.MAX_PARAMETERS // len(COLUMNS)))
-            texts: dict[int, str] = {}
             known = self._configurations
             now = self.now()
             for start in range(0, len(wishes), per_statement):
@@ -157,8 +157,8 @@ class WishStore(Area):
                             wish.raw,
                             wish.external_id,
                             1 if wish.valid else 0,
-                            _text(violations, _VIOLATIONS, texts) if violations else "[]",
-                            None if suggestion is None else _text(suggestion, _SUGGESTION, texts),
+                            self._text(violations, _VIOLATIONS) if violations else "[]",
+                            None if suggestion is None else self._text(suggestion, _SUGGESTION),
                             now,
                         )
                     )
@@ -186,6 +186,19 @@ class WishStore(Area):
         if len(self._configurations) >= CONFIGURATIONS_KEPT:
             self._configurations.clear()
         text = self._configurations[key] = _COMPACT(dict(configuration))
+        return text
+
+    def _text(self, value, encode) -> str:
+        """The JSON text of a violations tuple or a suggestion, remembered by identity across
+        batches (the intake hands identical ones as one shared object; the entry keeps the
+        object alive, so its id is not reused)."""
+        entry = self._texts.get(id(value))
+        if entry is not None and entry[0] is value:
+            return entry[1]
+        if len(self._texts) >= CONFIGURATIONS_KEPT:
+            self._texts.clear()
+        text = encode(value)
+        self._texts[id(value)] = (value, text)
         return text
 
     def _chunks(self, ids: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -271,16 +284,6 @@ class WishStore(Area):
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _VIOLATIONS = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 _SUGGESTION = json.JSONEncoder(ensure_ascii=False).encode
-
-
-def _text(value, encode, texts: dict[int, str]) -> str:
-    """JSON text of ``value``, memoised by the identity of a live object within one batch
-    (the intake gives identical violations and suggestions as one shared object)."""
-    key = id(value)
-    text = texts.get(key)
-    if text is None:
-        text = texts[key] = encode(value)
-    return text
 
 
 def _wish(row) -> Wish:
