@@ -70,9 +70,9 @@ class CampaignService:
         )
         store = self._store
         with store.transaction():
-            if store.campaigns.get(slug) is not None:
-                raise InvalidInput(f"campaign {slug!r} already exists; choose another slug")
             campaign = store.campaigns.insert(campaign)
+            if campaign is None:
+                raise InvalidInput(f"campaign {slug!r} already exists; choose another slug")
             store.event("campaign.created", campaign.id, campaign.to_dict())
         return campaign
 
@@ -110,10 +110,13 @@ class CampaignService:
         checked = check_settings(settings)
         store = self._store
         with store.transaction():
-            campaign = self.get(slug)
-            if campaign.state == CLOSED:
-                raise IllegalTransition(f"campaign {slug!r} is closed; settings can't change")
-            store.campaigns.update_settings(campaign.id, dict(campaign.settings) | checked)
+            while True:
+                campaign = self.get(slug)
+                if campaign.state == CLOSED:
+                    raise IllegalTransition(f"campaign {slug!r} is closed; settings can't change")
+                merged = dict(campaign.settings) | checked
+                if store.campaigns.update_settings(campaign.id, campaign.settings, merged):
+                    break
             store.event("campaign.configured", campaign.id, {"settings": checked})
         return self.get(slug)
 
@@ -157,7 +160,11 @@ class CampaignService:
             if campaign.state == DRAFT:
                 cat = self.app.category(campaign.category).catalog
                 store.campaigns.freeze_catalog(campaign.id, cat.id, cat.digest, cat.to_dict())
-            store.campaigns.set_state(campaign.id, campaign.state, target)
+            if not store.campaigns.set_state(campaign.id, campaign.state, target):
+                raise IllegalTransition(
+                    f"campaign {slug!r} changed state while moving from {campaign.state!r} to "
+                    f"{target!r}; read it again and retry"
+                )
             store.event("campaign.advanced", campaign.id, {"from": campaign.state, "to": target})
             advanced = self.get(slug)
             store.after_commit(
