@@ -29,8 +29,12 @@ MAX_STATES = 1_000_000
 TARGETS = {"options": 50e-3, "repair": 10e-3, "validate": 50e-6, "tv": 2e-3, "count": 1.0}
 
 
-def random_catalog(modules, options, rules, seed, power_budget=None) -> Catalog:
-    """A seeded random catalog: ``rules`` rules, half requires and half excludes."""
+def random_catalog(modules, options, rules, seed, power_budget=None, each_limit=None) -> Catalog:
+    """A seeded random catalog: ``rules`` rules, half requires and half excludes.
+
+    ``power_budget``: a sum limit on watts as well; ``each_limit``: a limit on every chosen
+    option's watts once m00.o0 is chosen.
+    """
     rng = random.Random(seed)
     data_modules = []
     for m in range(modules):
@@ -84,6 +88,18 @@ def random_catalog(modules, options, rules, seed, power_budget=None) -> Catalog:
                 "attribute": "watts",
                 "aggregate": "sum",
                 "max": power_budget,
+            }
+        )
+    if each_limit is not None:
+        data_rules.append(
+            {
+                "id": "hot-parts",
+                "kind": "limit",
+                "message": "no hot parts with m00.o0",
+                "if": ["m00.o0"],
+                "attribute": "watts",
+                "aggregate": "each",
+                "max": each_limit,
             }
         )
     return Catalog.from_dict(

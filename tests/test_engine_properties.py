@@ -219,7 +219,7 @@ def test_custom_rules_that_need_a_real_dict_still_get_exact_answers(problem):
     assert list(engine.enumerate(partial)) == expected
 
 
-def test_compile_shares_engines_for_equal_catalogs():
+def test_compile_keeps_no_process_global_state():
     catalog = Catalog.from_dict(
         {
             "category": {"id": "c", "title": "C", "currency": "EUR", "base_price": 0},
@@ -227,6 +227,6 @@ def test_compile_shares_engines_for_equal_catalogs():
         }
     )
     engine = Engine.compile(catalog)
-    assert Engine.compile(Catalog.from_dict(catalog.to_dict())) is engine
-    assert Engine.compile(catalog, custom=lambda c, complete: []) is not engine
+    assert Engine.compile(Catalog.from_dict(catalog.to_dict())) is not engine
+    assert not hasattr(Engine, "_cache")
     assert engine.count() == 1

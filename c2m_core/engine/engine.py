@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 
 from ..catalog import Catalog
@@ -18,14 +17,13 @@ from ..errors import InvalidInput
 from ..validation import Violation
 from .checker import Checker
 from .cnf import Encoding
-from .counting import Counter, search_order
+from .counting import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Budget, Counter, search_order
 from .custom import Custom, CustomCheck, NeedsModule
 from .model import CatalogModel
 from .repair import nearest
 from .results import Change, Conflict, Options, OptionStatus, Reason, Repair
 from .sat import ALL_CUSTOM, SatSession
 
-CACHE_SIZE = 16
 SESSION_GROWTH = 500_000  # solver variables added by repairs before the solver is rebuilt
 
 
@@ -37,9 +35,6 @@ class Engine:
         (a plugin's ``validate_configuration``); they must be pure functions of the
         configuration they are given
     """
-
-    _cache: OrderedDict = OrderedDict()
-    _cache_lock = threading.Lock()
 
     def __init__(self, catalog: Catalog, custom: Custom | None = None):
         self.catalog = catalog
@@ -55,21 +50,13 @@ class Engine:
 
     @classmethod
     def compile(cls, catalog: Catalog, custom: Custom | None = None) -> Engine:
-        """An engine for ``catalog``, shared with earlier calls for an equal catalog and rules.
+        """A new engine for ``catalog`` with its validation index and SAT encoding built now.
 
-        Keeps the last few engines (keyed by ``catalog.digest`` and ``custom``).
+        No state is kept between calls (share engines through ``C2M.engine``, which caches
+        them per app and catalog).
         """
-        key = (catalog.digest, custom)
-        with cls._cache_lock:
-            engine = cls._cache.get(key)
-            if engine is not None:
-                cls._cache.move_to_end(key)
-                return engine
         engine = cls(catalog, custom)
-        with cls._cache_lock:
-            engine = cls._cache.setdefault(key, engine)
-            while len(cls._cache) > CACHE_SIZE:
-                cls._cache.popitem(last=False)
+        engine.checker, engine.sat  # noqa: B018 - build the compiled forms now
         return engine
 
     # Compiled forms, built on first use --------------------------------------------------------
@@ -278,15 +265,24 @@ class Engine:
         else:
             self._depends.add(needs.module)
 
-    def count(self, partial: Mapping[str, str] | None = None, max_states: int | None = None) -> int:
+    def count(
+        self,
+        partial: Mapping[str, str] | None = None,
+        max_states: int | None = None,
+        max_bytes: int | None = DEFAULT_MAX_BYTES,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> int:
         """The exact number of valid complete configurations extending ``partial``.
 
-        Counting is exponential in how intertwined the rules are; with ``max_states`` it gives
-        up (``TooManyStates``) instead of filling memory.
+        Counting is exponential in how intertwined the rules are, so it has a budget: at most
+        ``max_states`` memo states (None: no limit on their number), ``max_bytes`` bytes of
+        them (estimated) and ``timeout`` seconds. Outgrowing it raises ``TooManyStates`` or
+        ``OutOfTime`` (both ``BudgetExceeded``), never ``MemoryError``.
         """
         values = self.model.indexes(partial or {})
         with self._lock:
-            return self._counted(lambda counter: counter.count(values, max_states))
+            budget = Budget(max_states, max_bytes, timeout)
+            return self._counted(lambda counter: counter.count(values, budget))
 
     def sample(
         self,
@@ -294,18 +290,21 @@ class Engine:
         seed,
         partial: Mapping[str, str] | None = None,
         max_states: int | None = None,
+        max_bytes: int | None = DEFAULT_MAX_BYTES,
+        timeout: float | None = DEFAULT_TIMEOUT,
     ) -> list[dict]:
         """``n`` valid complete configurations drawn uniformly (with replacement) from ``seed``.
 
         The same seed, catalog and partial configuration give the same list; [] when none exist.
-        Sampling counts first (see ``count`` for ``max_states``).
+        Sampling counts first, within the same budget as ``count``.
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise InvalidInput(f"sample size must be a non-negative integer, got {n!r}")
         values = self.model.indexes(partial or {})
         with self._lock:
+            budget = Budget(max_states, max_bytes, timeout)
             drawn = self._counted(
-                lambda counter: counter.sample(random.Random(seed), n, values, max_states)
+                lambda counter: counter.sample(random.Random(seed), n, values, budget)
             )
         return [self.model.configuration(d) for d in drawn]
 
