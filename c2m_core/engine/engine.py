@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import combinations
 
 from ..catalog import Catalog
 from ..errors import InvalidInput
@@ -19,7 +20,7 @@ from .checker import Checker
 from .cnf import Encoding
 from .counting import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Budget, Counter, search_order
 from .custom import Custom, CustomCheck, NeedsModule
-from .model import CatalogModel
+from .model import CatalogModel, EachRule, ExcludesRule, RequiresRule, SumRule
 from .repair import nearest
 from .results import Change, Conflict, Options, OptionStatus, Reason, Repair
 from .sat import ALL_CUSTOM, SatSession
@@ -114,6 +115,126 @@ class Engine:
             if sat.solve(sat.lits(values)) is not None:
                 return None
             return self._conflict(values, sat.core)
+
+    def example(
+        self,
+        domains: Mapping[str, Iterable[str | None]] | None = None,
+        ignore: str | None = None,
+        breaking: str | None = None,
+    ) -> dict[str, str] | None:
+        """The first valid complete configuration within ``domains``, or None when none exists.
+
+        First in the order of ``enumerate``: modules in catalog order, a left-out optional
+        module before its options.
+
+        :param domains: module id -> the values it may take (option ids; None: left out)
+        :param ignore: the id of a catalog rule not to enforce
+        :param breaking: the id of a catalog rule the configuration must break (every other
+            rule, custom rules included, still holds)
+        """
+        model = self.model
+        disabled = {self._rule_index(r) for r in (ignore, breaking) if r is not None}
+        with self._lock:
+            sat = self.sat
+            enc = sat.encoding
+            lits, clauses = [], []
+            for module_id, allowed in (domains or {}).items():
+                m = self._module_index(module_id)
+                allowed = set(allowed)
+                options = {self._option_index(m, o) for o in allowed if o is not None}
+                if None in allowed:
+                    others = set(range(len(model.option_ids[m]))) - options
+                    lits.extend(-enc.x(m, j) for j in sorted(others))
+                elif len(options) == 1:
+                    lits.append(enc.x(m, options.pop()))
+                else:
+                    clauses.append([enc.x(m, j) for j in sorted(options)])
+            guard = enc.new_var() if clauses or breaking is not None else None
+            if guard is not None:
+                if breaking is not None:
+                    clauses.extend(self._broken(model.rules[self._rule_index(breaking)]))
+                for clause in clauses:
+                    sat.solver.add_clause([-guard, *clause])
+                lits.append(guard)
+            try:
+                disabled = frozenset(disabled)
+                found = sat.solve(lits, disabled)
+                fixed: dict[int, int] = {}
+                for m in range(len(model.module_ids)) if found is not None else ():
+                    for value in model.values(m):
+                        if value == found[m]:
+                            break
+                        trial = sat.solve([*lits, *sat.lits({**fixed, m: value})], disabled)
+                        if trial is not None:
+                            found = trial
+                            break
+                    fixed[m] = found[m]
+            finally:
+                if guard is not None:
+                    sat.solver.add_clause([-guard])
+        return None if found is None else model.configuration(found)
+
+    def _broken(self, rule) -> list[list[int]]:
+        """Clauses (to be guarded) true exactly when ``rule`` is broken; may define new vars."""
+        enc = self.sat.encoding
+        solver = self.sat.solver
+        fire = [] if getattr(rule, "fire", None) is None else [enc._lits(rule.fire)]
+        if isinstance(rule, RequiresRule):
+            return [*fire, *([-t] for t in enc._lits(rule.then))]
+        if isinstance(rule, EachRule):
+            return [*fire, enc._lits(rule.offend)]
+        if isinstance(rule, ExcludesRule):
+            matched = []
+            for m, values in rule.refs:
+                y = enc.new_var()
+                solver.add_clause([-y, *(enc.x(m, j) for j in sorted(values))])
+                matched.append(y)
+            pairs = []
+            for a, b in combinations(matched, 2):
+                p = enc.new_var()
+                solver.add_clause([-p, a])
+                solver.add_clause([-p, b])
+                pairs.append(p)
+            return [pairs]
+        windows = []
+        if rule.low is not None:
+            windows.append(SumRule(rule.index, rule.id, None, rule.amounts, None, rule.low - 1))
+        if rule.high is not None:
+            windows.append(SumRule(rule.index, rule.id, None, rule.amounts, rule.high + 1, None))
+        outside = []
+        for window in windows:
+            h = enc.new_var()
+            start = len(enc.clauses)
+            enc._sum(window, h)
+            for clause in enc.clauses[start:]:
+                solver.add_clause(clause)
+            del enc.clauses[start:]
+            outside.append(h)
+        return [*fire, outside]
+
+    def _rule_index(self, rule_id: str) -> int:
+        try:
+            return self.model.rule_ids.index(rule_id)
+        except ValueError:
+            raise InvalidInput(
+                f"unknown rule {rule_id!r}; rules are {', '.join(self.model.rule_ids)}"
+            ) from None
+
+    def _module_index(self, module_id: str) -> int:
+        if module_id not in self.model.module_index:
+            raise InvalidInput(
+                f"unknown module {module_id!r}; modules are {', '.join(self.model.module_ids)}"
+            )
+        return self.model.module_index[module_id]
+
+    def _option_index(self, m: int, option_id: str) -> int:
+        index = self.model.option_index[m]
+        if option_id not in index:
+            raise InvalidInput(
+                f"unknown option {option_id!r} of module {self.model.module_ids[m]!r}; "
+                f"options are {', '.join(self.model.option_ids[m])}"
+            )
+        return index[option_id]
 
     def _conflict(self, values: dict[int, int], core: set[int]) -> Conflict:
         choices, rules = self._minimal([], values, core)
