@@ -328,9 +328,18 @@ class Engine:
                 if (m, j) not in covered
             ]
             cores = {}
+            enc = sat.encoding
             while pending:
                 target = pending[0]
-                sat.prefer(sat.encoding.x(m, j) for m, j in pending)
+                # Ask for one pending option per module (a model chooses one per module), and
+                # against everything already covered, so each model covers many new options.
+                wanted = {}
+                for m, j in pending:
+                    wanted.setdefault(m, enc.x(m, j))
+                preferred = set(wanted.values())
+                sat.prefer(
+                    lit if lit in preferred else -lit for lit in range(1, enc.option_vars + 1)
+                )
                 found = sat.solve([*base, sat.encoding.x(*target)])
                 if found is None:
                     cores[target] = sat.core

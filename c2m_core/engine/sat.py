@@ -70,7 +70,12 @@ class SatSession:
             if ALL_CUSTOM in disabled:
                 disabled |= set(self.custom_rules)
             assumptions = list(lits)
-            assumptions.extend(sel for key, sel in self.selectors.items() if key not in disabled)
+            if disabled:
+                assumptions.extend(
+                    sel for key, sel in self.selectors.items() if key not in disabled
+                )
+            else:
+                assumptions.extend(self.selectors.values())
             if not self.solver.solve(assumptions=assumptions):
                 self.core = set(self.solver.get_core() or ())
                 return None
