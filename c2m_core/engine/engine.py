@@ -329,6 +329,12 @@ class Engine:
             ]
             cores = {}
             enc = sat.encoding
+            # With a sum limit each solver call is slow: first try every pending option in
+            # place of a model's choice (the fast checker), and ask the solver only for the rest.
+            flips = self._check is None and any(isinstance(r, SumRule) for r in model.rules)
+            if flips:
+                self._cover_by_flips(found, pending, covered)
+                pending = [item for item in pending if item not in covered]
             while pending:
                 target = pending[0]
                 # Ask for one pending option per module (a model chooses one per module), and
@@ -346,6 +352,8 @@ class Engine:
                     pending = pending[1:]
                 else:
                     covered.update(found.items())
+                    if flips:
+                        self._cover_by_flips(found, pending, covered)
                     pending = [item for item in pending if item not in covered]
             reasons = {}
             for (m, j), core in cores.items():
@@ -370,6 +378,20 @@ class Engine:
                     reason = reasons.get((m, j))
                     statuses.append(OptionStatus(mid, oid, reason is None, False, reason))
         return Options(partial, tuple(statuses), None, self._used_custom)
+
+    def _cover_by_flips(self, values: dict[int, int], pending, covered: set) -> None:
+        """Add to ``covered`` the pending options that can replace their module's value in the
+        valid configuration ``values`` and leave it valid."""
+        model = self.model
+        configuration = model.configuration(values)
+        validate = self.checker.validate
+        for m, j in pending:
+            if (m, j) in covered:
+                continue
+            trial = dict(configuration)
+            trial[model.module_ids[m]] = model.option_ids[m][j]
+            if not validate(trial):
+                covered.add((m, j))
 
     # Counting, sampling, enumeration -------------------------------------------------------------
 
