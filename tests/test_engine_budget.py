@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import textwrap
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from c2m_core import C2M
-from c2m_core.engine import BudgetExceeded, OutOfTime, TooManyStates
+from c2m_core.engine import BudgetExceeded, Engine, OutOfTime, TooManyStates
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,3 +70,18 @@ def test_time_budget_names_what_to_do(tv):
     with pytest.raises(OutOfTime, match="budget.*timeout"):
         tv.count({"size": "43-4k"}, timeout=0)
     assert tv.count(timeout=None) == 1676
+
+
+def test_repair_has_a_time_budget():
+    from bench.engine import random_catalog, random_configuration
+
+    catalog = random_catalog(40, 8, 150, seed=3, power_budget=800)
+    engine = Engine(catalog)
+    rng = random.Random(5)
+    wish = random_configuration(catalog, rng)
+    while len(engine.validate(wish)) < 3:
+        wish = random_configuration(catalog, rng)
+    with pytest.raises(OutOfTime, match="the search took longer than its 0.001 s budget"):
+        engine.repair(wish, timeout=0.001)
+    small = C2M(db_path=":memory:").engine("tv")
+    assert small.repair({"size": "100-4k", "base": "swivel"}, timeout=None).distance == 1

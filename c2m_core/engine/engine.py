@@ -507,12 +507,14 @@ class Engine:
         configuration: Mapping[str, str],
         weights: Mapping[str, int] | None = None,
         keep=(),
+        timeout: float | None = DEFAULT_TIMEOUT,
     ) -> Repair | None:
         """The nearest valid complete configuration to ``configuration``, or None if none.
 
         Changes as few of the wish's choices as possible, counting each module's ``weights``
         (default 1); modules in ``keep`` never change. Among equally near configurations the
         one that keeps the earlier modules of the catalog wins, then the earlier options.
+        A search still running after ``timeout`` seconds raises ``OutOfTime``.
         """
         model = self.model
         wish = model.indexes(configuration)
@@ -526,7 +528,8 @@ class Engine:
                 )
         hard = {model.module_index[m]: wish[model.module_index[m]] for m in keep}
         with self._lock:
-            found = nearest(self.sat, wish, hard, cost)
+            with self.sat.time_budget(timeout):
+                found = nearest(self.sat, wish, hard, cost)
             if self.sat.grown > SESSION_GROWTH:
                 self.sat.close()
                 self._sat = None
