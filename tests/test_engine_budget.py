@@ -72,7 +72,7 @@ def test_time_budget_names_what_to_do(tv):
     assert tv.count(timeout=None) == 1676
 
 
-def test_repair_has_a_time_budget():
+def test_solver_questions_have_a_time_budget():
     from bench.engine import random_catalog, random_configuration
 
     catalog = random_catalog(40, 8, 150, seed=3, power_budget=800)
@@ -83,5 +83,10 @@ def test_repair_has_a_time_budget():
         wish = random_configuration(catalog, rng)
     with pytest.raises(OutOfTime, match="the search took longer than its 0.001 s budget"):
         engine.repair(wish, timeout=0.001)
+    with pytest.raises(OutOfTime, match="the search took longer"):
+        engine.options({}, timeout=0.001)
+    with pytest.raises(OutOfTime, match="the search took longer"):
+        engine.explain(wish, timeout=0.001)
+    assert engine.explain(wish, timeout=None) is not None
     small = C2M(db_path=":memory:").engine("tv")
     assert small.repair({"size": "100-4k", "base": "swivel"}, timeout=None).distance == 1

@@ -107,10 +107,15 @@ class Engine:
         with self._lock:
             return self.sat.solve(self.sat.lits(values)) is not None
 
-    def explain(self, partial: Mapping[str, str]) -> Conflict | None:
-        """A minimal conflict among ``partial``'s choices, or None when it can be completed."""
+    def explain(
+        self, partial: Mapping[str, str], timeout: float | None = DEFAULT_TIMEOUT
+    ) -> Conflict | None:
+        """A minimal conflict among ``partial``'s choices, or None when it can be completed.
+
+        A search still running after ``timeout`` seconds raises ``OutOfTime``.
+        """
         values = self.model.indexes(partial)
-        with self._lock:
+        with self._lock, self.sat.time_budget(timeout):
             sat = self.sat
             if sat.solve(sat.lits(values)) is not None:
                 return None
@@ -301,12 +306,17 @@ class Engine:
             return f"no valid configuration exists: {self._describe(rules)}"
         return f"{_pairs(choices)} cannot be completed together: {self._describe(rules)}"
 
-    def options(self, partial: Mapping[str, str] | None = None) -> Options:
-        """For every option: can some valid completion of ``partial`` choose it, and if not why."""
+    def options(
+        self, partial: Mapping[str, str] | None = None, timeout: float | None = DEFAULT_TIMEOUT
+    ) -> Options:
+        """For every option: can some valid completion of ``partial`` choose it, and if not why.
+
+        A search still running after ``timeout`` seconds raises ``OutOfTime``.
+        """
         partial = dict(partial or {})
         values = self.model.indexes(partial)
         model = self.model
-        with self._lock:
+        with self._lock, self.sat.time_budget(timeout):
             sat = self.sat
             base = sat.lits(values)
             found = sat.solve(base)
