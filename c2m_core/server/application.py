@@ -282,6 +282,7 @@ def build(loaded, *, webhooks: bool = True, webhook_interval: float | None = Non
         events,
         handoff,
         health,
+        loop,
         plugin_routes,
         presale,
         reports,
@@ -333,6 +334,7 @@ def build(loaded, *, webhooks: bool = True, webhook_interval: float | None = Non
         voting,
         presale,
         handoff,
+        loop,
         events,
         webhook_routes,
         reports,
@@ -359,5 +361,5 @@ def build(loaded, *, webhooks: bool = True, webhook_interval: float | None = Non
             web.openapi_schema = schema
         return web.openapi_schema
 
-    web.openapi = openapi
+    web.openapi = openapi  # type: ignore[method-assign]
     return web
