@@ -40,13 +40,40 @@ class CampaignService:
     def create(
         self,
         slug: str,
-        category: str,
+        category: str | None = None,
         title: str | None = None,
         currency: str | None = None,
-        stages: Iterable[str] = STAGES,
+        stages: Iterable[str] | None = None,
         settings: Mapping | None = None,
+        from_campaign: str | None = None,
     ) -> Campaign:
-        """Create a campaign in ``draft``. The slug must be new."""
+        """Create a campaign in ``draft``. The slug must be new.
+
+        With ``from_campaign`` (a previous campaign's slug) it is the next round of that one:
+        its category, currency, stages and settings unless given, collecting wishes already,
+        seeded from the previous campaign's feedback that names a module
+        (``app.feedback.start_next``, which also returns the import report).
+        """
+        if from_campaign is not None:
+            campaign, _ = self.app.feedback.start_next(
+                from_campaign,
+                slug,
+                title=title,
+                category=category,
+                currency=currency,
+                stages=stages,
+                settings=settings,
+            )
+            return campaign
+        if category is None:
+            raise InvalidInput(
+                "category: a campaign needs a category (or a previous campaign to start from)",
+                field="category",
+                value=None,
+                accepted=", ".join(sorted(self.app.categories)),
+            )
+        if stages is None:
+            stages = STAGES
         if not isinstance(slug, str) or not ID_PATTERN.match(slug) or len(slug) > 64:
             raise InvalidInput(
                 f"campaign slug {slug!r} is not valid: use up to 64 lower-case letters, digits, "

@@ -8,6 +8,7 @@ later campaigns close).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 import attrs
 
@@ -64,6 +65,33 @@ class Forecast:
         data["variants"] = [v.to_dict() for v in self.variants]
         data["suggested_command"] = self.suggested_command()
         return data
+
+
+@attrs.frozen
+class Suggestion:
+    """Pre-sale figures from a forecast: the threshold and a capacity per variant on sale."""
+
+    threshold: int
+    capacities: dict[int, int]
+    forecast: Forecast
+
+    def lines(self) -> list[str]:
+        """What was chosen and why, one line each."""
+        rows = {v.variant_id: v for v in self.forecast.variants}
+        level = f"{self.forecast.level:.0%}"
+        return [f"suggested threshold {self.threshold} (the campaign's minimum batch)"] + [
+            f"suggested capacity of variant {v}: {capacity} (forecast {rows[v].mean:,.1f} units, "
+            f"{level} interval {rows[v].low:,}-{rows[v].high:,}, "
+            f"P(>= {self.threshold}) {rows[v].chance_to_tip:.0%})"
+            for v, capacity in self.capacities.items()
+        ]
+
+    def to_dict(self) -> dict:
+        return {
+            "threshold": self.threshold,
+            "capacities": {str(v): c for v, c in self.capacities.items()},
+            "description": self.forecast.calibration.describe(),
+        }
 
 
 def ballot_choices(ballot: dict) -> list[int]:
@@ -191,3 +219,24 @@ class ForecastService:
             threshold=threshold,
             variants=tuple(rows),
         )
+
+    def suggest(
+        self, slug: str, variants: Iterable[int] | None = None, level: float = 0.95
+    ) -> Suggestion:
+        """The threshold and per-variant capacities to open the pre-sale with.
+
+        ``variants``: the ones to sell (default: every variant the pre-sale may open on). The
+        capacity is the forecast interval's upper end (at least the threshold).
+        """
+        from ..presale.service import sale_variants
+
+        campaign = self.app.campaigns.get(slug)
+        forecast = self.forecast(slug, level)
+        if variants is None:
+            selling = {v.id for v in sale_variants(self.app, campaign)}
+        else:
+            selling = set(variants)
+        capacities = {
+            v.variant_id: v.suggested_capacity for v in forecast.variants if v.variant_id in selling
+        }
+        return Suggestion(forecast.threshold, capacities, forecast)

@@ -289,6 +289,7 @@ def build(
         events,
         handoff,
         health,
+        loop,
         plugin_routes,
         presale,
         reports,
@@ -340,6 +341,7 @@ def build(
         voting,
         presale,
         handoff,
+        loop,
         events,
         webhook_routes,
         reports,
@@ -373,5 +375,5 @@ def build(
             web.openapi_schema = schema
         return web.openapi_schema
 
-    web.openapi = openapi
+    web.openapi = openapi  # type: ignore[method-assign]
     return web
