@@ -7,7 +7,6 @@ later campaigns close).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 import attrs
@@ -123,9 +122,9 @@ class ForecastService:
         if vote is not None:
             counts = dict.fromkeys(vote.candidates, 0.0)
             ballots = 0
-            for _, text, _ in store.voting.ballots(vote.id):
+            for cast in store.voting.ballots(vote.id):
                 ballots += 1
-                chosen = [v for v in ballot_choices(json.loads(text)) if v in counts]
+                chosen = [v for v in ballot_choices(dict(cast.ballot)) if v in counts]
                 for v in chosen:
                     counts[v] += 1 / len(chosen)
             if ballots:
