@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from components import ensure_installed
 
 pytest.importorskip("fastapi")
 selenium = pytest.importorskip("selenium")
@@ -80,12 +81,13 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
+    problem = ensure_installed(
+        ["chromium", "chromium-driver"], lambda: Path(CHROMIUM).exists() and Path(DRIVER).exists()
+    )
+    if problem is not None:
         if os.environ.get("CI"):
-            pytest.fail(
-                f"Chromium ({CHROMIUM}) and chromedriver ({DRIVER}) must be installed in CI"
-            )
-        pytest.skip("Debian's chromium and chromium-driver are not installed")
+            pytest.fail(f"Chromium is required in CI: {problem}", pytrace=False)
+        pytest.skip(f"Chromium not available: {problem}")
     profile = tempfile.mkdtemp(prefix="c2m-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
