@@ -11,7 +11,10 @@ DB_ENV = "C2M_DB"
 
 
 def is_postgres_url(target) -> bool:
-    """Whether ``target`` names a PostgreSQL database (``postgresql://`` or ``postgres://``)."""
+    """Whether ``target`` names a PostgreSQL database (``postgresql://`` or ``postgres://``).
+
+    The same test as ``c2m_core.store.dialect.is_postgres_url``, without importing the store.
+    """
     return isinstance(target, str) and target.split("://", 1)[0].lower() in (
         "postgresql",
         "postgres",

@@ -15,6 +15,7 @@ from ..voting.files import count_lines
 from ..voting.result import TIE_RULE
 from ..voting.service import BATCH_SIZE
 from .context import app_from
+from .forecast import forecast_lines
 from .output import (
     confirm,
     echo_json,
@@ -220,8 +221,13 @@ def results(slug, as_json):
     found = app.voting.require(slug)
     result = app.voting.results(slug)
     final = found.state == "closed"
+    forecast = app.forecast.forecast(slug)
     if as_json:
-        echo_json({"vote": found.to_dict() | {"result": None}, "final": final} | result.to_dict())
+        echo_json(
+            {"vote": found.to_dict() | {"result": None}, "final": final}
+            | result.to_dict()
+            | {"forecast": forecast.to_dict()}
+        )
         return
     names = {v.id: v.name for v in app.variants.list(slug, include_withdrawn=True)}
     if final:
@@ -261,6 +267,10 @@ def results(slug, as_json):
     click.echo(f"Tie-breaks ({TIE_RULE}):")
     for statement in result.tie_breaks or ["none were needed"]:
         click.echo(f"  - {statement}")
+    click.echo("")
+    click.echo(click.style("Demand forecast at the pre-sale", bold=True))
+    for line in forecast_lines(forecast):
+        click.echo(line)
 
 
 @vote.command()
@@ -300,9 +310,8 @@ def export(slug, fmt, output):
     fields = list(app.voting.method(vote.method).fields)
 
     def records():
-        store: Any = app.store  # the voting area (typed once the store Protocols land)
-        for voter, text, cast_at in store.voting.ballots(vote.id):
-            ballot = json.loads(text)
-            yield {"voter": voter, **ballot, "cast_at": cast_at}
+        store: Any = app.store  # the voting area, as the services reach it
+        for cast in store.voting.ballots(vote.id):
+            yield {"voter": cast.voter, **cast.ballot, "cast_at": cast.cast_at}
 
     write_records(records(), ["voter", *fields, "cast_at"], fmt, output)

@@ -493,6 +493,7 @@ class PresaleService:
         quantity: int,
         key: str,
         region: str | None = None,
+        share_code: str | None = None,
     ) -> Pledge:
         """Pledge ``quantity`` units of a variant for ``customer``, keyed by the shop's ``key``.
 
@@ -502,6 +503,9 @@ class PresaleService:
         pre-sale has a waitlist; a refused request stores nothing, so sending it again asks again.
         The deposit is captured before this returns, unless the provider fails: the pledge then
         stays ``placed`` and ``retry`` completes it.
+
+        With ``share_code`` the pledge is attributed to that code in the same transaction (see
+        ``app.rewards.attribute_placed``): a refused attribution refuses the pledge.
         """
         customer = _text(customer, "customer")
         quantity = _count(quantity, "quantity", 1)
@@ -512,6 +516,9 @@ class PresaleService:
         self._outside_transaction()
         campaign = self.app.campaigns.get(slug)
         self._settle_if_due(campaign)
+        referral = None
+        if share_code is not None:
+            referral = self.app.rewards.referral(campaign, variant_id, customer, share_code)
         digest = fingerprint(variant_id, customer, quantity, region)
         store = self._store
         payment = None
@@ -522,6 +529,8 @@ class PresaleService:
                     raise IdempotencyConflict(
                         key, _differences(existing, variant_id, customer, quantity, region)
                     )
+                if referral is not None:
+                    self.app.rewards.attribute_placed(campaign, existing, referral)
                 replay = existing
             else:
                 replay = None
@@ -551,6 +560,8 @@ class PresaleService:
                         attrs.evolve(asked, state=WAITLISTED),
                         reason=f"over capacity ({ex.units_left} left)",
                     )
+                if referral is not None:
+                    self.app.rewards.attribute_placed(campaign, pledge, referral)
                 state = pledge.state
                 if state == PLACED:
                     payment = self._new_payment(campaign, presale, pledge, DEPOSIT)

@@ -25,8 +25,6 @@ import functools
 import re
 import urllib.parse
 
-from ..config import is_postgres_url as is_postgres_url
-
 # Quoted strings, quoted identifiers and comments keep their ``?``; every ``%`` is doubled,
 # since psycopg reads ``%`` as a placeholder everywhere in a statement that has parameters.
 _TOKENS = re.compile(
@@ -140,6 +138,14 @@ class PostgresDialect(Dialect):
 
 SQLITE = Dialect()
 POSTGRES = PostgresDialect()
+
+
+def is_postgres_url(target) -> bool:
+    """Whether ``target`` names a PostgreSQL database (``postgresql://`` or ``postgres://``)."""
+    return isinstance(target, str) and target.split("://", 1)[0].lower() in (
+        "postgresql",
+        "postgres",
+    )
 
 
 def display_target(target) -> str:
