@@ -32,7 +32,7 @@ from contextlib import contextmanager
 
 from sqlite_utils.migrations import Migrations
 
-from .database import AfterCommitQueue, Event, StoreError, isoformat, utc_now
+from .database import Event, Store, StoreError, isoformat, utc_now
 from .dialect import POSTGRES, display_target
 
 try:
@@ -224,8 +224,27 @@ class _CompatDatabase:
         return self._has_id[table]
 
 
-class PostgresStore(AfterCommitQueue):
+#: The statements an area marks as dialect-specific, as PostgreSQL runs them: area name ->
+#: attribute -> SQL. Everything else an area runs is the same text on both backends.
+AREA_SQL: dict[str, dict[str, str]] = {
+    "wishes": {
+        "EVENT_PAYLOAD": (
+            "json_build_object('configuration', configuration::json, 'customer', customer, "
+            "'external_id', external_id, 'quantity', quantity, 'valid', valid = 1, "
+            "'wish_id', id)::text"
+        ),
+    },
+}
+
+
+class PostgresStore(Store):
     """One PostgreSQL database shared by any number of processes and machines.
+
+    The same ``Store`` with the same areas as on SQLite: this class replaces the dialect seam
+    (``execute``, ``executemany``, ``query``, ``query_one``, ``insert_returning`` and the
+    ``FOR_SHARE`` / ``FOR_UPDATE`` / ``MAX_PARAMETERS`` attributes), transactions, migrations
+    and the event log, and sets the few statements an area marks as dialect-specific
+    (``AREA_SQL``).
 
     :param url: ``postgresql://user:password@host:port/dbname`` (libpq URL or options)
     :param areas: the area classes whose migrations to apply and operations to expose
@@ -247,9 +266,11 @@ class PostgresStore(AfterCommitQueue):
         self._depth = 0
         self._after_commit: list[Callable[[], object]] = []
         #: sqlite-utils-like access for migrations and areas not yet on the seam.
-        self.db = _CompatDatabase(self)
+        self.db = _CompatDatabase(self)  # type: ignore[assignment]
         self._areas = [area(self) for area in areas]
         for area in self._areas:
+            for attribute, sql in AREA_SQL.get(area.name, {}).items():
+                setattr(area, attribute, sql)
             setattr(self, area.name, area)
         self.migrate()
 
@@ -330,7 +351,7 @@ class PostgresStore(AfterCommitQueue):
                 for migration in migration_set._migrations:
                     if (migration_set.name, migration.name) in applied:
                         continue
-                    migration.fn(self.db)
+                    migration.fn(self.db)  # type: ignore[arg-type]
                     self.conn.execute(
                         f"INSERT INTO {MIGRATIONS_TABLE} (migration_set, name, applied_at) "
                         "VALUES (%s, %s, %s)",
@@ -406,7 +427,8 @@ class PostgresStore(AfterCommitQueue):
     ) -> list[Event]:
         """Events after ``cursor``, oldest first: each exactly once to a reader that follows
         the ids it gets (see the module's docstring)."""
-        where, params = [f"id > %s AND id < {self._VISIBLE}"], [cursor]
+        where: list[str] = [f"id > %s AND id < {self._VISIBLE}"]
+        params: list = [cursor]
         if campaign_id is not None:
             where.append("campaign_id = %s")
             params.append(campaign_id)
