@@ -252,7 +252,7 @@ class RewardService:
         Safe to run again, and after a crash: a reward is paid under the same key every time.
         """
         store = self.app.store
-        if store.db.conn.in_transaction:
+        if store.in_transaction:
             raise C2MError(
                 "rewards are paid through the payment provider and must run outside a transaction"
             )
