@@ -7,7 +7,7 @@ later campaigns close).
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 
 import attrs
 
@@ -66,7 +66,7 @@ class Forecast:
         return data
 
 
-def ballot_choices(ballot: dict) -> list[int]:
+def ballot_choices(ballot: Mapping) -> list[int]:
     """The variants one ballot chooses (empty: the outside option)."""
     if "would_buy" in ballot or "score" in ballot:
         return list(ballot.get("would_buy", ()))
@@ -95,9 +95,9 @@ class ForecastService:
         if vote is not None:
             counts = dict.fromkeys(vote.candidates, 0.0)
             ballots = 0
-            for _, text, _ in store.voting.ballots(vote.id):
+            for cast in store.voting.ballots(vote.id):
                 ballots += 1
-                chosen = [v for v in ballot_choices(json.loads(text)) if v in counts]
+                chosen = [v for v in ballot_choices(cast.ballot) if v in counts]
                 for v in chosen:
                     counts[v] += 1 / len(chosen)
             if ballots:

@@ -94,6 +94,12 @@ class CampaignStore(Area):
             for row in self.query(f"SELECT {_COLUMNS} FROM campaigns ORDER BY id")
         ]
 
+    def lock(self, campaign_id: int) -> None:
+        """Hold the campaign's row until the transaction ends (``FOR_UPDATE``)."""
+        self.query_one(
+            f"SELECT 1 FROM campaigns WHERE id = ?{self.store.FOR_UPDATE}", [campaign_id]
+        )
+
     def set_state(self, campaign_id: int, old: str, new: str) -> bool:
         """Move ``old`` -> ``new`` in one conditional update; False when it was not ``old``.
 
@@ -103,9 +109,7 @@ class CampaignStore(Area):
         after theirs, as they committed.
         """
         with self.store.transaction():
-            self.query_one(
-                f"SELECT 1 FROM campaigns WHERE id = ?{self.store.FOR_UPDATE}", [campaign_id]
-            )
+            self.lock(campaign_id)
             return (
                 self.execute(
                     "UPDATE campaigns SET state = ?, updated_at = ? WHERE id = ? AND state = ?",

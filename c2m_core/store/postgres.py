@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlite_utils.migrations import Migrations
@@ -129,10 +129,12 @@ def _without_null_id(sql: str, params: Sequence):
 class _Cursor:
     """What a statement run through ``_CompatDatabase.execute`` gives back (DB-API-like)."""
 
-    def __init__(self, rows, rowcount: int, lastrowid: int | None = None):
+    def __init__(self, rows, rowcount: int, lastrowid: int | None = None, description=None):
         self._rows = list(rows)
         self.rowcount = rowcount
         self.lastrowid = lastrowid
+        #: One ``(name, ...)`` tuple per column of a statement that returns rows, else None.
+        self.description = description
 
     def fetchone(self):
         return self._rows.pop(0) if self._rows else None
@@ -208,8 +210,10 @@ class _CompatDatabase:
             rows = cursor.fetchall()
             return _Cursor([], cursor.rowcount, rows[-1][0] if rows else None)
         cursor = conn.execute(POSTGRES.sql(sql), POSTGRES.params(params))
-        rows = cursor.fetchall() if cursor.description else []
-        return _Cursor(rows, cursor.rowcount)
+        if not cursor.description:
+            return _Cursor([], cursor.rowcount)
+        description = [(column.name,) for column in cursor.description]
+        return _Cursor(cursor.fetchall(), cursor.rowcount, description=description)
 
     def _table_has_id(self, table: str) -> bool:
         if table not in self._has_id:
@@ -292,13 +296,13 @@ class PostgresStore(Store):
         row = self.query_one(sql, params)
         return row[0] if row else None
 
-    def executemany(self, sql: str, rows: Sequence[Sequence]) -> int:
+    def executemany(self, sql: str, rows: Iterable[Sequence]) -> int:
         """Run a statement once per row (pipelined); the total number of rows changed."""
-        rows = [POSTGRES.params(row) for row in rows]
-        if not rows:
+        params = [POSTGRES.params(row) for row in rows]
+        if not params:
             return 0
         with self.conn.cursor() as cursor:
-            cursor.executemany(POSTGRES.sql(sql), rows, returning=False)
+            cursor.executemany(POSTGRES.sql(sql), params, returning=False)
             return cursor.rowcount
 
     # -- migrations --------------------------------------------------------------------------
@@ -351,7 +355,7 @@ class PostgresStore(Store):
                 for migration in migration_set._migrations:
                     if (migration_set.name, migration.name) in applied:
                         continue
-                    migration.fn(self.db)  # type: ignore[arg-type]
+                    migration.fn(self.db)
                     self.conn.execute(
                         f"INSERT INTO {MIGRATIONS_TABLE} (migration_set, name, applied_at) "
                         "VALUES (%s, %s, %s)",
@@ -365,7 +369,7 @@ class PostgresStore(Store):
     # -- transactions and events -------------------------------------------------------------
 
     @property
-    def in_transaction(self) -> bool:
+    def in_transaction(self) -> bool:  # type: ignore[override]
         return self._depth > 0
 
     @contextmanager
