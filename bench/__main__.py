@@ -2,7 +2,8 @@
 
 python -m bench            # full sizes (minutes)
 python -m bench --quick    # small sizes (seconds), to check the benchmarks run
-python -m bench dispatch   # only the named modules (server needs the server extra)
+python -m bench dispatch   # only the named modules (server needs the server extra,
+                           # postgres the postgres extra and PostgreSQL's binaries)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ MODULES = (
     "wishes",
     "voting",
     "presale",
+    "postgres",
     "server",
 )
 

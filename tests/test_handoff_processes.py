@@ -70,10 +70,10 @@ def snapshot(folder):
 
 @pytest.mark.parametrize("kind", ["dir", "webhook"])
 def test_a_process_killed_between_delivering_and_recording_resumes_without_duplicates(
-    tmp_path, monkeypatch, kind
+    tmp_path, db_target, monkeypatch, kind
 ):
     monkeypatch.setenv("C2M_WEBHOOK_SECRET", SECRET)
-    db_path = tmp_path / "c2m.db"
+    db_path = db_target
     with C2M(db_path=db_path) as app:
         tv_campaign(app, variants=(CINEMA_55, BIG_85))
     out = tmp_path / "out"
@@ -115,9 +115,9 @@ def test_a_process_killed_between_delivering_and_recording_resumes_without_dupli
     assert len(created) == 2
 
 
-def test_concurrent_runs_record_once_and_post_each_hand_off_once(tmp_path, monkeypatch):
+def test_concurrent_runs_record_once_and_post_each_hand_off_once(db_target, monkeypatch):
     monkeypatch.setenv("C2M_WEBHOOK_SECRET", SECRET)
-    db_path = tmp_path / "c2m.db"
+    db_path = db_target
     with C2M(db_path=db_path) as app:
         tv_campaign(app, variants=(CINEMA_55, BIG_85))
     with Receiver(delay=0.3) as receiver:

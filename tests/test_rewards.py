@@ -57,9 +57,10 @@ def test_largest_remainder_adds_up_and_stays_within_a_unit(total, weights):
         max_size=12,
     ),
 )
-def test_rewards_never_exceed_the_pool_and_add_up(tmp_path_factory, mini_catalog, pool, wishes):
-    from conftest import _category_plugin
-
+def test_rewards_never_exceed_the_pool_and_add_up(
+    tmp_path_factory, mini_catalog, category_plugin, pool, wishes
+):
+    _category_plugin = category_plugin
     folder = tmp_path_factory.mktemp("r")
     with C2M(folder / "c2m.db", plugins=[_category_plugin(mini_catalog)]) as app:
         app.campaigns.create("c", "mini", stages=("wishes", "presale", "handoff"))
@@ -145,7 +146,7 @@ def test_a_failed_payout_is_retried_with_the_same_key(make_app, tmp_path):
 
 
 def test_killed_between_payout_and_outcome_then_retried_pays_each_key_once_more_at_most(
-    make_app, tmp_path, mini_catalog
+    make_app, tmp_path, mini_catalog, category_plugin
 ):
     """A real process dies (SIGKILL) right after the provider paid, before c2m recorded it."""
     log = tmp_path / "keys.log"
@@ -161,7 +162,7 @@ def test_killed_between_payout_and_outcome_then_retried_pays_each_key_once_more_
     assert worker.exitcode == -9  # killed by SIGKILL after the first payout
     first = [line.split("\t")[0] for line in log.read_text().splitlines()]
     assert len(first) == 1
-    with C2M(db, plugins=[_mini(mini_catalog), KeyLog(log)]) as a:
+    with C2M(db, plugins=[category_plugin(mini_catalog), KeyLog(log)]) as a:
         pending = a.rewards.ledger("c", states=("pending",))
         assert len(pending) == 2  # recorded before the payout; the outcome never was
     retry = ctx.Process(target=pay_in_process, args=(db, catalog_path, log, "c", False))
@@ -172,17 +173,11 @@ def test_killed_between_payout_and_outcome_then_retried_pays_each_key_once_more_
     assert set(calls) == {"c2m:c:reward:design:1:alice", "c2m:c:reward:design:1:bob"}
     assert calls[first[0]] == 2  # the killed payout is sent once more, with the same key
     assert all(n == 1 for key, n in calls.items() if key != first[0])
-    with C2M(db, plugins=[_mini(mini_catalog), KeyLog(log)]) as a:
+    with C2M(db, plugins=[category_plugin(mini_catalog), KeyLog(log)]) as a:
         assert {r.state for r in a.rewards.ledger("c")} == {"paid"}
         assert sum(r.amount.amount for r in a.rewards.ledger("c")) == 900
         a.rewards.pay("c")
     assert sum(Counter(line.split("\t")[0] for line in log.read_text().splitlines()).values()) == 3
-
-
-def _mini(catalog):
-    from conftest import _category_plugin
-
-    return _category_plugin(catalog)
 
 
 def test_rule_is_frozen_once_rewards_are_recorded(make_app, tmp_path):

@@ -43,8 +43,9 @@ class LabelPlugin:
 
 
 @pytest.fixture
-def served(tmp_path):
-    app = C2M(tmp_path / "c2m.db", plugins=[LabelPlugin()])
+def served(db_target):
+    """The API over a fresh database of each backend (the server's tables, secrets included)."""
+    app = C2M(db_target, plugins=[LabelPlugin()])
     tokens = {s: create_token(app, s, [s])[0] for s in ("brand", "storefront", "read")}
     app.campaigns.create("tv26", "tv")
     with TestClient(create_app(app, webhooks=False)) as client:
@@ -93,9 +94,9 @@ def test_a_request_in_flight_with_the_same_key_gets_409_and_retry_after(served):
         app.campaigns.get("tv27")
 
 
-def test_token_commands_create_list_and_revoke(tmp_path, served):
+def test_token_commands_create_list_and_revoke(db_target, served):
     client, _, _ = served
-    db = str(tmp_path / "c2m.db")
+    db = str(db_target)
     runner = CliRunner()
     made = runner.invoke(
         make_cli(), ["--db", db, "token", "create", "shop", "--scope", "storefront"]

@@ -1,4 +1,4 @@
-"""Several real processes casting for overlapping voters on one database file."""
+"""Several real processes casting for overlapping voters on one database (each backend)."""
 
 import multiprocessing
 import random
@@ -36,8 +36,8 @@ def cast_for_overlapping_voters(db_path: str, seed: int, start, results) -> None
     results.put(cast)
 
 
-def test_concurrent_casting_leaves_exactly_one_ballot_per_voter(tmp_path):
-    db_path = str(tmp_path / "c2m.db")
+def test_concurrent_casting_leaves_exactly_one_ballot_per_voter(db_target):
+    db_path = str(db_target)
     with C2M(db_path=db_path) as app:
         voting_campaign(app)
         app.voting.open("tv26", "plurality")

@@ -1,4 +1,4 @@
-"""Several processes submitting overlapping external ids into one database file."""
+"""Several processes submitting overlapping external ids into one database (each backend)."""
 
 import multiprocessing
 
@@ -28,8 +28,8 @@ def submit_wishes(db_path, worker):
                 assert wish.external_id == f"order-{i}"
 
 
-def test_overlapping_external_ids_from_several_processes(tmp_path):
-    db_path = tmp_path / "c2m.db"
+def test_overlapping_external_ids_from_several_processes(db_target):
+    db_path = db_target
     with C2M(db_path=db_path) as app:
         app.campaigns.create("tv-2026", "tv")
         app.campaigns.advance("tv-2026")
@@ -44,15 +44,11 @@ def test_overlapping_external_ids_from_several_processes(tmp_path):
         assert process.exitcode == 0
     expected = (WORKERS - 1) * OVERLAP + IDS_PER_WORKER
     with C2M(db_path=db_path) as app:
-        db = app.store.db
-        rows = db.execute(
-            "SELECT external_id, COUNT(*) FROM wishes GROUP BY external_id"
-        ).fetchall()
+        store = app.store
+        rows = store.query("SELECT external_id, COUNT(*) FROM wishes GROUP BY external_id")
         assert len(rows) == expected
         assert all(count == 1 for _, count in rows)
-        events = db.execute(
-            "SELECT json_extract(payload, '$.wish_id') FROM events WHERE type = 'wish.submitted'"
-        ).fetchall()
-        ids = [row[0] for row in db.execute("SELECT id FROM wishes").fetchall()]
-        assert sorted(e[0] for e in events) == sorted(ids)
+        events = store.events_since(0, limit=10 * expected, types=("wish.submitted",))
+        ids = [row[0] for row in store.query("SELECT id FROM wishes")]
+        assert sorted(e.payload["wish_id"] for e in events) == sorted(ids)
         assert app.wishes.count("tv-2026") == expected

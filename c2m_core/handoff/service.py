@@ -241,6 +241,8 @@ class HandoffService:
             app.presale.settle_due(slug)  # its own transactions, before the hand-off's
         with store.transaction():
             campaign = app.campaigns.get(slug)
+            store.campaigns.lock(campaign.id)  # concurrent runs take turns, on every backend
+            campaign = app.campaigns.get(slug)
             handoffs = store.handoff.for_campaign(campaign.id)
             if handoffs:
                 if demand is not None:

@@ -94,15 +94,29 @@ class CampaignStore(Area):
             for row in self.query(f"SELECT {_COLUMNS} FROM campaigns ORDER BY id")
         ]
 
-    def set_state(self, campaign_id: int, old: str, new: str) -> bool:
-        """Move ``old`` -> ``new`` in one conditional update; False when it was not ``old``."""
-        return (
-            self.execute(
-                "UPDATE campaigns SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
-                [new, self.now(), campaign_id, old],
-            )
-            == 1
+    def lock(self, campaign_id: int) -> None:
+        """Hold the campaign's row until the transaction ends (``FOR_UPDATE``)."""
+        self.query_one(
+            f"SELECT 1 FROM campaigns WHERE id = ?{self.store.FOR_UPDATE}", [campaign_id]
         )
+
+    def set_state(self, campaign_id: int, old: str, new: str) -> bool:
+        """Move ``old`` -> ``new`` in one conditional update; False when it was not ``old``.
+
+        The row is locked (``FOR_UPDATE``) before the update, so the transaction waits for the
+        wish batches and ballots holding it (``FOR_SHARE``) before it writes anything: on a
+        backend whose event ids come from transaction ids (PostgreSQL) its events then sort
+        after theirs, as they committed.
+        """
+        with self.store.transaction():
+            self.lock(campaign_id)
+            return (
+                self.execute(
+                    "UPDATE campaigns SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+                    [new, self.now(), campaign_id, old],
+                )
+                == 1
+            )
 
     def update_settings(self, campaign_id: int, expected: Mapping, settings: Mapping) -> bool:
         """Replace the settings if they are still ``expected`` and the campaign is not closed."""

@@ -71,6 +71,12 @@ class CampaignsArea(Protocol):
         """Every campaign, by id."""
         ...
 
+    def lock(self, campaign_id: int) -> None:
+        """Hold the campaign's row until the transaction ends (``FOR_UPDATE``): a writer that
+        reads the campaign's records and then writes what depends on them (a hand-off run)
+        locks it first, so concurrent writers of that campaign take turns."""
+        ...
+
     def set_state(self, campaign_id: int, old: str, new: str) -> bool:
         """Move the campaign from state ``old`` to ``new`` in one conditional update.
 

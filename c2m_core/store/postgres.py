@@ -27,12 +27,12 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlite_utils.migrations import Migrations
 
-from .database import AfterCommitQueue, Event, StoreError, isoformat, utc_now
+from .database import Event, Store, StoreError, isoformat, utc_now
 from .dialect import POSTGRES, display_target
 
 try:
@@ -129,10 +129,12 @@ def _without_null_id(sql: str, params: Sequence):
 class _Cursor:
     """What a statement run through ``_CompatDatabase.execute`` gives back (DB-API-like)."""
 
-    def __init__(self, rows, rowcount: int, lastrowid: int | None = None):
+    def __init__(self, rows, rowcount: int, lastrowid: int | None = None, description=None):
         self._rows = list(rows)
         self.rowcount = rowcount
         self.lastrowid = lastrowid
+        #: One ``(name, ...)`` tuple per column of a statement that returns rows, else None.
+        self.description = description
 
     def fetchone(self):
         return self._rows.pop(0) if self._rows else None
@@ -208,8 +210,10 @@ class _CompatDatabase:
             rows = cursor.fetchall()
             return _Cursor([], cursor.rowcount, rows[-1][0] if rows else None)
         cursor = conn.execute(POSTGRES.sql(sql), POSTGRES.params(params))
-        rows = cursor.fetchall() if cursor.description else []
-        return _Cursor(rows, cursor.rowcount)
+        if not cursor.description:
+            return _Cursor([], cursor.rowcount)
+        description = [(column.name,) for column in cursor.description]
+        return _Cursor(cursor.fetchall(), cursor.rowcount, description=description)
 
     def _table_has_id(self, table: str) -> bool:
         if table not in self._has_id:
@@ -224,8 +228,27 @@ class _CompatDatabase:
         return self._has_id[table]
 
 
-class PostgresStore(AfterCommitQueue):
+#: The statements an area marks as dialect-specific, as PostgreSQL runs them: area name ->
+#: attribute -> SQL. Everything else an area runs is the same text on both backends.
+AREA_SQL: dict[str, dict[str, str]] = {
+    "wishes": {
+        "EVENT_PAYLOAD": (
+            "json_build_object('configuration', configuration::json, 'customer', customer, "
+            "'external_id', external_id, 'quantity', quantity, 'valid', valid = 1, "
+            "'wish_id', id)::text"
+        ),
+    },
+}
+
+
+class PostgresStore(Store):
     """One PostgreSQL database shared by any number of processes and machines.
+
+    The same ``Store`` with the same areas as on SQLite: this class replaces the dialect seam
+    (``execute``, ``executemany``, ``query``, ``query_one``, ``insert_returning`` and the
+    ``FOR_SHARE`` / ``FOR_UPDATE`` / ``MAX_PARAMETERS`` attributes), transactions, migrations
+    and the event log, and sets the few statements an area marks as dialect-specific
+    (``AREA_SQL``).
 
     :param url: ``postgresql://user:password@host:port/dbname`` (libpq URL or options)
     :param areas: the area classes whose migrations to apply and operations to expose
@@ -247,9 +270,11 @@ class PostgresStore(AfterCommitQueue):
         self._depth = 0
         self._after_commit: list[Callable[[], object]] = []
         #: sqlite-utils-like access for migrations and areas not yet on the seam.
-        self.db = _CompatDatabase(self)
+        self.db = _CompatDatabase(self)  # type: ignore[assignment]
         self._areas = [area(self) for area in areas]
         for area in self._areas:
+            for attribute, sql in AREA_SQL.get(area.name, {}).items():
+                setattr(area, attribute, sql)
             setattr(self, area.name, area)
         self.migrate()
 
@@ -271,13 +296,13 @@ class PostgresStore(AfterCommitQueue):
         row = self.query_one(sql, params)
         return row[0] if row else None
 
-    def executemany(self, sql: str, rows: Sequence[Sequence]) -> int:
+    def executemany(self, sql: str, rows: Iterable[Sequence]) -> int:
         """Run a statement once per row (pipelined); the total number of rows changed."""
-        rows = [POSTGRES.params(row) for row in rows]
-        if not rows:
+        params = [POSTGRES.params(row) for row in rows]
+        if not params:
             return 0
         with self.conn.cursor() as cursor:
-            cursor.executemany(POSTGRES.sql(sql), rows, returning=False)
+            cursor.executemany(POSTGRES.sql(sql), params, returning=False)
             return cursor.rowcount
 
     # -- migrations --------------------------------------------------------------------------
@@ -344,7 +369,7 @@ class PostgresStore(AfterCommitQueue):
     # -- transactions and events -------------------------------------------------------------
 
     @property
-    def in_transaction(self) -> bool:
+    def in_transaction(self) -> bool:  # type: ignore[override]
         return self._depth > 0
 
     @contextmanager
@@ -406,7 +431,8 @@ class PostgresStore(AfterCommitQueue):
     ) -> list[Event]:
         """Events after ``cursor``, oldest first: each exactly once to a reader that follows
         the ids it gets (see the module's docstring)."""
-        where, params = [f"id > %s AND id < {self._VISIBLE}"], [cursor]
+        where: list[str] = [f"id > %s AND id < {self._VISIBLE}"]
+        params: list = [cursor]
         if campaign_id is not None:
             where.append("campaign_id = %s")
             params.append(campaign_id)
