@@ -18,6 +18,7 @@ from tabulate import tabulate
 
 # One module per benchmark, each with ``run(quick) -> list[Row]``, in lifecycle order.
 MODULES = (
+    "startup",
     "dispatch",
     "engine",
     "wishes",

@@ -8,35 +8,135 @@ another thread that shares the loaded plugins (see ``docs/embedding.md``).
 
 from __future__ import annotations
 
+import importlib
 import os
 import warnings
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import plugins as _plugins
-from .campaigns.service import CampaignService
 from .category import Category
-from .engine import Engine
-from .engine.custom import declared_categories
-from .errors import UnknownCategory
-from .events import EventService
-from .feedback.service import FeedbackService
-from .forecast.service import ForecastService
-from .handoff.service import HandoffService
-from .presale.service import PresaleService
-from .rewards.service import RewardService
-from .store import Store, is_postgres_url, open_store
-from .store.database import utc_now
-from .templating import make_environment
+from .config import DB_ENV, DEFAULT_DB, is_postgres_url, utc_now
+from .errors import InvalidInput, NotFound, UnknownCategory
 from .validation import Violation, validate
-from .variants import VariantService
-from .voting.service import VoteService
-from .wishes.service import WishService
 
-DEFAULT_DB = "c2m.db"
-DB_ENV = "C2M_DB"
+if TYPE_CHECKING:
+    from .campaigns.service import CampaignService
+    from .engine import Engine
+    from .events import EventService
+    from .feedback.service import FeedbackService
+    from .forecast.service import ForecastService
+    from .handoff.service import HandoffService
+    from .presale.service import PresaleService
+    from .rewards.service import RewardService
+    from .store import Store
+    from .variants import VariantService
+    from .voting.service import VoteService
+    from .wishes.service import WishService
+
+__all__ = ["C2M", "DB_ENV", "DEFAULT_DB"]
+
 ENGINE_CACHE_SIZE = 16
+
+
+def __getattr__(name: str) -> Any:
+    """``Engine`` loads on first use (the configuration engine imports the SAT solver)."""
+    if name == "Engine":
+        from .engine import Engine
+
+        return Engine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def check_sqlite_file(path: Path, create: bool = True, contents: bool = True) -> None:
+    """Refuse, with a clear error, a path that is not (and cannot become) a c2m database.
+
+    A missing file (unless ``create``), a folder, and with ``contents`` a file that is not
+    SQLite or another program's SQLite database (tables, but none of c2m's migrations).
+    Reading the contents opens and closes the file, which drops every SQLite lock this process
+    holds on it (POSIX advisory locks): check contents only before any connection is open, as
+    the command line does.
+    """
+    if str(path) == ":memory:":
+        return
+    accepted = "a c2m SQLite database file, or a new file name in an existing folder"
+    if not path.exists():
+        if not create:
+            raise NotFound(
+                f"database {path} does not exist; commands that create something (c2m "
+                "campaign create, c2m demo, c2m db migrate) create it; or pass --db PATH",
+                field="--db",
+                value=str(path),
+                accepted="an existing c2m database",
+            )
+        return
+    if path.is_dir():
+        raise InvalidInput(
+            f"database {path} is a folder", field="--db", value=str(path), accepted=accepted
+        )
+    if not contents:
+        return
+    try:
+        with open(path, "rb") as fp:
+            head = fp.read(16)
+    except OSError as ex:
+        raise InvalidInput(
+            f"database {path} cannot be read ({ex.strerror})",
+            field="--db",
+            value=str(path),
+            accepted=accepted,
+        ) from None
+    if not head:
+        return
+    if head != b"SQLite format 3\0":
+        raise InvalidInput(
+            f"database {path} is not a SQLite database; pass --db with a c2m database or a "
+            "new file name",
+            field="--db",
+            value=str(path),
+            accepted=accepted,
+        )
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(path, timeout=10)
+        try:
+            found = conn.execute("select name from sqlite_master where type = 'table'")
+            tables = {row[0] for row in found}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return  # busy or damaged: opening the store reports it
+    # c2m creates its migrations table before any other table, in every process
+    ours = "_sqlite_migrations" in tables
+    if tables and not ours:
+        shown = ", ".join(sorted(tables)[:5])
+        raise InvalidInput(
+            f"database {path} belongs to another program (tables: {shown}); c2m keeps its own "
+            "database: pass --db with a c2m database or a new file name",
+            field="--db",
+            value=str(path),
+            accepted=accepted,
+        )
+
+
+class _Service:
+    """A stage service, created (and its module imported) on first use: fast start-up."""
+
+    def __init__(self, module: str, name: str):
+        self.module, self.name = module, name
+
+    def __set_name__(self, owner, attribute: str) -> None:
+        self.attribute = attribute
+
+    def __get__(self, app, owner=None) -> Any:
+        if app is None:
+            return self
+        service = getattr(importlib.import_module(self.module), self.name)(app)
+        app.__dict__[self.attribute] = service
+        return service
 
 
 class C2M:
@@ -50,6 +150,8 @@ class C2M:
     :param plugins_from: share this instance's loaded plugins, categories and ``caches``
         instead of loading plugins again (``plugins`` and ``load_entry_points`` are then unused);
         ``for_thread`` is the usual way to ask for it
+    :param create_database: create the SQLite file when it does not exist (when False, using
+        the store raises ``NotFound`` naming the missing file instead)
     """
 
     _category_owners: dict[str, str]
@@ -62,11 +164,16 @@ class C2M:
         clock=utc_now,
         *,
         plugins_from: C2M | None = None,
+        create_database: bool = True,
     ):
         target = db_path or os.environ.get(DB_ENV) or DEFAULT_DB
         #: The database: a ``Path`` for a SQLite file, the URL string for PostgreSQL.
         self.db_path = target if is_postgres_url(target) else Path(target)
         self.clock = clock
+        self.create_database = create_database
+        #: Check that an existing file is a c2m SQLite database before opening it (the command
+        #: line sets it; it reads the file, so only a process without connections to it may).
+        self.check_contents = False
         if plugins_from is None:
             self.pm = _plugins.make_plugin_manager()
             _plugins.load(self.pm, plugins, entry_points_too=load_entry_points)
@@ -78,16 +185,17 @@ class C2M:
             self.caches = plugins_from.caches
             self.__dict__["categories"] = plugins_from.categories
             self._category_owners = plugins_from._category_owners
-        self.campaigns = CampaignService(self)
-        self.variants = VariantService(self)
-        self.wishes = WishService(self)
-        self.voting = VoteService(self)
-        self.presale = PresaleService(self)
-        self.handoff = HandoffService(self)
-        self.events = EventService(self)
-        self.rewards = RewardService(self)
-        self.feedback = FeedbackService(self)
-        self.forecast = ForecastService(self)
+
+    campaigns: CampaignService = _Service("c2m_core.campaigns.service", "CampaignService")  # type: ignore[assignment]
+    variants: VariantService = _Service("c2m_core.variants", "VariantService")  # type: ignore[assignment]
+    wishes: WishService = _Service("c2m_core.wishes.service", "WishService")  # type: ignore[assignment]
+    voting: VoteService = _Service("c2m_core.voting.service", "VoteService")  # type: ignore[assignment]
+    presale: PresaleService = _Service("c2m_core.presale.service", "PresaleService")  # type: ignore[assignment]
+    handoff: HandoffService = _Service("c2m_core.handoff.service", "HandoffService")  # type: ignore[assignment]
+    events: EventService = _Service("c2m_core.events", "EventService")  # type: ignore[assignment]
+    rewards: RewardService = _Service("c2m_core.rewards.service", "RewardService")  # type: ignore[assignment]
+    feedback: FeedbackService = _Service("c2m_core.feedback.service", "FeedbackService")  # type: ignore[assignment]
+    forecast: ForecastService = _Service("c2m_core.forecast.service", "ForecastService")  # type: ignore[assignment]
 
     @property
     def votes(self) -> VoteService:
@@ -115,6 +223,10 @@ class C2M:
     @cached_property
     def store(self) -> Store:
         """The database, opened (and migrated) on first use."""
+        from .store import open_store
+
+        if isinstance(self.db_path, Path) and (self.check_contents or not self.create_database):
+            check_sqlite_file(self.db_path, self.create_database, contents=self.check_contents)
         return open_store(self.db_path, clock=self.clock)
 
     def close(self) -> None:
@@ -185,7 +297,8 @@ class C2M:
         key = (category.name, category.catalog.digest)
         engine = engines.get(key)
         if engine is None:
-            engine = Engine(category.catalog, self._custom_rules(category))
+            engine_class = globals().get("Engine") or __getattr__("Engine")
+            engine = engine_class(category.catalog, self._custom_rules(category))
             engines[key] = engine
         engines[id(category.catalog)] = (category.catalog, engine)
         while len(engines) > 2 * ENGINE_CACHE_SIZE:
@@ -198,6 +311,8 @@ class C2M:
         Implementations declared (``c2m_core.engine.applies_to``) for other categories are left
         out; the rest are called through the plugin manager, as ``validate`` calls them.
         """
+        from .engine.custom import declared_categories
+
         impls = self.pm.hook.validate_configuration.get_hookimpls()
         elsewhere = [
             impl.plugin
@@ -223,6 +338,8 @@ class C2M:
 
     def jinja_environment(self, category: Category | None = None):
         """The template environment: the category's templates first, then the core's."""
+        from .templating import make_environment
+
         env = make_environment([category.templates] if category else [])
         self.pm.hook.prepare_jinja2_environment(env=env, app=self)
         return env

@@ -8,11 +8,13 @@ loudly instead of printing nothing.
 from __future__ import annotations
 
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from .hookspecs import hookimpl
 from .money import format_minor
+
+if TYPE_CHECKING:
+    import jinja2
 
 _HERE = Path(__file__).resolve().parent
 
@@ -25,6 +27,8 @@ def core_templates_dir() -> Path:
 
 def make_environment(extra_dirs=()) -> jinja2.Environment:
     """A sandbox-free but strict environment: autoescape, ``StrictUndefined``."""
+    import jinja2
+
     dirs = [str(d) for d in extra_dirs if d is not None] + [str(core_templates_dir())]
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(dirs),

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HEADER = ["operation", "size", "figure", "floor", "ratio"]
 #: An operation each module is known to print (a module not listed is checked by count only).
 KNOWN = {
+    "startup": "start-up: c2m --version",
     "dispatch": "hook call, one implementation",
     "wishes": "wish import (c2m wish import, an event per wish)",
     "voting": "vote tally (schulze)",

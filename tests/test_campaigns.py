@@ -35,7 +35,7 @@ def test_stages_keep_their_fixed_order_and_may_be_skipped(tv_app):
         ({"stages": ["wishes", "auction"]}, "unknown stage 'auction'"),
         ({"stages": []}, "at least one stage"),
         ({"currency": "XYZ"}, "not a supported ISO 4217"),
-        ({"settings": {"moq": 0}}, "moq must be at least 1"),
+        ({"settings": {"moq": 0}}, "moq: 0 is out of range; accepted: an integer from 1 to"),
         ({"settings": {"colour": 1}}, "unknown campaign setting 'colour'"),
         ({"settings": {"moq": "ten"}}, "must be an integer"),
     ],

@@ -121,5 +121,10 @@ def test_db_option_and_env(tmp_path, monkeypatch):
     assert (tmp_path / "x" / "here.db").exists()
     monkeypatch.setenv("C2M_DB", str(tmp_path / "env.db"))
     result = CliRunner().invoke(make_cli(), ["campaign", "list", "--json"])
-    assert result.exit_code == 0 and json.loads(result.output) == []
-    assert (tmp_path / "env.db").exists()
+    assert result.exit_code == 2 and f"database {tmp_path / 'env.db'} does not exist" in (
+        result.output
+    )
+    assert not (tmp_path / "env.db").exists()  # a command that reads creates nothing
+    CliRunner().invoke(make_cli(), ["campaign", "create", "a", "--category", "tv"])
+    result = CliRunner().invoke(make_cli(), ["campaign", "list", "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)[0]["slug"] == "a"

@@ -73,7 +73,7 @@ def test_plurality_vote_from_open_to_presale(c2m, campaign):
     assert "the vote is still open; run `c2m vote close tv26`" in out
     out = c2m("vote", "results", "tv26")
     assert "open: provisional count; 2 ballot(s)" in out
-    out = c2m("vote", "close", "tv26")
+    out = c2m("vote", "close", "tv26", "--yes")
     assert out == "closed the vote of tv26: 2 ballot(s); winners: 2\n"
     out = c2m("vote", "results", "tv26")
     assert "Winners (1): 2" in out
@@ -106,7 +106,7 @@ def test_schulze_results_show_matrices_and_ties_in_json(c2m, campaign):
         "(p[2][4] = 0, p[4][2] = 0); variant 2 takes place 1 because it comes earlier in "
         "candidate order; both advance"
     ]
-    closed = json.loads(c2m("vote", "close", "tv26", "--json"))
+    closed = json.loads(c2m("vote", "close", "tv26", "--yes", "--json"))
     assert closed["winners"] == [2, 4]
 
 
@@ -148,7 +148,7 @@ def test_import_lists_rejected_rows_and_exits_1(c2m, campaign, tmp_path):
     path.write_text("voter,rank\nann,3>1\nben,3>3\ncat,2=4>1\n")
     out = c2m("vote", "import", "tv26", str(path), code=1)
     assert "imported 2 ballot(s) (0 replaced an earlier ballot); 1 row(s) rejected" in out
-    assert "  line 3: ballot field 'rank': variant 3 is given twice" in out
+    assert "line 3: ballot field 'rank': variant 3 is given twice" in out
     good = tmp_path / "good.jsonl"
     good.write_text('{"voter": "ann", "rank": "1>2"}\n')
     report = json.loads(c2m("vote", "import", "tv26", str(good), "--json"))
@@ -158,7 +158,7 @@ def test_import_lists_rejected_rows_and_exits_1(c2m, campaign, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("voter,choice\nann,1\n")
     out = c2m("vote", "import", "tv26", str(bad), code=2)
-    assert "column 'choice' is not known; columns for this vote: voter, rank" in out
+    assert "line 1: unknown column 'choice'; accepted: columns voter, rank" in out
 
 
 def test_vote_methods_lists_the_defaults(c2m):

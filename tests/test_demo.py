@@ -283,3 +283,13 @@ def test_presale_plan_fails_the_least_wanted_and_tips_the_others(would_buy):
 @given(st.integers(1, 10**6), st.integers(0, 10**6))
 def test_nice_between_stays_in_range(low, spread):
     assert low <= nice_between(low, low + spread) <= low + spread
+
+
+def test_every_event_the_demo_writes_is_registered_with_its_payload_fields(tv_demo):
+    from c2m_core.events import EVENT_TYPES
+
+    _, db, _, _ = tv_demo
+    for type_, payload in rows(db, "SELECT type, payload FROM events"):
+        assert type_ in EVENT_TYPES, type_
+        missing = set(EVENT_TYPES[type_].fields) - set(json.loads(payload))
+        assert not missing, (type_, missing)

@@ -56,7 +56,7 @@ CASES = {
         lambda app: app.campaigns.create("x", "tv", settings={"moq": 0}),
         "moq",
         0,
-        "at least 1",
+        "an integer from 1 to",
     ),
     "setting not an integer": (
         lambda app: app.campaigns.create("x", "tv", settings={"max_variants": "3"}),

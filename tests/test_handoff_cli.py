@@ -38,12 +38,14 @@ def test_run_status_and_run_again(setup):
     app, demand, tmp_path = setup
     out = tmp_path / "out"
     assert "no hand-off recorded yet" in invoke(app, "handoff", "status", "summer").output
-    result = invoke(app, "handoff", "run", "summer", "--to", f"dir:{out}", "--demand", str(demand))
+    result = invoke(
+        app, "handoff", "run", "summer", "--yes", "--to", f"dir:{out}", "--demand", str(demand)
+    )
     assert result.exit_code == 0, result.output
     assert "HO-summer-V1" in result.output and "delivered" in result.output
     assert len(list(out.glob("HO-summer-V*.json"))) == 2
 
-    again = invoke(app, "handoff", "run", "summer", "--to", f"dir:{out}")
+    again = invoke(app, "handoff", "run", "summer", "--yes", "--to", f"dir:{out}")
     assert again.exit_code == 0 and again.output.count("delivered") == 2
 
     status = json.loads(invoke(app, "handoff", "status", "summer", "--json").output)
@@ -63,7 +65,9 @@ def test_undelivered_exits_1_and_retry_delivers(setup, monkeypatch):
     quick_retries(app)
     with Receiver({"/hook": [400, 400]}) as receiver:
         target = f"webhook:{receiver.url()}"
-        result = invoke(app, "handoff", "run", "summer", "--to", target, "--demand", str(demand))
+        result = invoke(
+            app, "handoff", "run", "summer", "--yes", "--to", target, "--demand", str(demand)
+        )
         assert result.exit_code == 1
         assert "2 deliveries are not delivered (dead)" in result.output
         assert "c2m handoff retry summer" in result.output
@@ -74,12 +78,14 @@ def test_undelivered_exits_1_and_retry_delivers(setup, monkeypatch):
 
 def test_bad_input_exits_2_naming_what_to_fix(setup):
     app, demand, tmp_path = setup
-    unknown = invoke(app, "handoff", "run", "summer", "--to", "ftp:x", "--demand", str(demand))
+    unknown = invoke(
+        app, "handoff", "run", "summer", "--yes", "--to", "ftp:x", "--demand", str(demand)
+    )
     assert unknown.exit_code == 2 and "not one of: dir:PATH, webhook:URL" in unknown.output
     bad = tmp_path / "bad.json"
     bad.write_text('[{"variant": 1, "by_region": {"eu": -3}}]')
     result = invoke(
-        app, "handoff", "run", "summer", "--to", f"dir:{tmp_path}", "--demand", str(bad)
+        app, "handoff", "run", "summer", "--yes", "--to", f"dir:{tmp_path}", "--demand", str(bad)
     )
     assert result.exit_code == 2 and "by_region['eu'] must be an integer" in result.output
     bad.write_text('[{"variant": 9, "by_region": {"eu": 3}}]')

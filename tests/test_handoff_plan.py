@@ -220,5 +220,5 @@ def test_warehouses_setting_accepts_codes_only(tmp_path):
     campaign = app.campaigns.create("a", "tv", settings={"warehouses": {"<b>eu</b>": "WH-EU"}})
     assert PlanSettings.from_campaign(campaign).warehouses == {"<b>eu</b>": "WH-EU"}
     assert app.campaigns.configure("a", spare_percent=5).setting("spare_percent") == 5
-    with pytest.raises(InvalidInput, match="max_lot_size must be at least 0"):
+    with pytest.raises(InvalidInput, match="max_lot_size: -1 is out of range"):
         app.campaigns.configure("a", max_lot_size=-1)

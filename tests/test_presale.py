@@ -321,7 +321,7 @@ def test_same_key_different_request_is_a_conflict(make_app):
 @pytest.mark.parametrize(
     "field, args, accepted",
     [
-        ("quantity", dict(quantity=0), "whole number >= 1"),
+        ("quantity", dict(quantity=0), "whole number from 1 to"),
         ("customer", dict(customer=" "), "non-blank text"),
         ("key", dict(key=""), "non-blank text"),
         ("region", dict(region=""), "non-blank text"),

@@ -105,7 +105,7 @@ def test_import_reports_every_rejected_row_and_places_the_rest(run, app, tmp_pat
         (5, "k4"),
         (7, "k1"),
     ]
-    problems = [r["error"] for r in report["rejected"]]
+    problems = [r["reason"] for r in report["rejected"]]
     assert "quantity: 'x' is not a whole number" in problems[0]
     assert "variant: 9 is not on sale" in problems[1]
     assert "sold out for 9 unit(s): 3 left" in problems[2]
@@ -119,7 +119,7 @@ def test_strict_import_places_nothing_when_a_row_is_malformed(run, app, tmp_path
     path.write_text("variant,customer,quantity,key\n1,ann,2,k1\n1,bob,,k2\n", encoding="utf-8")
     result = run("pledge", "import", "c", str(path), "--strict")
     assert result.exit_code == 1 and "nothing was placed" in result.output
-    assert "3       k2" in result.output
+    assert "line 3 (key k2): quantity: None is not a whole number" in result.output
     assert app.presale.pledges("c") == []
     path.write_text("variant,who,quantity,key\n", encoding="utf-8")
     missing = run("pledge", "import", "c", str(path))
@@ -129,7 +129,7 @@ def test_strict_import_places_nothing_when_a_row_is_malformed(run, app, tmp_path
 def test_close_retry_and_charge(run, app):
     run("presale", "open", "c", "--deadline", "7d", "--deposit", "10%", "--threshold", "1")
     run("pledge", "add", "c", "--variant", "1", "--customer", "a", "--quantity", "1", "--key", "k")
-    closed = run("presale", "close", "c")
+    closed = run("presale", "close", "c", "--yes")
     assert closed.exit_code == 0 and "tipped" in closed.output and "failed" in closed.output
     assert "payments: 0 succeeded" in run("presale", "retry", "c").output
     charged = run("presale", "charge", "c", "--json")

@@ -66,7 +66,7 @@ def test_csv_rows_are_imported_and_bad_ones_reported_by_line(app, tmp_path):
     report = import_file(app, path, batch_size=2)
     assert [(r.line, r.reason.split(":")[0]) for r in report.rejected] == [
         (3, "quantity"),
-        (4, "expected 10 fields like the header, got 9"),
+        (4, "9 fields, but the header has 10"),
         (6, "configuration"),
         (10, "customer"),
     ]
@@ -120,7 +120,7 @@ def test_strict_imports_all_or_nothing(app, tmp_path):
 def test_a_file_that_is_not_utf8_is_refused_before_anything_is_stored(app, tmp_path):
     path = tmp_path / "wishes.csv"
     path.write_bytes((HEADER + "w1,Müller,1,,,55-4k,,,,\n").encode("latin-1"))
-    with pytest.raises(InvalidInput, match=r"not UTF-8 text: byte 0xfc at line 2"):
+    with pytest.raises(InvalidInput, match=r"line 2 is not UTF-8 text: byte 0xfc"):
         import_file(app, path)
     assert consistent(app) == 0
 
@@ -132,10 +132,10 @@ def test_unreadable_files_name_what_is_accepted(app, tmp_path):
         import_file(app, path)
     path = tmp_path / "wishes.csv"
     path.write_text("customer,colour\nu1,red\n", encoding="utf-8")
-    with pytest.raises(InvalidInput, match="unknown column 'colour'; columns are customer"):
+    with pytest.raises(InvalidInput, match="unknown column 'colour'; accepted: columns customer"):
         import_file(app, path)
     path.write_text("quantity,size\n1,55-4k\n", encoding="utf-8")
-    with pytest.raises(InvalidInput, match="needs a 'customer' column"):
+    with pytest.raises(InvalidInput, match="missing column.s. customer"):
         import_file(app, path)
     path.write_text("", encoding="utf-8")
     with pytest.raises(InvalidInput, match="empty"):

@@ -3,6 +3,8 @@
 ``records`` (``Campaign``, the stages and settings) and ``service`` (``app.campaigns``).
 """
 
+from typing import TYPE_CHECKING
+
 from .records import (
     CLOSED,
     CODE_PATTERN,
@@ -15,7 +17,24 @@ from .records import (
     check_settings,
     check_stages,
 )
-from .service import CampaignService
+
+_LAZY = {"CampaignService"}
+
+
+def __getattr__(name: str):
+    """The stage's service names load on first use, so importing its records stays fast."""
+    if name in _LAZY:
+        from . import service
+
+        value = getattr(service, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from .service import CampaignService
+
 
 __all__ = [
     "CLOSED",

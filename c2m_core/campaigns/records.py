@@ -22,6 +22,14 @@ SETTINGS = {
     "max_lot_size": (0, 0, "line capacity: the most units in one work order (0: no limit)"),
     "warehouses": ({}, None, "region -> warehouse code; key 'default' for the rest"),
 }
+# Setting name -> the largest value a later stage can use (refused where it is entered).
+MAXIMUMS = {
+    "max_variants": 1_000,
+    "moq": 10**12,
+    "spare_percent": 1_000,
+    "assembly_days": 3_650,
+    "max_lot_size": 10**12,
+}
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}\Z")
 
 
@@ -139,12 +147,18 @@ def check_settings(settings: Mapping) -> dict:
                 value=value,
                 accepted="an integer" if minimum is None else f"an integer of at least {minimum}",
             )
-        if minimum is not None and value < minimum:
+        maximum = MAXIMUMS.get(name)
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            accepted = (
+                f"an integer from {minimum:,} to {maximum:,}"
+                if maximum is not None
+                else f"an integer of at least {minimum}"
+            )
             raise InvalidInput(
-                f"setting {name} must be at least {minimum}, got {value}",
+                f"setting {name}: {value} is out of range; accepted: {accepted}",
                 field=name,
                 value=value,
-                accepted=f"an integer of at least {minimum}",
+                accepted=accepted,
             )
         checked[name] = value
     return checked

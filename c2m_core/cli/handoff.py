@@ -9,7 +9,9 @@ import click
 from ..campaigns.records import SETTINGS
 from ..errors import InvalidInput
 from .context import app_from
-from .output import echo_json, echo_table, json_option
+from .output import confirm, echo_json, echo_table, json_option, yes_option
+
+HANDOFF_SETTINGS = frozenset({"spare_percent", "assembly_days", "max_lot_size", "warehouses"})
 
 demand_option = click.option(
     "--demand",
@@ -109,14 +111,23 @@ def plan(slug, demand_file, as_json):
     help="dir:PATH or webhook:URL (or a plugin's connector); repeat for several.",
 )
 @demand_option
+@yes_option
 @json_option
-def run(slug, targets, demand_file, as_json):
+def run(slug, targets, demand_file, yes, as_json):
     """Hand campaign SLUG off (once) and deliver its documents to every TARGET.
 
     Running again delivers only what is not delivered yet. Exits 1 when a delivery is still
     pending or failed (see `c2m handoff status`, then `c2m handoff retry`).
     """
     app = app_from()
+    campaign = app.campaigns.get(slug)
+    if not app.handoff.status(slug).handoffs and not HANDOFF_SETTINGS & set(campaign.settings):
+        confirm(
+            f"The hand-off of {slug} was never configured (spare units, assembly days, lot "
+            f"size, warehouses: `c2m handoff configure {slug} --help`); hand off with the "
+            "defaults now?",
+            yes,
+        )
     status = app.handoff.run(slug, targets, demand=_demand(app, slug, demand_file))
     normalised = [app.handoff.connector(target).target for target in targets]
     if as_json:

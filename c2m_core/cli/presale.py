@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-import csv
-import sys
-
 import click
 
-from ..errors import C2MError, InvalidInput
+from ..errors import InvalidInput
+from ..imports import EXIT_CODES_HELP
+from ..money import format_minor
 from ..presale.records import DUE_TO_CLOSE
 from ..presale.service import OVERRIDE_FIELDS
 from .context import app_from
-from .output import echo_json, echo_table, json_option
+from .output import (
+    confirm,
+    echo_json,
+    echo_table,
+    export_options,
+    json_option,
+    progress,
+    report_import,
+    write_records,
+    yes_option,
+)
 
 BAR_WIDTH = 20
 NAME_WIDTH = 40
-IMPORT_COLUMNS = ("variant", "customer", "quantity", "key")
 
 
 @click.group()
@@ -54,8 +62,16 @@ def parse_variant_option(text: str) -> tuple[int, dict]:
 @presale.command("open")
 @click.argument("slug")
 @click.option("--deadline", required=True, help="When it closes: ISO 8601 time, or 7d / 36h / 90m.")
-@click.option("--deposit", help="Deposit per unit: a percentage (10%) or an amount. [full price]")
-@click.option("--deposit-credit", help="What a unit's deposit takes off the balance (Tmall-style).")
+@click.option(
+    "--deposit",
+    help="Deposit per unit: a percentage (10%) or an amount in major units of the campaign's "
+    "currency (500.00). [full price]",
+)
+@click.option(
+    "--deposit-credit",
+    help="What a unit's deposit takes off the balance (Tmall-style): an amount in major units "
+    "(600.00) or a percentage of the deposit (120%).",
+)
 @click.option("--threshold", type=int, help="Units a variant needs to tip. [the campaign's moq]")
 @click.option("--capacity", type=int, help="The most units a variant sells. [no limit]")
 @click.option("--waitlist", is_flag=True, help="Pledges beyond capacity wait instead of failing.")
@@ -72,7 +88,8 @@ def parse_variant_option(text: str) -> tuple[int, dict]:
     "--cancel-after-tip",
     default="refuse",
     show_default=True,
-    help="Cancelling after tipping: refuse, a fee as a percentage of the deposit, or an amount.",
+    help="Cancelling after tipping: refuse, a fee as a percentage of the deposit (10%), or an "
+    "amount in major units of the campaign's currency (50.00).",
 )
 @click.option(
     "--suggest",
@@ -133,10 +150,22 @@ def status(slug, as_json):
 
 @presale.command()
 @click.argument("slug")
+@yes_option
 @json_option
-def close(slug, as_json):
-    """Close the pre-sale: tip variants that reached their threshold, refund the others."""
-    _print_status(app_from().presale.close(slug), as_json)
+def close(slug, yes, as_json):
+    """Close the pre-sale: tip variants that reached their threshold, refund the others.
+
+    Before the deadline this asks first (--yes for scripts): closing cannot be undone.
+    """
+    app = app_from()
+    found = app.presale.status(slug)
+    if found.state == "open" and found.seconds_left > 0:
+        confirm(
+            f"The pre-sale of {slug} runs until {found.deadline} ({time_left(found.seconds_left)})"
+            "; close it now, refunding every variant below its threshold?",
+            yes,
+        )
+    _print_status(app.presale.close(slug), as_json)
 
 
 @presale.command()
@@ -236,115 +265,43 @@ def list_(slug, states, as_json):
     )
 
 
-@pledge.command("import")
+@pledge.command("import", epilog=EXIT_CODES_HELP)
 @click.argument("slug")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Default: from the extension."
+)
 @click.option("--strict", is_flag=True, help="Place nothing when any row is malformed.")
 @json_option
-def import_(slug, file, strict, as_json):
-    """Place pledges from a CSV FILE with columns variant, customer, quantity, key[, region].
+def import_(slug, file, fmt, strict, as_json):
+    """Place pledges from a CSV or JSON Lines FILE: variant, customer, quantity, key[, region].
 
     Every row that is rejected is reported with its line number; the others are placed. With
     --strict, malformed rows (bad fields, variants not on sale, repeated keys) stop the import
-    before anything is placed; a row can still be sold out when its turn comes.
+    before anything is placed; a row can still be sold out when its turn comes. A row whose key
+    was placed before is a harmless replay, so an interrupted import can be run again.
     """
+    from ..presale.imports import read_pledges
+
     app = app_from()
-    rows, rejected = _read_pledge_rows(app, slug, file)
-    if strict and rejected:
-        _print_import(0, 0, rejected, as_json)
-        raise click.ClickException(f"{len(rejected)} malformed row(s); nothing was placed")
-    placed = units = 0
-    with click.progressbar(rows, label="placing pledges", file=sys.stderr) as bar:
-        for line, row in bar:
-            try:
-                result = app.presale.place(slug, **row)
-            except C2MError as ex:
-                rejected.append((line, row.get("key", ""), str(ex)))
-                continue
-            placed += 1
-            units += result.quantity
-    rejected.sort()
-    _print_import(placed, units, rejected, as_json)
-    if rejected:
-        raise click.ClickException(f"{len(rejected)} row(s) rejected")
+    rows = read_pledges(file, fmt)
+    with progress(rows.lines, "placing pledges") as bar:
+        done = 0
 
+        def advance(line):
+            nonlocal done
+            bar.update(max(line - done, 0))
+            done = max(done, line)
 
-def _read_pledge_rows(app, slug, file):
-    """Parse and check every row; returns ([(line, request)], [(line, key, problem)])."""
-    on_sale = {offer.variant_id for offer in app.presale.offers(slug)}
-    reader = csv.DictReader(file)
-    missing = [c for c in IMPORT_COLUMNS if c not in (reader.fieldnames or ())]
-    if missing:
-        raise InvalidInput(
-            f"{file.name}: missing column(s) {', '.join(missing)}; the header must name "
-            f"{', '.join(IMPORT_COLUMNS)} (and optionally region)",
-            field="header",
-            value=missing,
-            accepted=f"{', '.join(IMPORT_COLUMNS)} (and optionally region)",
+        report = app.presale.import_pledges(slug, rows, strict=strict, progress=advance)
+    if not report.committed:
+        summary = f"{len(report.rejected)} malformed row(s); nothing was placed (--strict)"
+    else:
+        summary = (
+            f"placed {report.placed} pledge(s), {report.units} unit(s); "
+            f"rejected {len(report.rejected)} row(s)"
         )
-    rows: list = []
-    rejected: list = []
-    keys: dict = {}
-    for raw in reader:
-        line = reader.line_num
-        key = (raw.get("key") or "").strip()
-        try:
-            request = {
-                "variant_id": _int_field(raw, "variant"),
-                "customer": (raw.get("customer") or "").strip(),
-                "quantity": _int_field(raw, "quantity"),
-                "key": key,
-                "region": (raw.get("region") or "").strip() or None,
-            }
-            if request["variant_id"] not in on_sale:
-                raise InvalidInput(
-                    f"variant: {request['variant_id']} is not on sale; on sale: "
-                    f"{', '.join(map(str, sorted(on_sale))) or 'none'}",
-                    field="variant",
-                    value=request["variant_id"],
-                    accepted=", ".join(map(str, sorted(on_sale))) or "none",
-                )
-            if key in keys:
-                raise InvalidInput(
-                    f"key: {key!r} repeats line {keys[key]}",
-                    field="key",
-                    value=key,
-                    accepted="a key used on one line only",
-                )
-        except InvalidInput as ex:
-            rejected.append((line, key, str(ex)))
-            continue
-        keys[key] = line
-        rows.append((line, request))
-    return rows, rejected
-
-
-def _int_field(raw, name):
-    value = (raw.get(name) or "").strip()
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput(
-            f"{name}: {value!r} is not a whole number",
-            field=name,
-            value=value,
-            accepted="a whole number",
-        ) from None
-
-
-def _print_import(placed, units, rejected, as_json):
-    if as_json:
-        echo_json(
-            {
-                "placed": placed,
-                "units": units,
-                "rejected": [{"line": ln, "key": k, "error": e} for ln, k, e in rejected],
-            }
-        )
-        return
-    click.echo(f"placed {placed} pledge(s), {units} unit(s); rejected {len(rejected)} row(s)")
-    if rejected:
-        echo_table(rejected, ["line", "key", "problem"])
+    report_import(report, as_json, summary)
 
 
 def _print_pledge(found, as_json):
@@ -427,3 +384,35 @@ def _print_status(found, as_json):
             f"{found.payments_unsettled} payment(s) and {found.refunds_unsettled} refund(s) not "
             f"settled yet: `c2m presale retry {found.campaign}` completes them"
         )
+
+
+@pledge.command()
+@click.argument("slug")
+@click.option("--state", "states", multiple=True, help="Only pledges in this state (repeatable).")
+@export_options
+def export(slug, states, fmt, output):
+    """Write the pledges of campaign SLUG as CSV or JSON Lines, oldest first.
+
+    Amounts are in major units of the campaign's currency (the currency column names it).
+    """
+    columns = ["key", "variant", "customer", "quantity", "region", "state", "currency",
+               "unit_price", "deposit", "balance", "total"]  # fmt: skip
+
+    def records():
+        for p in app_from().presale.pledges(slug, states=states):
+            amounts = p.amounts
+            yield {
+                "key": p.key,
+                "variant": p.variant_id,
+                "customer": p.customer,
+                "quantity": p.quantity,
+                "region": p.region,
+                "state": p.state,
+                "currency": p.currency,
+                "unit_price": format_minor(p.unit_price, p.currency).replace(",", ""),
+                "deposit": format_minor(amounts.deposit.amount, p.currency).replace(",", ""),
+                "balance": format_minor(amounts.balance.amount, p.currency).replace(",", ""),
+                "total": format_minor(amounts.total.amount, p.currency).replace(",", ""),
+            }
+
+    write_records(records(), columns, fmt, output)

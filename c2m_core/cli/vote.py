@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import json
-import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
 from ..errors import InvalidInput
+from ..imports import EXIT_CODES_HELP
 from ..voting.ballots import format_ranking
 from ..voting.files import count_lines
 from ..voting.result import TIE_RULE
 from ..voting.service import BATCH_SIZE
 from .context import app_from
 from .forecast import forecast_lines
-from .output import echo_json, echo_table, json_option
+from .output import (
+    confirm,
+    echo_json,
+    echo_table,
+    export_options,
+    json_option,
+    progress,
+    report_import,
+    write_records,
+    yes_option,
+)
+from .when import when
 
 
 @click.group()
@@ -44,20 +57,27 @@ def methods(as_json):
 @click.argument("slug")
 @click.option("--method", required=True, help="Counting method (see `c2m vote methods`).")
 @click.option("--variants", help="Comma-separated variant ids (default: every variant).")
-@click.option("--opens", help="ISO 8601 time with offset when ballots start (default: now).")
-@click.option("--closes", help="ISO 8601 time with offset when ballots stop (default: never).")
+@click.option(
+    "--opens", help="When ballots start: ISO 8601 time with offset, or 3d / 12h / 90m from now."
+)
+@click.option(
+    "--closes",
+    help="When ballots stop: ISO 8601 time with offset, or 3d / 12h / 90m from now. [never]",
+)
 @click.option("--winners", default=1, show_default=True, help="How many variants advance.")
 @click.option("--max-approvals", type=int, help="approval: most variants one ballot approves.")
 @json_option
 def open_(slug, method, variants, opens, closes, winners, max_approvals, as_json):
     """Open the vote of campaign SLUG (the campaign must be in its vote state)."""
     options = {"max_approvals": max_approvals} if max_approvals is not None else {}
-    opened = app_from().voting.open(
+    app = app_from()
+    now = app.clock()
+    opened = app.voting.open(
         slug,
         method,
         variants=variants,
-        opens=opens,
-        closes=closes,
+        opens=when(opens, now, "--opens"),
+        closes=when(closes, now, "--closes"),
         winners=winners,
         options=options,
     )
@@ -130,9 +150,9 @@ def cast(slug, voter, choice, approve, scores, would_buy, rank, raw, as_json):
         click.echo(f"ballot of {done.voter} cast")
 
 
-@vote.command("import")
+@vote.command("import", epilog=EXIT_CODES_HELP)
 @click.argument("slug")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--format", "format_", type=click.Choice(["csv", "jsonl"]), help="Default: suffix.")
 @click.option("--strict", is_flag=True, help="Import nothing if any row is rejected.")
 @click.option("--batch-size", default=BATCH_SIZE, show_default=True, help="Rows per transaction.")
@@ -144,33 +164,34 @@ def import_(slug, file, format_, strict, batch_size, as_json):
     Rejected rows are listed with their line numbers and the exit code is 1.
     """
     app = app_from()
-    with click.progressbar(
-        length=count_lines(file), label="importing ballots", file=sys.stderr
-    ) as bar:
+    with progress(count_lines(file) if Path(file).is_file() else 0, "importing ballots") as bar:
         report = app.voting.import_file(
             slug, file, format=format_, strict=strict, batch_size=batch_size, progress=bar.update
         )
-    if as_json:
-        echo_json(report.to_dict())
-    else:
-        click.echo(
-            f"imported {report.imported} ballot(s) ({report.replaced} replaced an earlier "
-            f"ballot); {len(report.rejected)} row(s) rejected"
-        )
-        for rejected in report.rejected:
-            click.echo(f"  line {rejected.line}: {rejected.message}")
-        if report.stopped:
-            click.echo(report.stopped)
-    if report.rejected or report.stopped:
-        sys.exit(1)
+    summary = (
+        f"imported {report.imported} ballot(s) ({report.replaced} replaced an earlier "
+        f"ballot); {len(report.rejected)} row(s) rejected"
+    )
+    report_import(report, as_json, summary)
 
 
 @vote.command()
 @click.argument("slug")
+@yes_option
 @json_option
-def close(slug, as_json):
-    """Close the vote of campaign SLUG, count it and store the result."""
+def close(slug, yes, as_json):
+    """Close the vote of campaign SLUG, count it and store the result.
+
+    Before its closing time (or when it has none) this asks first (--yes for scripts).
+    """
     app = app_from()
+    vote = app.voting.require(slug)
+    if vote.state == "open" and (vote.closes_at is None or app.store.now() < vote.closes_at):
+        ends = f"it runs until {vote.closes_at}" if vote.closes_at else "it has no closing time"
+        confirm(
+            f"The vote of {slug} is open ({ends}); close it now? Ballots are no longer accepted.",
+            yes,
+        )
     result = app.voting.close(slug)
     if as_json:
         echo_json(result.to_dict())
@@ -274,3 +295,23 @@ def history(slug, voter, as_json):
         ],
         ["voter", "ballot", "cast at", "replaced at"],
     )
+
+
+@vote.command()
+@click.argument("slug")
+@export_options
+def export(slug, fmt, output):
+    """Write every current ballot of the vote of SLUG as CSV or JSON Lines (voter, fields).
+
+    The columns are those `c2m vote import` reads, plus cast_at.
+    """
+    app = app_from()
+    vote = app.voting.require(slug)
+    fields = list(app.voting.method(vote.method).fields)
+
+    def records():
+        store: Any = app.store  # the voting area, as the services reach it
+        for cast in store.voting.ballots(vote.id):
+            yield {"voter": cast.voter, **cast.ballot, "cast_at": cast.cast_at}
+
+    write_records(records(), ["voter", *fields, "cast_at"], fmt, output)

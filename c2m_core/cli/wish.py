@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
+from ..imports import EXIT_CODES_HELP
 from ..validation import parse_configuration
-from ..wishes.imports import read_wishes
+from ..wishes.imports import CSV_FIELDS, read_wishes
 from ..wishes.service import BATCH_SIZE, STATE, ImportRejected
 from .context import app_from
-from .output import echo_json, echo_table, json_option
+from .money import major_units
+from .output import (
+    echo_json,
+    echo_table,
+    export_options,
+    json_option,
+    progress,
+    report_import,
+    write_records,
+)
 
 
 def _pairs(configuration) -> str:
@@ -33,14 +42,24 @@ def wish():
 @click.option("--customer", required=True, help="The shop's own reference for the customer.")
 @click.option("--quantity", type=int, default=1, show_default=True, help="Units wished.")
 @click.option("--region", help="Where the customer is (free text, e.g. CN-SD).")
-@click.option("--price-ceiling", type=int, help="The most the customer would pay, in minor units.")
+@click.option(
+    "--price-ceiling",
+    metavar="AMOUNT",
+    help="The most the customer would pay: an amount in major units of the campaign's "
+    "currency, e.g. 4999.00.",
+)
 @click.option("--note", help="Free text from the customer (kept as data).")
 @click.option("--text", "raw", help="Free text for plugins to read choices from, e.g. '65寸 OLED'.")
 @click.option("--external-id", help="Your id for this wish; the same id again is not stored twice.")
 @json_option
 def add(slug, choices, customer, quantity, region, price_ceiling, note, raw, external_id, as_json):
     """Add a wish to campaign SLUG, e.g. `c2m wish add tv-2026 --customer u1 size=65-oled`."""
-    stored = app_from().wishes.submit(
+    app = app_from()
+    if price_ceiling is not None:
+        price_ceiling = major_units(
+            price_ceiling, app.campaigns.get(slug).currency, "--price-ceiling"
+        )
+    stored = app.wishes.submit(
         slug,
         customer,
         parse_configuration(choices),
@@ -67,9 +86,9 @@ def add(slug, choices, customer, quantity, region, price_ceiling, note, raw, ext
         click.echo(f"  nearest valid: {_pairs(stored.suggestion)}")
 
 
-@wish.command("import")
+@wish.command("import", epilog=EXIT_CODES_HELP)
 @click.argument("slug")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Default: from the extension."
 )
@@ -96,39 +115,33 @@ def import_(slug, file, fmt, strict, batch_size, as_json):
     app.campaigns.require_state(campaign, STATE)
     catalog = app.campaigns.catalog(campaign)
     lines, rows = read_wishes(file, catalog.module_ids, fmt)
-    failed = None
-    with click.progressbar(
-        length=max(lines, 1),
-        label=f"importing {Path(file).name}",
-        file=sys.stderr,
-    ) as bar:
+    with progress(lines, f"importing {Path(file).name}") as bar:
         done = 0
 
-        def progress(line):
+        def advance(line):
             nonlocal done
             bar.update(max(line - done, 0))
             done = max(done, line)
 
         try:
             report = app.wishes.submit_many(
-                slug, rows, strict=strict, batch_size=batch_size, progress=progress
+                slug, rows, strict=strict, batch_size=batch_size, progress=advance
             )
         except ImportRejected as ex:
-            report, failed = ex.report, ex
-    if as_json:
-        echo_json(report.to_dict())
+            report = ex.report
+    if report.committed:
+        summary = (
+            f"imported {report.imported:,} wishes from {file} "
+            f"({report.imported - report.invalid:,} valid, {report.invalid:,} stored as "
+            f"invalid); {report.duplicates:,} already present (same external_id); "
+            f"{len(report.rejected):,} rows rejected"
+        )
     else:
-        if report.committed:
-            click.echo(
-                f"imported {report.imported:,} wishes from {file} "
-                f"({report.imported - report.invalid:,} valid, {report.invalid:,} stored as "
-                f"invalid); {report.duplicates:,} already present (same external_id); "
-                f"{len(report.rejected):,} rows rejected"
-            )
-        for rejected in report.rejected:
-            click.echo(f"line {rejected.line}: {rejected.reason}", err=True)
-    if failed is not None:
-        raise failed
+        summary = (
+            f"{len(report.rejected):,} of {report.rows:,} rows rejected; nothing was imported "
+            "(--strict: all or nothing)"
+        )
+    report_import(report, as_json, summary)
 
 
 @wish.command()
@@ -205,9 +218,90 @@ def aggregate(slug, max_variants, moq, as_json):
         f"uncovered: {result.uncovered_quantity:,} units; invalid wishes left out: "
         f"{result.invalid_quantity:,} units"
     )
+    if not result.variants:
+        click.echo()
+        if not result.total_quantity:
+            click.echo("no valid wishes to aggregate yet: `c2m wish stats` shows what is stored")
+        else:
+            largest = max((q for _, q in result.uncovered), default=1)
+            click.echo(
+                f"no variant covers the MOQ of {result.moq:,} units: the largest demand for one "
+                f"set of choices is {largest:,} units of {result.total_quantity:,}; "
+                f"`c2m wish aggregate {slug} --moq {largest}` (or lower) finds variants"
+            )
     if result.uncovered:
         click.echo()
         click.echo("largest uncovered demand:")
         echo_table(
             [(_pairs(c), f"{q:,}") for c, q in result.uncovered], ["wished choices", "units"]
         )
+
+
+PAGE = 5000
+
+
+def _wishes(app, slug):
+    """Every wish of campaign SLUG, oldest first, read page by page."""
+    campaign = app.campaigns.get(slug)
+    last = 0
+    while page := app.store.wishes.after(campaign.id, last, limit=PAGE):
+        yield from page
+        last = page[-1].id
+
+
+def _wish_record(found, module_ids) -> dict:
+    data = {
+        "id": found.id,
+        "customer": found.customer,
+        "quantity": found.quantity,
+        "region": found.region,
+        "price_ceiling": found.price_ceiling,
+        "note": found.note,
+        "external_id": found.external_id,
+        "raw": found.raw,
+        "valid": found.valid,
+        "configuration": dict(found.configuration),
+    }
+    if module_ids is not None:
+        data.update({m: found.configuration.get(m) for m in module_ids})
+    return data
+
+
+@wish.command("list")
+@click.argument("slug")
+@click.option("--limit", type=click.IntRange(1, 10**6), default=50, show_default=True)
+@json_option
+def list_(slug, limit, as_json):
+    """List the first wishes of campaign SLUG (`c2m wish export` writes them all)."""
+    app = app_from()
+    found = []
+    for item in _wishes(app, slug):
+        found.append(item)
+        if len(found) >= limit:
+            break
+    if as_json:
+        echo_json([w.to_dict() for w in found])
+        return
+    echo_table(
+        [
+            (w.id, w.customer, _pairs(w.configuration), w.quantity, w.region or "",
+             "valid" if w.valid else "invalid")
+            for w in found
+        ],
+        ["id", "customer", "choices", "qty", "region", "valid"],
+    )  # fmt: skip
+
+
+@wish.command()
+@click.argument("slug")
+@export_options
+def export(slug, fmt, output):
+    """Write every wish of campaign SLUG as CSV (one column per module) or JSON Lines.
+
+    The columns are those `c2m wish import` reads, plus id and valid.
+    """
+    app = app_from()
+    modules = app.campaigns.catalog(app.campaigns.get(slug)).module_ids
+    columns = ["id", *CSV_FIELDS, "valid", *modules]
+    records = (_wish_record(w, modules if fmt == "csv" else None) for w in _wishes(app, slug))
+    write_records(records, columns, fmt, output)

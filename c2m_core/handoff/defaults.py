@@ -2,12 +2,13 @@
 that does not close while deliveries are still pending."""
 
 from ..hookspecs import hookimpl
-from .connectors import DirConnector, WebhookConnector
 from .outbox import PENDING
 
 
 @hookimpl
 def register_handoff_connectors():
+    from .connectors import DirConnector, WebhookConnector
+
     return [DirConnector, WebhookConnector]
 
 

@@ -5,6 +5,8 @@ fees), ``payments`` (the provider hooks), ``service`` (``app.presale``), ``ledge
 provider) and ``defaults`` (the stage's default plugin).
 """
 
+from typing import TYPE_CHECKING
+
 from .pricing import (
     FULL_PRICE,
     Amounts,
@@ -56,22 +58,54 @@ from .records import (
     Transition,
     fingerprint,
 )
-from .service import (
-    BALANCE,
-    DEFAULT_PROVIDER,
-    DEPOSIT,
-    MAX_TEXT,
-    OVERRIDE_FIELDS,
-    AuditReport,
-    Demand,
-    PresaleService,
-    PresaleStatus,
-    RetryReport,
-    UnknownPledge,
-    VariantStatus,
-    parse_deadline,
-    sale_variants,
-)
+
+_LAZY = {
+    "BALANCE",
+    "DEFAULT_PROVIDER",
+    "DEPOSIT",
+    "MAX_TEXT",
+    "OVERRIDE_FIELDS",
+    "AuditReport",
+    "Demand",
+    "PresaleService",
+    "PresaleStatus",
+    "RetryReport",
+    "UnknownPledge",
+    "VariantStatus",
+    "parse_deadline",
+    "sale_variants",
+}
+
+
+def __getattr__(name: str):
+    """The stage's service names load on first use, so importing its records stays fast."""
+    if name in _LAZY:
+        from . import service
+
+        value = getattr(service, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from .service import (
+        BALANCE,
+        DEFAULT_PROVIDER,
+        DEPOSIT,
+        MAX_TEXT,
+        OVERRIDE_FIELDS,
+        AuditReport,
+        Demand,
+        PresaleService,
+        PresaleStatus,
+        RetryReport,
+        UnknownPledge,
+        VariantStatus,
+        parse_deadline,
+        sale_variants,
+    )
+
 
 __all__ = [
     "AuditReport",

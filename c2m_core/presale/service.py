@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable, Mapping
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 import attrs
 
@@ -79,7 +79,13 @@ DEPOSIT = "deposit"
 BALANCE = "balance"
 OVERRIDE_FIELDS = ("threshold", "capacity")
 MAX_TEXT = 200
+MAX_COUNT = 10**9
+"""The most units in one pledge, threshold or capacity."""
 _RELATIVE = re.compile(r"^\+?(\d+)([dhm])\Z")
+
+
+if TYPE_CHECKING:
+    from .imports import PledgeImportReport
 
 
 class UnknownPledge(NotFound):
@@ -244,9 +250,15 @@ def _text(value, field: str, maximum: int = MAX_TEXT, optional: bool = False) ->
     return value
 
 
-def _count(value, field: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidInput(f"{field}: {value!r} is not accepted; use a whole number >= {minimum}")
+def _count(value, field: str, minimum: int, maximum: int = MAX_COUNT) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        accepted = f"a whole number from {minimum:,} to {maximum:,}"
+        raise InvalidInput(
+            f"{field}: {value!r} is not accepted; use {accepted}",
+            field=field,
+            value=value,
+            accepted=accepted,
+        )
     return value
 
 
@@ -553,7 +565,7 @@ class PresaleService:
                 state = pledge.state
                 if state == PLACED:
                     payment = self._new_payment(campaign, presale, pledge, DEPOSIT)
-                store.event(f"pledge.{state}", campaign.id, pledge.to_dict())
+                self._pledge_event(campaign, f"pledge.{state}", pledge, **pledge.to_dict())
         if replay is not None:
             if replay.state == PLACED:
                 self._settle_unsettled(campaign, replay.id)
@@ -594,11 +606,7 @@ class PresaleService:
                     )
                 fee = presale.cancellation.fee(pledge.amounts.deposit, pledge.quantity)
             refunds = self._cancel(campaign, pledge, reason, fee)
-            store.event(
-                "pledge.cancelled",
-                campaign.id,
-                {"pledge_id": pledge.id, "key": key, "reason": reason, "fee": fee.amount},
-            )
+            self._pledge_event(campaign, "pledge.cancelled", pledge, reason=reason, fee=fee.amount)
             promoted = []
             if presale.state == OPEN:
                 promoted = self._promote(
@@ -640,7 +648,7 @@ class PresaleService:
                 continue  # too big for what is free; a smaller one after it may fit
             if moved:
                 created.append(self._new_payment(campaign, presale, waiting, DEPOSIT))
-                self._store.event("pledge.promoted", campaign.id, {"pledge_id": waiting.id})
+                self._pledge_event(campaign, "pledge.promoted", waiting)
         return created
 
     # Closing -------------------------------------------------------------------------------------
@@ -696,11 +704,17 @@ class PresaleService:
                     if pledge.state == WAITLISTED:
                         refunds += self._cancel(campaign, pledge, "presale_closed", _zero(pledge))
                         cancelled.append((pledge.id, "presale_closed"))
+                        self._pledge_event(
+                            campaign, "pledge.cancelled", pledge, reason="presale_closed", fee=0
+                        )
                     elif reached and pledge.state == COMMITTED:
-                        self._confirm(pledge)
+                        self._confirm(campaign, pledge)
                     elif not reached and pledge.state in (PLACED, COMMITTED):
                         refunds += self._cancel(campaign, pledge, "variant_failed", _zero(pledge))
                         cancelled.append((pledge.id, "variant_failed"))
+                        self._pledge_event(
+                            campaign, "pledge.cancelled", pledge, reason="variant_failed", fee=0
+                        )
                 if reached:
                     tipped.append((offer, units))
                 else:
@@ -708,12 +722,18 @@ class PresaleService:
                 store.event(
                     "variant.tipped" if reached else "variant.failed",
                     campaign.id,
-                    {"variant_id": offer.variant_id, "units": units, "threshold": offer.threshold},
+                    {
+                        "campaign": campaign.slug,
+                        "variant_id": offer.variant_id,
+                        "units": units,
+                        "threshold": offer.threshold,
+                    },
                 )
             store.event(
                 "presale.closed",
                 campaign.id,
                 {
+                    "campaign": campaign.slug,
                     "tipped": [offer.variant_id for offer, _ in tipped],
                     "failed": [offer.variant_id for offer in failed],
                 },
@@ -738,13 +758,27 @@ class PresaleService:
         )
         return True
 
-    def _confirm(self, pledge: Pledge) -> None:
+    def _confirm(self, campaign: Campaign, pledge: Pledge) -> None:
         """Inside a transaction: a committed pledge of a tipped variant -> balance due (or paid)."""
         area = self._area
         area.move_pledge(pledge.id, COMMITTED, CONFIRMED, "variant tipped")
         area.move_pledge(pledge.id, CONFIRMED, BALANCE_DUE, "balance due")
-        if pledge.amounts.balance.amount == 0:
+        balance = pledge.amounts.balance.amount
+        self._pledge_event(campaign, "pledge.balance_due", pledge, balance=balance)
+        if balance == 0:
             area.move_pledge(pledge.id, BALANCE_DUE, PAID, "the deposit covers the price")
+            self._pledge_event(campaign, "pledge.paid", pledge)
+
+    def _pledge_event(self, campaign: Campaign, type: str, pledge: Pledge, **extra) -> None:
+        """Inside the transaction of the change: an event a shop can act on without a lookup."""
+        payload = {
+            "campaign": campaign.slug,
+            "variant_id": pledge.variant_id,
+            "customer": pledge.customer,
+            "key": pledge.key,
+            "pledge_id": pledge.id,
+        }
+        self._store.event(type, campaign.id, extra | payload)
 
     def _settle_if_due(self, campaign: Campaign) -> bool:
         presale = self._area.presale(campaign.id)
@@ -822,8 +856,13 @@ class PresaleService:
         with self._store.transaction():
             if error is not None:
                 if self._area.payment_failed(payment.id, authorization, error):
-                    self._store.event(
-                        "payment.failed", campaign.id, {"payment_id": payment.id, "error": error}
+                    self._pledge_event(
+                        campaign,
+                        "payment.failed",
+                        pledge,
+                        payment_id=payment.id,
+                        kind=payment.kind,
+                        error=error,
                     )
                     failed = True
                 else:
@@ -831,10 +870,14 @@ class PresaleService:
             else:
                 failed = False
                 if self._area.payment_succeeded(payment.id, authorization, reference):
-                    self._store.event(
+                    self._pledge_event(
+                        campaign,
                         "payment.succeeded",
-                        campaign.id,
-                        {"payment_id": payment.id, "kind": payment.kind, "reference": reference},
+                        pledge,
+                        payment_id=payment.id,
+                        kind=payment.kind,
+                        amount=payment.amount.amount,
+                        reference=reference,
                     )
                     refunds = self._captured(campaign, payment)
         report = RetryReport(payments_succeeded=int(not failed), payments_failed=int(failed))
@@ -850,12 +893,13 @@ class PresaleService:
             return [area.insert_refund(payment, payment.amount, "cancelled before capture")]
         if payment.kind == DEPOSIT and pledge.state == PLACED:
             area.move_pledge(pledge.id, PLACED, COMMITTED, "deposit captured")
-            self._store.event("pledge.committed", campaign.id, {"pledge_id": pledge.id})
+            self._pledge_event(campaign, "pledge.committed", pledge)
             offer = area.offer(campaign.id, pledge.variant_id)
             if offer.state == TIPPED:
-                self._confirm(area.pledge(pledge.id))
+                self._confirm(campaign, area.pledge(pledge.id))
         elif payment.kind == BALANCE and pledge.state == BALANCE_DUE:
             area.move_pledge(pledge.id, BALANCE_DUE, PAID, "balance captured")
+            self._pledge_event(campaign, "pledge.paid", pledge)
         return []
 
     def _settle_refund(self, campaign: Campaign, refund: Refund) -> RetryReport:
@@ -868,19 +912,24 @@ class PresaleService:
             if error is not None:
                 failed = area.refund_failed(refund.id, error)
                 if failed:
-                    self._store.event(
-                        "refund.failed", campaign.id, {"refund_id": refund.id, "error": error}
+                    self._pledge_event(
+                        campaign, "refund.failed", pledge, refund_id=refund.id, error=error
                     )
             elif area.refund_succeeded(refund.id, reference):
-                self._store.event(
+                self._pledge_event(
+                    campaign,
                     "refund.succeeded",
-                    campaign.id,
-                    {"refund_id": refund.id, "amount": refund.amount.amount},
+                    pledge,
+                    refund_id=refund.id,
+                    amount=refund.amount.amount,
                 )
                 current = area.pledge(pledge.id)
                 unsettled = area.refunds(campaign.id, (PENDING, FAILED), pledge_id=pledge.id)
                 if current.state == CANCELLED and not unsettled:
                     area.move_pledge(pledge.id, CANCELLED, REFUNDED, "refund succeeded")
+                    self._pledge_event(
+                        campaign, "pledge.refunded", pledge, amount=refund.amount.amount
+                    )
         return RetryReport(refunds_succeeded=int(not failed), refunds_failed=int(failed))
 
     # Reports -------------------------------------------------------------------------------------
@@ -987,6 +1036,29 @@ class PresaleService:
         return AuditReport(campaign.slug, tuple(self._area.audit(campaign.id)))
 
     # Helpers -------------------------------------------------------------------------------------
+
+    def import_pledges(
+        self,
+        slug: str,
+        file_or_rows,
+        strict: bool = False,
+        format: str | None = None,
+        progress=None,
+    ) -> PledgeImportReport:
+        """Place many pledges: from a CSV or JSON Lines file (a path or a file object) or rows.
+
+        Rows are mappings with ``variant``, ``customer``, ``quantity``, ``key`` and optionally
+        ``region`` (the file's columns). Each row is placed as ``place`` places one, so a row
+        already placed with the same key is a harmless replay and an import can be run again.
+        Rejected rows are reported with their line (a row's position, counting from 1) and
+        the others placed; with ``strict``, rows that are malformed (bad fields, a variant not
+        on sale, a key repeated) place nothing at all; a row can still be sold out when its
+        turn comes. A file that cannot be read raises ``InvalidInput`` before anything is
+        placed. ``progress(line)`` is called after each row placed.
+        """
+        from .imports import import_pledges
+
+        return import_pledges(self.app, slug, file_or_rows, strict, format, progress)
 
     def _open_presale(self, campaign: Campaign) -> Presale:
         presale = self._presale(campaign)

@@ -4,6 +4,8 @@
 (weighted max-coverage with a minimum batch) and ``synthetic`` (seeded demo wishes).
 """
 
+from typing import TYPE_CHECKING
+
 from .records import (
     BATCH_SIZE,
     FIELDS,
@@ -21,7 +23,24 @@ from .records import (
     Wish,
     WishStats,
 )
-from .service import WishService
+
+_LAZY = {"WishService"}
+
+
+def __getattr__(name: str):
+    """The stage's service names load on first use, so importing its records stays fast."""
+    if name in _LAZY:
+        from . import service
+
+        value = getattr(service, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from .service import WishService
+
 
 __all__ = [
     "AggregatedVariant",

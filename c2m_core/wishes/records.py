@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import attrs
 
 from ..errors import InvalidInput
+from ..imports import Rejected as Rejected
 from ..variants.records import Variant
 
 STATE = "wishes"
@@ -93,17 +94,6 @@ class CommonTexts:
 
     total: int
     common: tuple[tuple[str, int], ...]
-
-
-@attrs.frozen
-class Rejected:
-    """A row of an import that was not stored: its line number and why."""
-
-    line: int
-    reason: str
-
-    def to_dict(self) -> dict:
-        return attrs.asdict(self)
 
 
 @attrs.frozen

@@ -1,0 +1,461 @@
+"""One reader for every bulk import (wishes, ballots, pledges) and the report they share.
+
+Files are CSV (a header row, then one row per record) or JSON Lines (one object per line),
+UTF-8 with or without a byte-order mark. Before any row is handed out the whole file is checked:
+a file in another encoding, with NUL bytes, with more rows or longer lines than the limits
+accept, an empty file or a CSV header with no rows raise ``InvalidInput`` naming the line and
+what is accepted, so nothing is stored from a file that cannot be read. A row that cannot be
+read is yielded as ``Rejected`` with its line number; the others as ``(line, data)``.
+
+Exit codes of the import commands, the same for all three (see ``exit_code``): 0 every row
+stored, 1 some rows rejected (with ``--strict``: none stored), 2 the file or the arguments
+unusable (nothing stored).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import attrs
+
+from .errors import InvalidInput
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+MAX_FIELD = 10_000
+"""The most characters in one field (a CSV cell, a JSON string value)."""
+MAX_COLUMNS = 256
+"""The most columns of a CSV header (and keys of a JSON Lines object)."""
+MAX_LINE = 16 << 20
+"""The most bytes in one line of a file."""
+MAX_ROWS = 10_000_000
+"""The most rows in one file; split larger files."""
+CHUNK = 1 << 20
+BOMS = {
+    codecs.BOM_UTF16_LE: "UTF-16",
+    codecs.BOM_UTF16_BE: "UTF-16",
+    codecs.BOM_UTF32_LE: "UTF-32",
+    codecs.BOM_UTF32_BE: "UTF-32",
+}
+EXIT_STORED = 0
+EXIT_REJECTED = 1
+EXIT_UNUSABLE = 2
+EXIT_CODES_HELP = (
+    "Exit codes: 0 every row stored; 1 some rows rejected (each listed with its line number; "
+    "with --strict nothing is stored); 2 the file or the arguments cannot be used (nothing "
+    "is stored)."
+)
+
+
+@attrs.frozen
+class Rejected:
+    """A row of an import that was not stored: its line number and why."""
+
+    line: int
+    reason: str
+
+    def to_dict(self) -> dict:
+        return attrs.asdict(self)
+
+
+class ImportReport(Protocol):
+    """What every import returns: rows read, rows rejected, whether anything was stored."""
+
+    rejected: tuple
+
+    def to_dict(self) -> dict: ...
+
+
+def exit_code(report: ImportReport) -> int:
+    """0 when every row was stored, 1 when some were rejected (or the import stopped early)."""
+    if report.rejected or getattr(report, "stopped", None):
+        return EXIT_REJECTED
+    return EXIT_STORED
+
+
+Row = tuple[int, dict]
+
+
+def _unusable(name: str, problem: str, accepted: str, value: Any = None) -> InvalidInput:
+    return InvalidInput(
+        f"{name}: {problem}; accepted: {accepted}",
+        field="file",
+        value=name if value is None else value,
+        accepted=accepted,
+    )
+
+
+def detect_format(name: str | Path, given: str | None = None) -> str:
+    """``csv`` or ``jsonl``, from ``given`` or else from the file name's extension."""
+    accepted = "csv, jsonl"
+    if given is not None:
+        if given not in ("csv", "jsonl"):
+            raise InvalidInput(
+                f"format {given!r} is not one of {accepted}",
+                field="format",
+                value=given,
+                accepted=accepted,
+            )
+        return given
+    suffix = Path(str(name)).suffix.lower()
+    if suffix not in FORMATS:
+        raise InvalidInput(
+            f"{name}: cannot tell the format from the extension {suffix or '(none)'!r}; name "
+            f"the file {', '.join(sorted(FORMATS))} or pass --format csv|jsonl",
+            field="format",
+            value=str(name),
+            accepted=f"a file named {', '.join(sorted(FORMATS))}, or --format csv|jsonl",
+        )
+    return FORMATS[suffix]
+
+
+@attrs.frozen
+class Checked:
+    """What the check pass found: the number of lines (rows for a progress display)."""
+
+    lines: int
+
+
+def check_bytes(chunks: Iterable[bytes], name: str, max_rows: int = MAX_ROWS) -> Checked:
+    """Check a file's bytes are UTF-8 text without NUL bytes, within the limits.
+
+    Raises ``InvalidInput`` naming the line and what is accepted; returns the line count.
+    """
+    accepted = "UTF-8 text (with or without a byte-order mark), CSV or JSON Lines"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines, offset, line_start, last, first = 0, 0, 0, b"\n", True
+    content = False
+    for chunk in chunks:
+        if first:
+            first = False
+            for bom, encoding in sorted(BOMS.items(), key=lambda item: -len(item[0])):
+                if chunk.startswith(bom):
+                    raise _unusable(name, f"the file is {encoding} text, not UTF-8", accepted)
+            if chunk.startswith(codecs.BOM_UTF8):
+                chunk = chunk[len(codecs.BOM_UTF8) :]
+                offset += len(codecs.BOM_UTF8)
+                line_start = offset
+        nul = chunk.find(b"\0")
+        if nul >= 0:
+            line = lines + chunk.count(b"\n", 0, nul) + 1
+            raise _unusable(
+                name, f"line {line} holds a NUL byte (byte {offset + nul}): not a text file",
+                accepted,
+            )  # fmt: skip
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as ex:
+            line = lines + chunk.count(b"\n", 0, ex.start) + 1
+            raise _unusable(
+                name,
+                f"line {line} is not UTF-8 text: byte 0x{chunk[ex.start]:02x} (byte "
+                f"{offset + ex.start}) cannot be decoded; save the file as UTF-8",
+                accepted,
+            ) from None
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            lines += 1
+            if offset + end - line_start > MAX_LINE:
+                raise _unusable(
+                    name, f"line {lines} is longer than {MAX_LINE:,} bytes", f"lines of at most "
+                    f"{MAX_LINE:,} bytes and fields of at most {MAX_FIELD:,} characters",
+                )  # fmt: skip
+            line_start = offset + end + 1
+            start = end + 1
+        if offset + len(chunk) - line_start > MAX_LINE:
+            raise _unusable(
+                name, f"line {lines + 1} is longer than {MAX_LINE:,} bytes", f"lines of at most "
+                f"{MAX_LINE:,} bytes and fields of at most {MAX_FIELD:,} characters",
+            )  # fmt: skip
+        if lines > max_rows + 1:
+            raise _unusable(
+                name, f"more than {max_rows:,} rows", f"at most {max_rows:,} rows per file; "
+                "split it into several files",
+            )  # fmt: skip
+        content = content or bool(chunk.strip())
+        offset += len(chunk)
+        if chunk:
+            last = chunk[-1:]
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise _unusable(
+            name, "the file ends inside a multi-byte character: not UTF-8 text", accepted
+        ) from None
+    if not content:
+        raise _unusable(name, "the file is empty", "a CSV header row and rows, or JSON Lines")
+    return Checked(lines + (last != b"\n"))
+
+
+class ImportFile:
+    """A checked import file: ``lines`` for a progress display, ``rows()`` to read it once.
+
+    :param source: a path, a binary or text file object, or an iterable of mappings (rows
+        already parsed, numbered from 1: the library path for shops)
+    :param columns: the columns (keys) accepted
+    :param required: the columns every row must have
+    :param format: ``csv`` or ``jsonl`` (default: from the file name)
+    :param nested: JSON Lines keys whose value may be an object (``configuration``)
+    :param unknown_keys: for JSON Lines, ``reject`` a row with a key not in ``columns`` or
+        ``keep`` it (for readers that report unknown keys themselves)
+    """
+
+    def __init__(
+        self,
+        source: str | Path | IO | Iterable[Mapping],
+        columns: Sequence[str],
+        required: Sequence[str] = (),
+        format: str | None = None,
+        nested: Sequence[str] = (),
+        *,
+        max_rows: int = MAX_ROWS,
+    ):
+        self.columns = tuple(columns)
+        self.required = tuple(required)
+        self.nested = frozenset(nested)
+        self.max_rows = max_rows
+        self._records: Iterable[Mapping] | None = None
+        self._data: bytes | None = None
+        self._path: Path | None = None
+        if isinstance(source, str | Path):
+            self._path = Path(source)
+            self.name = str(source)
+            if not self._path.is_file():
+                raise _unusable(
+                    self.name, "no such file" if not self._path.exists() else "not a file",
+                    "an existing CSV or JSON Lines file",
+                )  # fmt: skip
+            self.format = detect_format(self.name, format)
+            try:
+                self.lines = check_bytes(self._chunks(), self.name, max_rows).lines
+            except OSError as ex:
+                problem = f"cannot be read ({ex.strerror})"
+                raise _unusable(self.name, problem, "a readable file") from None
+        elif hasattr(source, "read"):
+            self.name = str(getattr(source, "name", "<input>"))
+            data = source.read()
+            if isinstance(data, str):
+                data = data.encode("utf-8", "surrogatepass")
+            self._data = bytes(data)
+            if format is None and Path(self.name).suffix.lower() not in FORMATS:
+                format = (
+                    "jsonl"
+                    if self._data.lstrip(codecs.BOM_UTF8 + b" \t\r\n")[:1] == b"{"
+                    else "csv"
+                )
+            self.format = detect_format(self.name, format)
+            self.lines = check_bytes([self._data], self.name, max_rows).lines
+        else:
+            self.name = "<rows>"
+            self.format = "rows"
+            self._records = source
+            self.lines = len(source) if isinstance(source, Sequence) else 0
+        self._header: list[str] | None = None
+        if self.format == "csv":
+            self._rows = self._csv()
+            next(self._rows)  # the header is checked now, before anything is stored
+        elif self.format == "jsonl":
+            self._rows = self._jsonl()
+        else:
+            self._rows = self._mappings()
+
+    def rows(self) -> Iterator[Row | Rejected]:
+        """``(line, data)`` for each row read, ``Rejected(line, reason)`` for each that is not."""
+        return self._rows
+
+    def __iter__(self) -> Iterator[Row | Rejected]:
+        return self._rows
+
+    def _chunks(self) -> Iterator[bytes]:
+        assert self._path is not None
+        with open(self._path, "rb") as fp:
+            while chunk := fp.read(CHUNK):
+                yield chunk
+
+    def _text(self) -> IO[str]:
+        if self._path is not None:
+            return open(self._path, encoding="utf-8-sig", newline="")
+        assert self._data is not None
+        return io.TextIOWrapper(io.BytesIO(self._data), encoding="utf-8-sig", newline="")
+
+    def _accepted(self) -> str:
+        required = ", ".join(self.required) or "none"
+        return f"columns {', '.join(self.columns)} (required: {required})"
+
+    def _csv(self) -> Iterator:
+        with self._text() as fp:
+            reader = csv.reader(fp)
+            try:
+                header = [name.strip() for name in next(reader)]
+            except StopIteration:
+                raise _unusable(self.name, "the file is empty", self._accepted()) from None
+            except csv.Error as ex:
+                raise _unusable(
+                    self.name, f"line 1: the header cannot be read ({ex})", self._accepted()
+                ) from None
+            if len(header) > MAX_COLUMNS:
+                raise _unusable(
+                    self.name,
+                    f"line 1: the header has {len(header):,} columns, more than {MAX_COLUMNS}",
+                    self._accepted(),
+                )
+            missing = [name for name in self.required if name not in header]
+            if missing:
+                raise _unusable(
+                    self.name,
+                    f"line 1: missing column(s) {', '.join(missing)}",
+                    self._accepted(),
+                    value=missing,
+                )
+            unknown = [name for name in header if name not in self.columns]
+            if unknown:
+                raise _unusable(
+                    self.name,
+                    f"line 1: unknown column {unknown[0][:80]!r}",
+                    self._accepted(),
+                    value=unknown,
+                )
+            repeated = sorted({name for name in header if header.count(name) > 1})
+            if repeated:
+                raise _unusable(
+                    self.name, f"line 1: column {repeated[0]!r} appears more than once",
+                    f"each column once; {self._accepted()}",
+                )  # fmt: skip
+            self._header = header
+            width = len(header)
+            records = self._csv_records(reader)
+            first = next(records, None)
+            if first is None:
+                raise _unusable(
+                    self.name, "line 1 is a header and no rows follow",
+                    f"one row per line after the header; {self._accepted()}",
+                )  # fmt: skip
+            yield None
+            for start, row in itertools.chain([first], records):
+                if isinstance(row, Rejected):
+                    yield row
+                    continue
+                if len(row) != width:
+                    yield Rejected(start, f"{len(row):,} fields, but the header has {width}")
+                    continue
+                long = next((i for i, cell in enumerate(row) if len(cell) > MAX_FIELD), None)
+                if long is not None:
+                    yield Rejected(start, _too_long_message(header[long], len(row[long])))
+                    continue
+                yield start, {name: row[i] for i, name in enumerate(header) if row[i] != ""}
+
+    @staticmethod
+    def _csv_records(reader) -> Iterator[tuple[int, list[str] | Rejected]]:
+        """(first line, cells) of each non-blank record after the header."""
+        end = reader.line_num
+        while True:
+            start = end + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as ex:
+                end = reader.line_num
+                yield start, Rejected(start, f"the row cannot be read as CSV ({ex})")
+                continue
+            end = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            yield start, row
+
+    def _check_object(self, data: Any) -> str | None:
+        if not isinstance(data, dict):
+            return f"expected a JSON object, got {type(data).__name__}"
+        if len(data) > MAX_COLUMNS:
+            return f"{len(data):,} keys, more than {MAX_COLUMNS}"
+        unknown = [key for key in data if key not in self.columns]
+        if unknown:
+            return f"unknown key {unknown[0][:80]!r}; keys are {', '.join(self.columns)}"
+        missing = [key for key in self.required if data.get(key) in (None, "")]
+        if missing:
+            return f"missing {', '.join(missing)}; required: {', '.join(self.required)}"
+        for key, value in data.items():
+            if isinstance(value, dict | list) and key not in self.nested:
+                return f"{key}: expected a single value, got a JSON {type(value).__name__}"
+            length = _longest(value)
+            if length > MAX_FIELD:
+                return _too_long_message(key, length)
+        return None
+
+    def _jsonl(self) -> Iterator:
+        with self._text() as fp:
+            for line, text in enumerate(fp, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    data = json.loads(text)
+                except (json.JSONDecodeError, RecursionError) as ex:
+                    where = f" at column {ex.colno}" if isinstance(ex, json.JSONDecodeError) else ""
+                    message = (
+                        ex.msg if isinstance(ex, json.JSONDecodeError) else "nested too deeply"
+                    )
+                    yield Rejected(line, f"not valid JSON ({message}{where})")
+                    continue
+                problem = self._check_object(data)
+                if problem is not None:
+                    yield Rejected(line, problem)
+                    continue
+                yield line, data
+
+    def _mappings(self) -> Iterator:
+        assert self._records is not None
+        for line, data in enumerate(self._records, start=1):
+            if line > self.max_rows:
+                yield Rejected(line, f"more than {self.max_rows:,} rows; split the import")
+                return
+            if isinstance(data, Mapping):
+                data = dict(data)
+            problem = self._check_object(data)
+            if problem is not None:
+                yield Rejected(line, problem)
+                continue
+            yield line, data
+
+
+def _longest(value: Any) -> int:
+    """The length of the longest string in a JSON value."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return max((max(len(str(k)), _longest(v)) for k, v in value.items()), default=0)
+    if isinstance(value, list):
+        return max(map(_longest, value), default=0)
+    return 0
+
+
+def _too_long_message(name: str, length: int) -> str:
+    return f"{name}: {length:,} characters is too long; at most {MAX_FIELD:,} are accepted"
+
+
+def whole_number(data: Mapping, name: str, minimum: int = 1, maximum: int = 2**63 - 1) -> int:
+    """``data[name]`` as an int in ``[minimum, maximum]``, or ``InvalidInput`` naming the range."""
+    value = data.get(name)
+    accepted = f"a whole number from {minimum:,} to {maximum:,}"
+    try:
+        if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        number = int(value.strip() if isinstance(value, str) else value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        shown = value if not isinstance(value, str) else value[:40]
+        raise InvalidInput(
+            f"{name}: {shown!r} is not {accepted}", field=name, value=value, accepted=accepted
+        ) from None
+    if not minimum <= number <= maximum:
+        raise InvalidInput(
+            f"{name}: {number} is out of range; accepted: {accepted}",
+            field=name,
+            value=number,
+            accepted=accepted,
+        )
+    return number
