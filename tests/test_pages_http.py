@@ -389,3 +389,30 @@ def test_a_slow_page_does_not_hold_up_other_requests(site, monkeypatch):
     # The page ran on a worker thread's own copy of the app, not the loaded one.
     (ident, used), *_ = seen
     assert used is not app and ident != threading.get_ident()
+
+
+# Consumer text on the dashboard -----------------------------------------------------------------
+
+HOSTILE = "<script>alert(1)</script> {{ 7*7 }} \u202eevil"
+
+
+@pytest.mark.parametrize("accept", ["en-US,en;q=0.9", "zh-CN,zh;q=0.9"])
+def test_the_dashboard_lists_recent_wishes_with_consumer_text_inert(site, accept):
+    client, app, tokens = site
+    client.headers["Accept-Language"] = accept
+    path = issue(client, tokens, customer=HOSTILE).json()["signin_path"]
+    client.get(path)
+    assert post_wish(client, note=HOSTILE, csrf=csrf_of(client)).status_code == 200
+    client.post(
+        "/dashboard/signin", data={"token": tokens["brand"], "csrf": csrf_of(client, "/dashboard")}
+    )
+    page = client.get("/dashboard/tv1")
+    assert page.status_code == 200
+    assert page.headers["content-language"] == accept[:2]
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    section = page.text.split('id="recent-wishes"')[1].split("</section>")[0]
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }} \u202eevil"
+    # Customer and note, each escaped, and each isolated so the override cannot flip the row.
+    assert section.count(f"<bdi>{escaped}</bdi>") == 2
+    assert "<script>alert" not in page.text and "49" not in section
+    assert ("最新愿望" in section) == accept.startswith("zh")

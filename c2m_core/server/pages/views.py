@@ -36,6 +36,8 @@ CSP = (
 DASHBOARD_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 CONFIG_PREFIX = "cfg."
 COUNT_LIMIT = 200_000
+#: How many of the latest wishes the dashboard lists.
+RECENT_WISHES = 10
 
 
 @attrs.frozen
@@ -586,6 +588,7 @@ def router_for(services, config: PagesConfig) -> APIRouter:
             "report_styles": jinja2.utils.markupsafe.Markup(styles),
             "report_body": jinja2.utils.markupsafe.Markup(body.group(1) if body else html),
             "actions": _actions(app, campaign),
+            "recent": app.store.wishes.recent(campaign.id, RECENT_WISHES),
             "message": message,
             "methods": list(app.voting.methods),
         }
