@@ -2,7 +2,7 @@
 
 python -m bench            # full sizes (minutes)
 python -m bench --quick    # small sizes (seconds), to check the benchmarks run
-python -m bench dispatch   # only the named modules (server needs the server extra,
+python -m bench dispatch   # only the named modules (server and pages need the server extra,
                            # postgres the postgres extra and PostgreSQL's binaries)
 """
 
@@ -26,6 +26,7 @@ MODULES = (
     "presale",
     "postgres",
     "server",
+    "pages",
 )
 
 

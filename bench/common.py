@@ -44,3 +44,9 @@ def fmt_seconds(seconds: float) -> str:
 
 def fmt_rate(per_second: float, unit: str) -> str:
     return f"{per_second:,.0f} {unit}/s"
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value at ``share`` (0..1) of ``values`` sorted (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]

@@ -19,6 +19,7 @@ KNOWN = {
     "voting": "vote tally (schulze)",
     "presale": "pledge placed, deposit captured (4 writers)",
     "server": "pledge through the API (4 uvicorn workers, 4 clients)",
+    "pages": "configurator page update over HTTP (options, count, price), partial TV",
 }
 
 

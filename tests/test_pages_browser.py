@@ -155,6 +155,12 @@ def _inert(driver):
     assert " 49 " not in driver.find_element(By.TAG_NAME, "body").text
 
 
+def _shown_as_text(driver, css, count=1):
+    """The hostile text appears, as the characters typed, in at least ``count`` elements."""
+    texts = [e.get_attribute("textContent") for e in driver.find_elements(By.CSS_SELECTOR, css)]
+    assert len([t for t in texts if HOSTILE.strip() in t]) >= count, texts
+
+
 def _dashboard_action(driver, url, name, **fields):
     driver.get(f"{url}/dashboard/tv1")
     for field, value in fields.items():
@@ -253,7 +259,31 @@ def test_a_campaign_through_the_pages(site, browser):
     assert len(driver.find_elements(By.CSS_SELECTOR, "#my-pledges tbody tr")) == 1
     _inert(driver)
 
-    # The dashboard shows everything inert.
+    # The dashboard shows everything inert, the latest wishes' consumer text included.
     driver.get(f"{url}/dashboard/tv1")
     _wait(driver, "#report")
     _inert(driver)
+    _shown_as_text(driver, "#recent-wishes bdi", count=2)
+
+    # The same pages in Chinese: the hostile text stays text there too.
+    agent = driver.execute_script("return navigator.userAgent")
+    driver.execute_cdp_cmd(
+        "Emulation.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": "zh-CN,zh"}
+    )
+    try:
+        for path, shown in (
+            ("/c/tv1/configure", "#signed-in bdi"),
+            ("/c/tv1/vote", "#signed-in bdi"),
+            ("/c/tv1/presale", "#signed-in bdi"),
+            ("/dashboard/tv1", "#recent-wishes bdi"),
+        ):
+            driver.get(url + path)
+            _wait(driver, "main")
+            assert driver.execute_script("return document.documentElement.lang") == "zh-CN"
+            _inert(driver)
+            _shown_as_text(driver, shown)
+        assert "最新愿望" in driver.find_element(By.ID, "recent-wishes").text
+    finally:
+        driver.execute_cdp_cmd(
+            "Emulation.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": "en-US,en"}
+        )

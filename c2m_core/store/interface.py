@@ -186,6 +186,10 @@ class WishesArea(Protocol):
         """The campaign's wishes with an id greater than ``wish_id``, by id (a page)."""
         ...
 
+    def recent(self, campaign_id: int, limit: int) -> list[Wish]:
+        """The campaign's last ``limit`` wishes, newest first."""
+        ...
+
     def demand(self, campaign_id: int, valid: bool = True) -> list[DemandGroup]:
         """Identical valid (or invalid) wishes collapsed, in a stable order."""
         ...

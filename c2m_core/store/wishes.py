@@ -234,6 +234,11 @@ class WishStore(Area):
             params.append(limit)
         return [_wish(row) for row in self.query(sql, params)]
 
+    def recent(self, campaign_id: int, limit: int) -> list[Wish]:
+        """The campaign's last ``limit`` wishes, newest first."""
+        sql = f"{_SELECT} WHERE campaign_id = ? ORDER BY id DESC LIMIT ?"
+        return [_wish(row) for row in self.query(sql, [campaign_id, limit])]
+
     def demand(self, campaign_id: int, valid: bool = True) -> list[DemandGroup]:
         """Identical wishes collapsed, ordered by their stored configuration text."""
         rows = self.query(

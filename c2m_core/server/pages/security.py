@@ -62,11 +62,12 @@ class Signer:
 
 
 def signer_for(app) -> Signer:
-    """The signer of ``app``'s database (its secret is made on first use)."""
+    """The signer of ``app``'s database (its secret is made on first use); values expire by
+    ``app.clock``, like everything else the app dates."""
     store = app.store
     with store.transaction():
         secret = store.server.secret("pages", secrets.token_urlsafe(32))
-    return Signer(secret.encode("ascii"))
+    return Signer(secret.encode("ascii"), clock=lambda: app.clock().timestamp())
 
 
 def consumer_token(signer: Signer, campaign: str, customer: str, ttl: float) -> str:

@@ -13,6 +13,7 @@ import attrs
 import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
 
 from ...errors import C2MError
@@ -35,6 +36,8 @@ CSP = (
 DASHBOARD_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 CONFIG_PREFIX = "cfg."
 COUNT_LIMIT = 200_000
+#: How many of the latest wishes the dashboard lists.
+RECENT_WISHES = 10
 
 
 @attrs.frozen
@@ -179,13 +182,21 @@ def _problem_page(view: _View, status: int, message: str) -> HTMLResponse:
 
 
 def _guard(handler):
-    """Render C2M errors and refusals as a page naming what is wrong (never a traceback)."""
+    """Run the plain ``def`` page ``handler`` in the thread pool, as the API's routes run, on
+    that thread's ``for_thread()`` copy of the app; render C2M errors and refusals as a page
+    naming what is wrong (never a traceback).
+
+    The form body is read here, on the event loop, before the handler runs: the handler reads
+    it with ``_form(request)``.
+    """
     import functools
 
-    @functools.wraps(handler)
-    async def run(request: Request, *args, **kwargs):
+    def guarded(request: Request, form, args, kwargs):
         try:
-            return await handler(request, *args, **kwargs)
+            if isinstance(form, _Refused):
+                raise form
+            request.state.form = form
+            return handler(request, *args, **kwargs)
         except _Refused as refused:
             view = _View(request, kwargs.get("slug"))
             return _problem_page(view, refused.status, refused.message)
@@ -196,13 +207,27 @@ def _guard(handler):
             view = _View(request, kwargs.get("slug"))
             return _problem_page(view, status, body.get("detail") or str(error))
 
+    @functools.wraps(handler)
+    async def run(request: Request, *args, **kwargs):
+        form: dict[str, Any] | _Refused | None = None
+        if request.method == "POST":
+            try:
+                form = _parse_form(await request.body())
+            except _Refused as refused:
+                form = refused
+        return await run_in_threadpool(guarded, request, form, args, kwargs)
+
     return run
 
 
-async def _form(request: Request) -> dict[str, Any]:
+def _form(request: Request) -> dict[str, Any]:
+    """The posted form of this request (read by ``_guard``): each field's value, or a list."""
+    return request.state.form
+
+
+def _parse_form(body: bytes) -> dict[str, Any]:
     from urllib.parse import parse_qsl
 
-    body = await request.body()
     if len(body) > 200_000:
         raise _Refused(413, "the form is too large")
     out: dict[str, Any] = {}
@@ -304,7 +329,7 @@ def router_for(services, config: PagesConfig) -> APIRouter:
 
     @router.get("/c/{slug}")
     @_guard
-    async def campaign_home(request: Request, slug: str):
+    def campaign_home(request: Request, slug: str):
         view = _View(request, slug)
         campaign = view.app.campaigns.get(slug)
         page = {"vote": "vote", "presale": "presale"}.get(campaign.state, "configure")
@@ -312,7 +337,7 @@ def router_for(services, config: PagesConfig) -> APIRouter:
 
     @router.get("/c/{slug}/signin")
     @_guard
-    async def signin(request: Request, slug: str, token: str = ""):
+    def signin(request: Request, slug: str, token: str = ""):
         view = _View(request, slug)
         data = view.signer.verify("consumer", token)
         if data is None or data.get("c") != slug:
@@ -330,9 +355,9 @@ def router_for(services, config: PagesConfig) -> APIRouter:
 
     @router.post("/c/{slug}/demo-login")
     @_guard
-    async def demo_login(request: Request, slug: str):
+    def demo_login(request: Request, slug: str):
         view = _View(request, slug)
-        form = await _form(request)
+        form = _form(request)
         view.check_csrf(form)
         if not view.pages.config.demo_login:
             raise _Refused(404, "demo sign-in is off; sign in at the shop")
@@ -353,7 +378,7 @@ def router_for(services, config: PagesConfig) -> APIRouter:
 
     @router.get("/c/{slug}/configure")
     @_guard
-    async def configure(request: Request, slug: str):
+    def configure(request: Request, slug: str):
         view = _View(request, slug)
         campaign = view.app.campaigns.get(slug)
         context = _configurator(view, campaign, dict(request.query_params.multi_items()))
@@ -362,9 +387,9 @@ def router_for(services, config: PagesConfig) -> APIRouter:
 
     @router.post("/c/{slug}/wish")
     @_guard
-    async def wish(request: Request, slug: str):
+    def wish(request: Request, slug: str):
         view = _View(request, slug)
-        form = await _form(request)
+        form = _form(request)
         view.check_csrf(form)
         campaign = view.app.campaigns.get(slug)
         customer = view.customer()
@@ -424,16 +449,16 @@ def router_for(services, config: PagesConfig) -> APIRouter:
 
     @router.get("/c/{slug}/vote")
     @_guard
-    async def vote_page(request: Request, slug: str):
+    def vote_page(request: Request, slug: str):
         view = _View(request, slug)
         context = _vote_context(view, slug, dict(request.query_params.multi_items()))
         return view.render("pages/vote.html", **context)
 
     @router.post("/c/{slug}/vote")
     @_guard
-    async def cast(request: Request, slug: str):
+    def cast(request: Request, slug: str):
         view = _View(request, slug)
-        form = await _form(request)
+        form = _form(request)
         view.check_csrf(form)
         if form.get("move"):
             return view.render("pages/vote.html", **_vote_context(view, slug, form))
@@ -491,15 +516,15 @@ def router_for(services, config: PagesConfig) -> APIRouter:
 
     @router.get("/c/{slug}/presale")
     @_guard
-    async def presale_page(request: Request, slug: str):
+    def presale_page(request: Request, slug: str):
         view = _View(request, slug)
         return view.render("pages/presale.html", **_presale_context(view, slug))
 
     @router.post("/c/{slug}/pledge")
     @_guard
-    async def pledge(request: Request, slug: str):
+    def pledge(request: Request, slug: str):
         view = _View(request, slug)
-        form = await _form(request)
+        form = _form(request)
         view.check_csrf(form)
         customer = view.customer()
         if customer is None:
@@ -522,7 +547,7 @@ def router_for(services, config: PagesConfig) -> APIRouter:
 
     @router.get("/dashboard")
     @_guard
-    async def dashboard_signin_page(request: Request):
+    def dashboard_signin_page(request: Request):
         view = _View(request)
         campaigns = view.app.campaigns.list() if view.brand() else []
         return view.render(
@@ -531,9 +556,9 @@ def router_for(services, config: PagesConfig) -> APIRouter:
 
     @router.post("/dashboard/signin")
     @_guard
-    async def dashboard_signin(request: Request):
+    def dashboard_signin(request: Request):
         view = _View(request)
-        form = await _form(request)
+        form = _form(request)
         view.check_csrf(form)
         token = verify_token(view.app, str(form.get("token") or "").strip())
         if token is None or BRAND not in token.scopes:
@@ -563,13 +588,14 @@ def router_for(services, config: PagesConfig) -> APIRouter:
             "report_styles": jinja2.utils.markupsafe.Markup(styles),
             "report_body": jinja2.utils.markupsafe.Markup(body.group(1) if body else html),
             "actions": _actions(app, campaign),
+            "recent": app.store.wishes.recent(campaign.id, RECENT_WISHES),
             "message": message,
             "methods": list(app.voting.methods),
         }
 
     @router.get("/dashboard/{slug}")
     @_guard
-    async def dashboard(request: Request, slug: str):
+    def dashboard(request: Request, slug: str):
         view = _View(request, slug)
         context = _dashboard_context(view, slug)
         name = "pages/_dashboard_live.html" if view.htmx else "pages/dashboard.html"
@@ -577,9 +603,9 @@ def router_for(services, config: PagesConfig) -> APIRouter:
 
     @router.post("/dashboard/{slug}/action")
     @_guard
-    async def action(request: Request, slug: str):
+    def action(request: Request, slug: str):
         view = _View(request, slug)
-        form = await _form(request)
+        form = _form(request)
         view.check_csrf(form)
         context = _dashboard_context(view, slug)
         name = str(form.get("action") or "")
