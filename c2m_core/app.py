@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import plugins as _plugins
 from .campaigns.service import CampaignService
@@ -33,6 +34,9 @@ from .validation import Violation, validate
 from .variants import VariantService
 from .voting.service import VoteService
 from .wishes.service import WishService
+
+if TYPE_CHECKING:
+    from .store.postgres import PostgresStore
 
 DEFAULT_DB = "c2m.db"
 DB_ENV = "C2M_DB"
@@ -113,7 +117,7 @@ class C2M:
         return type(self)(self.db_path, clock=self.clock, plugins_from=self)
 
     @cached_property
-    def store(self) -> Store:
+    def store(self) -> Store | PostgresStore:
         """The database, opened (and migrated) on first use."""
         return open_store(self.db_path, clock=self.clock)
 

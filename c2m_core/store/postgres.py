@@ -330,7 +330,7 @@ class PostgresStore(AfterCommitQueue):
                 for migration in migration_set._migrations:
                     if (migration_set.name, migration.name) in applied:
                         continue
-                    migration.fn(self.db)
+                    migration.fn(self.db)  # type: ignore[arg-type]
                     self.conn.execute(
                         f"INSERT INTO {MIGRATIONS_TABLE} (migration_set, name, applied_at) "
                         "VALUES (%s, %s, %s)",
@@ -406,7 +406,8 @@ class PostgresStore(AfterCommitQueue):
     ) -> list[Event]:
         """Events after ``cursor``, oldest first: each exactly once to a reader that follows
         the ids it gets (see the module's docstring)."""
-        where, params = [f"id > %s AND id < {self._VISIBLE}"], [cursor]
+        where: list[str] = [f"id > %s AND id < {self._VISIBLE}"]
+        params: list = [cursor]
         if campaign_id is not None:
             where.append("campaign_id = %s")
             params.append(campaign_id)
