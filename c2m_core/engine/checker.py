@@ -137,7 +137,7 @@ class Checker:
 
 def _chosen(refs, known: Mapping[str, str]) -> tuple[str, ...]:
     """``module.option`` of each reference the configuration matches, without repeats."""
-    found = {}
+    found: dict[str, None] = {}
     for ref in refs:
         option = known.get(ref.module)
         if option is not None and (ref.option is None or ref.option == option):

@@ -136,6 +136,7 @@ class _Excludes:
 
 class _Each:
     def __init__(self, rule: EachRule, pos):
+        assert rule.fire is not None  # an unconditional rule narrows the domains instead
         self.fire = {pos[m]: v for m, v in rule.fire.items()}
         self.offend = {pos[m]: v for m, v in rule.offend.items()}
         self.last_fire = max(self.fire)
@@ -173,7 +174,7 @@ class _Sum:
         self.last_fire = max(self.fire) if self.fire is not None else -1
         self.positions = sorted(set(carriers) | set(self.fire or ()))
         start = self.layers.klass(0, 0)
-        self.reps = [{} for _ in range(len(carriers) + 1)]
+        self.reps: list[dict] = [{} for _ in range(len(carriers) + 1)]
         if start not in (None, False):
             self.reps[0][start] = 0
         fired = self.fire is None
@@ -321,7 +322,7 @@ class Counter:
                     domains[pos[m]] = [v for v in domains[pos[m]] if v not in bad]
         sums = [r for r in model.rules if isinstance(r, SumRule) and r.fire is None and r.amounts]
         tallied = max(sums, key=lambda r: len(r.amounts), default=None)
-        automata = []
+        automata: list[_Requires | _Excludes | _Each | _Sum | _Custom] = []
         for rule in model.rules:
             if isinstance(rule, RequiresRule):
                 automata.append(_Requires(rule, pos))
@@ -357,7 +358,7 @@ class Counter:
             going_on = [last[id(a)] > p for a in stepped + starting]
             self.take.append(_getter([where[id(a)] for a in carried]))
             self.feed.append(_getter([where[id(a)] for a in stepped]))
-            steps = {}
+            steps: dict[int, tuple] = {}
             signatures: dict = {}
             for v in self.domains[p]:
                 steps[v] = (_joint_step(p, v, stepped, starting, going_on), {})
@@ -440,7 +441,7 @@ class Counter:
         """completions(p, key): the tally polynomial of valid completions from ``p``, ``key``."""
         budget = budget or Budget()
         held = [0, 0]  # states and estimated bytes in the memo
-        memo = [{} for _ in range(self.n)]
+        memo: list[dict] = [{} for _ in range(self.n)]
         n = self.n
         mask = self.tally.mask
 

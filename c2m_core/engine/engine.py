@@ -138,11 +138,12 @@ class Engine:
             rule, custom rules included, still holds)
         """
         model = self.model
-        disabled = {self._rule_index(r) for r in (ignore, breaking) if r is not None}
+        disabled = frozenset(self._rule_index(r) for r in (ignore, breaking) if r is not None)
         with self._lock:
             sat = self.sat
             enc = sat.encoding
-            lits, clauses = [], []
+            lits: list[int] = []
+            clauses: list[list[int]] = []
             for module_id, allowed in (domains or {}).items():
                 m = self._module_index(module_id)
                 allowed = set(allowed)
@@ -162,10 +163,10 @@ class Engine:
                     sat.solver.add_clause([-guard, *clause])
                 lits.append(guard)
             try:
-                disabled = frozenset(disabled)
                 found = sat.solve(lits, disabled)
                 fixed: dict[int, int] = {}
                 for m in range(len(model.module_ids)) if found is not None else ():
+                    assert found is not None
                     for value in model.values(m):
                         if value == found[m]:
                             break
@@ -286,9 +287,9 @@ class Engine:
             drop(key)
         done: set[str] = set()
         while ALL_CUSTOM not in disabled and (pending := sorted(set(sat.custom_rules) - done)):
-            for key in pending:
-                done.add(key)
-                drop(key)
+            for rule_id in pending:
+                done.add(rule_id)
+                drop(rule_id)
         rules = [self.model.rule_ids[k] for k in range(len(self.model.rules)) if k not in disabled]
         if ALL_CUSTOM not in disabled:
             rules.extend(key for key in sorted(sat.custom_rules) if key not in disabled)
@@ -322,13 +323,13 @@ class Engine:
             found = sat.solve(base)
             if found is None:
                 conflict = self._conflict(values, sat.core)
-                reason = Reason(conflict.rules, conflict.choices, conflict.message)
-                statuses = tuple(
-                    OptionStatus(mid, oid, False, values.get(m) == j, reason)
+                blocked = Reason(conflict.rules, conflict.choices, conflict.message)
+                every = tuple(
+                    OptionStatus(mid, oid, False, values.get(m) == j, blocked)
                     for m, mid in enumerate(model.module_ids)
                     for j, oid in enumerate(model.option_ids[m])
                 )
-                return Options(partial, statuses, conflict, self._used_custom)
+                return Options(partial, every, conflict, self._used_custom)
             covered = {(m, v) for m, v in found.items()}
             pending = [
                 (m, j)
@@ -349,7 +350,7 @@ class Engine:
                 target = pending[0]
                 # Ask for one pending option per module (a model chooses one per module), and
                 # against everything already covered, so each model covers many new options.
-                wanted = {}
+                wanted: dict[int, int] = {}
                 for m, j in pending:
                     wanted.setdefault(m, enc.x(m, j))
                 preferred = set(wanted.values())

@@ -179,5 +179,6 @@ class CatalogModel:
         }
 
 
-def _out_of_range(value: int, low, high) -> bool:
+def _out_of_range(value: bool | int | float | str, low, high) -> bool:
+    assert not isinstance(value, str)  # the catalog checks limited attributes are integers
     return (low is not None and value < low) or (high is not None and value > high)

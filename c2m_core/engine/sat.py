@@ -39,7 +39,7 @@ class SatSession:
         self.compiled_vars = encoding.top
         self.limited: float | None = None
         self.deadline = 0.0
-        self.owner = [None] * (encoding.option_vars + 1)
+        self.owner: list[tuple[int, int] | None] = [None] * (encoding.option_vars + 1)
         for m, options in enumerate(self.model.option_ids):
             for j in range(len(options)):
                 self.owner[encoding.x(m, j)] = (m, j)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import attrs
 
@@ -10,6 +11,10 @@ FALLBACK_DEPARTMENT = "customer_service"
 MAX_TEXT = 5000
 MAX_TAGS = 20
 MAX_TAG = 40
+
+
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
 
 
 @attrs.frozen
@@ -23,8 +28,8 @@ class FeedbackRule:
 
     id: str
     department: str
-    keywords: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    tags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    keywords: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     module: str | None = None
     option: str | None = None
 

@@ -119,7 +119,7 @@ class IllegalPledgeTransition(NotAllowed):
             f"{old or 'nothing'!r} it may move to {', '.join(accepted) or 'nothing'}",
             field="state",
             value=new,
-            accepted=list(accepted),
+            accepted=", ".join(accepted) or "nothing",
         )
 
 

@@ -10,10 +10,11 @@ from pydantic import Field
 
 from ..campaigns.records import STAGES
 from .catalog import Partial, _engine
-from .common import App, Body, Cursor, Limit, Page, page, router, scoped
+from .common import App, Body, Cursor, Limit, Page, page, scoped
+from .common import router as make_router
 from .scopes import BRAND_ONLY, PUBLIC_READ
 
-router = router("campaigns")
+router = make_router("campaigns")
 Slug = Annotated[str, Path(max_length=64, description="The campaign's slug")]
 
 
@@ -38,7 +39,7 @@ class Advance(Body):
 
 @router.get("/campaigns", summary="Every campaign", openapi_extra=scoped(PUBLIC_READ))
 def list_campaigns(app: App, limit: Limit = 100, cursor: Cursor = 0) -> Page:
-    return page([c.to_dict() for c in app.campaigns.list()], cursor, limit)
+    return Page(**page([c.to_dict() for c in app.campaigns.list()], cursor, limit))
 
 
 @router.post(

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import Field
 
-from .common import App, Body, Configuration, router, scoped
+from .common import App, Body, Configuration, scoped
+from .common import router as make_router
 from .scopes import PUBLIC_READ
 
-router = router("catalog")
+router = make_router("catalog")
 CategoryName = Annotated[str, Path(max_length=100, description="A category, e.g. `tv`")]
 
 

@@ -27,11 +27,11 @@ class Problem(BaseModel):
     accepted: str | None = None
 
 
-def _problem(description: str) -> dict:
+def _problem(description: str) -> dict[str, Any]:
     return {"description": description, "model": Problem, "content": {MEDIA_TYPE: {}}}
 
 
-PROBLEMS = {
+PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: _problem("The body is not JSON (or not UTF-8)"),
     401: _problem("No token, or an unknown or revoked one"),
     403: _problem("The token lacks the scope"),

@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import Query
 
-from .common import App, Cursor, Limit, Page, router, scoped
+from .common import App, Cursor, Limit, Page, scoped
+from .common import router as make_router
 from .scopes import PRIVATE_READ
 
-router = router("events")
+router = make_router("events")
 
 
 @router.get(
@@ -27,4 +28,4 @@ def list_events(
     found = app.events.since(cursor, limit=limit, campaign=campaign, types=tuple(type or ()))
     items = [event.to_dict() for event in found]
     # Always a cursor to keep: the last id returned (the one sent when nothing is new).
-    return {"items": items, "next_cursor": items[-1]["id"] if items else cursor}
+    return Page(items=items, next_cursor=items[-1]["id"] if items else cursor)

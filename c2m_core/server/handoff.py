@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from .campaigns import Slug
-from .common import App, Body, router, scoped
+from .common import App, Body, scoped
+from .common import router as make_router
 from .scopes import BRAND_ONLY, PRIVATE_READ
 
-router = router("handoff")
+router = make_router("handoff")
 
 
 class RunHandoff(Body):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ..version import __version__
-from .common import App, router
+from .common import App
+from .common import router as make_router
 
-router = router("health")
+router = make_router("health")
 
 
 class Health(BaseModel):

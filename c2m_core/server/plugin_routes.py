@@ -75,6 +75,7 @@ def _endpoint(route: Route):
         parameters.append(
             inspect.Parameter("body", keyword, default=None, annotation=Annotated[Any, BodyParam()])
         )
-    endpoint.__signature__ = inspect.Signature(parameters)
+    # typeshed's FunctionType lacks __signature__, which inspect (and so FastAPI) reads.
+    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = re.sub(r"\W", "_", f"plugin_{route.method}_{route.path}").lower()
     return endpoint

@@ -6,10 +6,11 @@ from fastapi.responses import HTMLResponse
 
 from ..report import build_report, render_report
 from .campaigns import Slug
-from .common import App, router, scoped
+from .common import App, scoped
+from .common import router as make_router
 from .scopes import PRIVATE_READ
 
-router = router("reports")
+router = make_router("reports")
 
 
 @router.get(

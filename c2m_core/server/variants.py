@@ -8,10 +8,11 @@ from fastapi import Path
 from pydantic import Field
 
 from .campaigns import Slug
-from .common import App, Body, Configuration, router, scoped
+from .common import App, Body, Configuration, scoped
+from .common import router as make_router
 from .scopes import BRAND_ONLY, PUBLIC_READ
 
-router = router("variants")
+router = make_router("variants")
 
 
 class NewVariant(Body):

@@ -8,10 +8,11 @@ from fastapi import Path
 from pydantic import ConfigDict, Field
 
 from .campaigns import Slug
-from .common import App, Body, router, scoped
+from .common import App, Body, scoped
+from .common import router as make_router
 from .scopes import BRAND_ONLY, CUSTOMER_WRITE, PUBLIC_READ
 
-router = router("voting")
+router = make_router("voting")
 VariantId = Annotated[int, Field(ge=1, le=2**62)]
 
 

@@ -8,10 +8,11 @@ from fastapi import Path
 from pydantic import Field
 
 from . import outbound
-from .common import App, Body, Cursor, Limit, Page, page, router, scoped
+from .common import App, Body, Cursor, Limit, Page, page, scoped
+from .common import router as make_router
 from .scopes import BRAND_ONLY
 
-router = router("webhooks")
+router = make_router("webhooks")
 SubscriptionId = Annotated[int, Path(ge=1, le=2**62)]
 
 
@@ -41,7 +42,7 @@ def subscribe(app: App, body: NewSubscription) -> dict[str, Any]:
 @router.get("/webhooks", summary="Every subscription", openapi_extra=scoped(BRAND_ONLY))
 def list_subscriptions(app: App, limit: Limit = 100, cursor: Cursor = 0) -> Page:
     found = [s.to_dict() for s in outbound.subscriptions(app, cursor, limit + 1)]
-    return page(found, cursor, limit)
+    return Page(**page(found, cursor, limit))
 
 
 @router.get(
@@ -71,7 +72,7 @@ def subscription_deliveries(
     app: App, subscription_id: SubscriptionId, limit: Limit = 100, cursor: Cursor = 0
 ) -> Page:
     found = outbound.deliveries(app, subscription_id, cursor, limit + 1)
-    return page(found, cursor, limit)
+    return Page(**page(found, cursor, limit))
 
 
 @router.post(

@@ -8,10 +8,11 @@ from fastapi import Path
 from pydantic import Field
 
 from .campaigns import Slug
-from .common import App, Body, Configuration, Text, router, scoped
+from .common import App, Body, Configuration, Text, scoped
+from .common import router as make_router
 from .scopes import BRAND_ONLY, CUSTOMER_WRITE, PRIVATE_READ
 
-router = router("wishes")
+router = make_router("wishes")
 
 
 class NewWish(Body):
@@ -33,8 +34,8 @@ class Wishes(Body):
 
 
 class Aggregate(Body):
-    max_variants: int | None = Field(None, ge=1, le=10_000)
-    moq: int | None = Field(None, ge=1, le=10**9)
+    max_variants: int | None = Field(default=None, ge=1, le=10_000)
+    moq: int | None = Field(default=None, ge=1, le=10**9)
 
 
 @router.post(

@@ -1,5 +1,9 @@
 """The store: the only place that writes SQL. See ``database.py``."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .campaigns import CampaignStore
 from .database import Event, Store, StoreError, utc_now
 from .dialect import is_postgres_url
@@ -11,6 +15,9 @@ from .server import ServerStore
 from .variants import VariantStore
 from .voting import VotingStore
 from .wishes import WishStore
+
+if TYPE_CHECKING:
+    from .postgres import PostgresStore
 
 AREAS = (
     CampaignStore,
@@ -25,7 +32,7 @@ AREAS = (
 )
 
 
-def open_store(target, clock=utc_now) -> Store:
+def open_store(target, clock=utc_now) -> Store | PostgresStore:
     """Open (and migrate) the store at ``target``: a SQLite file path, ``":memory:"``, or a
     ``postgresql://`` (or ``postgres://``) URL, which needs ``pip install 'c2m[postgres]'``.
 

@@ -112,7 +112,11 @@ class AfterCommitQueue:
     """The after-commit queue every store implementation shares (see ``after_commit``)."""
 
     _after_commit: list[Callable[[], object]]
-    in_transaction: bool
+
+    @property
+    def in_transaction(self) -> bool:
+        """True while a transaction is open (not yet committed); each implementation says how."""
+        raise NotImplementedError
 
     def after_commit(self, callback: Callable[[], object]) -> None:
         """Run ``callback`` once the outermost open transaction commits; now when none is open.
@@ -326,7 +330,8 @@ class Store(AfterCommitQueue):
         types: tuple[str, ...] = (),
     ) -> list[Event]:
         """Committed events with id greater than ``cursor``, oldest first, at most ``limit``."""
-        where, params = ["id > ?"], [cursor]
+        where: list[str] = ["id > ?"]
+        params: list = [cursor]
         if campaign_id is not None:
             where.append("campaign_id = ?")
             params.append(campaign_id)
@@ -342,7 +347,7 @@ class Store(AfterCommitQueue):
 
     def last_event_id(self) -> int:
         """The id of the newest committed event, 0 when there is none."""
-        return self.query_one("SELECT COALESCE(MAX(id), 0) FROM events")[0]
+        return self.query("SELECT COALESCE(MAX(id), 0) FROM events")[0][0]
 
     def close(self) -> None:
         """Close the connection."""

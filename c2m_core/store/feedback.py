@@ -58,7 +58,8 @@ class FeedbackStore(Area):
         return _feedback(row)
 
     def for_campaign(self, campaign_id: int, department: str | None = None) -> list[Feedback]:
-        where, params = "campaign_id = ?", [campaign_id]
+        where = "campaign_id = ?"
+        params: list = [campaign_id]
         if department is not None:
             where += " AND department = ?"
             params.append(department)

@@ -369,7 +369,7 @@ class PostgresStore(Store):
     # -- transactions and events -------------------------------------------------------------
 
     @property
-    def in_transaction(self) -> bool:  # type: ignore[override]
+    def in_transaction(self) -> bool:
         return self._depth > 0
 
     @contextmanager

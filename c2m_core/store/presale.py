@@ -406,7 +406,9 @@ class PresaleStore(Area):
                 ],
             )
             self._transition(cursor.lastrowid, None, pledge.state, reason, now)
-        return self.pledge(cursor.lastrowid)
+        stored = self.pledge(cursor.lastrowid or 0)
+        assert stored is not None
+        return stored
 
     def move_pledge(self, pledge_id: int, old: str, new: str, reason: str) -> bool:
         """Move a pledge ``old`` -> ``new`` and record it; False when it was no longer ``old``.
@@ -473,6 +475,7 @@ class PresaleStore(Area):
         self, campaign_id: int, variant_id: int | None = None, states: tuple[str, ...] = ()
     ) -> list[Pledge]:
         """A campaign's pledges, oldest first (that is waitlist order)."""
+        params: list[object]
         if variant_id is not None:
             where, params = ["variant_id = ?"], [variant_id]
         else:
@@ -500,7 +503,9 @@ class PresaleStore(Area):
             [pledge.id, pledge.campaign_id, kind, amount.amount, amount.currency, provider, key,
              PENDING, now, now],
         )  # fmt: skip
-        return self.payment(cursor.lastrowid)
+        payment = self.payment(cursor.lastrowid or 0)
+        assert payment is not None
+        return payment
 
     def payment(self, payment_id: int) -> Payment | None:
         found = self._payments("id = ?", [payment_id])
@@ -513,7 +518,7 @@ class PresaleStore(Area):
     def payments(
         self, campaign_id: int, states: tuple[str, ...] = (), kind: str | None = None
     ) -> list[Payment]:
-        where, params = ["campaign_id = ?"], [campaign_id]
+        where, params = ["campaign_id = ?"], list[object]([campaign_id])
         if states:
             where.append(f"state IN ({_marks(states)})")
             params.extend(states)
@@ -555,7 +560,9 @@ class PresaleStore(Area):
             [payment.id, payment.pledge_id, payment.campaign_id, amount.amount, amount.currency,
              payment.provider, f"{payment.key}:refund", reason, PENDING, now, now],
         )  # fmt: skip
-        return self.refund(cursor.lastrowid)
+        refund = self.refund(cursor.lastrowid or 0)
+        assert refund is not None
+        return refund
 
     def refund(self, refund_id: int) -> Refund | None:
         found = self._refunds("id = ?", [refund_id])
@@ -568,7 +575,7 @@ class PresaleStore(Area):
     def refunds(
         self, campaign_id: int, states: tuple[str, ...] = (), pledge_id: int | None = None
     ) -> list[Refund]:
-        where, params = ["campaign_id = ?"], [campaign_id]
+        where, params = ["campaign_id = ?"], list[object]([campaign_id])
         if pledge_id is not None:
             where.append("pledge_id = ?")
             params.append(pledge_id)
@@ -645,4 +652,7 @@ class PresaleStore(Area):
             f"currency, reference, created_at FROM payment_ledger {where} ORDER BY id",
             params,
         ).fetchall()
-        return [LedgerEntry(*r[:6], Money(r[6], r[7]), r[8], r[9]) for r in rows]
+        return [
+            LedgerEntry(r[0], r[1], r[2], r[3], r[4], r[5], Money(r[6], r[7]), r[8], r[9])
+            for r in rows
+        ]

@@ -221,7 +221,7 @@ class VotingStore(Area):
         return [BallotCount(json.loads(text), voters) for text, voters in rows]
 
     def count_ballots(self, vote_id: int) -> int:
-        return self.query_one("SELECT COUNT(*) FROM ballots WHERE vote_id = ?", [vote_id])[0]
+        return self.query("SELECT COUNT(*) FROM ballots WHERE vote_id = ?", [vote_id])[0][0]
 
     def ballots(self, vote_id: int) -> Iterator[CastBallot]:
         """Every current ballot, by voter."""
@@ -233,7 +233,8 @@ class VotingStore(Area):
 
     def history(self, vote_id: int, voter: str | None = None) -> list[ReplacedBallot]:
         """Replaced ballots, oldest first (of one voter, or of everyone)."""
-        where, params = "vote_id = ?", [vote_id]
+        where = "vote_id = ?"
+        params: list = [vote_id]
         if voter is not None:
             where += " AND voter = ?"
             params.append(voter)

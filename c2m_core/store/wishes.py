@@ -171,12 +171,12 @@ class WishStore(Area):
                 ids.extend(row[0] for row in rows)
                 invalid += sum(1 for row in rows if not row[1])
             ids.sort()
-            for chunk in self._chunks(ids):
+            for id_chunk in self._chunks(ids):
                 self.execute(
                     "INSERT INTO events (type, campaign_id, payload, created_at) "
                     f"SELECT 'wish.submitted', campaign_id, {self.EVENT_PAYLOAD}, created_at "
-                    f"FROM wishes WHERE id IN ({', '.join('?' for _ in chunk)}) ORDER BY id",
-                    chunk,
+                    f"FROM wishes WHERE id IN ({', '.join('?' for _ in id_chunk)}) ORDER BY id",
+                    id_chunk,
                 )
         return WishBatch(tuple(ids), invalid)
 
@@ -217,7 +217,7 @@ class WishStore(Area):
             found += self.query(
                 f"{_SELECT} WHERE id IN ({', '.join('?' for _ in chunk)})", list(chunk)
             )
-        return sorted((_wish(row) for row in found), key=lambda wish: wish.id)
+        return [_wish(row) for row in sorted(found, key=lambda row: row[0])]
 
     def by_external_id(self, campaign_id: int, external_id: str) -> Wish | None:
         row = self.query_one(
@@ -261,23 +261,23 @@ class WishStore(Area):
         ]
 
     def count(self, campaign_id: int) -> int:
-        return self.query_one("SELECT COUNT(*) FROM wishes WHERE campaign_id = ?", [campaign_id])[0]
+        return self.query("SELECT COUNT(*) FROM wishes WHERE campaign_id = ?", [campaign_id])[0][0]
 
     def customers(self, campaign_id: int) -> int:
         """How many distinct customer references wished (a campaign's participants)."""
-        return self.query_one(
+        return self.query(
             "SELECT COUNT(DISTINCT customer) FROM wishes WHERE campaign_id = ?", [campaign_id]
-        )[0]
+        )[0][0]
 
     def common_texts(self, campaign_id: int, field: str, limit: int) -> CommonTexts:
         """Consumer text of one ``field`` (``note`` or ``raw``) and its ``limit`` most
         frequent values."""
         if field not in TEXT_FIELDS:
             raise ValueError(f"field must be 'note' or 'raw', got {field!r}")
-        total = self.query_one(
+        total = self.query(
             f"SELECT COUNT(*) FROM wishes WHERE campaign_id = ? AND {field} IS NOT NULL",
             [campaign_id],
-        )[0]
+        )[0][0]
         common = self.query(
             f"SELECT {field}, COUNT(*) AS n FROM wishes WHERE campaign_id = ? "
             f"AND {field} IS NOT NULL GROUP BY {field} ORDER BY n DESC, {field} LIMIT ?",

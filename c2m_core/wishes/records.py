@@ -32,9 +32,10 @@ TOP_UNCOVERED = 10
 @attrs.frozen
 class Wish:
     """A stored wish. ``violations`` are ``Violation.to_dict()`` dicts; ``suggestion`` is the
-    nearest valid choice of the same modules (None for a valid wish)."""
+    nearest valid choice of the same modules (None for a valid wish). ``id`` is None only for
+    a wish not stored yet."""
 
-    id: int
+    id: int | None
     campaign_id: int
     customer: str
     configuration: Mapping[str, str]

@@ -108,6 +108,7 @@ class _Intake:
         customer = get("customer")
         if type(customer) is not str or len(customer) > MAX_REF or _blank(customer):
             customer = _text("customer", customer, MAX_REF, required=True)
+            assert customer is not None  # required: refused rather than None
         quantity = get("quantity", 1)
         if type(quantity) is str and quantity.isdecimal() and quantity.isascii():
             quantity = int(quantity)
