@@ -17,7 +17,7 @@ import json
 
 import attrs
 
-from ..errors import Conflict, NotAllowed
+from ..errors import C2MError, Conflict, NotAllowed
 from ..errors import SoldOut as _SoldOut
 from ..money import Money
 from .pricing import Amounts, CancellationRule, DepositRule
@@ -119,7 +119,7 @@ class IllegalPledgeTransition(NotAllowed):
             f"{old or 'nothing'!r} it may move to {', '.join(accepted) or 'nothing'}",
             field="state",
             value=new,
-            accepted=list(accepted),
+            accepted=list(accepted),  # type: ignore[arg-type]  # a list: to_dict keeps it
         )
 
 
@@ -224,6 +224,33 @@ class Pledge:
         data["deposit"] = amounts.deposit.amount
         data["balance"] = amounts.balance.amount
         return data
+
+
+#: What ``place_many`` did with one requested pledge.
+OUTCOME_PLACED = "placed"  # stored now (committed, placed awaiting payment, or waitlisted)
+OUTCOME_REPLAYED = "replayed"  # the key had this same pledge already: the stored one
+OUTCOME_SOLD_OUT = "sold_out"  # did not fit the capacity and there is no waitlist: not stored
+OUTCOME_CONFLICT = "conflict"  # the key was used before for a different request: not stored
+OUTCOMES = (OUTCOME_PLACED, OUTCOME_REPLAYED, OUTCOME_SOLD_OUT, OUTCOME_CONFLICT)
+
+
+@attrs.frozen
+class PlaceResult:
+    """One requested pledge's result in ``place_many``: its key, the outcome, and the pledge
+    (placed or replayed) or the error (``SoldOut`` or ``IdempotencyConflict``)."""
+
+    key: str
+    outcome: str
+    pledge: Pledge | None = None
+    error: C2MError | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "outcome": self.outcome,
+            "pledge": None if self.pledge is None else self.pledge.to_dict(),
+            "error": None if self.error is None else self.error.to_dict(),
+        }
 
 
 @attrs.frozen

@@ -14,19 +14,24 @@ contract of every operation is written in ``presale_interface.PresaleArea``.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
+import attrs
 from sqlite_utils.migrations import Migrations
 
 from ..money import Money
 from ..presale.pricing import CancellationRule, DepositRule
 from ..presale.records import (
+    COMMITTED,
     FAILED,
     HOLDING,
     INITIAL_STATES,
     OPEN,
     PENDING,
+    PLACED,
     SUCCEEDED,
     TRANSITIONS,
+    WAITLISTED,
     HeldAudit,
     IllegalPledgeTransition,
     LedgerEntry,
@@ -212,6 +217,10 @@ _REFUND_COLUMNS = (
     "id, payment_id, pledge_id, campaign_id, amount, currency, provider, idempotency_key, "
     "reason, state, attempts, reference, error"
 )
+
+
+#: Rows per multi-row ``INSERT``: well under SQLite's 32,766 parameters at 15 columns a row.
+_ROWS_PER_STATEMENT = 500
 
 
 def _marks(values) -> str:
@@ -406,7 +415,86 @@ class PresaleStore(Area):
                 ],
             )
             self._transition(cursor.lastrowid, None, pledge.state, reason, now)
-        return self.pledge(cursor.lastrowid)
+        stored = self.pledge(cursor.lastrowid or 0)
+        assert stored is not None
+        return stored
+
+    def insert_pledges(
+        self, pledges: Sequence[Pledge], waitlist: bool = False, captured: bool = False
+    ) -> list[Pledge | SoldOut | None]:
+        """Store new ``placed`` pledges, in order, with their transitions; one result each.
+
+        Each reserves its units as ``insert_pledge`` does (the guarded counter update, in the
+        order given). One that does not fit is stored ``waitlisted`` when ``waitlist`` (reason
+        ``over capacity (N left)``); otherwise it is not stored and its result is the
+        ``SoldOut``. With ``captured``, a pledge that holds units is stored ``committed`` (moves
+        ``pledged`` then ``deposit captured``): the caller records its deposit's capture in this
+        same transaction. A pledge whose idempotency key the campaign already has (another
+        writer stored it first) is not stored, its units are freed, and its result is None.
+        Returned pledges carry their ids and times; nothing is read back.
+        """
+        now = self.store.now()
+        results: list[Pledge | SoldOut | None] = []
+        history: list[list[tuple[str | None, str, str]]] = []
+        with self.store.transaction():
+            for pledge in pledges:
+                if pledge.state != PLACED:
+                    raise IllegalPledgeTransition(None, pledge.state)
+                try:
+                    self._reserve(pledge.variant_id, pledge.quantity)
+                except SoldOut as ex:
+                    if not waitlist:
+                        results.append(ex)
+                        history.append([])
+                        continue
+                    reason = f"over capacity ({ex.units_left} left)"
+                    results.append(attrs.evolve(pledge, state=WAITLISTED))
+                    history.append([(None, WAITLISTED, reason)])
+                    continue
+                if captured:
+                    results.append(attrs.evolve(pledge, state=COMMITTED))
+                    history.append(
+                        [(None, PLACED, "pledged"), (PLACED, COMMITTED, "deposit captured")]
+                    )
+                else:
+                    results.append(pledge)
+                    history.append([(None, PLACED, "pledged")])
+            storing = [(i, p) for i, p in enumerate(results) if isinstance(p, Pledge)]
+            ids: dict[str, int] = {}
+            for chunk in range(0, len(storing), _ROWS_PER_STATEMENT):
+                part = storing[chunk : chunk + _ROWS_PER_STATEMENT]
+                params: list = []
+                for _, p in part:
+                    params += [p.campaign_id, p.variant_id, p.customer, p.quantity, p.region,
+                               p.key, p.fingerprint, p.state, p.currency, p.unit_price,
+                               p.deposit_per_unit, p.credit_per_unit, now, now]  # fmt: skip
+                rows = self.db.execute(
+                    f"INSERT INTO pledges ({_PLEDGE_COLUMNS[4:]}) VALUES "
+                    + ", ".join([f"({_marks(range(14))})"] * len(part))
+                    + " ON CONFLICT (campaign_id, idempotency_key) DO NOTHING"
+                    " RETURNING id, idempotency_key",
+                    params,
+                ).fetchall()
+                ids.update((key, pledge_id) for pledge_id, key in rows)
+            transitions: list = []
+            for index, p in storing:
+                pledge_id = ids.get(p.key)
+                if pledge_id is None:  # lost the key to a concurrent writer
+                    if p.state in HOLDING:
+                        self._release(p.variant_id, p.quantity)
+                    results[index] = None
+                    continue
+                results[index] = attrs.evolve(p, id=pledge_id, created_at=now, updated_at=now)
+                for old, new, reason in history[index]:
+                    transitions += [pledge_id, old, new, reason, now]
+            for chunk in range(0, len(transitions), 5 * _ROWS_PER_STATEMENT):
+                part = transitions[chunk : chunk + 5 * _ROWS_PER_STATEMENT]
+                self.db.execute(
+                    "INSERT INTO pledge_transitions (pledge_id, from_state, to_state, reason, at) "
+                    "VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * (len(part) // 5)),
+                    part,
+                )
+        return results
 
     def move_pledge(self, pledge_id: int, old: str, new: str, reason: str) -> bool:
         """Move a pledge ``old`` -> ``new`` and record it; False when it was no longer ``old``.
@@ -469,10 +557,23 @@ class PresaleStore(Area):
         found = self._pledges("campaign_id = ? AND idempotency_key = ?", [campaign_id, key])
         return found[0] if found else None
 
+    def pledges_by_keys(self, campaign_id: int, keys: Sequence[str]) -> dict[str, Pledge]:
+        """The campaign's pledges with any of these idempotency ``keys``, by key."""
+        found: dict[str, Pledge] = {}
+        unique = list(dict.fromkeys(keys))
+        for chunk in range(0, len(unique), _ROWS_PER_STATEMENT):
+            part = unique[chunk : chunk + _ROWS_PER_STATEMENT]
+            for pledge in self._pledges(
+                f"campaign_id = ? AND idempotency_key IN ({_marks(part)})", [campaign_id, *part]
+            ):
+                found[pledge.key] = pledge
+        return found
+
     def pledges(
         self, campaign_id: int, variant_id: int | None = None, states: tuple[str, ...] = ()
     ) -> list[Pledge]:
         """A campaign's pledges, oldest first (that is waitlist order)."""
+        params: list[object]
         if variant_id is not None:
             where, params = ["variant_id = ?"], [variant_id]
         else:
@@ -500,7 +601,60 @@ class PresaleStore(Area):
             [pledge.id, pledge.campaign_id, kind, amount.amount, amount.currency, provider, key,
              PENDING, now, now],
         )  # fmt: skip
-        return self.payment(cursor.lastrowid)
+        payment = self.payment(cursor.lastrowid or 0)
+        assert payment is not None
+        return payment
+
+    def insert_payments(
+        self, intents: Sequence[tuple[Pledge, str, Money, str, str]]
+    ) -> list[Payment]:
+        """``insert_payment`` for many ``(pledge, kind, amount, provider, key)``, in order, in as
+        few statements as the backend allows; nothing is read back."""
+        now = self.store.now()
+        payments: list[Payment] = []
+        with self.store.transaction():
+            for chunk in range(0, len(intents), _ROWS_PER_STATEMENT):
+                part = intents[chunk : chunk + _ROWS_PER_STATEMENT]
+                params: list = []
+                for pledge, kind, amount, provider, key in part:
+                    assert pledge.id is not None, "payments are for stored pledges"
+                    params += [pledge.id, pledge.campaign_id, kind, amount.amount,
+                               amount.currency, provider, key, PENDING, now, now]  # fmt: skip
+                rows = self.db.execute(
+                    "INSERT INTO payments (pledge_id, campaign_id, kind, amount, currency, "
+                    "provider, idempotency_key, state, created_at, updated_at) VALUES "
+                    + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(part))
+                    + " RETURNING id, idempotency_key",
+                    params,
+                ).fetchall()
+                ids = dict((key, payment_id) for payment_id, key in rows)
+                payments += [
+                    Payment(
+                        ids[key],
+                        pledge.id or 0,
+                        pledge.campaign_id,
+                        kind,
+                        amount,
+                        provider,
+                        key,
+                        PENDING,
+                        0,
+                    )  # fmt: skip
+                    for pledge, kind, amount, provider, key in part
+                ]
+        return payments
+
+    def payments_succeeded(self, captures: Sequence[tuple[int, str, str]]) -> int:
+        """``payment_succeeded`` for many ``(payment_id, authorization, reference)``; how many
+        were recorded now (those already succeeded are left alone)."""
+        now = self.store.now()
+        with self.store.transaction():
+            changed = self.db.conn.executemany(  # sqlite3 gives a cursor, PostgreSQL a count
+                "UPDATE payments SET state = ?, authorization = ?, reference = ?, error = NULL, "
+                "attempts = attempts + 1, updated_at = ? WHERE id = ? AND state != ?",
+                [(SUCCEEDED, a, r, now, payment_id, SUCCEEDED) for payment_id, a, r in captures],
+            )
+        return changed if isinstance(changed, int) else changed.rowcount
 
     def payment(self, payment_id: int) -> Payment | None:
         found = self._payments("id = ?", [payment_id])
@@ -513,7 +667,7 @@ class PresaleStore(Area):
     def payments(
         self, campaign_id: int, states: tuple[str, ...] = (), kind: str | None = None
     ) -> list[Payment]:
-        where, params = ["campaign_id = ?"], [campaign_id]
+        where, params = ["campaign_id = ?"], list[object]([campaign_id])
         if states:
             where.append(f"state IN ({_marks(states)})")
             params.extend(states)
@@ -555,7 +709,9 @@ class PresaleStore(Area):
             [payment.id, payment.pledge_id, payment.campaign_id, amount.amount, amount.currency,
              payment.provider, f"{payment.key}:refund", reason, PENDING, now, now],
         )  # fmt: skip
-        return self.refund(cursor.lastrowid)
+        refund = self.refund(cursor.lastrowid or 0)
+        assert refund is not None
+        return refund
 
     def refund(self, refund_id: int) -> Refund | None:
         found = self._refunds("id = ?", [refund_id])
@@ -568,7 +724,7 @@ class PresaleStore(Area):
     def refunds(
         self, campaign_id: int, states: tuple[str, ...] = (), pledge_id: int | None = None
     ) -> list[Refund]:
-        where, params = ["campaign_id = ?"], [campaign_id]
+        where, params = ["campaign_id = ?"], list[object]([campaign_id])
         if pledge_id is not None:
             where.append("pledge_id = ?")
             params.append(pledge_id)
@@ -615,27 +771,48 @@ class PresaleStore(Area):
         The same key again returns the first reference and records nothing: that is what makes
         retrying a provider call safe.
         """
+        return self.ledger_record_many(
+            provider, [(operation, key, amount, campaign_id, pledge_id)]
+        )[0]
+
+    def ledger_record_many(
+        self, provider: str, movements: list[tuple[str, str, Money, int | None, int | None]]
+    ) -> list[str]:
+        """``ledger_record`` for many ``(operation, key, amount, campaign_id, pledge_id)`` in one
+        statement; one reference per movement, in order.
+
+        A reference names the provider, the operation and the key, so a new entry needs no read
+        back; a key recorded before returns the reference stored with it.
+        """
+        if not movements:
+            return []
+        now = self.store.now()
+        references = [f"{provider}-{operation}-{key}" for operation, key, *_ in movements]
+        params: list = []
+        for (operation, key, amount, campaign_id, pledge_id), reference in zip(
+            movements, references, strict=True
+        ):
+            params += [provider, operation, key, campaign_id, pledge_id, amount.amount,
+                       amount.currency, reference, now]  # fmt: skip
         with self.store.transaction():
-            row = self.db.execute(
-                "SELECT reference FROM payment_ledger WHERE provider = ? AND operation = ? "
-                "AND idempotency_key = ?",
-                [provider, operation, key],
-            ).fetchone()
-            if row:
-                return row[0]
-            cursor = self.db.execute(
-                "INSERT INTO payment_ledger (provider, operation, idempotency_key, campaign_id, "
-                "pledge_id, amount, currency, reference, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, '', ?)",
-                [provider, operation, key, campaign_id, pledge_id, amount.amount,
-                 amount.currency, self.store.now()],
-            )  # fmt: skip
-            reference = f"{provider}-{operation}-{cursor.lastrowid}"
-            self.db.execute(
-                "UPDATE payment_ledger SET reference = ? WHERE id = ?",
-                [reference, cursor.lastrowid],
-            )
-            return reference
+            for chunk in range(0, len(movements), _ROWS_PER_STATEMENT):
+                rows = movements[chunk : chunk + _ROWS_PER_STATEMENT]
+                cursor = self.db.execute(
+                    "INSERT INTO payment_ledger (provider, operation, idempotency_key, "
+                    "campaign_id, pledge_id, amount, currency, reference, created_at) VALUES "
+                    + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+                    + " ON CONFLICT (provider, operation, idempotency_key) DO NOTHING",
+                    params[chunk * 9 : (chunk + len(rows)) * 9],
+                )
+                if cursor.rowcount != len(rows):  # some were recorded before: their reference
+                    for index in range(chunk, chunk + len(rows)):
+                        operation, key = movements[index][:2]
+                        references[index] = self.db.execute(
+                            "SELECT reference FROM payment_ledger WHERE provider = ? AND "
+                            "operation = ? AND idempotency_key = ?",
+                            [provider, operation, key],
+                        ).fetchone()[0]
+        return references
 
     def ledger(self, campaign_id: int | None = None) -> list[LedgerEntry]:
         """Ledger entries, oldest first (optionally of one campaign)."""
@@ -645,4 +822,7 @@ class PresaleStore(Area):
             f"currency, reference, created_at FROM payment_ledger {where} ORDER BY id",
             params,
         ).fetchall()
-        return [LedgerEntry(*r[:6], Money(r[6], r[7]), r[8], r[9]) for r in rows]
+        return [
+            LedgerEntry(r[0], r[1], r[2], r[3], r[4], r[5], Money(r[6], r[7]), r[8], r[9])
+            for r in rows
+        ]
