@@ -7,6 +7,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import attrs
 import pytest
 
 from c2m_core import C2M, hookimpl
@@ -329,3 +330,31 @@ def test_place_many_replayed_from_several_processes_stores_each_pledge_once(tmp_
         assert len(captures) == len(keys)
         (audit,) = app.presale.audit("c").variants
         assert audit.counter == audit.recount == sum(p.quantity for p in pledges)
+
+
+def test_a_pledge_as_data_matches_its_amounts():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from c2m_core.presale.records import Pledge
+
+    @given(
+        st.integers(1, 1000),
+        st.integers(0, 10**7),
+        st.integers(0, 10**6),
+        st.integers(0, 10**7),
+        st.sampled_from([None, "north"]),
+    )
+    def check(quantity, price, deposit, credit, region):
+        pledge = Pledge(
+            1, 2, 3, "ana", quantity, region, "k", "f", COMMITTED, "CNY", price, deposit, credit
+        )
+        amounts = pledge.amounts
+        expected = attrs.asdict(pledge) | {
+            "total": amounts.total.amount,
+            "deposit": amounts.deposit.amount,
+            "balance": amounts.balance.amount,
+        }
+        assert pledge.to_dict() == expected
+
+    check()

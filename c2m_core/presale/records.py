@@ -218,12 +218,28 @@ class Pledge:
         )
 
     def to_dict(self) -> dict:
-        data = attrs.asdict(self)
-        amounts = self.amounts
-        data["total"] = amounts.total.amount
-        data["deposit"] = amounts.deposit.amount
-        data["balance"] = amounts.balance.amount
-        return data
+        total = self.unit_price * self.quantity
+        credit = self.credit_per_unit * self.quantity
+        return {
+            "id": self.id,
+            "campaign_id": self.campaign_id,
+            "variant_id": self.variant_id,
+            "customer": self.customer,
+            "quantity": self.quantity,
+            "region": self.region,
+            "key": self.key,
+            "fingerprint": self.fingerprint,
+            "state": self.state,
+            "currency": self.currency,
+            "unit_price": self.unit_price,
+            "deposit_per_unit": self.deposit_per_unit,
+            "credit_per_unit": self.credit_per_unit,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "total": total,
+            "deposit": self.deposit_per_unit * self.quantity,
+            "balance": total - credit,
+        }
 
 
 #: What ``place_many`` did with one requested pledge.

@@ -660,7 +660,8 @@ class PresaleService:
                 for p in holding
             ]
         )  # fmt: skip
-        captured = []
+        events: list[tuple[str, int | None, dict]] = []
+        by_pledge: dict[int, tuple[int, str]] = {}  # pledge id -> its captured payment
         if in_db and intents:
             answers = payments.capture_in_transaction(
                 self.app, presale.provider, campaign, list(zip(holding, intents, strict=True))
@@ -668,28 +669,28 @@ class PresaleService:
             area.payments_succeeded(
                 [(i.id, a, r) for i, (a, r) in zip(intents, answers, strict=True)]
             )
-            captured = [
-                attrs.evolve(i, state=SUCCEEDED, attempts=1, authorization=a, reference=r)
-                for i, (a, r) in zip(intents, answers, strict=True)
-            ]
-        by_pledge = {p.pledge_id: p for p in captured}
+            by_pledge = {i.pledge_id: (i.id, r) for i, (_, r) in zip(intents, answers, strict=True)}
         for index in fresh:
             pledge = results[index].pledge  # type: ignore[union-attr]
             assert pledge is not None
             if pledge.state == WAITLISTED:
-                store.event(f"pledge.{WAITLISTED}", campaign.id, pledge.to_dict())
+                events.append((f"pledge.{WAITLISTED}", campaign_id, pledge.to_dict()))
                 continue
-            store.event(
-                f"pledge.{PLACED}", campaign.id, attrs.evolve(pledge, state=PLACED).to_dict()
-            )
-            payment = by_pledge.get(pledge.id)
+            placed = pledge.to_dict()
+            placed["state"] = PLACED
+            events.append((f"pledge.{PLACED}", campaign_id, placed))
+            payment = by_pledge.get(pledge.id)  # type: ignore[arg-type]
             if payment is not None:
-                store.event(
-                    "payment.succeeded",
-                    campaign.id,
-                    {"payment_id": payment.id, "kind": DEPOSIT, "reference": payment.reference},
+                events.append(
+                    (
+                        "payment.succeeded",
+                        campaign_id,
+                        {"payment_id": payment[0], "kind": DEPOSIT, "reference": payment[1]},
+                    )
                 )
-                store.event("pledge.committed", campaign.id, {"pledge_id": pledge.id})
+                events.append(("pledge.committed", campaign_id, {"pledge_id": pledge.id}))
+        if events:
+            store.events(events)
         for index, request in enumerate(requests):  # repeated keys within the batch
             if results[index] is None:
                 earlier = requests[first[request.key]]

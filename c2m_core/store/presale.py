@@ -13,6 +13,7 @@ contract of every operation is written in ``presale_interface.PresaleArea``.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 
@@ -223,6 +224,16 @@ _REFUND_COLUMNS = (
 _ROWS_PER_STATEMENT = 500
 
 
+@functools.lru_cache(maxsize=256)
+def _deposit_rule(text: str) -> DepositRule:
+    return DepositRule.from_dict(json.loads(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _cancellation_rule(text: str) -> CancellationRule:
+    return CancellationRule.from_dict(json.loads(text))
+
+
 def _marks(values) -> str:
     return ", ".join("?" for _ in values)
 
@@ -262,8 +273,8 @@ class PresaleStore(Area):
             state=row[1],
             deadline=row[2],
             provider=row[3],
-            deposit=DepositRule.from_dict(json.loads(row[4])),
-            cancellation=CancellationRule.from_dict(json.loads(row[5])),
+            deposit=_deposit_rule(row[4]),
+            cancellation=_cancellation_rule(row[5]),
             waitlist=bool(row[6]),
             opened_at=row[7],
             closed_at=row[8],
@@ -375,6 +386,52 @@ class PresaleStore(Area):
             left = 0 if row is None else max(row[0] - row[1], 0)
             raise SoldOut(variant_id, quantity, left)
 
+    def _reserve_many(self, pledges: Sequence[Pledge]) -> list[SoldOut | None]:
+        """Reserve the units of each pledge in order; for each, None or the ``SoldOut``.
+
+        One pledge: the guarded update. More: the offers' rows are read (locked until commit
+        where the backend locks rows; SQLite's ``BEGIN IMMEDIATE`` already holds the only write
+        lock), each pledge is decided in order, and each variant's counter grows once by what
+        its pledges took, through the same guarded update.
+        """
+        if len(pledges) == 1:
+            try:
+                self._reserve(pledges[0].variant_id, pledges[0].quantity)
+            except SoldOut as ex:
+                return [ex]
+            return [None]
+        variants = sorted({p.variant_id for p in pledges})
+        for_update = getattr(getattr(self.store, "dialect", None), "for_update", "")
+        room: dict[int, int | None] = {}
+        for chunk in range(0, len(variants), _ROWS_PER_STATEMENT):
+            part = variants[chunk : chunk + _ROWS_PER_STATEMENT]
+            for variant_id, capacity, held in self.db.execute(
+                "SELECT variant_id, capacity, held FROM presale_offers "
+                f"WHERE variant_id IN ({_marks(part)}){for_update}",
+                part,
+            ).fetchall():
+                room[variant_id] = None if capacity is None else capacity - held
+        taken = dict.fromkeys(variants, 0)
+        refused: list[SoldOut | None] = []
+        for pledge in pledges:
+            variant_id, quantity = pledge.variant_id, pledge.quantity
+            left = room.get(variant_id, 0)
+            if left is None or taken[variant_id] + quantity <= left:
+                taken[variant_id] += quantity
+                refused.append(None)
+            else:
+                refused.append(SoldOut(variant_id, quantity, max(left - taken[variant_id], 0)))
+        for variant_id, quantity in taken.items():
+            if quantity:
+                cursor = self.db.execute(
+                    "UPDATE presale_offers SET held = held + ? "
+                    "WHERE variant_id = ? AND (capacity IS NULL OR held + ? <= capacity)",
+                    [quantity, variant_id, quantity],
+                )
+                if cursor.rowcount != 1:  # the rows were read under the lock: cannot happen
+                    raise RuntimeError(f"the capacity of variant {variant_id} changed under lock")
+        return refused
+
     def _release(self, variant_id: int, quantity: int) -> None:
         self.db.execute(
             "UPDATE presale_offers SET held = held - ? WHERE variant_id = ?",
@@ -440,19 +497,19 @@ class PresaleStore(Area):
             for pledge in pledges:
                 if pledge.state != PLACED:
                     raise IllegalPledgeTransition(None, pledge.state)
-                try:
-                    self._reserve(pledge.variant_id, pledge.quantity)
-                except SoldOut as ex:
+            refused = self._reserve_many(pledges)
+            for pledge, ex in zip(pledges, refused, strict=True):
+                if ex is not None:
                     if not waitlist:
                         results.append(ex)
                         history.append([])
                         continue
                     reason = f"over capacity ({ex.units_left} left)"
-                    results.append(attrs.evolve(pledge, state=WAITLISTED))
+                    results.append(pledge)
                     history.append([(None, WAITLISTED, reason)])
                     continue
                 if captured:
-                    results.append(attrs.evolve(pledge, state=COMMITTED))
+                    results.append(pledge)
                     history.append(
                         [(None, PLACED, "pledged"), (PLACED, COMMITTED, "deposit captured")]
                     )
@@ -464,9 +521,10 @@ class PresaleStore(Area):
             for chunk in range(0, len(storing), _ROWS_PER_STATEMENT):
                 part = storing[chunk : chunk + _ROWS_PER_STATEMENT]
                 params: list = []
-                for _, p in part:
+                for index, p in part:
                     params += [p.campaign_id, p.variant_id, p.customer, p.quantity, p.region,
-                               p.key, p.fingerprint, p.state, p.currency, p.unit_price,
+                               p.key, p.fingerprint, history[index][-1][1], p.currency,
+                               p.unit_price,
                                p.deposit_per_unit, p.credit_per_unit, now, now]  # fmt: skip
                 rows = self.db.execute(
                     f"INSERT INTO pledges ({_PLEDGE_COLUMNS[4:]}) VALUES "
@@ -479,12 +537,15 @@ class PresaleStore(Area):
             transitions: list = []
             for index, p in storing:
                 pledge_id = ids.get(p.key)
+                state = history[index][-1][1]
                 if pledge_id is None:  # lost the key to a concurrent writer
-                    if p.state in HOLDING:
+                    if state in HOLDING:
                         self._release(p.variant_id, p.quantity)
                     results[index] = None
                     continue
-                results[index] = attrs.evolve(p, id=pledge_id, created_at=now, updated_at=now)
+                results[index] = attrs.evolve(
+                    p, id=pledge_id, state=state, created_at=now, updated_at=now
+                )
                 for old, new, reason in history[index]:
                     transitions += [pledge_id, old, new, reason, now]
             for chunk in range(0, len(transitions), 5 * _ROWS_PER_STATEMENT):
