@@ -123,7 +123,10 @@ def measure(workdir: Path, label: str, method: str, count: int, write) -> list[R
 
         vote = app.voting.get("bench")
         stored = [
-            (vote.id, voter, text, at) for voter, text, at in app.store.voting.ballots(vote.id)
+            (vote.id, voter, text, at)
+            for voter, text, at in app.store.query(
+                "SELECT voter, ballot, cast_at FROM ballots WHERE vote_id = ?", [vote.id]
+            )
         ]
         read_seconds = floor_read(db, vote.id)
 

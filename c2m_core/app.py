@@ -18,6 +18,7 @@ from . import plugins as _plugins
 from .campaigns.service import CampaignService
 from .category import Category
 from .engine import Engine
+from .engine.custom import declared_categories
 from .errors import UnknownCategory
 from .events import EventService
 from .feedback.service import FeedbackService
@@ -192,13 +193,27 @@ class C2M:
         return engine
 
     def _custom_rules(self, category: Category):
-        """The plugins' ``validate_configuration`` as one function, or None when none exist."""
-        if not self.pm.hook.validate_configuration.get_hookimpls():
+        """The plugins' ``validate_configuration`` as one function, or None when none exist.
+
+        Implementations declared (``c2m_core.engine.applies_to``) for other categories are left
+        out; the rest are called through the plugin manager, as ``validate`` calls them.
+        """
+        impls = self.pm.hook.validate_configuration.get_hookimpls()
+        elsewhere = [
+            impl.plugin
+            for impl in impls
+            if (names := declared_categories(impl.function)) is not None
+            and category.name not in names
+        ]
+        if len(elsewhere) == len(impls):
             return None
+        hook = self.pm.hook.validate_configuration
+        if elsewhere:
+            hook = self.pm.subset_hook_caller("validate_configuration", remove_plugins=elsewhere)
 
         def custom(configuration, complete):
             violations: list[Violation] = []
-            for result in self.pm.hook.validate_configuration(
+            for result in hook(
                 app=self, category=category, configuration=configuration, complete=complete
             ):
                 violations.extend(result or ())

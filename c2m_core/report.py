@@ -349,10 +349,10 @@ def _wishes(app, campaign, category) -> WishSection:
             ModuleDemand(module.id, module.title, bars(rows), stats.valid_quantity - chosen)
         )
     store = app.store.wishes
-    notes, common_notes = store.common_texts(campaign.id, "note", TEXT_SAMPLES)
-    free_text, common_raw = store.common_texts(campaign.id, "raw", TEXT_SAMPLES)
-    texts = [("free text", text, n) for text, n in common_raw] + [
-        ("note", text, n) for text, n in common_notes
+    notes = store.common_texts(campaign.id, "note", TEXT_SAMPLES)
+    free_text = store.common_texts(campaign.id, "raw", TEXT_SAMPLES)
+    texts = [("free text", text, n) for text, n in free_text.common] + [
+        ("note", text, n) for text, n in notes.common
     ]
     return WishSection(
         wishes=stats.wishes,
@@ -361,8 +361,8 @@ def _wishes(app, campaign, category) -> WishSection:
         valid_quantity=stats.valid_quantity,
         invalid_wishes=stats.wishes - stats.valid_wishes,
         complete_wishes=stats.complete_wishes,
-        free_text=free_text,
-        notes=notes,
+        free_text=free_text.total,
+        notes=notes.total,
         modules=tuple(modules),
         violations=stats.violations[:TEXT_SAMPLES],
         texts=tuple(sorted(texts, key=lambda item: (-item[2], item[0], item[1]))[:TEXT_SAMPLES]),
@@ -380,7 +380,7 @@ def _aggregation(app, campaign) -> AggregationSection | None:
     if found is None:
         return None
     payload = found.payload
-    invalid = sum(q for _, _, q in app.store.wishes.demand(campaign.id, valid=False))
+    invalid = sum(g.quantity for g in app.store.wishes.demand(campaign.id, valid=False))
     return AggregationSection(
         max_variants=payload["max_variants"],
         moq=payload["moq"],

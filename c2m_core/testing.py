@@ -20,7 +20,6 @@ A failed check raises ``AssertionError`` naming the plugin, the check and what t
 from __future__ import annotations
 
 import datetime
-import itertools
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import NoReturn
@@ -29,14 +28,15 @@ import jinja2
 from packaging.version import InvalidVersion, Version
 
 from .app import C2M
-from .campaigns.service import STAGES, Campaign
-from .catalog import Excludes, Limit, Ref, Requires, Rule
+from .campaigns.records import STAGES, Campaign
+from .catalog import Limit, Ref, Requires, Rule
 from .category import Category
+from .engine import Engine
 from .errors import C2MError
 from .handoff.documents import spec_sheet_context
 from .handoff.plan import DemandLine, PlanSettings, plan_order
 from .plugins import PluginMeta, check_compatible, hook_names, plugin_meta
-from .validation import Violation, rule_violation
+from .validation import Violation
 from .variants import Variant, default_name, variant_key
 from .version import __version__
 
@@ -372,7 +372,7 @@ class Conformance:
         for module in category.catalog.modules:
             for option_id in module.option_ids:
                 if not any(c.get(module.id) == option_id for c in configurations):
-                    example = questions.search({module.id: [option_id]}, trust_partial=False)
+                    example = questions.example({module.id: option_id})
                     if example is not None:
                         configurations.append(example)
         return configurations
@@ -423,23 +423,34 @@ class Conformance:
 # Configuration questions --------------------------------------------------------------------
 #
 # The checks ask four questions about a category's configurations: ``example``,
-# ``example_leaving_out``, ``rule_fires`` and ``rule_holds``. Each is answered here by an exhaustive
-# depth-first search with pruning, which is exact and fast enough for catalogs of the bundled
-# plugins' size. The configuration engine (``app.engine(category)``) answers the same questions;
-# ``_Questions`` is the only place to switch to it. (The custom-rules check alone searches
-# without trusting custom rules on partial configurations, as that is what it verifies.)
+# ``example_leaving_out``, ``rule_fires`` and ``rule_holds``. The configuration engine answers
+# them (``Engine.example``, SAT under assumptions). It consults custom rules on complete
+# configurations only, so its answers stay right even when a custom rule misjudges partial
+# configurations, which is what the custom-rules check verifies.
 
 
 class _Questions:
     """Exact answers about one category's valid configurations (module id -> option id dicts).
 
-    ``validate(category, configuration, complete)`` is ``C2M.validate`` or a wrapper of it.
+    ``validate(category, configuration, complete)`` is ``C2M.validate`` or a wrapper of it; the
+    engine asks it for the custom rules' verdicts (the violations of no catalog rule), so an
+    exception in a custom rule surfaces as the wrapper reports it.
     """
 
     def __init__(self, validate, category: Category):
         self.validate = validate
         self.category = category
         self.catalog = category.catalog
+        catalog_rules = {rule.id for rule in self.catalog.rules}
+
+        def custom(configuration, complete):
+            return [
+                violation
+                for violation in validate(category, configuration, complete)
+                if violation.rule not in catalog_rules and violation.kind != "structure"
+            ]
+
+        self.engine = Engine(self.catalog, custom)
 
     def example(self, partial: Mapping[str, str]) -> dict[str, str] | None:
         """A valid complete configuration agreeing with ``partial``, or None (is_satisfiable)."""
@@ -451,11 +462,7 @@ class _Questions:
 
     def rule_fires(self, rule: Rule) -> dict[str, str] | None:
         """A configuration meeting every other rule that breaks ``rule``, or None."""
-        for domains in _breaking_domains(self.catalog, rule):
-            found = self.search(domains, ignore=rule, breaking=rule)
-            if found is not None:
-                return found
-        return None
+        return self.search({}, ignore=rule, breaking=rule)
 
     def rule_holds(self, rule: Rule) -> dict[str, str] | None:
         """A valid configuration where ``rule``'s premise holds (or any, without one), or None."""
@@ -473,59 +480,15 @@ class _Questions:
         domains,
         ignore: Rule | None = None,
         breaking: Rule | None = None,
-        trust_partial: bool = True,
     ):
-        """The first valid complete configuration within ``domains`` (module id -> allowed
-        values, None meaning "not chosen"), ignoring rule ``ignore``; with ``breaking``, one
-        that breaks that rule. With ``trust_partial=False`` custom rules are consulted on
-        complete configurations only (slower, but right even when they misjudge parts)."""
-        modules = self.catalog.modules
-        values = [
-            domains.get(m.id, list(m.option_ids) + ([] if m.required else [None])) for m in modules
-        ]
-        rules = [r for r in self.catalog.rules if r is not ignore]
-        configuration: dict[str, str] = {}
-
-        def doomed(decided: int) -> bool:
-            undecided = list(zip(modules[decided:], values[decided:], strict=True))
-            for rule in rules:
-                if _doomed(self.catalog, rule, configuration, modules[:decided], undecided):
-                    return True
-            if (
-                isinstance(breaking, Limit)
-                and breaking.aggregate == "sum"
-                and not _sum_can_break(self.catalog, breaking, configuration, undecided)
-            ):
-                return True
-            if not trust_partial:
-                return False
-            violations = self.validate(self.category, configuration, complete=False)
-            return any(_other(v, ignore) for v in violations)
-
-        def descend(index: int):
-            if index == len(modules):
-                violations = self.validate(self.category, configuration, complete=True)
-                if any(_other(v, ignore) for v in violations):
-                    return None
-                if breaking is not None and not any(v.rule == breaking.id for v in violations):
-                    return None
-                return dict(configuration)
-            module = modules[index]
-            for value in values[index]:
-                if value is not None:
-                    configuration[module.id] = value
-                if not doomed(index + 1):
-                    found = descend(index + 1)
-                    if found is not None:
-                        return found
-                configuration.pop(module.id, None)
-            return None
-
-        return descend(0)
-
-
-def _other(violation: Violation, ignore: Rule | None) -> bool:
-    return ignore is None or violation.rule != ignore.id
+        """A valid complete configuration within ``domains`` (module id -> allowed values, None
+        meaning "not chosen"), ignoring rule ``ignore``; with ``breaking``, one that breaks that
+        rule. Custom rules are consulted on complete configurations only."""
+        return self.engine.example(
+            domains,
+            ignore=ignore.id if ignore is not None else None,
+            breaking=breaking.id if breaking is not None else None,
+        )
 
 
 def _matching(catalog, ref: Ref) -> list[str]:
@@ -535,112 +498,6 @@ def _matching(catalog, ref: Ref) -> list[str]:
 
 def _premise(rule: Rule) -> tuple[Ref, ...]:
     return rule.if_ if isinstance(rule, Requires | Limit) else ()
-
-
-def _domain(catalog, module_id: str) -> list[str | None]:
-    module = catalog.module(module_id)
-    return list(module.option_ids) + ([] if module.required else [None])
-
-
-def _breaking_domains(catalog, rule: Rule):
-    """Restrictions of the modules' values under which ``rule`` can only be broken (or, for sum
-    limits, under which its premise holds); their union covers every breaking configuration."""
-
-    def restricted(pairs):
-        domains: dict[str, list] = {}
-        for module_id, allowed in pairs:
-            current = domains.get(module_id, _domain(catalog, module_id))
-            domains[module_id] = [value for value in current if value in allowed]
-        return domains if all(domains.values()) else None
-
-    if isinstance(rule, Requires):
-        for ref in rule.if_:
-            pairs: list[tuple[str, list[str | None]]] = [(ref.module, [*_matching(catalog, ref)])]
-            for then in rule.then:
-                unmatched = [
-                    v
-                    for v in _domain(catalog, then.module)
-                    if v is None or not (then.option is None or v == then.option)
-                ]
-                pairs.append((then.module, unmatched))
-            domains = restricted(pairs)
-            if domains:
-                yield domains
-    elif isinstance(rule, Excludes):
-        for first, second in itertools.combinations(rule.options, 2):
-            domains = restricted(
-                [
-                    (first.module, _matching(catalog, first)),
-                    (second.module, _matching(catalog, second)),
-                ]
-            )
-            if domains:
-                yield domains
-    else:
-        conditions = [[(ref.module, _matching(catalog, ref))] for ref in rule.if_] or [[]]
-        for condition in conditions:
-            if rule.aggregate == "sum":
-                domains = restricted(condition)
-                if domains is not None:
-                    yield domains
-                continue
-            for module in catalog.modules:
-                for option in module.options:
-                    value = option.attributes.get(rule.attribute)
-                    if value is not None and _out_of_range(rule, value):
-                        domains = restricted([*condition, (module.id, [option.id])])
-                        if domains:
-                            yield domains
-
-
-def _out_of_range(rule: Limit, value: int) -> bool:
-    return (rule.minimum is not None and value < rule.minimum) or (
-        rule.maximum is not None and value > rule.maximum
-    )
-
-
-def _sum_range(catalog, attribute, configuration, undecided) -> tuple[int, int]:
-    """The least and greatest total of ``attribute`` over every completion of the configuration."""
-    total = sum(o.attributes.get(attribute, 0) for _, o in catalog.chosen_options(configuration))
-    low = high = total
-    for module, values in undecided:
-        amounts = [
-            0 if value is None else module.option(value).attributes.get(attribute, 0)
-            for value in values
-        ]
-        low += min(amounts, default=0)
-        high += max(amounts, default=0)
-    return low, high
-
-
-def _doomed(catalog, rule: Rule, configuration, decided, undecided) -> bool:
-    """True when no completion of the configuration (modules ``decided`` fixed) meets ``rule``.
-
-    Unlike ``validate(complete=False)`` it tells a module left out on purpose from one not yet
-    chosen, and bounds sums before every carrier is chosen.
-    """
-    if isinstance(rule, Requires):
-        decided_ids = {module.id for module in decided}
-        return (
-            any(ref.matches(configuration) for ref in rule.if_)
-            and all(ref.module in decided_ids for ref in rule.then)
-            and not any(ref.matches(configuration) for ref in rule.then)
-        )
-    if isinstance(rule, Limit) and rule.aggregate == "sum":
-        if rule.if_ and not any(ref.matches(configuration) for ref in rule.if_):
-            return False
-        low, high = _sum_range(catalog, rule.attribute, configuration, undecided)
-        return (rule.maximum is not None and low > rule.maximum) or (
-            rule.minimum is not None and high < rule.minimum
-        )
-    return rule_violation(catalog, rule, configuration) is not None
-
-
-def _sum_can_break(catalog, rule: Limit, configuration, undecided) -> bool:
-    low, high = _sum_range(catalog, rule.attribute, configuration, undecided)
-    return (rule.minimum is not None and low < rule.minimum) or (
-        rule.maximum is not None and high > rule.maximum
-    )
 
 
 def _autoescapes(env: jinja2.Environment) -> bool:

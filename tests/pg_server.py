@@ -8,8 +8,9 @@ the end of the session, also when the session fails.
 Each test gets its own database, created from a template that was migrated once
 (``CREATE DATABASE ... TEMPLATE``), so per-test set-up costs a file copy, not a migration.
 
-When the binaries are missing the tests that need PostgreSQL are skipped with the reason,
-except in CI (``CI=true``), where that is a failure: ``.ci/run`` installs them.
+When the binaries are missing the test run installs the Debian package ``postgresql``
+(``components.py``); where it cannot, the tests that need PostgreSQL are skipped with the reason,
+except in CI (``CI=true``), where that is a failure.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from components import ensure_installed
 
 SERVER_USER = "c2mtest"
 ROLE = "c2m"
@@ -194,12 +197,10 @@ def start_server(durable: bool = False) -> PostgresServer:
         import psycopg  # noqa: F401
     except ImportError as ex:
         raise Unavailable(f"psycopg is not installed ({ex}); pip install -e '.[test]'") from ex
+    problem = ensure_installed(["postgresql"], lambda: find_bin_dir() is not None)
     bin_dir = find_bin_dir()
     if bin_dir is None:
-        raise Unavailable(
-            "PostgreSQL binaries (initdb, pg_ctl) not found; install the Debian package "
-            "`postgresql` (.ci/run does)"
-        )
+        raise Unavailable(f"PostgreSQL binaries (initdb, pg_ctl) not found: {problem}")
     server = PostgresServer(bin_dir, durable=durable)
     try:
         server.start()

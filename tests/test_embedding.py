@@ -282,5 +282,5 @@ def test_a_backend_imports_what_it_needs_from_the_package():
     assert issubclass(c2m_core.UnknownCampaign, c2m_core.NotFound)
     assert issubclass(c2m_core.SoldOut, c2m_core.errors.SoldOut)
     assert c2m_core.SoldOut is SoldOut
-    assert c2m_core.Event.__module__ == "c2m_core.store.database"
+    assert c2m_core.Event.__module__ == "c2m_core.store.records"
     assert c2m_core.UnknownCampaign.__module__ == "c2m_core.campaigns.records"

@@ -92,3 +92,13 @@ def test_repair_table_json_and_keep(app):
 def test_bad_input_exits_2(app, args):
     result = run(app, *args)
     assert result.exit_code == 2, result.output
+
+
+@pytest.mark.parametrize("choices", [[], ["size=55-oled"], ["size=100-4k", "base=wall-mount"]])
+def test_cli_answers_what_the_library_answers(app, choices):
+    engine = app.engine("tv")
+    partial = dict(choice.split("=") for choice in choices)
+    counted = json.loads(run(app, "count", "tv", *choices, "--json").output)
+    assert counted["count"] == engine.count(partial)
+    options = json.loads(run(app, "options", "tv", *choices, "--json").output)
+    assert options == {"category": "tv", **engine.options(partial).to_dict()}

@@ -198,6 +198,44 @@ def test_fast_validate_equals_pure_validator(problem, data):
         assert engine.validate(configuration, complete=complete) == expected
 
 
+@SETTINGS
+@given(problems(), st.data())
+def test_example_within_domains_ignoring_or_breaking_a_rule_matches_brute_force(problem, data):
+    catalog, custom, partial = problem
+    engine = Engine(catalog, custom)
+    domains = {}
+    for module in catalog.modules:
+        if data.draw(st.integers(0, 2)) == 0:
+            values = [*module.option_ids, None]
+            domains[module.id] = data.draw(
+                st.lists(st.sampled_from(values), min_size=1, max_size=3, unique=True)
+            )
+    everything = [
+        c
+        for c in solutions(catalog, None, rules=set())
+        if all(c.get(m) in allowed for m, allowed in domains.items())
+    ]
+
+    def broken(configuration):
+        found = {v.rule for v in validate(catalog, configuration)}
+        if custom is not None:
+            found |= {v.rule for v in custom(dict(configuration), True)}
+        return found
+
+    found = engine.example(domains)
+    assert (found is None) == (not any(not broken(c) for c in everything))
+    if found is not None:
+        assert found in everything and not broken(found)
+    for rule in catalog.rules:
+        found = engine.example(domains, ignore=rule.id, breaking=rule.id)
+        assert (found is None) == (not any(broken(c) == {rule.id} for c in everything)), rule
+        if found is not None:
+            assert found in everything and broken(found) == {rule.id}
+        found = engine.example(domains, ignore=rule.id)
+        assert (found is None) == (not any(broken(c) <= {rule.id} for c in everything))
+    assert busy(Engine(catalog, custom), catalog).example(domains) == engine.example(domains)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_custom_rules_that_need_a_real_dict_still_get_exact_answers(problem):
@@ -219,7 +257,7 @@ def test_custom_rules_that_need_a_real_dict_still_get_exact_answers(problem):
     assert list(engine.enumerate(partial)) == expected
 
 
-def test_compile_shares_engines_for_equal_catalogs():
+def test_compile_keeps_no_process_global_state():
     catalog = Catalog.from_dict(
         {
             "category": {"id": "c", "title": "C", "currency": "EUR", "base_price": 0},
@@ -227,6 +265,6 @@ def test_compile_shares_engines_for_equal_catalogs():
         }
     )
     engine = Engine.compile(catalog)
-    assert Engine.compile(Catalog.from_dict(catalog.to_dict())) is engine
-    assert Engine.compile(catalog, custom=lambda c, complete: []) is not engine
+    assert Engine.compile(Catalog.from_dict(catalog.to_dict())) is not engine
+    assert not hasattr(Engine, "_cache")
     assert engine.count() == 1

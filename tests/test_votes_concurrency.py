@@ -1,6 +1,5 @@
 """Several real processes casting for overlapping voters on one database file."""
 
-import json
 import multiprocessing
 import random
 from collections import Counter
@@ -56,10 +55,7 @@ def test_concurrent_casting_leaves_exactly_one_ballot_per_voter(tmp_path):
     assert len(everything) == WORKERS * (ROUNDS + ROUNDS // 5 * 2)
     with C2M(db_path=db_path) as app:
         vote = app.voting.get("tv26")
-        stored = {
-            voter: json.loads(text)["choice"]
-            for voter, text, _ in app.store.voting.ballots(vote.id)
-        }
+        stored = {cast.voter: cast.ballot["choice"] for cast in app.store.voting.ballots(vote.id)}
         history = app.voting.history("tv26")
         voters = {voter for voter, _ in everything}
         # Exactly one ballot per voter, and every earlier one is in the history: nothing is

@@ -222,3 +222,22 @@ def test_an_import_killed_midway_leaves_a_consistent_database_and_reruns(tmp_pat
         assert consistent(app) == rows
         distinct = app.store.db.execute("SELECT COUNT(DISTINCT external_id) FROM wishes")
         assert distinct.fetchone()[0] == rows
+
+
+def test_an_import_stops_when_the_campaign_leaves_its_wishes_stage(app):
+    from c2m_core.campaigns.records import IllegalTransition
+
+    rows = [(n, {"customer": f"u{n}", "configuration": {"size": "55-4k"}}) for n in range(1, 7)]
+    advanced = []
+
+    def advance_after_the_first_batch(line):
+        if not advanced:
+            advanced.append(app.campaigns.advance("tv-2026").state)
+
+    with pytest.raises(IllegalTransition, match="is in state 'vote'; wishes are stored only"):
+        app.wishes.submit_many(
+            "tv-2026", rows, batch_size=2, progress=advance_after_the_first_batch
+        )
+    assert advanced == ["vote"]
+    assert app.wishes.count("tv-2026") == 2  # the first batch, and nothing after the change
+    assert consistent(app) == 2

@@ -40,13 +40,40 @@ class CampaignService:
     def create(
         self,
         slug: str,
-        category: str,
+        category: str | None = None,
         title: str | None = None,
         currency: str | None = None,
-        stages: Iterable[str] = STAGES,
+        stages: Iterable[str] | None = None,
         settings: Mapping | None = None,
+        from_campaign: str | None = None,
     ) -> Campaign:
-        """Create a campaign in ``draft``. The slug must be new."""
+        """Create a campaign in ``draft``. The slug must be new.
+
+        With ``from_campaign`` (a previous campaign's slug) it is the next round of that one:
+        its category, currency, stages and settings unless given, collecting wishes already,
+        seeded from the previous campaign's feedback that names a module
+        (``app.feedback.start_next``, which also returns the import report).
+        """
+        if from_campaign is not None:
+            campaign, _ = self.app.feedback.start_next(
+                from_campaign,
+                slug,
+                title=title,
+                category=category,
+                currency=currency,
+                stages=stages,
+                settings=settings,
+            )
+            return campaign
+        if category is None:
+            raise InvalidInput(
+                "category: a campaign needs a category (or a previous campaign to start from)",
+                field="category",
+                value=None,
+                accepted=", ".join(sorted(self.app.categories)),
+            )
+        if stages is None:
+            stages = STAGES
         if not isinstance(slug, str) or not ID_PATTERN.match(slug) or len(slug) > 64:
             raise InvalidInput(
                 f"campaign slug {slug!r} is not valid: use up to 64 lower-case letters, digits, "
@@ -70,9 +97,9 @@ class CampaignService:
         )
         store = self._store
         with store.transaction():
-            if store.campaigns.get(slug) is not None:
-                raise InvalidInput(f"campaign {slug!r} already exists; choose another slug")
             campaign = store.campaigns.insert(campaign)
+            if campaign is None:
+                raise InvalidInput(f"campaign {slug!r} already exists; choose another slug")
             store.event("campaign.created", campaign.id, campaign.to_dict())
         return campaign
 
@@ -110,10 +137,13 @@ class CampaignService:
         checked = check_settings(settings)
         store = self._store
         with store.transaction():
-            campaign = self.get(slug)
-            if campaign.state == CLOSED:
-                raise IllegalTransition(f"campaign {slug!r} is closed; settings can't change")
-            store.campaigns.update_settings(campaign.id, dict(campaign.settings) | checked)
+            while True:
+                campaign = self.get(slug)
+                if campaign.state == CLOSED:
+                    raise IllegalTransition(f"campaign {slug!r} is closed; settings can't change")
+                merged = dict(campaign.settings) | checked
+                if store.campaigns.update_settings(campaign.id, campaign.settings, merged):
+                    break
             store.event("campaign.configured", campaign.id, {"settings": checked})
         return self.get(slug)
 
@@ -157,7 +187,11 @@ class CampaignService:
             if campaign.state == DRAFT:
                 cat = self.app.category(campaign.category).catalog
                 store.campaigns.freeze_catalog(campaign.id, cat.id, cat.digest, cat.to_dict())
-            store.campaigns.set_state(campaign.id, campaign.state, target)
+            if not store.campaigns.set_state(campaign.id, campaign.state, target):
+                raise IllegalTransition(
+                    f"campaign {slug!r} changed state while moving from {campaign.state!r} to "
+                    f"{target!r}; read it again and retry"
+                )
             store.event("campaign.advanced", campaign.id, {"from": campaign.state, "to": target})
             advanced = self.get(slug)
             store.after_commit(

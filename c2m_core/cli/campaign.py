@@ -21,35 +21,63 @@ def campaign():
 
 @campaign.command()
 @click.argument("slug")
-@click.option("--category", required=True, help="The product category (see `c2m catalog list`).")
+@click.option(
+    "--category",
+    help="The product category (see `c2m catalog list`); required unless --from gives it.",
+)
 @click.option("--title", help="A title for people (default: the slug).")
 @click.option("--currency", help="ISO 4217 currency (default: the catalog's).")
 @click.option(
     "--stages",
-    default=",".join(STAGES),
-    show_default=True,
-    help="Comma-separated stages the campaign uses, in this fixed order.",
+    help="Comma-separated stages the campaign uses, in this fixed order. "
+    f"[{','.join(STAGES)}, or the --from campaign's]",
 )
 @click.option("--max-variants", type=int, help=SETTINGS["max_variants"][2].capitalize() + ".")
 @click.option("--moq", type=int, help=SETTINGS["moq"][2].capitalize() + ".")
+@click.option(
+    "--from",
+    "from_slug",
+    metavar="OLD",
+    help="Start from campaign OLD: its category, stages and settings unless given, collecting "
+    "wishes seeded from OLD's feedback that names a module.",
+)
 @json_option
-def create(slug, category, title, currency, stages, max_variants, moq, as_json):
-    """Create campaign SLUG in draft."""
+def create(slug, category, title, currency, stages, max_variants, moq, from_slug, as_json):
+    """Create campaign SLUG in draft (collecting wishes with --from)."""
+    app = app_from()
     settings = {
         name: value
         for name, value in {"max_variants": max_variants, "moq": moq}.items()
         if value is not None
     }
-    created = app_from().campaigns.create(
-        slug, category, title=title, currency=currency, stages=_stages(stages), settings=settings
-    )
+    chosen = None if stages is None else _stages(stages)
+    report = None
+    if from_slug is not None:
+        created, report = app.feedback.start_next(
+            from_slug, slug, title=title, category=category, currency=currency,
+            stages=chosen, settings=settings,
+        )  # fmt: skip
+    else:
+        if category is None:
+            raise click.UsageError("give --category (or --from a previous campaign)")
+        created = app.campaigns.create(
+            slug, category, title=title, currency=currency, stages=chosen, settings=settings
+        )
     if as_json:
-        echo_json(created.to_dict())
+        data = created.to_dict()
+        if report is not None:
+            data["seeded"] = report.to_dict()
+        echo_json(data)
     else:
         click.echo(
             f"created campaign {created.slug} ({created.category}, {created.currency}): "
             f"{' -> '.join(created.states)}"
         )
+        if report is not None:
+            click.echo(
+                f"started from {from_slug}: {report.imported} wish(es) seeded from its feedback; "
+                f"collecting wishes"
+            )
 
 
 @campaign.command("list")

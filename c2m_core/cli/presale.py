@@ -74,9 +74,15 @@ def parse_variant_option(text: str) -> tuple[int, dict]:
     show_default=True,
     help="Cancelling after tipping: refuse, a fee as a percentage of the deposit, or an amount.",
 )
+@click.option(
+    "--suggest",
+    is_flag=True,
+    help="Fill the threshold and each variant's capacity from the demand forecast "
+    "(`c2m forecast`); options given explicitly win.",
+)
 @json_option
 def open_(slug, deadline, deposit, deposit_credit, threshold, capacity, waitlist, variants,
-          variant_options, provider, cancel_after_tip, as_json):  # fmt: skip
+          variant_options, provider, cancel_after_tip, suggest, as_json):  # fmt: skip
     """Open the pre-sale of campaign SLUG on its variants (the vote's winners when it votes)."""
     app = app_from()
     overrides = dict(parse_variant_option(text) for text in variant_options)
@@ -91,6 +97,16 @@ def open_(slug, deadline, deposit, deposit_credit, threshold, capacity, waitlist
                 value=variants,
                 accepted="variant ids separated by commas, such as 1,3",
             ) from None
+    if suggest:
+        suggestion = app.forecast.suggest(slug, chosen)
+        if threshold is None:
+            threshold = suggestion.threshold
+        if capacity is None:
+            for variant_id, suggested in suggestion.capacities.items():
+                overrides.setdefault(variant_id, {}).setdefault("capacity", suggested)
+        click.echo(f"forecast: {suggestion.forecast.calibration.describe()}", err=as_json)
+        for line in suggestion.lines():
+            click.echo(line, err=as_json)
     app.presale.open(
         slug,
         deadline,
@@ -173,10 +189,13 @@ def charge(slug, key, as_json):
 @click.option("--quantity", type=int, required=True, help="Units pledged.")
 @click.option("--region", help="Delivery region (for production batches).")
 @click.option("--key", required=True, help="The shop's idempotency key (e.g. its order id).")
+@click.option("--code", help="The share code the customer came with (attributes the pledge).")
 @json_option
-def add(slug, variant_id, customer, quantity, region, key, as_json):
+def add(slug, variant_id, customer, quantity, region, key, code, as_json):
     """Place a pledge and capture its deposit."""
-    placed = app_from().presale.place(slug, variant_id, customer, quantity, key, region=region)
+    placed = app_from().presale.place(
+        slug, variant_id, customer, quantity, key, region=region, share_code=code
+    )
     _print_pledge(placed, as_json)
 
 

@@ -134,7 +134,9 @@ def visit_command(code, visitor):
 @click.option("--code", required=True)
 @json_option
 def attribute_command(slug, pledge_key, code, as_json):
-    """Attribute a pledge to a share code (once; no self-referral; the campaign's limit)."""
+    """Attribute a placed pledge to a share code later (once; no self-referral; the limit).
+
+    A pledge placed with its code is attributed as it is placed: `c2m pledge add ... --code`."""
     attribution = app_from().rewards.attribute(slug, pledge_key, code)
     if as_json:
         echo_json(attribution.to_dict())

@@ -13,6 +13,7 @@ from ..voting.files import count_lines
 from ..voting.result import TIE_RULE
 from ..voting.service import BATCH_SIZE
 from .context import app_from
+from .forecast import forecast_lines
 from .output import echo_json, echo_table, json_option
 
 
@@ -199,8 +200,13 @@ def results(slug, as_json):
     found = app.voting.require(slug)
     result = app.voting.results(slug)
     final = found.state == "closed"
+    forecast = app.forecast.forecast(slug)
     if as_json:
-        echo_json({"vote": found.to_dict() | {"result": None}, "final": final} | result.to_dict())
+        echo_json(
+            {"vote": found.to_dict() | {"result": None}, "final": final}
+            | result.to_dict()
+            | {"forecast": forecast.to_dict()}
+        )
         return
     names = {v.id: v.name for v in app.variants.list(slug, include_withdrawn=True)}
     if final:
@@ -240,6 +246,10 @@ def results(slug, as_json):
     click.echo(f"Tie-breaks ({TIE_RULE}):")
     for statement in result.tie_breaks or ["none were needed"]:
         click.echo(f"  - {statement}")
+    click.echo("")
+    click.echo(click.style("Demand forecast at the pre-sale", bold=True))
+    for line in forecast_lines(forecast):
+        click.echo(line)
 
 
 @vote.command()

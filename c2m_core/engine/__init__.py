@@ -4,17 +4,21 @@
 the engine of a registered category with the plugins' custom rules wired in.
 """
 
-from .counting import TooManyStates
+from .counting import BudgetExceeded, OutOfTime, TooManyStates
+from .custom import applies_to
 from .engine import Engine
 from .results import Change, Conflict, Options, OptionStatus, Reason, Repair
 
 __all__ = [
+    "BudgetExceeded",
     "Change",
     "Conflict",
     "Engine",
     "OptionStatus",
     "Options",
+    "OutOfTime",
     "Reason",
     "Repair",
     "TooManyStates",
+    "applies_to",
 ]

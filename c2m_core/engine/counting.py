@@ -9,6 +9,7 @@ rule in the same way are counted together. The result is an exact Python integer
 
 from __future__ import annotations
 
+import time
 from operator import itemgetter
 
 from ..errors import C2MError
@@ -20,16 +21,70 @@ DEAD = None
 _MISSING = object()
 
 
-class TooManyStates(C2MError):
-    """Counting would keep more memo states than allowed: the catalog is too open to count."""
+DEFAULT_MAX_BYTES = 1 << 30  # memory a count may hold in memo states (estimated)
+DEFAULT_TIMEOUT = 60.0  # seconds a count may take
+_CHECK_EVERY = 4096  # states added between two checks of the budget
 
-    def __init__(self, limit: int, module: str):
+
+class BudgetExceeded(C2MError):
+    """A search ran out of its memory or time budget before answering."""
+
+
+class TooManyStates(BudgetExceeded):
+    """Counting would keep more memo states, or more bytes, than allowed."""
+
+    def __init__(self, limit: int, module: str, unit: str = "memo states"):
         self.limit = limit
         self.module = module
+        self.unit = unit
         super().__init__(
-            f"counting needs more than {limit:,} memo states (reached at module {module!r}); "
-            "fix more choices to count fewer configurations"
+            f"counting needs more than {limit:,} {unit} (reached at module {module!r}); "
+            "fix more choices to count fewer configurations, or raise the budget "
+            "(max_states, max_bytes)"
         )
+
+
+class OutOfTime(BudgetExceeded):
+    """A search took longer than its time budget."""
+
+    def __init__(self, seconds: float, what: str):
+        self.seconds = seconds
+        super().__init__(
+            f"{what} took longer than its {seconds:g} s budget; fix more choices to narrow "
+            "the question, or raise the budget (timeout)"
+        )
+
+
+class Budget:
+    """The states, estimated bytes and seconds a search may use; ``charge`` enforces them.
+
+    Bytes are estimated from what the search keeps: per memo state its key, its count (an
+    integer that grows with the number of configurations, or a packed polynomial when a sum is
+    tallied) and the dictionary slot.
+    """
+
+    def __init__(self, max_states=None, max_bytes=DEFAULT_MAX_BYTES, timeout=DEFAULT_TIMEOUT):
+        self.max_states = max_states
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+
+    def check(self, states: int, nbytes: int, module: str) -> None:
+        """Raise when ``states`` memo states holding ``nbytes`` bytes, or the time, are too much."""
+        if self.max_states is not None and states > self.max_states:
+            raise TooManyStates(self.max_states, module)
+        if self.max_bytes is not None and nbytes > self.max_bytes:
+            raise TooManyStates(self.max_bytes, module, "bytes of memo states")
+        self.tick()
+
+    def tick(self, what: str = "counting") -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise OutOfTime(self.timeout, what)
+
+
+def state_bytes(key: tuple, count: int) -> int:
+    """Estimated bytes one memo state holds: dict slot, key tuple, integer."""
+    return 120 + 8 * len(key) + count.bit_length() // 8
 
 
 class _Requires:
@@ -340,19 +395,24 @@ class Counter:
             outs = table[joint] = tuple((o, shift, w) for (o, shift), w in merged.items())
         return outs
 
-    def count(self, fixed: dict[int, int] | None = None, max_states: int | None = None) -> int:
+    def count(self, fixed: dict[int, int] | None = None, budget: Budget | None = None) -> int:
         """The number of valid complete configurations with the ``fixed`` module values.
 
-        Raises ``TooManyStates`` when a layer of the search holds more than ``max_states``.
+        Raises ``TooManyStates`` or ``OutOfTime`` when the search outgrows ``budget``: the
+        states of one layer and the next are charged, with their estimated bytes.
         """
         if self.impossible:
             return 0
+        budget = budget or Budget()
         fixed = fixed or {}
         mask = self.tally.mask
         layer = {(): 1}
+        held = 0  # bytes of the layer being read
         for p, m in enumerate(self.order):
             take, feed, value = self.take[p], self.feed[p], fixed.get(m)
+            module = self.model.module_ids[m]
             following: dict = {}
+            added = 0  # bytes of the layer being built, estimated as its states are added
             for key, poly in layer.items():
                 outs = self._outs(p, feed(key), value)
                 if not outs:
@@ -363,18 +423,26 @@ class Counter:
                     if mask is not None:
                         term &= mask
                     new = base + out
-                    following[new] = following.get(new, 0) + term
-            layer = following
-            if max_states is not None and len(layer) > max_states:
-                raise TooManyStates(max_states, self.model.module_ids[m])
+                    old = following.get(new)
+                    if old is None:
+                        following[new] = term
+                        added += state_bytes(new, term)
+                        if not len(following) % _CHECK_EVERY:
+                            budget.check(len(following), held + added, module)
+                    else:
+                        following[new] = old + term
+            added = sum(state_bytes(k, v) for k, v in following.items())
+            budget.check(len(following), held + added, module)
+            layer, held = following, added
         return self.tally.total(sum(layer.values()))
 
-    def _completions(self, fixed, max_states=None):
+    def _completions(self, fixed, budget: Budget | None = None):
         """completions(p, key): the tally polynomial of valid completions from ``p``, ``key``."""
+        budget = budget or Budget()
+        held = [0, 0]  # states and estimated bytes in the memo
         memo = [{} for _ in range(self.n)]
         n = self.n
         mask = self.tally.mask
-        kept = [0]
 
         def completions(p, key):
             if p == n:
@@ -390,19 +458,24 @@ class Counter:
             if mask is not None:
                 total &= mask
             memo[p][key] = total
-            kept[0] += 1
-            if max_states is not None and kept[0] > max_states:
-                raise TooManyStates(max_states, self.model.module_ids[self.order[p]])
+            held[0] += 1
+            held[1] += state_bytes(key, total)
+            if (
+                held[0] % _CHECK_EVERY == 0
+                or (budget.max_states is not None and held[0] > budget.max_states)
+                or (budget.max_bytes is not None and held[1] > budget.max_bytes)
+            ):
+                budget.check(held[0], held[1], self.model.module_ids[self.order[p]])
             return total
 
         return completions
 
-    def sample(self, rng, n: int, fixed=None, max_states=None) -> list[dict[int, int]]:
+    def sample(self, rng, n: int, fixed=None, budget=None) -> list[dict[int, int]]:
         """``n`` configurations (module index -> value) drawn uniformly, [] when none exist."""
         fixed = fixed or {}
         if self.impossible:
             return []
-        completions = self._completions(fixed, max_states)
+        completions = self._completions(fixed, budget)
         tally = self.tally
         if not tally.total(completions(0, ())):
             return []

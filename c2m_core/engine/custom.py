@@ -16,6 +16,33 @@ from ..validation import Violation
 
 Custom = Callable[[Mapping[str, str], bool], list[Violation]]
 
+CATEGORIES_ATTRIBUTE = "c2m_categories"
+
+
+def applies_to(*categories: str):
+    """Declare the categories a ``validate_configuration`` implementation reports for.
+
+    Put it under ``@hookimpl``; the engines of other categories then never call the
+    implementation (an undeclared one is asked about every category, as before)::
+
+        @hookimpl
+        @applies_to("fridge")
+        def validate_configuration(category, configuration): ...
+    """
+    if not categories or not all(isinstance(name, str) and name for name in categories):
+        raise TypeError("applies_to takes one or more category names")
+
+    def mark(function):
+        setattr(function, CATEGORIES_ATTRIBUTE, frozenset(categories))
+        return function
+
+    return mark
+
+
+def declared_categories(function) -> frozenset[str] | None:
+    """The categories ``applies_to`` declared for a hook implementation, or None."""
+    return getattr(function, CATEGORIES_ATTRIBUTE, None)
+
 
 class _Unseen(BaseException):  # noqa: N818 - control flow, never shown
     """Raised when a rule reads a module the caller did not decide yet (None: every module)."""

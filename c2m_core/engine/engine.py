@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import combinations
 
 from ..catalog import Catalog
 from ..errors import InvalidInput
 from ..validation import Violation
 from .checker import Checker
 from .cnf import Encoding
-from .counting import Counter, search_order
+from .counting import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Budget, Counter, search_order
 from .custom import Custom, CustomCheck, NeedsModule
-from .model import CatalogModel
+from .model import CatalogModel, EachRule, ExcludesRule, RequiresRule, SumRule
 from .repair import nearest
 from .results import Change, Conflict, Options, OptionStatus, Reason, Repair
 from .sat import ALL_CUSTOM, SatSession
 
-CACHE_SIZE = 16
 SESSION_GROWTH = 500_000  # solver variables added by repairs before the solver is rebuilt
 
 
@@ -37,9 +36,6 @@ class Engine:
         (a plugin's ``validate_configuration``); they must be pure functions of the
         configuration they are given
     """
-
-    _cache: OrderedDict = OrderedDict()
-    _cache_lock = threading.Lock()
 
     def __init__(self, catalog: Catalog, custom: Custom | None = None):
         self.catalog = catalog
@@ -55,21 +51,13 @@ class Engine:
 
     @classmethod
     def compile(cls, catalog: Catalog, custom: Custom | None = None) -> Engine:
-        """An engine for ``catalog``, shared with earlier calls for an equal catalog and rules.
+        """A new engine for ``catalog`` with its validation index and SAT encoding built now.
 
-        Keeps the last few engines (keyed by ``catalog.digest`` and ``custom``).
+        No state is kept between calls (share engines through ``C2M.engine``, which caches
+        them per app and catalog).
         """
-        key = (catalog.digest, custom)
-        with cls._cache_lock:
-            engine = cls._cache.get(key)
-            if engine is not None:
-                cls._cache.move_to_end(key)
-                return engine
         engine = cls(catalog, custom)
-        with cls._cache_lock:
-            engine = cls._cache.setdefault(key, engine)
-            while len(cls._cache) > CACHE_SIZE:
-                cls._cache.popitem(last=False)
+        engine.checker, engine.sat  # noqa: B018 - build the compiled forms now
         return engine
 
     # Compiled forms, built on first use --------------------------------------------------------
@@ -119,14 +107,139 @@ class Engine:
         with self._lock:
             return self.sat.solve(self.sat.lits(values)) is not None
 
-    def explain(self, partial: Mapping[str, str]) -> Conflict | None:
-        """A minimal conflict among ``partial``'s choices, or None when it can be completed."""
+    def explain(
+        self, partial: Mapping[str, str], timeout: float | None = DEFAULT_TIMEOUT
+    ) -> Conflict | None:
+        """A minimal conflict among ``partial``'s choices, or None when it can be completed.
+
+        A search still running after ``timeout`` seconds raises ``OutOfTime``.
+        """
         values = self.model.indexes(partial)
-        with self._lock:
+        with self._lock, self.sat.time_budget(timeout):
             sat = self.sat
             if sat.solve(sat.lits(values)) is not None:
                 return None
             return self._conflict(values, sat.core)
+
+    def example(
+        self,
+        domains: Mapping[str, Iterable[str | None]] | None = None,
+        ignore: str | None = None,
+        breaking: str | None = None,
+    ) -> dict[str, str] | None:
+        """The first valid complete configuration within ``domains``, or None when none exists.
+
+        First in the order of ``enumerate``: modules in catalog order, a left-out optional
+        module before its options.
+
+        :param domains: module id -> the values it may take (option ids; None: left out)
+        :param ignore: the id of a catalog rule not to enforce
+        :param breaking: the id of a catalog rule the configuration must break (every other
+            rule, custom rules included, still holds)
+        """
+        model = self.model
+        disabled = {self._rule_index(r) for r in (ignore, breaking) if r is not None}
+        with self._lock:
+            sat = self.sat
+            enc = sat.encoding
+            lits, clauses = [], []
+            for module_id, allowed in (domains or {}).items():
+                m = self._module_index(module_id)
+                allowed = set(allowed)
+                options = {self._option_index(m, o) for o in allowed if o is not None}
+                if None in allowed:
+                    others = set(range(len(model.option_ids[m]))) - options
+                    lits.extend(-enc.x(m, j) for j in sorted(others))
+                elif len(options) == 1:
+                    lits.append(enc.x(m, options.pop()))
+                else:
+                    clauses.append([enc.x(m, j) for j in sorted(options)])
+            guard = enc.new_var() if clauses or breaking is not None else None
+            if guard is not None:
+                if breaking is not None:
+                    clauses.extend(self._broken(model.rules[self._rule_index(breaking)]))
+                for clause in clauses:
+                    sat.solver.add_clause([-guard, *clause])
+                lits.append(guard)
+            try:
+                disabled = frozenset(disabled)
+                found = sat.solve(lits, disabled)
+                fixed: dict[int, int] = {}
+                for m in range(len(model.module_ids)) if found is not None else ():
+                    for value in model.values(m):
+                        if value == found[m]:
+                            break
+                        trial = sat.solve([*lits, *sat.lits({**fixed, m: value})], disabled)
+                        if trial is not None:
+                            found = trial
+                            break
+                    fixed[m] = found[m]
+            finally:
+                if guard is not None:
+                    sat.solver.add_clause([-guard])
+        return None if found is None else model.configuration(found)
+
+    def _broken(self, rule) -> list[list[int]]:
+        """Clauses (to be guarded) true exactly when ``rule`` is broken; may define new vars."""
+        enc = self.sat.encoding
+        solver = self.sat.solver
+        fire = [] if getattr(rule, "fire", None) is None else [enc._lits(rule.fire)]
+        if isinstance(rule, RequiresRule):
+            return [*fire, *([-t] for t in enc._lits(rule.then))]
+        if isinstance(rule, EachRule):
+            return [*fire, enc._lits(rule.offend)]
+        if isinstance(rule, ExcludesRule):
+            matched = []
+            for m, values in rule.refs:
+                y = enc.new_var()
+                solver.add_clause([-y, *(enc.x(m, j) for j in sorted(values))])
+                matched.append(y)
+            pairs = []
+            for a, b in combinations(matched, 2):
+                p = enc.new_var()
+                solver.add_clause([-p, a])
+                solver.add_clause([-p, b])
+                pairs.append(p)
+            return [pairs]
+        windows = []
+        if rule.low is not None:
+            windows.append(SumRule(rule.index, rule.id, None, rule.amounts, None, rule.low - 1))
+        if rule.high is not None:
+            windows.append(SumRule(rule.index, rule.id, None, rule.amounts, rule.high + 1, None))
+        outside = []
+        for window in windows:
+            h = enc.new_var()
+            start = len(enc.clauses)
+            enc._sum(window, h)
+            for clause in enc.clauses[start:]:
+                solver.add_clause(clause)
+            del enc.clauses[start:]
+            outside.append(h)
+        return [*fire, outside]
+
+    def _rule_index(self, rule_id: str) -> int:
+        try:
+            return self.model.rule_ids.index(rule_id)
+        except ValueError:
+            raise InvalidInput(
+                f"unknown rule {rule_id!r}; rules are {', '.join(self.model.rule_ids)}"
+            ) from None
+
+    def _module_index(self, module_id: str) -> int:
+        if module_id not in self.model.module_index:
+            raise InvalidInput(
+                f"unknown module {module_id!r}; modules are {', '.join(self.model.module_ids)}"
+            )
+        return self.model.module_index[module_id]
+
+    def _option_index(self, m: int, option_id: str) -> int:
+        index = self.model.option_index[m]
+        if option_id not in index:
+            raise InvalidInput(
+                f"unknown option {option_id!r} of module {self.model.module_ids[m]!r}; "
+                f"options are {', '.join(self.model.option_ids[m])}"
+            )
+        return index[option_id]
 
     def _conflict(self, values: dict[int, int], core: set[int]) -> Conflict:
         choices, rules = self._minimal([], values, core)
@@ -193,12 +306,17 @@ class Engine:
             return f"no valid configuration exists: {self._describe(rules)}"
         return f"{_pairs(choices)} cannot be completed together: {self._describe(rules)}"
 
-    def options(self, partial: Mapping[str, str] | None = None) -> Options:
-        """For every option: can some valid completion of ``partial`` choose it, and if not why."""
+    def options(
+        self, partial: Mapping[str, str] | None = None, timeout: float | None = DEFAULT_TIMEOUT
+    ) -> Options:
+        """For every option: can some valid completion of ``partial`` choose it, and if not why.
+
+        A search still running after ``timeout`` seconds raises ``OutOfTime``.
+        """
         partial = dict(partial or {})
         values = self.model.indexes(partial)
         model = self.model
-        with self._lock:
+        with self._lock, self.sat.time_budget(timeout):
             sat = self.sat
             base = sat.lits(values)
             found = sat.solve(base)
@@ -220,15 +338,32 @@ class Engine:
                 if (m, j) not in covered
             ]
             cores = {}
+            enc = sat.encoding
+            # With a sum limit each solver call is slow: first try every pending option in
+            # place of a model's choice (the fast checker), and ask the solver only for the rest.
+            flips = self._check is None and any(isinstance(r, SumRule) for r in model.rules)
+            if flips:
+                self._cover_by_flips(found, pending, covered)
+                pending = [item for item in pending if item not in covered]
             while pending:
                 target = pending[0]
-                sat.prefer(sat.encoding.x(m, j) for m, j in pending)
+                # Ask for one pending option per module (a model chooses one per module), and
+                # against everything already covered, so each model covers many new options.
+                wanted = {}
+                for m, j in pending:
+                    wanted.setdefault(m, enc.x(m, j))
+                preferred = set(wanted.values())
+                sat.prefer(
+                    lit if lit in preferred else -lit for lit in range(1, enc.option_vars + 1)
+                )
                 found = sat.solve([*base, sat.encoding.x(*target)])
                 if found is None:
                     cores[target] = sat.core
                     pending = pending[1:]
                 else:
                     covered.update(found.items())
+                    if flips:
+                        self._cover_by_flips(found, pending, covered)
                     pending = [item for item in pending if item not in covered]
             reasons = {}
             for (m, j), core in cores.items():
@@ -254,6 +389,20 @@ class Engine:
                     statuses.append(OptionStatus(mid, oid, reason is None, False, reason))
         return Options(partial, tuple(statuses), None, self._used_custom)
 
+    def _cover_by_flips(self, values: dict[int, int], pending, covered: set) -> None:
+        """Add to ``covered`` the pending options that can replace their module's value in the
+        valid configuration ``values`` and leave it valid."""
+        model = self.model
+        configuration = model.configuration(values)
+        validate = self.checker.validate
+        for m, j in pending:
+            if (m, j) in covered:
+                continue
+            trial = dict(configuration)
+            trial[model.module_ids[m]] = model.option_ids[m][j]
+            if not validate(trial):
+                covered.add((m, j))
+
     # Counting, sampling, enumeration -------------------------------------------------------------
 
     def _counted(self, question):
@@ -278,15 +427,24 @@ class Engine:
         else:
             self._depends.add(needs.module)
 
-    def count(self, partial: Mapping[str, str] | None = None, max_states: int | None = None) -> int:
+    def count(
+        self,
+        partial: Mapping[str, str] | None = None,
+        max_states: int | None = None,
+        max_bytes: int | None = DEFAULT_MAX_BYTES,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> int:
         """The exact number of valid complete configurations extending ``partial``.
 
-        Counting is exponential in how intertwined the rules are; with ``max_states`` it gives
-        up (``TooManyStates``) instead of filling memory.
+        Counting is exponential in how intertwined the rules are, so it has a budget: at most
+        ``max_states`` memo states (None: no limit on their number), ``max_bytes`` bytes of
+        them (estimated) and ``timeout`` seconds. Outgrowing it raises ``TooManyStates`` or
+        ``OutOfTime`` (both ``BudgetExceeded``), never ``MemoryError``.
         """
         values = self.model.indexes(partial or {})
         with self._lock:
-            return self._counted(lambda counter: counter.count(values, max_states))
+            budget = Budget(max_states, max_bytes, timeout)
+            return self._counted(lambda counter: counter.count(values, budget))
 
     def sample(
         self,
@@ -294,18 +452,21 @@ class Engine:
         seed,
         partial: Mapping[str, str] | None = None,
         max_states: int | None = None,
+        max_bytes: int | None = DEFAULT_MAX_BYTES,
+        timeout: float | None = DEFAULT_TIMEOUT,
     ) -> list[dict]:
         """``n`` valid complete configurations drawn uniformly (with replacement) from ``seed``.
 
         The same seed, catalog and partial configuration give the same list; [] when none exist.
-        Sampling counts first (see ``count`` for ``max_states``).
+        Sampling counts first, within the same budget as ``count``.
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise InvalidInput(f"sample size must be a non-negative integer, got {n!r}")
         values = self.model.indexes(partial or {})
         with self._lock:
+            budget = Budget(max_states, max_bytes, timeout)
             drawn = self._counted(
-                lambda counter: counter.sample(random.Random(seed), n, values, max_states)
+                lambda counter: counter.sample(random.Random(seed), n, values, budget)
             )
         return [self.model.configuration(d) for d in drawn]
 
@@ -356,12 +517,14 @@ class Engine:
         configuration: Mapping[str, str],
         weights: Mapping[str, int] | None = None,
         keep=(),
+        timeout: float | None = DEFAULT_TIMEOUT,
     ) -> Repair | None:
         """The nearest valid complete configuration to ``configuration``, or None if none.
 
         Changes as few of the wish's choices as possible, counting each module's ``weights``
         (default 1); modules in ``keep`` never change. Among equally near configurations the
         one that keeps the earlier modules of the catalog wins, then the earlier options.
+        A search still running after ``timeout`` seconds raises ``OutOfTime``.
         """
         model = self.model
         wish = model.indexes(configuration)
@@ -375,7 +538,8 @@ class Engine:
                 )
         hard = {model.module_index[m]: wish[model.module_index[m]] for m in keep}
         with self._lock:
-            found = nearest(self.sat, wish, hard, cost)
+            with self.sat.time_budget(timeout):
+                found = nearest(self.sat, wish, hard, cost)
             if self.sat.grown > SESSION_GROWTH:
                 self.sat.close()
                 self._sat = None

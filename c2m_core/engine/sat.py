@@ -8,10 +8,15 @@ custom rule read, guarded by that custom rule's own selector. Then the solver tr
 
 from __future__ import annotations
 
+import threading
+import time
+from contextlib import contextmanager
+
 from pysat.card import ITotalizer
 from pysat.solvers import Minisat22
 
 from .cnf import Encoding
+from .counting import OutOfTime
 from .custom import CustomCheck
 from .model import NONE
 
@@ -32,10 +37,29 @@ class SatSession:
         self._stays: list[int] | None = None
         self._totalizer: list[int] | None = None
         self.compiled_vars = encoding.top
+        self.limited: float | None = None
+        self.deadline = 0.0
         self.owner = [None] * (encoding.option_vars + 1)
         for m, options in enumerate(self.model.option_ids):
             for j in range(len(options)):
                 self.owner[encoding.x(m, j)] = (m, j)
+
+    @contextmanager
+    def time_budget(self, seconds: float | None):
+        """Within the block, a solver call still running after ``seconds`` raises ``OutOfTime``."""
+        if seconds is None:
+            yield
+            return
+        timer = threading.Timer(seconds, self.solver.interrupt)
+        self.limited = seconds
+        self.deadline = time.monotonic() + seconds
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            self.limited = None
+            self.solver.clear_interrupt()
 
     @property
     def grown(self) -> int:
@@ -70,8 +94,21 @@ class SatSession:
             if ALL_CUSTOM in disabled:
                 disabled |= set(self.custom_rules)
             assumptions = list(lits)
-            assumptions.extend(sel for key, sel in self.selectors.items() if key not in disabled)
-            if not self.solver.solve(assumptions=assumptions):
+            if disabled:
+                assumptions.extend(
+                    sel for key, sel in self.selectors.items() if key not in disabled
+                )
+            else:
+                assumptions.extend(self.selectors.values())
+            if self.limited:
+                if time.monotonic() > self.deadline:
+                    raise OutOfTime(self.limited, "the search")
+                answer = self.solver.solve_limited(assumptions=assumptions, expect_interrupt=True)
+                if answer is None:
+                    raise OutOfTime(self.limited, "the search")
+            else:
+                answer = self.solver.solve(assumptions=assumptions)
+            if not answer:
                 self.core = set(self.solver.get_core() or ())
                 return None
             values = self._values()

@@ -9,7 +9,7 @@ buyers said. Feedback text is data: stored as given, escaped wherever it is show
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -37,7 +37,8 @@ class FeedbackService:
 
     def rules(self, category) -> list[FeedbackRule]:
         """Every routing rule for ``category``: other plugins' first, then the core's defaults."""
-        own, defaults = [], []
+        own: list[FeedbackRule] = []
+        defaults: list[FeedbackRule] = []
         for plugin, result in call_each(
             self.app.pm, "register_feedback_rules", app=self.app, category=category
         ):
@@ -135,6 +136,9 @@ class FeedbackService:
     def seed_wishes(self, slug: str, from_slug: str):
         """Wishes for campaign ``slug`` from the feedback of ``from_slug`` that names a module.
 
+        The campaigns may be of different categories: only the modules and options the new
+        campaign's catalog has are kept.
+
         Each becomes the buyer's wish: their variant with the named module left open (or set to
         the rule's option when the new catalog accepts it), the feedback text as its note.
         Seeding again adds nothing (each wish's external id is ``feedback:<from>:<id>``).
@@ -144,11 +148,9 @@ class FeedbackService:
         target = self.app.campaigns.get(slug)
         if source.id == target.id:
             raise _bad("from", from_slug, "another campaign than the one seeded")
-        if source.category != target.category:
-            raise _bad("from", from_slug, f"a campaign of category {target.category!r}")
         catalog = self.app.campaigns.catalog(target)
         variants = {v.id: v for v in self.app.store.variants.for_campaign(source.id, True)}
-        rows = []
+        rows: list[tuple[int, dict]] = []
         for feedback in self.app.store.feedback.for_campaign(source.id):
             if feedback.module is None or catalog.module(feedback.module) is None:
                 continue
@@ -173,20 +175,40 @@ class FeedbackService:
             )
         return self.app.wishes.submit_many(slug, rows)
 
-    def start_next(self, from_slug: str, slug: str, title: str | None = None):
-        """Create campaign ``slug`` like ``from_slug`` (category, stages, settings), open its
-        wishes and seed them from the feedback. Returns ``(campaign, import report)``."""
+    def start_next(
+        self,
+        from_slug: str,
+        slug: str,
+        title: str | None = None,
+        category: str | None = None,
+        currency: str | None = None,
+        stages: Iterable[str] | None = None,
+        settings: Mapping | None = None,
+    ):
+        """Create campaign ``slug`` from ``from_slug``, open its wishes and seed them.
+
+        The new campaign takes the previous one's category, currency, stages and settings
+        unless given (``settings`` given are merged over the previous ones), then collects
+        wishes, seeded from the feedback that names a module (see ``seed_wishes``). Returns
+        ``(campaign, import report)``. Nothing is created when the new campaign would not
+        collect wishes.
+        """
         source = self.app.campaigns.get(from_slug)
+        stages = tuple(source.stages if stages is None else stages)
+        if "wishes" not in stages:
+            raise _bad(
+                "stages" if "wishes" in source.stages else "from",
+                list(stages) if "wishes" in source.stages else from_slug,
+                "stages that collect wishes (the feedback seeds them)",
+            )
         self.app.campaigns.create(
             slug,
-            source.category,
+            category or source.category,
             title=title or f"{source.title} (next)",
-            currency=source.currency,
-            stages=source.stages,
-            settings=dict(source.settings),
+            currency=currency or source.currency,
+            stages=stages,
+            settings=dict(source.settings) | dict(settings or {}),
         )
-        if "wishes" not in source.stages:
-            raise _bad("from", from_slug, "a campaign that collects wishes")
         self.app.campaigns.advance(slug, to="wishes")
         report = self.seed_wishes(slug, from_slug)
         return self.app.campaigns.get(slug), report

@@ -7,7 +7,7 @@ later campaigns close).
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable
 
 import attrs
 
@@ -66,6 +66,33 @@ class Forecast:
         return data
 
 
+@attrs.frozen
+class Suggestion:
+    """Pre-sale figures from a forecast: the threshold and a capacity per variant on sale."""
+
+    threshold: int
+    capacities: dict[int, int]
+    forecast: Forecast
+
+    def lines(self) -> list[str]:
+        """What was chosen and why, one line each."""
+        rows = {v.variant_id: v for v in self.forecast.variants}
+        level = f"{self.forecast.level:.0%}"
+        return [f"suggested threshold {self.threshold} (the campaign's minimum batch)"] + [
+            f"suggested capacity of variant {v}: {capacity} (forecast {rows[v].mean:,.1f} units, "
+            f"{level} interval {rows[v].low:,}-{rows[v].high:,}, "
+            f"P(>= {self.threshold}) {rows[v].chance_to_tip:.0%})"
+            for v, capacity in self.capacities.items()
+        ]
+
+    def to_dict(self) -> dict:
+        return {
+            "threshold": self.threshold,
+            "capacities": {str(v): c for v, c in self.capacities.items()},
+            "description": self.forecast.calibration.describe(),
+        }
+
+
 def ballot_choices(ballot: dict) -> list[int]:
     """The variants one ballot chooses (empty: the outside option)."""
     if "would_buy" in ballot or "score" in ballot:
@@ -95,9 +122,9 @@ class ForecastService:
         if vote is not None:
             counts = dict.fromkeys(vote.candidates, 0.0)
             ballots = 0
-            for _, text, _ in store.voting.ballots(vote.id):
+            for cast in store.voting.ballots(vote.id):
                 ballots += 1
-                chosen = [v for v in ballot_choices(json.loads(text)) if v in counts]
+                chosen = [v for v in ballot_choices(dict(cast.ballot)) if v in counts]
                 for v in chosen:
                     counts[v] += 1 / len(chosen)
             if ballots:
@@ -191,3 +218,24 @@ class ForecastService:
             threshold=threshold,
             variants=tuple(rows),
         )
+
+    def suggest(
+        self, slug: str, variants: Iterable[int] | None = None, level: float = 0.95
+    ) -> Suggestion:
+        """The threshold and per-variant capacities to open the pre-sale with.
+
+        ``variants``: the ones to sell (default: every variant the pre-sale may open on). The
+        capacity is the forecast interval's upper end (at least the threshold).
+        """
+        from ..presale.service import sale_variants
+
+        campaign = self.app.campaigns.get(slug)
+        forecast = self.forecast(slug, level)
+        if variants is None:
+            selling = {v.id for v in sale_variants(self.app, campaign)}
+        else:
+            selling = set(variants)
+        capacities = {
+            v.variant_id: v.suggested_capacity for v in forecast.variants if v.variant_id in selling
+        }
+        return Suggestion(forecast.threshold, capacities, forecast)

@@ -18,11 +18,19 @@ import attrs
 
 @attrs.frozen
 class SyntheticCampaign:
+    """What the forecast sees and the truth. Variants are numbered from 1; 0 is buying none.
+
+    ``votes``: ``(participant, choice)`` per voter; ``pledges``: ``(participant, variant,
+    quantity)`` per pledge, so a test can replay the campaign through the services.
+    """
+
     participants: int
     ballots: int
     choices: dict[int, int]
     units: dict[int, int]
     probabilities: dict[int, float]
+    votes: tuple[tuple[int, int], ...] = ()
+    pledges: tuple[tuple[int, int, int], ...] = ()
 
 
 def synthetic_campaign(
@@ -44,7 +52,18 @@ def synthetic_campaign(
         if chosen[voter]:
             choices[chosen[voter]] += 1
     units = dict.fromkeys(range(1, variants + 1), 0)
-    for choice in chosen:
+    pledges = []
+    for participant, choice in enumerate(chosen):
         if choice and rng.random() < conversion:
-            units[choice] += 1 if rng.random() < 0.9 else rng.randint(2, 3)
-    return SyntheticCampaign(participants, len(voters), choices, units, probabilities)
+            quantity = 1 if rng.random() < 0.9 else rng.randint(2, 3)
+            units[choice] += quantity
+            pledges.append((participant, choice, quantity))
+    return SyntheticCampaign(
+        participants,
+        len(voters),
+        choices,
+        units,
+        probabilities,
+        votes=tuple((voter, chosen[voter]) for voter in voters),
+        pledges=tuple(pledges),
+    )

@@ -24,11 +24,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import NamedTuple
 
-import attrs
-
 from ..catalog import Module, Option
 from ..money import Money
 from .plan import ProductionOrder
+from .records import Document
 
 SCHEMA = "c2m.handoff/1"
 SPEC_SHEET_TEMPLATE = "spec_sheet.html"
@@ -41,20 +40,6 @@ UNIT = "EA"
 
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-@attrs.frozen
-class Document:
-    """One file of a hand-off: ``kind`` (json, work_orders, bom, b2mml, spec_sheet), bytes."""
-
-    kind: str
-    name: str
-    media_type: str
-    content: bytes
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.content).hexdigest()
 
 
 class ChosenOption(NamedTuple):

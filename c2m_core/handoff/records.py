@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 import attrs
@@ -9,6 +10,20 @@ import attrs
 from .outbox import DELIVERED, Delivery
 
 STAGE = "handoff"
+
+
+@attrs.frozen
+class Document:
+    """One file of a hand-off: ``kind`` (json, work_orders, bom, b2mml, spec_sheet), bytes."""
+
+    kind: str
+    name: str
+    media_type: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
 
 
 @attrs.frozen

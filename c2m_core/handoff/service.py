@@ -26,7 +26,7 @@ import attrs
 from .. import plugins as _plugins
 from ..campaigns.service import IllegalTransition
 from ..catalog import Part
-from ..errors import C2MError, InvalidInput
+from ..errors import C2MError, Conflict, InvalidInput
 from ..money import Money
 from .connectors import Connector, DeliveryFailed, Package
 from .documents import build_documents
@@ -285,6 +285,11 @@ class HandoffService:
                 ),
                 documents,
             )
+            if handoff is None:
+                raise Conflict(
+                    f"campaign {campaign.slug!r} was handed off by a concurrent run; "
+                    "run the command again to deliver it"
+                )
             store.event(
                 "handoff.created",
                 campaign.id,
@@ -393,7 +398,10 @@ class HandoffService:
                 now = store.now()
                 if not self._claimable(current, owner, now):
                     return
-                store.handoff.start_attempt(current.id, owner, self.lease_seconds)
+                if not store.handoff.start_attempt(
+                    current.id, owner, self.lease_seconds, current.attempts
+                ):
+                    return
             attempt = current.attempts + 1
             package = Package(current.handoff_id, current.idempotency_key, documents, attempt)
             try:

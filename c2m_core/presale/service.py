@@ -486,6 +486,7 @@ class PresaleService:
         quantity: int,
         key: str,
         region: str | None = None,
+        share_code: str | None = None,
     ) -> Pledge:
         """Pledge ``quantity`` units of a variant for ``customer``, keyed by the shop's ``key``.
 
@@ -497,10 +498,17 @@ class PresaleService:
         stays ``placed`` and ``retry`` completes it. With a provider that records in c2m's
         database (the default ``ledger``) the pledge, its capture and its events are one
         transaction.
+
+        With ``share_code`` the pledge is attributed to that code in the same transaction (see
+        ``app.rewards.attribute_placed``): a refused attribution refuses the pledge.
         """
         request = _request(variant_id, customer, quantity, key, region, "")
         self._outside_transaction()
         campaign = self.app.campaigns.get(slug)
+        if share_code is not None:
+            self._settle_if_due(campaign)
+            referral = self.app.rewards.referral(campaign, variant_id, customer, share_code)
+            request = attrs.evolve(request, referral=referral)
         result = self._place(campaign, [request])[0]
         if result.error is not None:
             raise result.error
@@ -598,6 +606,8 @@ class PresaleService:
             stored = existing.get(request.key)
             if stored is not None:
                 results[index] = _replay(stored, request)
+                if request.referral is not None and results[index].outcome == OUTCOME_REPLAYED:  # type: ignore[union-attr]
+                    self.app.rewards.attribute_placed(campaign, stored, request.referral)
                 continue
             if request.key in first:
                 continue  # answered after the first is stored
@@ -644,6 +654,8 @@ class PresaleService:
             else:
                 results[index] = PlaceResult(outcome.key, OUTCOME_PLACED, pledge=outcome)
                 fresh.append(index)
+                if requests[index].referral is not None:
+                    self.app.rewards.attribute_placed(campaign, outcome, requests[index].referral)
         if lost:  # another writer stored these keys first (possible where reads do not lock)
             won = area.pledges_by_keys(campaign.id, [requests[i].key for i in lost])
             for index in lost:
@@ -1185,6 +1197,7 @@ class _Request:
     region: str | None
     fingerprint: str
     where: str
+    referral: object = None  # the share code to attribute the pledge to (``place``)
 
 
 def _request(variant_id, customer, quantity, key, region, where: str) -> _Request:

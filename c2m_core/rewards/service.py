@@ -110,7 +110,7 @@ class RewardService:
                 f"kind: {kind!r} is not a reward rule; use one of {', '.join(RULE_KINDS)}",
                 field="kind",
                 value=kind,
-                accepted=list(RULE_KINDS),
+                accepted=", ".join(RULE_KINDS),
             )
         amount = _whole(amount, "amount")
         basis_points = _whole(basis_points, "basis_points")
@@ -138,7 +138,7 @@ class RewardService:
                 f"available: {', '.join(known) or 'none'}",
                 field="provider",
                 value=provider,
-                accepted=known,
+                accepted=", ".join(known),
             )
         store = self.app.store
         with store.transaction():
@@ -252,7 +252,7 @@ class RewardService:
         Safe to run again, and after a crash: a reward is paid under the same key every time.
         """
         store = self.app.store
-        if store.db.conn.in_transaction:
+        if store.in_transaction:
             raise C2MError(
                 "rewards are paid through the payment provider and must run outside a transaction"
             )
@@ -368,54 +368,76 @@ class RewardService:
             store.event("share.visited", share.campaign_id, {"code": share.code})
         return share
 
-    def attribute(self, slug: str, pledge_key: str, code: str) -> Attribution:
-        """Attribute the pledge made with ``pledge_key`` to a share code.
+    def referral(self, campaign, variant_id: int, customer: str, code: str) -> ShareCode:
+        """The share code a pledge of ``customer`` for ``variant_id`` may be attributed to.
 
-        One attribution per pledge (the same code again returns it; another code is
-        ``AlreadyAttributed``); the code's own customer can't use it (``SelfReferral``); a code
-        counts at most the rule's ``referral_limit`` pledges (``ReferralLimit``).
+        ``InvalidInput`` when the code is unknown or shares another campaign or variant,
+        ``SelfReferral`` when it is the customer's own. Checks only; nothing is stored.
         """
-        campaign = self.app.campaigns.get(slug)
-        pledge = self.app.presale.pledge(slug, pledge_key)
         share = self.code(code)
-        if share.campaign_id != campaign.id or share.variant_id != pledge.variant_id:
+        if share.campaign_id != campaign.id or share.variant_id != variant_id:
             raise InvalidInput(
-                f"code: {code!r} shares another variant or campaign than pledge {pledge_key!r}",
+                f"code: {code!r} shares another variant or campaign than this pledge "
+                f"(campaign {campaign.slug!r}, variant {variant_id!r})",
                 field="code",
                 value=code,
+                accepted=f"a share code of variant {variant_id!r} of campaign {campaign.slug!r}",
             )
-        if share.customer == pledge.customer:
+        if share.customer == customer:
             raise SelfReferral(
-                f"customer {pledge.customer!r} can't be referred by their own code",
+                f"customer {customer!r} can't be referred by their own code",
                 field="code",
                 value=code,
             )
+        return share
+
+    def attribute_placed(self, campaign, pledge, share: ShareCode) -> Attribution:
+        """Attribute a pledge being placed to ``share``, inside the caller's transaction.
+
+        ``app.presale.place(..., share_code=...)`` calls this in the transaction that inserts
+        the pledge, so a refusal (``ReferralLimit``; ``AlreadyAttributed`` for another code)
+        rolls the pledge back too. The same code again returns the attribution.
+        """
+        store = self.app.store
         rule = self._area.rule(campaign.id)
         limit = rule.referral_limit if rule is not None else None
-        store = self.app.store
-        with store.transaction():
-            if self._area.attribute(pledge.id, share, limit):
-                store.event(
-                    "referral.attributed",
-                    campaign.id,
-                    {"pledge_id": pledge.id, "referrer": share.customer},
-                )
-                return self._area.attribution(pledge.id)
-            existing = self._area.attribution(pledge.id)
+        if self._area.attribute(pledge.id, share, limit):
+            store.event(
+                "referral.attributed",
+                campaign.id,
+                {"pledge_id": pledge.id, "referrer": share.customer, "code": share.code},
+            )
+            return self._area.attribution(pledge.id)
+        existing = self._area.attribution(pledge.id)
         if existing is not None:
             if existing.code == share.code:
                 return existing
             raise AlreadyAttributed(
-                f"pledge {pledge_key!r} is attributed to another share code already",
+                f"pledge {pledge.key!r} is attributed to another share code already",
                 field="pledge",
-                value=pledge_key,
+                value=pledge.key,
             )
         raise ReferralLimit(
-            f"share code {code!r} reached the campaign's limit of {limit} referred pledges",
+            f"share code {share.code!r} reached the campaign's limit of {limit} referred pledges",
             field="code",
-            value=code,
+            value=share.code,
             accepted=f"at most {limit} pledges per code",
         )
+
+    def attribute(self, slug: str, pledge_key: str, code: str) -> Attribution:
+        """Attribute the pledge made with ``pledge_key`` to a share code, after it was placed.
+
+        For shops that learn of the code later; a pledge placed with ``share_code`` is
+        attributed as it is placed. One attribution per pledge (the same code again returns
+        it; another code is ``AlreadyAttributed``); the code's own customer can't use it
+        (``SelfReferral``); a code counts at most the rule's ``referral_limit`` pledges
+        (``ReferralLimit``).
+        """
+        campaign = self.app.campaigns.get(slug)
+        pledge = self.app.presale.pledge(slug, pledge_key)
+        share = self.referral(campaign, pledge.variant_id, pledge.customer, code)
+        with self.app.store.transaction():
+            return self.attribute_placed(campaign, pledge, share)
 
     def funnel(self, slug: str) -> list[FunnelRow]:
         """Per shared variant: share codes -> visits -> attributed pledges (and units)."""
@@ -431,6 +453,6 @@ class RewardService:
                 f"variants: {', '.join(map(str, variants)) or 'none'}",
                 field="variant",
                 value=variant_id,
-                accepted=list(variants),
+                accepted=", ".join(map(str, variants)),
             )
         return variants[variant_id]

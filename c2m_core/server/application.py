@@ -274,14 +274,22 @@ def _install_error_handlers(web: FastAPI) -> None:
 # The application ----------------------------------------------------------------------------------
 
 
-def build(loaded, *, webhooks: bool = True, webhook_interval: float | None = None) -> FastAPI:
+def build(
+    loaded,
+    *,
+    webhooks: bool = True,
+    webhook_interval: float | None = None,
+    pages=None,
+) -> FastAPI:
     """The FastAPI application over ``loaded``; see ``create_app``."""
     from . import (
         campaigns,
         catalog,
+        consumers,
         events,
         handoff,
         health,
+        loop,
         plugin_routes,
         presale,
         reports,
@@ -333,11 +341,19 @@ def build(loaded, *, webhooks: bool = True, webhook_interval: float | None = Non
         voting,
         presale,
         handoff,
+        loop,
         events,
         webhook_routes,
         reports,
+        consumers,
     ):
         web.include_router(module.router)
+    from .pages import PagesConfig, router_for
+    from .pages.views import Pages
+
+    config = pages if pages is not None else PagesConfig()
+    web.state.pages = Pages(services, config)
+    web.include_router(router_for(services, config))
     web.include_router(plugin_routes.router_for(loaded))
 
     def openapi() -> dict[str, Any]:
@@ -359,5 +375,5 @@ def build(loaded, *, webhooks: bool = True, webhook_interval: float | None = Non
             web.openapi_schema = schema
         return web.openapi_schema
 
-    web.openapi = openapi
+    web.openapi = openapi  # type: ignore[method-assign]
     return web

@@ -9,10 +9,11 @@ from fastapi import Header, Path, Query
 from pydantic import Field
 
 from .campaigns import Slug
-from .common import App, Body, Cursor, Limit, Page, Text, page, router, scoped
+from .common import App, Body, Cursor, Limit, Page, Text, page, scoped
+from .common import router as make_router
 from .scopes import BRAND_ONLY, CUSTOMER_WRITE, PUBLIC_READ, SCOPES
 
-router = router("presale")
+router = make_router("presale")
 VariantId = Annotated[int, Field(ge=1, le=2**62)]
 Key = Annotated[str, Path(max_length=200, description="the pledge's key: the shop's order id")]
 
@@ -42,6 +43,9 @@ class NewPledge(Body):
     customer: Text = Field(description="the shop's reference for the customer")
     quantity: int = Field(ge=1, le=1_000_000)
     region: str | None = Field(None, max_length=64)
+    share_code: str | None = Field(
+        None, min_length=1, max_length=64, description="the share code the customer came with"
+    )
 
 
 class Cancel(Body):
@@ -122,7 +126,13 @@ def place_pledge(
     ],
 ) -> dict[str, Any]:
     pledge = app.presale.place(
-        slug, body.variant, body.customer, body.quantity, key=idempotency_key, region=body.region
+        slug,
+        body.variant,
+        body.customer,
+        body.quantity,
+        key=idempotency_key,
+        region=body.region,
+        share_code=body.share_code,
     )
     return pledge.to_dict()
 
@@ -140,7 +150,7 @@ def list_pledges(
     cursor: Cursor = 0,
 ) -> Page:
     mine = [p.to_dict() for p in app.presale.pledges(slug) if p.customer == customer]
-    return page(mine, cursor, limit)
+    return Page(**page(mine, cursor, limit))
 
 
 @router.get(
@@ -158,7 +168,9 @@ def get_pledge(app: App, slug: Slug, key: Key) -> dict[str, Any]:
     openapi_extra=scoped(CUSTOMER_WRITE),
 )
 def cancel_pledge(app: App, slug: Slug, key: Key, body: Cancel | None = None) -> dict[str, Any]:
-    return app.presale.cancel(slug, key, reason=(body or Cancel()).reason).to_dict()
+    return app.presale.cancel(
+        slug, key, reason=(body or Cancel(reason="customer")).reason
+    ).to_dict()
 
 
 @router.post(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from sqlite_utils.migrations import Migrations
 
-from ..campaigns.service import Campaign
+from ..campaigns.records import CLOSED, Campaign
 from .database import Area
 
 migrations = Migrations("c2m.campaigns")
@@ -44,29 +45,42 @@ def m001_campaigns(db):
     )
 
 
+_COLUMNS = (
+    "id, slug, category, title, currency, stages, settings, state, catalog_snapshot_id, "
+    "created_at, updated_at"
+)
+
+
+def _settings_text(settings: Mapping) -> str:
+    return json.dumps(dict(settings), sort_keys=True)
+
+
 class CampaignStore(Area):
+    """Campaigns and their catalog snapshots (``interface.CampaignsArea``)."""
+
     name = "campaigns"
     migrations = migrations
 
-    def insert(self, campaign: Campaign) -> Campaign:
-        """Insert a new campaign (the caller checked the slug is free inside the transaction)."""
-        now = self.store.now()
-        cursor = self.db.execute(
+    def insert(self, campaign: Campaign) -> Campaign | None:
+        """Insert a new campaign; None when its slug is taken (a unique constraint)."""
+        now = self.now()
+        campaign_id = self.insert_returning(
             "INSERT INTO campaigns (slug, category, title, currency, stages, settings, state, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (slug) DO NOTHING RETURNING id",
             [
                 campaign.slug,
                 campaign.category,
                 campaign.title,
                 campaign.currency,
                 json.dumps(list(campaign.stages)),
-                json.dumps(campaign.settings, sort_keys=True),
+                _settings_text(campaign.settings),
                 campaign.state,
                 now,
                 now,
             ],
         )
-        return self.get_by_id(cursor.lastrowid)
+        return None if campaign_id is None else self.get_by_id(campaign_id)
 
     def get(self, slug: str) -> Campaign | None:
         return self._one("slug = ?", slug)
@@ -75,79 +89,96 @@ class CampaignStore(Area):
         return self._one("id = ?", campaign_id)
 
     def all(self) -> list[Campaign]:
-        return [self._campaign(row) for row in self.db["campaigns"].rows_where(order_by="id")]
+        return [
+            self._campaign(row)
+            for row in self.query(f"SELECT {_COLUMNS} FROM campaigns ORDER BY id")
+        ]
 
     def set_state(self, campaign_id: int, old: str, new: str) -> bool:
-        """Move ``old`` -> ``new``; False when the state was no longer ``old``."""
-        cursor = self.db.execute(
-            "UPDATE campaigns SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
-            [new, self.store.now(), campaign_id, old],
-        )
-        return cursor.rowcount == 1
-
-    def update_settings(self, campaign_id: int, settings: dict) -> None:
-        self.db.execute(
-            "UPDATE campaigns SET settings = ?, updated_at = ? WHERE id = ?",
-            [json.dumps(settings, sort_keys=True), self.store.now(), campaign_id],
+        """Move ``old`` -> ``new`` in one conditional update; False when it was not ``old``."""
+        return (
+            self.execute(
+                "UPDATE campaigns SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+                [new, self.now(), campaign_id, old],
+            )
+            == 1
         )
 
-    def freeze_catalog(self, campaign_id: int, category: str, digest: str, data: dict) -> int:
-        """Attach a catalog snapshot (shared between campaigns with the same digest)."""
-        row = self.db.execute(
-            "SELECT id FROM catalog_snapshots WHERE digest = ?", [digest]
-        ).fetchone()
-        if row:
-            snapshot_id = row[0]
-        else:
-            snapshot_id = self.db.execute(
-                "INSERT INTO catalog_snapshots (category, digest, data, created_at) "
-                "VALUES (?, ?, ?, ?)",
+    def update_settings(self, campaign_id: int, expected: Mapping, settings: Mapping) -> bool:
+        """Replace the settings if they are still ``expected`` and the campaign is not closed."""
+        return (
+            self.execute(
+                "UPDATE campaigns SET settings = ?, updated_at = ? "
+                "WHERE id = ? AND settings = ? AND state <> ?",
                 [
-                    category,
-                    digest,
-                    json.dumps(data, sort_keys=True, ensure_ascii=False),
-                    self.store.now(),
+                    _settings_text(settings),
+                    self.now(),
+                    campaign_id,
+                    _settings_text(expected),
+                    CLOSED,
                 ],
-            ).lastrowid
-        self.db.execute(
-            "UPDATE campaigns SET catalog_snapshot_id = ? WHERE id = ?", [snapshot_id, campaign_id]
+            )
+            == 1
         )
-        return snapshot_id
+
+    def freeze_catalog(self, campaign_id: int, category: str, digest: str, data: dict) -> None:
+        """Attach a catalog snapshot (one row per digest, shared between campaigns)."""
+        self.execute(
+            "INSERT INTO catalog_snapshots (category, digest, data, created_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING",
+            [category, digest, json.dumps(data, sort_keys=True, ensure_ascii=False), self.now()],
+        )
+        self.execute(
+            "UPDATE campaigns SET catalog_snapshot_id = "
+            "(SELECT id FROM catalog_snapshots WHERE digest = ?) WHERE id = ?",
+            [digest, campaign_id],
+        )
 
     def catalog_digest(self, campaign_id: int) -> str | None:
-        """The digest of the campaign's frozen catalog, or None before it opened."""
-        row = self.db.execute(
+        row = self.query_one(
             "SELECT s.digest FROM campaigns c JOIN catalog_snapshots s "
             "ON s.id = c.catalog_snapshot_id WHERE c.id = ?",
             [campaign_id],
-        ).fetchone()
+        )
         return row[0] if row else None
 
     def catalog_data(self, campaign_id: int) -> dict | None:
-        """The frozen catalog of a campaign as plain data, or None before it opened."""
-        row = self.db.execute(
+        row = self.query_one(
             "SELECT s.data FROM campaigns c JOIN catalog_snapshots s "
             "ON s.id = c.catalog_snapshot_id WHERE c.id = ?",
             [campaign_id],
-        ).fetchone()
+        )
         return json.loads(row[0]) if row else None
 
     def _one(self, where: str, value) -> Campaign | None:
-        rows = list(self.db["campaigns"].rows_where(where, [value]))
-        return self._campaign(rows[0]) if rows else None
+        row = self.query_one(f"SELECT {_COLUMNS} FROM campaigns WHERE {where}", [value])
+        return self._campaign(row) if row else None
 
     @staticmethod
-    def _campaign(row: dict) -> Campaign:
+    def _campaign(row: tuple) -> Campaign:
+        (
+            ident,
+            slug,
+            category,
+            title,
+            currency,
+            stages,
+            settings,
+            state,
+            snapshot,
+            created,
+            updated,
+        ) = row
         return Campaign(
-            id=row["id"],
-            slug=row["slug"],
-            category=row["category"],
-            title=row["title"],
-            currency=row["currency"],
-            stages=tuple(json.loads(row["stages"])),
-            settings=json.loads(row["settings"]),
-            state=row["state"],
-            catalog_frozen=row["catalog_snapshot_id"] is not None,
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
+            id=ident,
+            slug=slug,
+            category=category,
+            title=title,
+            currency=currency,
+            stages=tuple(json.loads(stages)),
+            settings=json.loads(settings),
+            state=state,
+            catalog_frozen=snapshot is not None,
+            created_at=created,
+            updated_at=updated,
         )

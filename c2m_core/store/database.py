@@ -1,10 +1,22 @@
 """The embedded SQLite store: one file, WAL, a busy timeout, foreign keys, migrations, events.
 
 Each stage keeps its tables in an *area* (a module of this package with its own sqlite-utils
-``Migrations`` set and its named operations). Services never see SQL: they call the areas'
-methods. Every write runs in ``Store.transaction()`` (``BEGIN IMMEDIATE``) together with the
-event row that records it. What must wait for the commit (notifications to plugins, calls to a
-payment provider) is queued with ``Store.after_commit``; see ``docs/transactions.md``.
+``Migrations`` set and its named operations, described by the Protocols of ``interface.py``).
+Services never see SQL: they call the areas' methods with records. Every write runs in
+``Store.transaction()`` (``BEGIN IMMEDIATE``) together with the event row that records it.
+
+**The dialect seam.** Areas run SQL only through a few methods of ``Store`` (and their
+``Area`` shortcuts): ``execute``, ``executemany``, ``query``, ``query_one`` and
+``insert_returning``, with ``?`` placeholders and SQL that PostgreSQL accepts too (standard
+types, ``ON CONFLICT ... DO``, ``RETURNING``, JSON kept as TEXT). Where the backends differ the
+difference is a named attribute of the store: ``FOR_SHARE`` and ``FOR_UPDATE`` (row-lock
+suffixes for a ``SELECT``; empty here because ``BEGIN IMMEDIATE`` already serialises writers)
+and ``MAX_PARAMETERS`` (how many ``?`` one statement may bind). A second backend subclasses
+``Store``, overrides these methods and attributes, and reuses every area unchanged, apart from
+the few statements an area marks as dialect-specific.
+
+What must wait for the commit (notifications to plugins, calls to a payment provider) is queued
+with ``Store.after_commit``; see ``docs/transactions.md``.
 """
 
 from __future__ import annotations
@@ -14,15 +26,15 @@ import json
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import attrs
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from ..errors import C2MError
+from .records import Event
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -60,31 +72,40 @@ def isoformat(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.UTC).isoformat(timespec="microseconds")
 
 
-@attrs.frozen
-class Event:
-    """One recorded state change. ``id`` is the cursor for ``events.since``."""
-
-    id: int
-    type: str
-    campaign_id: int | None
-    payload: dict
-    created_at: str
-
-    def to_dict(self) -> dict:
-        return attrs.asdict(self)
-
-
 class Area:
-    """Base of a store area: a group of tables with its migrations and named operations."""
+    """Base of a store area: a group of tables with its migrations and named operations.
 
+    An area runs SQL only through the shortcuts below (the dialect seam of ``Store``).
+    """
+
+    name: str
     migrations: Migrations
 
     def __init__(self, store: Store):
         self.store = store
+        #: The sqlite-utils database, for migrations and areas not yet on the seam only.
         self.db = store.db
 
     def event(self, type: str, campaign_id: int | None, payload: dict) -> int:
         return self.store.event(type, campaign_id, payload)
+
+    def execute(self, sql: str, params: Sequence = ()) -> int:
+        return self.store.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence]) -> int:
+        return self.store.executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        return self.store.query(sql, params)
+
+    def query_one(self, sql: str, params: Sequence = ()) -> tuple | None:
+        return self.store.query_one(sql, params)
+
+    def insert_returning(self, sql: str, params: Sequence = ()):
+        return self.store.insert_returning(sql, params)
+
+    def now(self) -> str:
+        return self.store.now()
 
 
 class AfterCommitQueue:
@@ -122,10 +143,19 @@ class AfterCommitQueue:
 class Store(AfterCommitQueue):
     """One SQLite database file shared safely by several processes.
 
+    Implements ``interface.Store``: transactions, the event log and one attribute per area.
+
     :param path: the database file (``":memory:"`` for a private in-memory one)
     :param areas: the area classes whose migrations to apply and operations to expose
     :param clock: returns the current UTC time (tests pass a fixed clock)
     """
+
+    #: Appended to a ``SELECT`` that must lock the rows it reads until commit (shared / for
+    #: update). Empty for SQLite: ``BEGIN IMMEDIATE`` holds the one write lock already.
+    FOR_SHARE = ""
+    FOR_UPDATE = ""
+    #: The most ``?`` parameters one statement may bind (SQLite >= 3.32 allows 32,766).
+    MAX_PARAMETERS = 32_766
 
     def __init__(self, path, areas=(), clock: Callable[[], datetime.datetime] = utc_now):
         self.path = str(path)
@@ -236,14 +266,50 @@ class Store(AfterCommitQueue):
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     def now(self) -> str:
+        """The store clock's current time as UTC ISO 8601 text (what rows record)."""
         return isoformat(self.clock())
 
+    # The dialect seam: every area's SQL runs through these -----------------------------------
+
+    def execute(self, sql: str, params: Sequence = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+        return self.db.conn.execute(sql, params).rowcount
+
+    def executemany(self, sql: str, rows: Iterable[Sequence]) -> int:
+        """Run one statement per parameter row; the number of rows changed in total."""
+        conn = self.db.conn
+        before = conn.total_changes
+        conn.executemany(sql, rows)
+        return conn.total_changes - before
+
+    def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        """Every row of a ``SELECT`` (or of a statement with ``RETURNING``)."""
+        return self.db.conn.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: Sequence = ()) -> tuple | None:
+        """The first row of a ``SELECT``, or None."""
+        return self.db.conn.execute(sql, params).fetchone()
+
+    def insert_returning(self, sql: str, params: Sequence = ()):
+        """Run an ``INSERT ... RETURNING x``; ``x`` of the row inserted, None when none was
+        (``ON CONFLICT DO NOTHING``)."""
+        row = self.db.conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    # The event log ---------------------------------------------------------------------------
+
     def event(self, type: str, campaign_id: int | None, payload: dict) -> int:
-        """Append an event; call inside the transaction that makes the change it records."""
-        if not self.db.conn.in_transaction:
+        """Append an event; call inside the transaction that makes the change it records.
+
+        Returns the event's id. Ids follow commit order: ``BEGIN IMMEDIATE`` lets one writer
+        at a time in, so an id is assigned only after every earlier writer committed or rolled
+        back, and a later commit never gets a smaller id than an earlier one.
+        """
+        if not self.in_transaction:
             raise RuntimeError("events are written inside the transaction of their change")
-        cursor = self.db.execute(
-            "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, ?, ?, ?)",
+        return self.insert_returning(
+            "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, ?, ?, ?) "
+            "RETURNING id",
             [
                 type,
                 campaign_id,
@@ -251,14 +317,13 @@ class Store(AfterCommitQueue):
                 self.now(),
             ],
         )
-        return cursor.lastrowid
 
     def events(self, rows: list[tuple[str, int | None, dict]]) -> None:
         """Append many ``(type, campaign_id, payload)`` events, in order, in one statement."""
         if not self.db.conn.in_transaction:
             raise RuntimeError("events are written inside the transaction of their change")
         now = self.now()
-        self.db.conn.executemany(
+        self.executemany(
             "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, ?, ?, ?)",
             [
                 (type, campaign_id, json.dumps(payload, sort_keys=True, ensure_ascii=False), now)
@@ -273,7 +338,7 @@ class Store(AfterCommitQueue):
         campaign_id: int | None = None,
         types: tuple[str, ...] = (),
     ) -> list[Event]:
-        """Events with id greater than ``cursor``, oldest first."""
+        """Committed events with id greater than ``cursor``, oldest first, at most ``limit``."""
         where, params = ["id > ?"], [cursor]
         if campaign_id is not None:
             where.append("campaign_id = ?")
@@ -281,15 +346,17 @@ class Store(AfterCommitQueue):
         if types:
             where.append(f"type IN ({', '.join('?' for _ in types)})")
             params.extend(types)
-        rows = self.db.execute(
+        rows = self.query(
             f"SELECT id, type, campaign_id, payload, created_at FROM events "
             f"WHERE {' AND '.join(where)} ORDER BY id LIMIT ?",
             [*params, limit],
-        ).fetchall()
+        )
         return [Event(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
 
     def last_event_id(self) -> int:
-        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+        """The id of the newest committed event, 0 when there is none."""
+        return self.query_one("SELECT COALESCE(MAX(id), 0) FROM events")[0]
 
     def close(self) -> None:
+        """Close the connection."""
         self.db.close()

@@ -7,9 +7,8 @@ import json
 
 from sqlite_utils.migrations import Migrations
 
-from ..handoff.documents import Document
 from ..handoff.outbox import DEAD, DELIVERED, DISABLED, PENDING, Delivery
-from ..handoff.service import Handoff
+from ..handoff.records import Document, Handoff
 from .database import Area, isoformat
 
 migrations = Migrations("c2m.handoffs")
@@ -80,17 +79,31 @@ def m001_handoffs(db):
     )
 
 
+_HANDOFF_COLUMNS = (
+    "id, campaign_id, variant_id, position, quantity, due_date, demand, record, sha256, created_at"
+)
+_DELIVERY_COLUMNS = (
+    "id, handoff_id, target, idempotency_key, state, attempts, next_attempt_at, last_error, "
+    "receipt, lease_owner, lease_until, created_at, updated_at, delivered_at"
+)
+
+
 class HandoffStore(Area):
+    """Hand-offs, their documents, the delivery outbox and disabled endpoints
+    (``interface.HandoffArea``)."""
+
     name = "handoff"
     migrations = migrations
 
     # Hand-offs and documents --------------------------------------------------------------------
 
-    def insert(self, handoff: Handoff, documents: tuple[Document, ...]) -> Handoff:
-        """Insert a hand-off and its documents (call inside the hand-off's transaction)."""
-        self.db.execute(
+    def insert(self, handoff: Handoff, documents: tuple[Document, ...]) -> Handoff | None:
+        """Record a hand-off and its documents; None when the campaign has a hand-off of this
+        variant (or this id) already: unique constraints, nothing stored."""
+        inserted = self.insert_returning(
             "INSERT INTO handoffs (id, campaign_id, variant_id, position, quantity, due_date, "
-            "demand, record, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "demand, record, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING RETURNING id",
             [
                 handoff.id,
                 handoff.campaign_id,
@@ -101,14 +114,16 @@ class HandoffStore(Area):
                 json.dumps(handoff.demand, sort_keys=True, ensure_ascii=False),
                 json.dumps(handoff.record, sort_keys=True, ensure_ascii=False),
                 handoff.sha256,
-                self.store.now(),
+                self.now(),
             ],
         )
-        for position, document in enumerate(documents):
-            self.db.execute(
-                "INSERT INTO handoff_documents (handoff_id, position, kind, name, media_type, "
-                "content, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
+        if inserted is None:
+            return None
+        self.executemany(
+            "INSERT INTO handoff_documents (handoff_id, position, kind, name, media_type, "
+            "content, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
                     handoff.id,
                     position,
                     document.kind,
@@ -116,28 +131,29 @@ class HandoffStore(Area):
                     document.media_type,
                     document.content,
                     document.sha256,
-                ],
-            )
+                )
+                for position, document in enumerate(documents)
+            ],
+        )
         return self.get(handoff.id)
 
     def get(self, handoff_id: str) -> Handoff | None:
-        rows = list(self.db["handoffs"].rows_where("id = ?", [handoff_id]))
-        return self._handoff(rows[0]) if rows else None
+        row = self.query_one(f"SELECT {_HANDOFF_COLUMNS} FROM handoffs WHERE id = ?", [handoff_id])
+        return self._handoff(row) if row else None
 
     def for_campaign(self, campaign_id: int) -> list[Handoff]:
-        return [
-            self._handoff(row)
-            for row in self.db["handoffs"].rows_where(
-                "campaign_id = ?", [campaign_id], order_by="position, id"
-            )
-        ]
+        rows = self.query(
+            f"SELECT {_HANDOFF_COLUMNS} FROM handoffs WHERE campaign_id = ? ORDER BY position, id",
+            [campaign_id],
+        )
+        return [self._handoff(row) for row in rows]
 
     def documents(self, handoff_id: str) -> tuple[Document, ...]:
-        rows = self.db.execute(
+        rows = self.query(
             "SELECT kind, name, media_type, content FROM handoff_documents "
             "WHERE handoff_id = ? ORDER BY position",
             [handoff_id],
-        ).fetchall()
+        )
         return tuple(
             Document(kind, name, media_type, bytes(content))
             for kind, name, media_type, content in rows
@@ -145,55 +161,85 @@ class HandoffStore(Area):
 
     # Outbox -------------------------------------------------------------------------------------
 
-    def add_delivery(self, handoff_id: str, target: str, idempotency_key: str) -> bool:
-        """Queue ``handoff_id`` for ``target``; False when it is queued already."""
-        now = self.store.now()
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO handoff_outbox (handoff_id, target, idempotency_key, state, "
-            "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    def add_delivery(self, handoff_id: str, target: str, idempotency_key: str) -> Delivery | None:
+        """Queue ``handoff_id`` for ``target``; None when it is queued already.
+
+        One row per (hand-off, target) is a unique constraint: concurrent callers queue it once.
+        """
+        now = self.now()
+        delivery_id = self.insert_returning(
+            "INSERT INTO handoff_outbox (handoff_id, target, idempotency_key, state, "
+            "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (handoff_id, target) DO NOTHING RETURNING id",
             [handoff_id, target, idempotency_key, PENDING, now, now, now],
         )
-        return cursor.rowcount == 1
+        return None if delivery_id is None else self.delivery(delivery_id)
 
     def delivery(self, delivery_id: int) -> Delivery | None:
-        rows = list(self.db["handoff_outbox"].rows_where("id = ?", [delivery_id]))
-        return self._delivery(rows[0]) if rows else None
+        row = self.query_one(
+            f"SELECT {_DELIVERY_COLUMNS} FROM handoff_outbox WHERE id = ?", [delivery_id]
+        )
+        return self._delivery(row) if row else None
 
     def deliveries(self, campaign_id: int) -> list[Delivery]:
         """Every outbox row of a campaign, by hand-off order, then target."""
-        cursor = self.db.execute(
-            "SELECT o.* FROM handoff_outbox o JOIN handoffs h ON h.id = o.handoff_id "
+        columns = ", ".join(f"o.{c.strip()}" for c in _DELIVERY_COLUMNS.split(","))
+        rows = self.query(
+            f"SELECT {columns} FROM handoff_outbox o JOIN handoffs h ON h.id = o.handoff_id "
             "WHERE h.campaign_id = ? ORDER BY h.position, h.id, o.target",
             [campaign_id],
         )
-        columns = [c[0] for c in cursor.description]
-        return [self._delivery(dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
+        return [self._delivery(row) for row in rows]
 
-    def start_attempt(self, delivery_id: int, owner: str, lease_seconds: float) -> None:
-        """Count an attempt and lease the row to ``owner`` (the caller checked it may)."""
-        self.db.execute(
-            "UPDATE handoff_outbox SET attempts = attempts + 1, lease_owner = ?, "
-            "lease_until = ?, updated_at = ? WHERE id = ?",
-            [owner, self._later(lease_seconds), self.store.now(), delivery_id],
+    def start_attempt(
+        self, delivery_id: int, owner: str, lease_seconds: float, attempts: int
+    ) -> bool:
+        """Count an attempt and lease the row to ``owner``, if it is still pending after
+        ``attempts`` attempts (one conditional update); False when another worker started
+        one first or the row is no longer pending."""
+        return (
+            self.execute(
+                "UPDATE handoff_outbox SET attempts = attempts + 1, lease_owner = ?, "
+                "lease_until = ?, updated_at = ? WHERE id = ? AND state = ? AND attempts = ?",
+                [owner, self._later(lease_seconds), self.now(), delivery_id, PENDING, attempts],
+            )
+            == 1
         )
 
-    def record_delivered(self, delivery_id: int, receipt: dict) -> None:
-        now = self.store.now()
-        self.db.execute(
-            "UPDATE handoff_outbox SET state = ?, receipt = ?, last_error = NULL, "
-            "lease_owner = NULL, lease_until = NULL, updated_at = ?, delivered_at = ? "
-            "WHERE id = ?",
-            [DELIVERED, json.dumps(receipt, sort_keys=True, default=str), now, now, delivery_id],
+    def record_delivered(self, delivery_id: int, receipt: dict) -> bool:
+        """Mark a pending delivery delivered with the connector's receipt; False when it was
+        not pending."""
+        now = self.now()
+        return (
+            self.execute(
+                "UPDATE handoff_outbox SET state = ?, receipt = ?, last_error = NULL, "
+                "lease_owner = NULL, lease_until = NULL, updated_at = ?, delivered_at = ? "
+                "WHERE id = ? AND state = ?",
+                [
+                    DELIVERED,
+                    json.dumps(receipt, sort_keys=True, default=str),
+                    now,
+                    now,
+                    delivery_id,
+                    PENDING,
+                ],
+            )
+            == 1
         )
 
     def record_failed(
         self, delivery_id: int, state: str, error: str, retry_in: float = 0.0
-    ) -> None:
-        """Record a failed attempt: still ``pending`` (due again in ``retry_in`` s), or final."""
-        self.db.execute(
-            "UPDATE handoff_outbox SET state = ?, last_error = ?, next_attempt_at = ?, "
-            "lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
-            [state, error, self._later(retry_in), self.store.now(), delivery_id],
+    ) -> bool:
+        """Record a failed attempt of a pending delivery: still ``pending`` (due again in
+        ``retry_in`` s), or final (``dead``, ``disabled``); False when it was not pending."""
+        return (
+            self.execute(
+                "UPDATE handoff_outbox SET state = ?, last_error = ?, next_attempt_at = ?, "
+                "lease_owner = NULL, lease_until = NULL, updated_at = ? "
+                "WHERE id = ? AND state = ?",
+                [state, error, self._later(retry_in), self.now(), delivery_id, PENDING],
+            )
+            == 1
         )
 
     def _later(self, seconds: float) -> str:
@@ -201,66 +247,61 @@ class HandoffStore(Area):
 
     def revive(self, campaign_id: int) -> list[Delivery]:
         """Put a campaign's dead and disabled deliveries back to pending; return them."""
-        now = self.store.now()
-        revived = [d for d in self.deliveries(campaign_id) if d.state in (DEAD, DISABLED)]
-        for delivery in revived:
-            self.db.execute(
-                "UPDATE handoff_outbox SET state = ?, attempts = 0, next_attempt_at = ?, "
-                "lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
-                [PENDING, now, now, delivery.id],
-            )
-        return revived
+        now = self.now()
+        rows = self.query(
+            "UPDATE handoff_outbox SET state = ?, attempts = 0, next_attempt_at = ?, "
+            "lease_owner = NULL, lease_until = NULL, updated_at = ? "
+            "WHERE state IN (?, ?) "
+            "AND handoff_id IN (SELECT id FROM handoffs WHERE campaign_id = ?) "
+            f"RETURNING {_DELIVERY_COLUMNS}",
+            [PENDING, now, now, DEAD, DISABLED, campaign_id],
+        )
+        return sorted((self._delivery(row) for row in rows), key=lambda d: d.id)
 
     # Endpoints ----------------------------------------------------------------------------------
 
     def disable_endpoint(self, target: str, reason: str) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO handoff_endpoints (target, disabled_at, reason) "
-            "VALUES (?, ?, ?)",
-            [target, self.store.now(), reason],
+        self.execute(
+            "INSERT INTO handoff_endpoints (target, disabled_at, reason) VALUES (?, ?, ?) "
+            "ON CONFLICT (target) DO UPDATE SET disabled_at = excluded.disabled_at, "
+            "reason = excluded.reason",
+            [target, self.now(), reason],
         )
 
     def enable_endpoint(self, target: str) -> None:
-        self.db.execute("DELETE FROM handoff_endpoints WHERE target = ?", [target])
+        self.execute("DELETE FROM handoff_endpoints WHERE target = ?", [target])
 
     def disabled_reason(self, target: str) -> str | None:
-        row = self.db.execute(
+        """Why ``target`` is disabled, with when; None while it is enabled."""
+        row = self.query_one(
             "SELECT disabled_at, reason FROM handoff_endpoints WHERE target = ?", [target]
-        ).fetchone()
+        )
         return f"{row[1]} (disabled {row[0]})" if row else None
 
-    # Rows -> values -----------------------------------------------------------------------------
+    # Rows -> records ----------------------------------------------------------------------------
 
     @staticmethod
-    def _handoff(row: dict) -> Handoff:
+    def _handoff(row: tuple) -> Handoff:
+        ident, campaign_id, variant_id, position, quantity, due, demand, record, sha, at = row
         return Handoff(
-            id=row["id"],
-            campaign_id=row["campaign_id"],
-            variant_id=row["variant_id"],
-            position=row["position"],
-            quantity=row["quantity"],
-            due_date=row["due_date"],
-            demand=json.loads(row["demand"]),
-            record=json.loads(row["record"]),
-            sha256=row["sha256"],
-            created_at=row["created_at"],
+            id=ident,
+            campaign_id=campaign_id,
+            variant_id=variant_id,
+            position=position,
+            quantity=quantity,
+            due_date=due,
+            demand=json.loads(demand),
+            record=json.loads(record),
+            sha256=sha,
+            created_at=at,
         )
 
     @staticmethod
-    def _delivery(row: dict) -> Delivery:
-        return Delivery(
-            id=row["id"],
-            handoff_id=row["handoff_id"],
-            target=row["target"],
-            idempotency_key=row["idempotency_key"],
-            state=row["state"],
-            attempts=row["attempts"],
-            next_attempt_at=row["next_attempt_at"],
-            last_error=row["last_error"],
-            receipt=json.loads(row["receipt"]) if row["receipt"] else None,
-            lease_owner=row["lease_owner"],
-            lease_until=row["lease_until"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            delivered_at=row["delivered_at"],
-        )
+    def _delivery(row: tuple) -> Delivery:
+        values = dict(zip(_DELIVERY_NAMES, row, strict=True))
+        receipt = values["receipt"]
+        values["receipt"] = json.loads(receipt) if receipt else None
+        return Delivery(**values)
+
+
+_DELIVERY_NAMES = tuple(c.strip() for c in _DELIVERY_COLUMNS.split(","))

@@ -710,12 +710,11 @@ class PresaleStore(Area):
         were recorded now (those already succeeded are left alone)."""
         now = self.store.now()
         with self.store.transaction():
-            changed = self.db.conn.executemany(  # sqlite3 gives a cursor, PostgreSQL a count
+            return self.executemany(
                 "UPDATE payments SET state = ?, authorization = ?, reference = ?, error = NULL, "
                 "attempts = attempts + 1, updated_at = ? WHERE id = ? AND state != ?",
                 [(SUCCEEDED, a, r, now, payment_id, SUCCEEDED) for payment_id, a, r in captures],
             )
-        return changed if isinstance(changed, int) else changed.rowcount
 
     def payment(self, payment_id: int) -> Payment | None:
         found = self._payments("id = ?", [payment_id])

@@ -2,8 +2,8 @@
 
 Guarantees enforced by the database: one reward per idempotency key (a unique key; recording
 again is a no-op), one share code per (campaign, customer, variant), one attribution per pledge
-(a unique pledge id), and a code's limit of attributions (a conditional insert that counts in
-the same statement).
+(a unique pledge id), and a code's limit of attributions (the code's row locked, then a
+conditional insert that counts in the same statement).
 """
 
 from __future__ import annotations
@@ -151,7 +151,8 @@ class RewardStore(Area):
         return row is not None
 
     def rewards(self, campaign_id: int, states: tuple[str, ...] = ()) -> list[Reward]:
-        where, params = "campaign_id = ?", [campaign_id]
+        where = "campaign_id = ?"
+        params: list[int | str] = [campaign_id]
         if states:
             where += f" AND state IN ({', '.join('?' for _ in states)})"
             params.extend(states)
@@ -225,16 +226,30 @@ class RewardStore(Area):
     def attribute(self, pledge_id: int, code: ShareCode, limit: int | None) -> bool:
         """Attribute a pledge to ``code`` unless it is attributed or the code is at its limit.
 
-        One statement: the count and the insert cannot be separated by another writer.
+        Call inside a transaction. With a limit, the code's row is locked first (PostgreSQL:
+        ``FOR UPDATE``; SQLite serialises writers anyway), then one statement counts and
+        inserts, so racing writers cannot exceed the limit.
         """
+        now = self.store.now()
+        if limit is None:
+            row = self.db.execute(
+                "INSERT INTO referral_attributions (pledge_id, code, campaign_id, referrer, "
+                "created_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (pledge_id) DO NOTHING RETURNING pledge_id",
+                [pledge_id, code.code, code.campaign_id, code.customer, now],
+            ).fetchone()
+            return row is not None
+        lock = getattr(self.store, "FOR_UPDATE", "")
+        self.db.execute(
+            f"SELECT code FROM share_codes WHERE code = ?{lock}", [code.code]
+        ).fetchall()
         row = self.db.execute(
             "INSERT INTO referral_attributions (pledge_id, code, campaign_id, referrer, "
-            "created_at) SELECT ?, ?, ?, ?, ? WHERE ? IS NULL OR "
+            "created_at) SELECT ?, ?, ?, ?, ? WHERE "
             "(SELECT COUNT(*) FROM referral_attributions WHERE code = ?) < ? "
             "ON CONFLICT (pledge_id) DO NOTHING RETURNING pledge_id",
-            [pledge_id, code.code, code.campaign_id, code.customer, self.store.now(), limit,
-             code.code, limit],
-        ).fetchone()  # fmt: skip
+            [pledge_id, code.code, code.campaign_id, code.customer, now, code.code, limit],
+        ).fetchone()
         return row is not None
 
     def attribution(self, pledge_id: int) -> Attribution | None:

@@ -96,6 +96,11 @@ def m001_server(db):
     db.execute("CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)")
 
 
+@migrations()
+def m002_server_secrets(db):
+    db.execute("CREATE TABLE server_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
 class ServerStore(Area):
     """The HTTP service's named operations, reached as ``store.server``."""
 
@@ -134,6 +139,16 @@ class ServerStore(Area):
             [self.store.now(), token_id],
         )
         return cursor.rowcount == 1
+
+    # Secrets -----------------------------------------------------------------------------------
+
+    def secret(self, name: str, fresh: str) -> str:
+        """The secret called ``name``: ``fresh`` if none was stored yet (first writer wins)."""
+        self.db.execute(
+            "INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            [name, fresh],
+        )
+        return self._rows("SELECT value FROM server_secrets WHERE name = ?", [name])[0]["value"]
 
     # Idempotency records ------------------------------------------------------------------------
 

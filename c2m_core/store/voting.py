@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from sqlite_utils.migrations import Migrations
 
 from ..voting.result import VoteResult
-from ..voting.vote import CLOSED, OPEN, ReplacedBallot, Vote
-from .database import Area
+from ..voting.vote import CLOSED, OPEN, BallotCount, CastBallot, ReplacedBallot, Vote
+from .database import Area, StoreError
 
 migrations = Migrations("c2m.votes")
 
@@ -62,23 +61,30 @@ def m001_votes(db):
     db.execute("CREATE INDEX ballot_history_voter ON ballot_history (vote_id, voter, id)")
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def ballot_text(ballot) -> str:
-    """The canonical stored text of a normalised ballot: equal ballots, equal text."""
-    return _CANONICAL.encode(ballot)
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_VOTE_COLUMNS = (
+    "id, campaign_id, method, candidates, winners, options, opens_at, closes_at, state, "
+    "result, opened_at, closed_at"
+)
+#: Rows per multi-row ``INSERT`` of first ballots, and voters per ``IN (...)`` read.
+INSERT_ROWS = 500
+READ_VOTERS = 5_000
+#: How often ``cast`` re-reads voters whose first ballot a concurrent writer stored first.
+CAST_ATTEMPTS = 100
 
 
 class VotingStore(Area):
+    """Votes, current ballots and replaced ones (``interface.VotingArea``)."""
+
     name = "voting"
     migrations = migrations
 
-    def insert(self, vote: Vote) -> Vote:
-        now = self.store.now()
-        cursor = self.db.execute(
+    def insert(self, vote: Vote) -> Vote | None:
+        """Open a vote; None when the campaign has one already (a unique constraint)."""
+        vote_id = self.insert_returning(
             "INSERT INTO votes (campaign_id, method, candidates, winners, options, opens_at, "
-            "closes_at, state, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "closes_at, state, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (campaign_id) DO NOTHING RETURNING id",
             [
                 vote.campaign_id,
                 vote.method,
@@ -88,89 +94,142 @@ class VotingStore(Area):
                 vote.opens_at,
                 vote.closes_at,
                 OPEN,
-                now,
+                self.now(),
             ],
         )
-        return self._one("id = ?", cursor.lastrowid)
+        return None if vote_id is None else self._one("id = ?", vote_id)
 
     def for_campaign(self, campaign_id: int) -> Vote | None:
         return self._one("campaign_id = ?", campaign_id)
 
     def close(self, vote_id: int, result: VoteResult) -> bool:
         """Mark the vote closed with its result; False when it was no longer open."""
-        cursor = self.db.execute(
-            "UPDATE votes SET state = ?, result = ?, closed_at = ? WHERE id = ? AND state = ?",
-            [CLOSED, json.dumps(result.to_dict()), self.store.now(), vote_id, OPEN],
+        return (
+            self.execute(
+                "UPDATE votes SET state = ?, result = ?, closed_at = ? WHERE id = ? AND state = ?",
+                [CLOSED, json.dumps(result.to_dict()), self.now(), vote_id, OPEN],
+            )
+            == 1
         )
-        return cursor.rowcount == 1
 
-    def put_ballots(
-        self, vote_id: int, rows: Sequence[tuple[str, str]], cast_at: str
-    ) -> list[str | None]:
-        """Store ``(voter, ballot text)`` rows, later ones replacing earlier ones of a voter.
+    def cast(self, vote_id: int, ballots: Sequence[CastBallot]) -> list[CastBallot] | None:
+        """Store ballots, each replacing its voter's current one; None when the vote does not
+        accept ballots now (nothing stored).
 
-        Every replaced ballot (stored before, or earlier in ``rows``) is kept in the history.
-        Returns, for each row, the ballot text it replaced (None for a voter's first ballot).
-        Call inside a transaction.
+        One current ballot per (vote, voter) is the primary key. Every replaced ballot, stored
+        before or earlier in ``ballots``, goes to the history exactly once: a voter's current
+        row is locked before it is read and replaced, and a first ballot is an insert that a
+        concurrent first ballot of the same voter turns into a replacement. Returns the
+        ballots as given, each with the ballot it replaced (None for a voter's first).
         """
-        voters = list({voter: None for voter, _ in rows})
-        current = {
-            voter: (ballot, at)
-            for voter, ballot, at in self.db.execute(
-                "SELECT voter, ballot, cast_at FROM ballots WHERE vote_id = ? "
-                "AND voter IN (SELECT value FROM json_each(?))",
-                [vote_id, json.dumps(voters, ensure_ascii=False)],
-            )
-        }
-        history = []
-        replaced: list[str | None] = []
-        for voter, ballot in rows:
-            old = current.get(voter)
-            if old is None:
-                replaced.append(None)
+        with self.store.transaction():
+            vote = self._one(f"id = ?{self.store.FOR_SHARE}", vote_id)
+            if vote is None or vote.window_problem(self.now()) is not None:
+                return None
+            texts = [_CANONICAL(b.ballot) for b in ballots]
+            last: dict[str, int] = {}
+            for index, ballot in enumerate(ballots):
+                last[ballot.voter] = index
+            current = self._current(vote_id, list(last))
+            first = [voter for voter in last if voter not in current]
+            for _ in range(CAST_ATTEMPTS):
+                if not first:
+                    break
+                inserted = self._insert_first(vote_id, first, ballots, texts, last)
+                raced = [voter for voter in first if voter not in inserted]
+                current.update(self._current(vote_id, raced))
+                for voter in inserted:
+                    current[voter] = None
+                first = [voter for voter in raced if voter not in current]
             else:
-                history.append((vote_id, voter, old[0], old[1], cast_at))
-                replaced.append(old[0])
-            current[voter] = (ballot, cast_at)
-        if history:
-            self.db.conn.executemany(
-                "INSERT INTO ballot_history (vote_id, voter, ballot, cast_at, replaced_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                history,
-            )
-        final = {voter: ballot for voter, ballot in rows}
-        self.db.conn.executemany(
-            "INSERT INTO ballots (vote_id, voter, ballot, cast_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (vote_id, voter) DO UPDATE SET ballot = excluded.ballot, "
-            "cast_at = excluded.cast_at",
-            [(vote_id, voter, ballot, cast_at) for voter, ballot in final.items()],
-        )
-        return replaced
+                raise StoreError(f"could not store the first ballots of {len(first)} voters")
+            history, updates, cast = [], [], []
+            for index, ballot in enumerate(ballots):
+                old = current.get(ballot.voter)
+                if old is not None:
+                    history.append((vote_id, ballot.voter, old[0], old[1], ballot.cast_at))
+                replaced = None if old is None else old[2]
+                if replaced is None and old is not None:
+                    replaced = json.loads(old[0])
+                cast.append(CastBallot(ballot.voter, ballot.ballot, ballot.cast_at, replaced))
+                current[ballot.voter] = (texts[index], ballot.cast_at, ballot.ballot)
+                if last[ballot.voter] == index and old is not None:
+                    updates.append((texts[index], ballot.cast_at, vote_id, ballot.voter))
+            if history:
+                self.executemany(
+                    "INSERT INTO ballot_history (vote_id, voter, ballot, cast_at, replaced_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    history,
+                )
+            if updates:
+                self.executemany(
+                    "UPDATE ballots SET ballot = ?, cast_at = ? WHERE vote_id = ? AND voter = ?",
+                    updates,
+                )
+        return cast
 
-    def ballot(self, vote_id: int, voter: str) -> tuple[str, str] | None:
-        """The current ``(ballot text, cast_at)`` of a voter, or None."""
-        row = self.db.execute(
+    def _current(self, vote_id: int, voters: Sequence[str]) -> dict:
+        """Voter -> (ballot text, cast_at, None) of their current ballots, rows locked."""
+        found = {}
+        for start in range(0, len(voters), READ_VOTERS):
+            chunk = voters[start : start + READ_VOTERS]
+            for voter, text, at in self.query(
+                f"SELECT voter, ballot, cast_at FROM ballots WHERE vote_id = ? AND voter IN "
+                f"({', '.join('?' for _ in chunk)}){self.store.FOR_UPDATE}",
+                [vote_id, *chunk],
+            ):
+                found[voter] = (text, at, None)
+        return found
+
+    def _insert_first(self, vote_id, voters, ballots, texts, last) -> set[str]:
+        """Insert the first ballot of each of ``voters`` (their first in ``ballots``) unless a
+        concurrent writer did; the voters inserted."""
+        firsts: dict[str, int] = {}
+        for index, ballot in enumerate(ballots):
+            firsts.setdefault(ballot.voter, index)
+        inserted: set[str] = set()
+        for start in range(0, len(voters), INSERT_ROWS):
+            chunk = voters[start : start + INSERT_ROWS]
+            params = []
+            for voter in chunk:
+                index = firsts[voter]
+                params += [vote_id, voter, texts[index], ballots[index].cast_at]
+            rows = self.query(
+                "INSERT INTO ballots (vote_id, voter, ballot, cast_at) VALUES "
+                + ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+                + " ON CONFLICT (vote_id, voter) DO NOTHING RETURNING voter",
+                params,
+            )
+            inserted.update(row[0] for row in rows)
+        return inserted
+
+    def ballot(self, vote_id: int, voter: str) -> CastBallot | None:
+        """The current ballot of a voter, or None."""
+        row = self.query_one(
             "SELECT ballot, cast_at FROM ballots WHERE vote_id = ? AND voter = ?",
             [vote_id, voter],
-        ).fetchone()
-        return (row[0], row[1]) if row else None
+        )
+        return CastBallot(voter, json.loads(row[0]), row[1]) if row else None
 
-    def ballot_counts(self, vote_id: int) -> Counter:
-        """How many voters cast each distinct ballot text."""
-        cursor = self.db.execute("SELECT ballot FROM ballots WHERE vote_id = ?", [vote_id])
-        return Counter(row[0] for row in cursor)
-
-    def count_ballots(self, vote_id: int) -> int:
-        return self.db.execute(
-            "SELECT COUNT(*) FROM ballots WHERE vote_id = ?", [vote_id]
-        ).fetchone()[0]
-
-    def ballots(self, vote_id: int) -> Iterator[tuple[str, str, str]]:
-        """Every current ``(voter, ballot text, cast_at)``, by voter."""
-        yield from self.db.execute(
-            "SELECT voter, ballot, cast_at FROM ballots WHERE vote_id = ? ORDER BY voter",
+    def ballot_counts(self, vote_id: int) -> list[BallotCount]:
+        """Each distinct current ballot with how many voters hold it."""
+        rows = self.query(
+            "SELECT ballot, COUNT(*) FROM ballots WHERE vote_id = ? "
+            "GROUP BY ballot ORDER BY ballot",
             [vote_id],
         )
+        return [BallotCount(json.loads(text), voters) for text, voters in rows]
+
+    def count_ballots(self, vote_id: int) -> int:
+        return self.query_one("SELECT COUNT(*) FROM ballots WHERE vote_id = ?", [vote_id])[0]
+
+    def ballots(self, vote_id: int) -> Iterator[CastBallot]:
+        """Every current ballot, by voter."""
+        for voter, text, at in self.query(
+            "SELECT voter, ballot, cast_at FROM ballots WHERE vote_id = ? ORDER BY voter",
+            [vote_id],
+        ):
+            yield CastBallot(voter, json.loads(text), at)
 
     def history(self, vote_id: int, voter: str | None = None) -> list[ReplacedBallot]:
         """Replaced ballots, oldest first (of one voter, or of everyone)."""
@@ -180,7 +239,7 @@ class VotingStore(Area):
             params.append(voter)
         return [
             ReplacedBallot(row[0], json.loads(row[1]), row[2], row[3])
-            for row in self.db.execute(
+            for row in self.query(
                 f"SELECT voter, ballot, cast_at, replaced_at FROM ballot_history WHERE {where} "
                 "ORDER BY id",
                 params,
@@ -188,22 +247,36 @@ class VotingStore(Area):
         ]
 
     def _one(self, where: str, value) -> Vote | None:
-        rows = list(self.db["votes"].rows_where(where, [value]))
-        return self._vote(rows[0]) if rows else None
+        row = self.query_one(f"SELECT {_VOTE_COLUMNS} FROM votes WHERE {where}", [value])
+        return self._vote(row) if row else None
 
     @staticmethod
-    def _vote(row: dict) -> Vote:
+    def _vote(row: tuple) -> Vote:
+        (
+            ident,
+            campaign_id,
+            method,
+            candidates,
+            winners,
+            options,
+            opens_at,
+            closes_at,
+            state,
+            result,
+            opened_at,
+            closed_at,
+        ) = row
         return Vote(
-            id=row["id"],
-            campaign_id=row["campaign_id"],
-            method=row["method"],
-            candidates=json.loads(row["candidates"]),
-            winners=row["winners"],
-            options=json.loads(row["options"]),
-            opens_at=row["opens_at"],
-            closes_at=row["closes_at"],
-            state=row["state"],
-            opened_at=row["opened_at"],
-            closed_at=row["closed_at"],
-            result=VoteResult.from_dict(json.loads(row["result"])) if row["result"] else None,
+            id=ident,
+            campaign_id=campaign_id,
+            method=method,
+            candidates=json.loads(candidates),
+            winners=winners,
+            options=json.loads(options),
+            opens_at=opens_at,
+            closes_at=closes_at,
+            state=state,
+            opened_at=opened_at,
+            closed_at=closed_at,
+            result=VoteResult.from_dict(json.loads(result)) if result else None,
         )

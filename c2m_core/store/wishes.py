@@ -1,17 +1,23 @@
 """Wishes: what consumers asked for, valid or not, with an event row per stored wish.
 
-Configurations are stored as canonical JSON (catalog order, no spaces), so identical wishes have
-identical text and collapse with ``GROUP BY configuration``.
+Configurations are stored as compact JSON in the order given (the service gives catalog order),
+so identical wishes have identical text and collapse with ``GROUP BY configuration``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlite_utils.migrations import Migrations
 
-from ..wishes.service import Wish
+from ..wishes.records import (
+    CommonTexts,
+    DemandGroup,
+    ViolationGroup,
+    Wish,
+    WishBatch,
+)
 from .database import Area
 
 migrations = Migrations("c2m.wishes")
@@ -72,122 +78,212 @@ def m001_wishes(db):
         db.execute(statement)
 
 
-_INSERT = (
-    f"INSERT INTO wishes ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
-    "ON CONFLICT (campaign_id, external_id) DO NOTHING"
-)
-
-# One event per wish inserted by the batch, written by SQLite itself in the same transaction.
-_EVENTS = """
-INSERT INTO events (type, campaign_id, payload, created_at)
-SELECT 'wish.submitted', campaign_id,
-       json_object(
-           'configuration', json(configuration),
-           'customer', customer,
-           'external_id', external_id,
-           'quantity', quantity,
-           'valid', json(CASE valid WHEN 1 THEN 'true' ELSE 'false' END),
-           'wish_id', id
-       ),
-       created_at
-FROM wishes WHERE id > ? ORDER BY id
-"""
-
 _SELECT = f"SELECT id, {', '.join(COLUMNS)} FROM wishes"
+_ROW = f"({', '.join('?' for _ in COLUMNS)})"
+#: Rows per multi-row ``INSERT`` (each binds ``len(COLUMNS)`` parameters).
+INSERT_ROWS = 500
+TEXT_FIELDS = ("note", "raw")
+#: How many configuration texts a store remembers between batches.
+CONFIGURATIONS_KEPT = 100_000
 
 
 class WishStore(Area):
+    """Stored wishes, their demand and statistics (``interface.WishesArea``)."""
+
     name = "wishes"
     migrations = migrations
 
-    def insert_many(self, rows: Sequence[tuple]) -> tuple[int, int]:
-        """Insert rows (values in ``COLUMNS`` order) and an event for each one inserted.
+    def __init__(self, store):
+        super().__init__(store)
+        self._configurations: dict[tuple, str] = {}
+        self._texts: dict[int, tuple[object, str]] = {}
 
-        Rows whose external id the campaign already has are skipped. Runs in one transaction
-        (joining the caller's); returns (highest id before, number inserted): the new wishes
-        are exactly those with a greater id.
+    # Dialect-specific: the event payload of each stored wish, built by the database from the
+    # row (SQLite's json_object; PostgreSQL would use json_build_object(...)::text).
+    EVENT_PAYLOAD = (
+        "json_object('configuration', json(configuration), 'customer', customer, "
+        "'external_id', external_id, 'quantity', quantity, "
+        "'valid', json(CASE valid WHEN 1 THEN 'true' ELSE 'false' END), 'wish_id', id)"
+    )
+
+    def insert_batch(
+        self, campaign_id: int, wishes: Sequence[Wish], state: str
+    ) -> WishBatch | None:
+        """Store ``wishes`` and a ``wish.submitted`` event for each one stored, atomically.
+
+        Only while the campaign is in ``state``: the campaign row is read with a shared lock
+        in the same transaction, so a concurrent state change waits for the batch or the batch
+        sees it; None (nothing stored) when the state differs. A wish whose external id the
+        campaign has already (stored before, by a concurrent writer, or earlier in the batch)
+        is skipped by the unique constraint. Ids come from ``RETURNING``.
         """
         with self.store.transaction():
-            conn = self.db.conn
-            before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM wishes").fetchone()[0]
-            changes = conn.total_changes
-            conn.executemany(_INSERT, rows)
-            inserted = conn.total_changes - changes
-            if inserted:
-                conn.execute(_EVENTS, [before])
-        return before, inserted
+            if (
+                self.query_one(
+                    f"SELECT 1 FROM campaigns WHERE id = ? AND state = ?{self.store.FOR_SHARE}",
+                    [campaign_id, state],
+                )
+                is None
+            ):
+                return None
+            ids: list[int] = []
+            invalid = 0
+            per_statement = max(1, min(INSERT_ROWS, self.store.MAX_PARAMETERS // len(COLUMNS)))
+            known = self._configurations
+            now = self.now()
+            for start in range(0, len(wishes), per_statement):
+                chunk = wishes[start : start + per_statement]
+                params: list = []
+                extend = params.extend
+                for wish in chunk:
+                    configuration, violations, suggestion = (
+                        wish.configuration,
+                        wish.violations,
+                        wish.suggestion,
+                    )
+                    key = tuple(configuration.items())
+                    text = known.get(key)
+                    if text is None:
+                        text = self._configuration_text(key, configuration)
+                    extend(
+                        (
+                            campaign_id,
+                            wish.customer,
+                            text,
+                            wish.quantity,
+                            wish.region,
+                            wish.price_ceiling,
+                            wish.note,
+                            wish.raw,
+                            wish.external_id,
+                            1 if wish.valid else 0,
+                            self._text(violations, _VIOLATIONS) if violations else "[]",
+                            None if suggestion is None else self._text(suggestion, _SUGGESTION),
+                            now,
+                        )
+                    )
+                rows = self.query(
+                    f"INSERT INTO wishes ({', '.join(COLUMNS)}) VALUES "
+                    + ", ".join([_ROW] * len(chunk))
+                    + " ON CONFLICT (campaign_id, external_id) DO NOTHING RETURNING id, valid",
+                    params,
+                )
+                ids.extend(row[0] for row in rows)
+                invalid += sum(1 for row in rows if not row[1])
+            ids.sort()
+            for chunk in self._chunks(ids):
+                self.execute(
+                    "INSERT INTO events (type, campaign_id, payload, created_at) "
+                    f"SELECT 'wish.submitted', campaign_id, {self.EVENT_PAYLOAD}, created_at "
+                    f"FROM wishes WHERE id IN ({', '.join('?' for _ in chunk)}) ORDER BY id",
+                    chunk,
+                )
+        return WishBatch(tuple(ids), invalid)
+
+    def _configuration_text(self, key: tuple, configuration) -> str:
+        """The stored text of a configuration, remembered by content across batches (an
+        import repeats the same few thousand configurations a million times)."""
+        if len(self._configurations) >= CONFIGURATIONS_KEPT:
+            self._configurations.clear()
+        text = self._configurations[key] = _COMPACT(dict(configuration))
+        return text
+
+    def _text(self, value, encode) -> str:
+        """The JSON text of a violations tuple or a suggestion, remembered by identity across
+        batches (the intake hands identical ones as one shared object; the entry keeps the
+        object alive, so its id is not reused)."""
+        entry = self._texts.get(id(value))
+        if entry is not None and entry[0] is value:
+            return entry[1]
+        if len(self._texts) >= CONFIGURATIONS_KEPT:
+            self._texts.clear()
+        text = encode(value)
+        self._texts[id(value)] = (value, text)
+        return text
+
+    def _chunks(self, ids: Sequence[int]) -> Iterable[Sequence[int]]:
+        size = self.store.MAX_PARAMETERS
+        for start in range(0, len(ids), size):
+            yield ids[start : start + size]
 
     def get(self, wish_id: int) -> Wish | None:
-        row = self.db.execute(f"{_SELECT} WHERE id = ?", [wish_id]).fetchone()
+        row = self.query_one(f"{_SELECT} WHERE id = ?", [wish_id])
         return _wish(row) if row else None
 
+    def get_many(self, wish_ids: Sequence[int]) -> list[Wish]:
+        """The stored wishes among ``wish_ids``, by id."""
+        found = []
+        for chunk in self._chunks(list(wish_ids)):
+            found += self.query(
+                f"{_SELECT} WHERE id IN ({', '.join('?' for _ in chunk)})", list(chunk)
+            )
+        return sorted((_wish(row) for row in found), key=lambda wish: wish.id)
+
     def by_external_id(self, campaign_id: int, external_id: str) -> Wish | None:
-        row = self.db.execute(
+        row = self.query_one(
             f"{_SELECT} WHERE campaign_id = ? AND external_id = ?", [campaign_id, external_id]
-        ).fetchone()
+        )
         return _wish(row) if row else None
 
     def after(self, campaign_id: int, wish_id: int, limit: int | None = None) -> list[Wish]:
-        """The campaign's wishes with an id greater than ``wish_id``, oldest first."""
+        """The campaign's wishes with an id greater than ``wish_id``, by id (a page)."""
         sql = f"{_SELECT} WHERE campaign_id = ? AND id > ? ORDER BY id"
         params = [campaign_id, wish_id]
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [_wish(row) for row in self.db.execute(sql, params).fetchall()]
+        return [_wish(row) for row in self.query(sql, params)]
 
-    def demand(self, campaign_id: int, valid: bool = True) -> list[tuple[str, int, int]]:
-        """Identical wishes collapsed: (configuration JSON, wishes, total quantity), by text."""
-        return self.db.execute(
+    def demand(self, campaign_id: int, valid: bool = True) -> list[DemandGroup]:
+        """Identical wishes collapsed, ordered by their stored configuration text."""
+        rows = self.query(
             "SELECT configuration, COUNT(*), SUM(quantity) FROM wishes "
             "WHERE campaign_id = ? AND valid = ? GROUP BY configuration ORDER BY configuration",
             [campaign_id, int(valid)],
-        ).fetchall()
+        )
+        return [DemandGroup(json.loads(text), wishes, quantity) for text, wishes, quantity in rows]
 
-    def violation_sets(self, campaign_id: int) -> list[tuple[str, int, int]]:
-        """Invalid wishes collapsed by their violations: (violations JSON, wishes, quantity)."""
-        return self.db.execute(
+    def violation_sets(self, campaign_id: int) -> list[ViolationGroup]:
+        """Invalid wishes collapsed by their violations."""
+        rows = self.query(
             "SELECT violations, COUNT(*), SUM(quantity) FROM wishes "
             "WHERE campaign_id = ? AND valid = 0 GROUP BY violations ORDER BY violations",
             [campaign_id],
-        ).fetchall()
-
-    def invalid_between(self, campaign_id: int, wish_id: int, count: int) -> int:
-        """How many of the ``count`` wishes after ``wish_id`` are invalid."""
-        return self.db.execute(
-            "SELECT COUNT(*) FROM wishes WHERE campaign_id = ? AND id > ? AND id <= ? "
-            "AND valid = 0",
-            [campaign_id, wish_id, wish_id + count],
-        ).fetchone()[0]
+        )
+        return [
+            ViolationGroup(tuple(json.loads(text)), wishes, quantity)
+            for text, wishes, quantity in rows
+        ]
 
     def count(self, campaign_id: int) -> int:
-        return self.db.execute(
-            "SELECT COUNT(*) FROM wishes WHERE campaign_id = ?", [campaign_id]
-        ).fetchone()[0]
+        return self.query_one("SELECT COUNT(*) FROM wishes WHERE campaign_id = ?", [campaign_id])[0]
 
     def customers(self, campaign_id: int) -> int:
         """How many distinct customer references wished (a campaign's participants)."""
-        return self.db.execute(
+        return self.query_one(
             "SELECT COUNT(DISTINCT customer) FROM wishes WHERE campaign_id = ?", [campaign_id]
-        ).fetchone()[0]
+        )[0]
 
-    def common_texts(
-        self, campaign_id: int, field: str, limit: int
-    ) -> tuple[int, list[tuple[str, int]]]:
-        """Consumer text of one ``field`` (``note`` or ``raw``): (wishes that have it, the
-        ``limit`` most frequent texts with their number of wishes, most frequent first)."""
-        if field not in ("note", "raw"):
+    def common_texts(self, campaign_id: int, field: str, limit: int) -> CommonTexts:
+        """Consumer text of one ``field`` (``note`` or ``raw``) and its ``limit`` most
+        frequent values."""
+        if field not in TEXT_FIELDS:
             raise ValueError(f"field must be 'note' or 'raw', got {field!r}")
-        total = self.db.execute(
+        total = self.query_one(
             f"SELECT COUNT(*) FROM wishes WHERE campaign_id = ? AND {field} IS NOT NULL",
             [campaign_id],
-        ).fetchone()[0]
-        common = self.db.execute(
+        )[0]
+        common = self.query(
             f"SELECT {field}, COUNT(*) AS n FROM wishes WHERE campaign_id = ? "
             f"AND {field} IS NOT NULL GROUP BY {field} ORDER BY n DESC, {field} LIMIT ?",
             [campaign_id, limit],
-        ).fetchall()
-        return total, [(text, n) for text, n in common]
+        )
+        return CommonTexts(total, tuple((text, n) for text, n in common))
+
+
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_VIOLATIONS = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+_SUGGESTION = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _wish(row) -> Wish:

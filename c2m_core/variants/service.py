@@ -56,9 +56,6 @@ class VariantService:
         key = variant_key(catalog, configuration)
         store = app.store
         with store.transaction():
-            existing = store.variants.by_key(campaign.id, key)
-            if existing is not None:
-                return existing
             variant = store.variants.insert(
                 Variant(
                     id=None,
@@ -72,6 +69,8 @@ class VariantService:
                     covered_quantity=covered_quantity,
                 )
             )
+            if variant is None:
+                return store.variants.by_key(campaign.id, key)
             store.event("variant.added", campaign.id, variant.to_dict())
         return variant
 

@@ -10,7 +10,6 @@ stores the result; ``winners`` gives the variants that advance to pre-sale.
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from itertools import islice
@@ -21,7 +20,6 @@ from ..errors import C2MError, InvalidInput, NotFound
 from ..notifications import has_listeners
 from ..plugins import collect
 from ..store.database import isoformat
-from ..store.voting import ballot_text
 from .ballots import InvalidBallot
 from .files import BallotRow, read_ballots
 from .methods import VotingMethod
@@ -184,6 +182,10 @@ class VoteService:
                     closes_at=closes_at,
                 )
             )
+            if vote is None:
+                raise IllegalTransition(
+                    f"campaign {slug!r} already has a vote; a campaign holds one"
+                )
             store.event("vote.opened", campaign.id, vote.to_dict())
         return vote
 
@@ -250,8 +252,7 @@ class VoteService:
         """A voter's current ballot, or None."""
         vote = self.require(slug)
         voter = check_voter(voter)
-        found = self.app.store.voting.ballot(vote.id, voter)
-        return CastBallot(voter, json.loads(found[0]), found[1]) if found else None
+        return self.app.store.voting.ballot(vote.id, voter)
 
     def history(self, slug: str, voter: str | None = None) -> list[ReplacedBallot]:
         """Replaced ballots, oldest first (of ``voter``, or of everyone)."""
@@ -293,11 +294,13 @@ class VoteService:
         normal = self.normalise(vote, ballot)
         store = app.store
         with store.transaction():
-            vote = store.voting.for_campaign(campaign.id)
             now = store.now()
-            self._check_window(slug, vote, now)
-            (old_text,) = store.voting.put_ballots(vote.id, [(voter, ballot_text(normal))], now)
-            old = json.loads(old_text) if old_text is not None else None
+            done = store.voting.cast(vote.id, [CastBallot(voter, normal, now)])
+            if done is None:
+                current = store.voting.for_campaign(campaign.id)
+                problem = current.window_problem(store.now()) or "it stopped accepting ballots"
+                raise VoteNotOpen(f"campaign {slug!r}: {problem}")
+            old = done[0].replaced
             payload = {"vote_id": vote.id, "voter": voter, "ballot": normal}
             store.event("ballot.cast", campaign.id, payload | {"replaced": old is not None})
             if old is not None:
@@ -378,7 +381,7 @@ class VoteService:
                     named = row.voter if isinstance(row.voter, str) else None
                     rejected.append(Rejected(row.line, str(ex), named))
                     continue
-                yield row.line, voter, ballot_text(normal)
+                yield row.line, voter, normal
 
         reported = 0
 
@@ -410,17 +413,12 @@ class VoteService:
             if not batch:
                 continue
             with store.transaction():
-                current = store.voting.for_campaign(campaign.id)
                 now = store.now()
-                problem = current.window_problem(now)
-                if problem is None:
-                    olds = []
-                    for start in range(0, len(batch), batch_size):
-                        chunk = batch[start : start + batch_size]
-                        olds += store.voting.put_ballots(
-                            vote.id, [(voter, text) for _, voter, text in chunk], now
-                        )
-                    replaced_now = sum(old is not None for old in olds)
+                done = store.voting.cast(
+                    vote.id, [CastBallot(voter, normal, now) for _, voter, normal in batch]
+                )
+                if done is not None:
+                    replaced_now = sum(cast.replaced is not None for cast in done)
                     store.event(
                         "ballots.imported",
                         campaign.id,
@@ -432,7 +430,8 @@ class VoteService:
                             "replaced": replaced_now,
                         },
                     )
-            if problem is not None:
+            if done is None:
+                problem = store.voting.for_campaign(campaign.id).window_problem(now)
                 stopped = (
                     f"stopped at line {batch[0][0]}: {problem}; that row and the rows after it "
                     "were not imported"
@@ -440,23 +439,23 @@ class VoteService:
                 break
             imported += len(batch)
             replaced += replaced_now
-            self._notify(campaign, current, batch, olds)
+            self._notify(campaign, vote, done)
             report_progress()
         report_progress()
         return ImportReport(read, imported, replaced, rejected, stopped)
 
-    def _notify(self, campaign: Campaign, vote: Vote, batch, olds) -> None:
+    def _notify(self, campaign: Campaign, vote: Vote, cast: list[CastBallot]) -> None:
         hook = self.app.pm.hook.ballot_cast
         if not has_listeners(self.app.pm, "ballot_cast"):
             return
-        for (_, voter, text), old in zip(batch, olds, strict=True):
+        for ballot in cast:
             hook(
                 app=self.app,
                 campaign=campaign,
                 vote=vote,
-                voter=voter,
-                ballot=json.loads(text),
-                replaced=json.loads(old) if old is not None else None,
+                voter=ballot.voter,
+                ballot=ballot.ballot,
+                replaced=ballot.replaced,
             )
 
     # Counting --------------------------------------------------------------------------------
@@ -464,8 +463,9 @@ class VoteService:
     def tally(self, vote: Vote) -> VoteResult:
         """Count the vote's current ballots (pure given the ballots; nothing is stored)."""
         method = self.method(vote.method)
-        counts = self.app.store.voting.ballot_counts(vote.id)
-        ballots = ((json.loads(text), count) for text, count in counts.items())
+        ballots = (
+            (count.ballot, count.voters) for count in self.app.store.voting.ballot_counts(vote.id)
+        )
         result = method.tally(ballots, vote.candidates, vote.winners, vote.options)
         if not isinstance(result, VoteResult):
             raise C2MError(
@@ -487,7 +487,8 @@ class VoteService:
                     f"`c2m vote results {slug}` shows its result"
                 )
             result = self.tally(vote)
-            store.voting.close(vote.id, result)
+            if not store.voting.close(vote.id, result):
+                raise VoteNotOpen(f"the vote of campaign {slug!r} was closed concurrently")
             store.event("vote.closed", campaign.id, {"vote_id": vote.id} | result.to_dict())
             closed = self.require(slug)
             store.after_commit(

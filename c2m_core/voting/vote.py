@@ -64,6 +64,14 @@ class CastBallot:
 
 
 @attrs.frozen
+class BallotCount:
+    """How many voters currently hold one distinct ballot (what a tally reads)."""
+
+    ballot: Mapping
+    voters: int
+
+
+@attrs.frozen
 class ReplacedBallot:
     """An earlier ballot of a voter, kept when a later one replaced it."""
 

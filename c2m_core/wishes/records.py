@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import attrs
 
 from ..errors import InvalidInput
-from ..variants import Variant
+from ..variants.records import Variant
 
 STATE = "wishes"
 MAX_TEXT = 10_000
@@ -53,6 +53,46 @@ class Wish:
         data["configuration"] = dict(self.configuration)
         data["violations"] = list(self.violations)
         return data
+
+
+@attrs.frozen
+class WishBatch:
+    """What the store did with a batch of wishes: the ids it stored (ascending) and how many
+    of those are invalid. Wishes whose external id the campaign had already are not stored."""
+
+    wish_ids: tuple[int, ...]
+    invalid: int
+
+    @property
+    def stored(self) -> int:
+        return len(self.wish_ids)
+
+
+@attrs.frozen
+class DemandGroup:
+    """Identical stored wishes collapsed: their configuration, how many, their total quantity."""
+
+    configuration: Mapping[str, str]
+    wishes: int
+    quantity: int
+
+
+@attrs.frozen
+class ViolationGroup:
+    """Invalid wishes with the same violations (``Violation.to_dict()`` dicts) collapsed."""
+
+    violations: tuple[dict, ...]
+    wishes: int
+    quantity: int
+
+
+@attrs.frozen
+class CommonTexts:
+    """Consumer text of one field: how many wishes have it, and the most frequent texts with
+    their number of wishes, most frequent first (ties by text)."""
+
+    total: int
+    common: tuple[tuple[str, int], ...]
 
 
 @attrs.frozen

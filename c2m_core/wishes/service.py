@@ -10,11 +10,11 @@ idempotent: the same id again returns the first wish.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 
+from ..campaigns.records import IllegalTransition
 from ..category import Category
 from ..engine import Engine
 from ..errors import C2MError, InvalidInput
@@ -98,8 +98,8 @@ class _Intake:
         self.normalize = self.app.pm.hook.normalize_wish
         self.has_normalizers = bool(self.normalize.get_hookimpls())
 
-    def row(self, data: Mapping, now: str) -> tuple:
-        """The store row for one wish (``data`` has ``FIELDS``); raises ``InvalidInput``.
+    def wish(self, data: Mapping) -> Wish:
+        """The wish to store (``data`` has ``FIELDS``); raises ``InvalidInput``.
 
         Runs once per imported row: plain values take the short path, anything else the
         checks that name the field.
@@ -151,11 +151,12 @@ class _Intake:
             self.verdicts[key] = verdict
         if isinstance(verdict, InvalidInput):
             raise verdict
-        canonical, valid, violations, suggestion = verdict
-        return (
+        ordered, valid, violations, suggestion = verdict
+        return Wish(
+            None,
             self.campaign.id,
             customer,
-            canonical,
+            ordered,
             quantity,
             region,
             price,
@@ -165,11 +166,11 @@ class _Intake:
             valid,
             violations,
             suggestion,
-            now,
         )
 
-    def verdict(self, configuration: Mapping) -> tuple[str, int, str, str | None]:
-        """(canonical JSON, valid, violations JSON, suggestion JSON) for a configuration."""
+    def verdict(self, configuration: Mapping) -> tuple[dict, bool, tuple[dict, ...], dict | None]:
+        """(the configuration in catalog order, valid, violations, suggestion); identical
+        configurations get the same objects, which the store serialises once."""
         for module, option in configuration.items():
             if not isinstance(module, str) or not isinstance(option, str):
                 raise _bad(
@@ -179,7 +180,6 @@ class _Intake:
         if structural:
             raise InvalidInput(f"configuration: {structural[0].message}")
         ordered = {m: configuration[m] for m in self.module_ids if m in configuration}
-        canonical = json.dumps(ordered, ensure_ascii=False, separators=(",", ":"))
         violations = self.app.validate(self.category, ordered, complete=False)
         if not violations and not self.service._satisfiable(self.category, ordered):
             violations = [
@@ -191,14 +191,9 @@ class _Intake:
                 )
             ]
         if not violations:
-            return canonical, 1, "[]", None
+            return ordered, True, (), None
         suggestion = self.service._suggest(self.category, ordered)
-        return (
-            canonical,
-            0,
-            json.dumps([v.to_dict() for v in violations], ensure_ascii=False, sort_keys=True),
-            json.dumps(suggestion, ensure_ascii=False) if suggestion is not None else None,
-        )
+        return ordered, False, tuple(v.to_dict() for v in violations), suggestion
 
 
 class WishService:
@@ -277,18 +272,16 @@ class WishService:
             "external_id": external_id,
             "raw": raw,
         }
-        row = _Intake(self, campaign, category).row(data, store.now())
-        with store.transaction():
-            self.app.campaigns.require_state(self.app.campaigns.get(slug), STATE)
-            if external_id is not None:
-                existing = store.wishes.by_external_id(campaign.id, external_id)
-                if existing is not None:
-                    return existing
-            before, _ = store.wishes.insert_many([row])
-            wish = store.wishes.after(campaign.id, before, limit=1)[0]
-            store.after_commit(
-                lambda: self.app.pm.hook.wish_submitted(app=self.app, campaign=campaign, wish=wish)
-            )
+        new = _Intake(self, campaign, category).wish(data)
+        batch = store.wishes.insert_batch(campaign.id, [new], STATE)
+        if batch is None:
+            raise self._left_state(slug)
+        if not batch.wish_ids:  # a concurrent submission with this external id came first
+            return store.wishes.by_external_id(campaign.id, external_id)
+        wish = store.wishes.get(batch.wish_ids[0])
+        store.after_commit(
+            lambda: self.app.pm.hook.wish_submitted(app=self.app, campaign=campaign, wish=wish)
+        )
         return wish
 
     def submit_many(
@@ -313,33 +306,28 @@ class WishService:
         intake = _Intake(self, campaign, category)
         rejected: list[Rejected] = []
         counts: Counter[str] = Counter()
-        ranges: list[tuple[int, int]] = []
+        stored: list[tuple[int, ...]] = []
         notify = has_listeners(self.app.pm, "wish_submitted")
-        batch: list[tuple] = []
+        batch: list[Wish] = []
         line = 0
 
         def flush():
             if batch and not (strict and rejected):
-                with store.transaction():
-                    self.app.campaigns.require_state(self.app.campaigns.get(slug), STATE)
-                    before, inserted = store.wishes.insert_many(batch)
-                    if inserted == len(batch):
-                        invalid = sum(1 for row in batch if not row[9])
-                    else:
-                        invalid = store.wishes.invalid_between(campaign.id, before, inserted)
-                counts["imported"] += inserted
-                counts["duplicates"] += len(batch) - inserted
-                counts["invalid"] += invalid
-                if notify and inserted:
-                    ranges.append((before, inserted))
+                done = store.wishes.insert_batch(campaign.id, batch, STATE)
+                if done is None:
+                    raise self._left_state(slug)
+                counts["imported"] += done.stored
+                counts["duplicates"] += len(batch) - done.stored
+                counts["invalid"] += done.invalid
+                if notify and done.wish_ids:
+                    stored.append(done.wish_ids)
                     if not strict:
-                        self._notify(campaign, ranges)
+                        self._notify(campaign, stored)
             batch.clear()
             if progress is not None:
                 progress(line)
 
         with store.transaction() if strict else nullcontext():
-            now = store.now()
             for item in items:
                 counts["rows"] += 1
                 if isinstance(item, Rejected):
@@ -348,12 +336,11 @@ class WishService:
                     continue
                 line, data = item
                 try:
-                    batch.append(intake.row(data, now))
+                    batch.append(intake.wish(data))
                 except InvalidInput as ex:
                     rejected.append(Rejected(line, str(ex)))
                 if len(batch) >= batch_size:
                     flush()
-                    now = store.now()
             flush()
             report = ImportReport(
                 rows=counts["rows"],
@@ -365,14 +352,27 @@ class WishService:
             )
             if not report.committed:
                 raise ImportRejected(report)
-        self._notify(campaign, ranges)
+        self._notify(campaign, stored)
         return report
 
-    def _notify(self, campaign, ranges: list[tuple[int, int]]) -> None:
-        for before, inserted in ranges:
-            for wish in self.app.store.wishes.after(campaign.id, before, limit=inserted):
+    def _left_state(self, slug: str) -> IllegalTransition:
+        """The error for wishes the store refused because the campaign left its wishes stage."""
+        campaign = self.app.campaigns.get(slug)
+        return IllegalTransition(
+            f"campaign {slug!r} is in state {campaign.state!r}; wishes are stored only in its "
+            f"{STATE!r} state"
+        )
+
+    def _notify(self, campaign, stored: list[tuple[int, ...]]) -> None:
+        """Send ``wish_submitted`` for the stored wishes, once what stored them has committed."""
+        wishes = [wish for ids in stored for wish in self.app.store.wishes.get_many(ids)]
+        stored.clear()
+
+        def send():
+            for wish in wishes:
                 self.app.pm.hook.wish_submitted(app=self.app, campaign=campaign, wish=wish)
-        ranges.clear()
+
+        self.app.store.after_commit(send)
 
     # Reading -----------------------------------------------------------------------------------
 
@@ -397,14 +397,13 @@ class WishService:
         per_option: Counter = Counter()
         per_option_wishes: Counter = Counter()
         complete = 0
-        for text, wishes, quantity in valid:
-            configuration = json.loads(text)
-            for pair in configuration.items():
-                per_option[pair] += quantity
-                per_option_wishes[pair] += wishes
-            if not self.app.validate(category, configuration):
-                complete += wishes
-        valid_quantity = sum(q for _, _, q in valid)
+        for group in valid:
+            for pair in group.configuration.items():
+                per_option[pair] += group.quantity
+                per_option_wishes[pair] += group.wishes
+            if not self.app.validate(category, group.configuration):
+                complete += group.wishes
+        valid_quantity = sum(g.quantity for g in valid)
         options = tuple(
             {
                 "module": module.id,
@@ -421,10 +420,10 @@ class WishService:
         rules: Counter[str] = Counter()
         rule_quantity: Counter[str] = Counter()
         messages: dict[str, str] = {}
-        for text, wishes, quantity in store.wishes.violation_sets(campaign.id):
-            for violation in json.loads(text):
-                rules[violation["rule"]] += wishes
-                rule_quantity[violation["rule"]] += quantity
+        for group in store.wishes.violation_sets(campaign.id):
+            for violation in group.violations:
+                rules[violation["rule"]] += group.wishes
+                rule_quantity[violation["rule"]] += group.quantity
                 messages.setdefault(violation["rule"], violation["message"])
         violations = tuple(
             {
@@ -437,9 +436,9 @@ class WishService:
         )
         return WishStats(
             campaign=slug,
-            wishes=sum(w for _, w, _ in valid) + sum(w for _, w, _ in invalid),
-            quantity=valid_quantity + sum(q for _, _, q in invalid),
-            valid_wishes=sum(w for _, w, _ in valid),
+            wishes=sum(g.wishes for g in valid) + sum(g.wishes for g in invalid),
+            quantity=valid_quantity + sum(g.quantity for g in invalid),
+            valid_wishes=sum(g.wishes for g in valid),
             valid_quantity=valid_quantity,
             complete_wishes=complete,
             options=options,
@@ -468,10 +467,10 @@ class WishService:
         catalog = category.catalog
         store = app.store
         demands = [
-            Demand(json.loads(text), quantity, wishes)
-            for text, wishes, quantity in store.wishes.demand(campaign.id, valid=True)
+            Demand(group.configuration, group.quantity, group.wishes)
+            for group in store.wishes.demand(campaign.id, valid=True)
         ]
-        invalid_quantity = sum(q for _, _, q in store.wishes.demand(campaign.id, valid=False))
+        invalid_quantity = sum(g.quantity for g in store.wishes.demand(campaign.id, valid=False))
         coverage = Coverage(demands, catalog.module_ids)
         candidates = self._candidates(campaign, category, demands, coverage)
         selection = choose_variants(

@@ -1,0 +1,117 @@
+"""Contract: wish batches, their events, external ids, the state re-check and the demand."""
+
+from store_contract.support import campaign, insert_wishes, run_workers, wish
+
+from c2m_core.wishes.records import CommonTexts, DemandGroup, ViolationGroup
+
+OTHER = {"size": "55", "panel": "lcd"}
+BROKEN = ({"rule": "needs-stand", "message": "85 needs a stand", "options": ["size.85"]},)
+
+
+def test_a_batch_is_stored_with_an_event_per_wish(store):
+    owner = campaign(store)
+    batch = store.wishes.insert_batch(
+        owner.id,
+        [
+            wish("ann", "w1", quantity=2, region="eu", note="quiet please"),
+            wish("bob", configuration=OTHER),
+            wish("cat", "w3", valid=False, violations=BROKEN, suggestion={"size": "75"}),
+        ],
+        "wishes",
+    )
+    assert batch.stored == 3 and batch.invalid == 1
+    assert list(batch.wish_ids) == sorted(batch.wish_ids)
+    stored = store.wishes.get_many(batch.wish_ids)
+    assert [w.customer for w in stored] == ["ann", "bob", "cat"]
+    ann, bob, cat = stored
+    assert (ann.campaign_id, ann.quantity, ann.region, ann.note) == (
+        owner.id,
+        2,
+        "eu",
+        "quiet please",
+    )
+    assert ann.configuration == {"size": "65", "panel": "oled"} and ann.created_at == store.now()
+    assert cat.valid is False and cat.violations == BROKEN and cat.suggestion == {"size": "75"}
+    assert store.wishes.get(bob.id) == bob and store.wishes.by_external_id(owner.id, "w3") == cat
+    events = store.events_since(0, types=("wish.submitted",))
+    assert [e.payload["wish_id"] for e in events] == list(batch.wish_ids)
+    assert events[0].payload == {
+        "configuration": {"size": "65", "panel": "oled"},
+        "customer": "ann",
+        "external_id": "w1",
+        "quantity": 2,
+        "valid": True,
+        "wish_id": ann.id,
+    }
+    assert all(e.campaign_id == owner.id for e in events)
+
+
+def test_known_external_ids_are_skipped(store):
+    owner = campaign(store)
+    first = store.wishes.insert_batch(owner.id, [wish("ann", "w1")], "wishes")
+    again = store.wishes.insert_batch(
+        owner.id, [wish("ann", "w1", quantity=5), wish("bob", "w2"), wish("bob", "w2")], "wishes"
+    )
+    assert again.stored == 1
+    assert store.wishes.count(owner.id) == 2
+    assert store.wishes.by_external_id(owner.id, "w1").id == first.wish_ids[0]
+    assert store.wishes.by_external_id(owner.id, "w1").quantity == 1
+    assert len(store.events_since(0, types=("wish.submitted",))) == 2
+
+
+def test_a_batch_for_a_campaign_in_another_state_stores_nothing(store):
+    owner = campaign(store, state="vote")
+    assert store.wishes.insert_batch(owner.id, [wish("ann", "w1")], "wishes") is None
+    assert store.wishes.count(owner.id) == 0
+    assert store.events_since(0, types=("wish.submitted",)) == []
+
+
+def test_a_batch_in_a_transaction_that_rolls_back_leaves_nothing(store):
+    owner = campaign(store)
+    try:
+        with store.transaction():
+            store.wishes.insert_batch(owner.id, [wish("ann", "w1")], "wishes")
+            raise KeyError("later step failed")
+    except KeyError:
+        pass
+    assert store.wishes.count(owner.id) == 0 and store.last_event_id() == 0
+
+
+def test_demand_and_statistics(store):
+    owner = campaign(store)
+    store.wishes.insert_batch(
+        owner.id,
+        [
+            wish("ann", quantity=2, note="quiet"),
+            wish("bob", quantity=3, note="quiet"),
+            wish("ann", configuration=OTHER, raw="a big one"),
+            wish("cat", valid=False, violations=BROKEN, configuration={"size": "85"}),
+        ],
+        "wishes",
+    )
+    demand = store.wishes.demand(owner.id)
+    assert sorted(demand, key=lambda g: g.quantity) == [
+        DemandGroup(OTHER, 1, 1),
+        DemandGroup({"size": "65", "panel": "oled"}, 2, 5),
+    ]
+    assert store.wishes.demand(owner.id, valid=False) == [DemandGroup({"size": "85"}, 1, 1)]
+    assert store.wishes.violation_sets(owner.id) == [ViolationGroup(BROKEN, 1, 1)]
+    assert store.wishes.count(owner.id) == 4 and store.wishes.customers(owner.id) == 3
+    assert store.wishes.common_texts(owner.id, "note", 5) == CommonTexts(2, (("quiet", 2),))
+    assert store.wishes.common_texts(owner.id, "raw", 5) == CommonTexts(1, (("a big one", 1),))
+    first = store.wishes.after(owner.id, 0, limit=2)
+    assert [w.customer for w in first] == ["ann", "bob"]
+    assert [w.customer for w in store.wishes.after(owner.id, first[-1].id)] == ["ann", "cat"]
+
+
+def test_concurrent_batches_store_each_external_id_once(store, store_target):
+    owner = campaign(store)
+    batches = [[f"e{n}" for n in range(w * 10, w * 10 + 30)] for w in range(4)]  # overlapping
+    reports = run_workers(insert_wishes, [(store_target, owner.id, b) for b in batches])
+    ids = [i for report in reports for i in report]
+    everything = {e for b in batches for e in b}
+    assert len(ids) == len(set(ids)) == len(everything) == store.wishes.count(owner.id)
+    stored = store.wishes.get_many(ids)
+    assert {w.external_id for w in stored} == everything
+    events = store.events_since(0, limit=1000, types=("wish.submitted",))
+    assert sorted(e.payload["wish_id"] for e in events) == sorted(ids)
