@@ -1,17 +1,27 @@
-"""Pledges per second with 1 and 4 writer processes on one database file.
+"""Pledges per second: 1 and 4 writer processes, ``place_many`` batches, a full variant.
 
-Each pledge is the whole safe path: a ``BEGIN IMMEDIATE`` transaction that recounts the variant's
-held units and writes the pledge, its transition, its pending payment and an event; the default
-``ledger`` provider's authorize and capture (one transaction each); and the transaction that
-records the capture and commits the pledge. The floor is the same number of plain ``sqlite3``
-``BEGIN IMMEDIATE`` transactions inserting one row each, from the same number of processes, on a
-file with the same pragmas (WAL, synchronous NORMAL).
+Each pledge is the whole safe path with the default ``ledger`` provider: one ``BEGIN IMMEDIATE``
+transaction that checks the key and the pre-sale, reserves the units with the guarded counter
+update, writes the pledge (committed), its two transitions, its deposit payment, the ledger's
+authorize and capture, and its three events. Two floors, measured in the same run with the same
+number of processes on a file with the same pragmas (WAL, synchronous NORMAL):
+
+- ``one-row insert``: plain ``sqlite3`` ``BEGIN IMMEDIATE`` transactions inserting one row each;
+- ``same writes``: plain ``sqlite3`` making exactly the writes c2m makes for each pledge (the
+  counter update, the inserts, the payment update), in the same tables, one transaction each (for
+  ``place_many``, one transaction per batch with multi-row inserts), without any of c2m's checks.
+
+``at 100,000 pledges`` places pledges on a variant that already holds 100,000 and on an empty
+one, alternately, three times each; the ratio is the median rate on the full variant over the
+median on the empty one (at least 0.8 means within 20%).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -27,19 +37,35 @@ TV = {
     "functions": "essential",
     "base": "feet",
 }
+BATCH = 100
 
 
-def _pledge_worker(db_path, variant_id, worker, count, barrier, results):
+def _pledge_worker(db_path, variant_id, worker, count, batch, barrier, results):
     with C2M(db_path) as app:
         app.campaigns.get("bench")  # open the store (and its migrations) before timing
         barrier.wait()
         start = time.time()
-        for index in range(count):
-            app.presale.place("bench", variant_id, f"c{worker}", 1, f"w{worker}-{index}")
+        if batch:
+            for first in range(0, count, batch):
+                app.presale.place_many(
+                    "bench",
+                    [
+                        {
+                            "variant_id": variant_id,
+                            "customer": f"c{worker}",
+                            "quantity": 1,
+                            "key": f"w{worker}-{index}",
+                        }
+                        for index in range(first, min(first + batch, count))
+                    ],
+                )
+        else:
+            for index in range(count):
+                app.presale.place("bench", variant_id, f"c{worker}", 1, f"w{worker}-{index}")
         results.put((start, time.time()))
 
 
-def _floor_worker(db_path, worker, count, barrier, results):
+def _floor_worker(db_path, worker, count, batch, barrier, results):
     conn = sqlite3.connect(db_path, timeout=30, isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -49,6 +75,88 @@ def _floor_worker(db_path, worker, count, barrier, results):
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("INSERT INTO t (worker, n) VALUES (?, ?)", [worker, index])
         conn.execute("COMMIT")
+    results.put((start, time.time()))
+    conn.close()
+
+
+_NOW = "2026-11-27T12:00:00.000000+00:00"
+
+
+def _same_writes(conn, variant_id: int, keys: list[str]) -> None:
+    """Exactly the rows c2m writes for these pledges (one transaction), with plain sqlite3."""
+    n = len(keys)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(
+        "UPDATE presale_offers SET held = held + ? WHERE variant_id = ? "
+        "AND (capacity IS NULL OR held + ? <= capacity)",
+        [n, variant_id, n],
+    ) if n > 1 else conn.execute(
+        "UPDATE presale_offers SET held = held + 1 WHERE variant_id = ? "
+        "AND (capacity IS NULL OR held + 1 <= capacity)",
+        [variant_id],
+    )
+    rows = conn.execute(
+        "INSERT INTO pledges (campaign_id, variant_id, customer, quantity, region, "
+        "idempotency_key, fingerprint, state, currency, unit_price, deposit_per_unit, "
+        "credit_per_unit, created_at, updated_at) VALUES "
+        + ", ".join(
+            ["(1, ?, 'c', 1, NULL, ?, 'f', 'committed', 'CNY', 129900, 12990, 12990, ?, ?)"] * n
+        )
+        + " RETURNING id",
+        [v for key in keys for v in (variant_id, key, _NOW, _NOW)],
+    ).fetchall()
+    ids = [r[0] for r in rows]
+    conn.execute(
+        "INSERT INTO pledge_transitions (pledge_id, from_state, to_state, reason, at) VALUES "
+        + ", ".join(["(?, NULL, 'placed', 'pledged', ?), (?, 'placed', 'committed', 'x', ?)"] * n),
+        [v for i in ids for v in (i, _NOW, i, _NOW)],
+    )
+    payments = conn.execute(
+        "INSERT INTO payments (pledge_id, campaign_id, kind, amount, currency, provider, "
+        "idempotency_key, state, created_at, updated_at) VALUES "
+        + ", ".join(["(?, 1, 'deposit', 12990, 'CNY', 'ledger', ?, 'pending', ?, ?)"] * n)
+        + " RETURNING id",
+        [v for i, key in zip(ids, keys, strict=True) for v in (i, f"p{key}", _NOW, _NOW)],
+    ).fetchall()
+    conn.execute(
+        "INSERT INTO payment_ledger (provider, operation, idempotency_key, campaign_id, "
+        "pledge_id, amount, currency, reference, created_at) VALUES "
+        + ", ".join(["('ledger', ?, ?, 1, ?, 12990, 'CNY', ?, ?)"] * 2 * n),
+        [v for i, key in zip(ids, keys, strict=True) for op in ("authorize", "capture")
+         for v in (op, f"p{key}", i, f"ledger-{op}-p{key}", _NOW)],
+    )  # fmt: skip
+    conn.executemany(
+        "UPDATE payments SET state = 'succeeded', authorization = ?, reference = ?, "
+        "attempts = attempts + 1, updated_at = ? WHERE id = ? AND state != 'succeeded'",
+        [("a", "r", _NOW, p[0]) for p in payments],
+    )
+    for i in ids:
+        conn.execute(
+            "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, 1, ?, ?)",
+            ["pledge.placed", f'{{"id": {i}, "state": "placed", "customer": "c"}}', _NOW],
+        )
+        conn.execute(
+            "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, 1, ?, ?)",
+            ["payment.succeeded", f'{{"payment_id": {i}}}', _NOW],
+        )
+        conn.execute(
+            "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, 1, ?, ?)",
+            ["pledge.committed", f'{{"pledge_id": {i}}}', _NOW],
+        )
+    conn.execute("COMMIT")
+
+
+def _same_writes_worker(db_path, variant_id, worker, count, batch, barrier, results):
+    conn = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    barrier.wait()
+    start = time.time()
+    step = batch or 1
+    for first in range(0, count, step):
+        _same_writes(
+            conn, variant_id, [f"w{worker}-{i}" for i in range(first, min(first + step, count))]
+        )
     results.put((start, time.time()))
     conn.close()
 
@@ -68,13 +176,23 @@ def _timed(target, arguments: list[tuple]) -> float:
     return max(end for _, end in spans) - min(start for start, _ in spans)
 
 
-def _presale_db(folder: Path, total: int) -> tuple[Path, int]:
+def _presale_db(folder: Path, total: int, already: int = 0) -> tuple[Path, int]:
     db_path = folder / "presale.db"
     with C2M(db_path) as app:
         app.campaigns.create("bench", "tv", stages=["presale"])
         variant = app.variants.add("bench", TV)
         app.campaigns.advance("bench")
-        app.presale.open("bench", "7d", deposit="10%", capacity=total)  # the recount runs
+        app.presale.open("bench", "7d", deposit="10%", capacity=total + already)
+        for first in range(0, already, 500):
+            app.presale.place_many(
+                "bench",
+                [
+                    {"variant_id": variant.id, "customer": "before", "quantity": 1,
+                     "key": f"before-{i}"}
+                    for i in range(first, min(first + 500, already))
+                ],
+            )  # fmt: skip
+    assert variant.id is not None
     return db_path, variant.id
 
 
@@ -88,29 +206,86 @@ def _floor_db(folder: Path) -> Path:
     return db_path
 
 
+def _run_case(folder: Path, writers: int, total: int, batch: int, already: int = 0):
+    """(c2m seconds, one-row floor seconds, same-writes floor seconds) for ``total`` pledges."""
+    per_writer = total // writers
+    db_path, variant_id = _presale_db(folder, total, already)
+    same_path = folder / "same.db"
+    shutil.copy(db_path, same_path)  # same schema, same rows already there
+    pledging = _timed(
+        _pledge_worker, [(db_path, variant_id, w, per_writer, batch) for w in range(writers)]
+    )
+    floor_path = _floor_db(folder)
+    floor = _timed(_floor_worker, [(floor_path, w, per_writer, batch) for w in range(writers)])
+    same = _timed(
+        _same_writes_worker,
+        [(same_path, variant_id, w, per_writer, batch) for w in range(writers)],
+    )
+    return pledging, floor, same
+
+
 def run(quick: bool = False) -> list[Row]:
-    total = 200 if quick else 2000
+    total = 40 if quick else 2000
+    already = 500 if quick else 100_000
     rows = []
-    for writers in (1, 4):
-        per_writer = total // writers
+    cases = [
+        ("pledge placed, deposit captured (1 writer)", 1, 0, 0),
+        ("pledge placed, deposit captured (4 writers)", 4, 0, 0),
+        (f"place_many, batches of {BATCH} (1 writer)", 1, BATCH, 0),
+        (f"place_many, batches of {BATCH} (4 writers)", 4, BATCH, 0),
+    ]
+    for operation, writers, batch, before in cases:
+        count = total * (5 if batch else 1)
         with tempfile.TemporaryDirectory() as folder:
-            db_path, variant_id = _presale_db(Path(folder), total)
-            pledging = _timed(
-                _pledge_worker, [(db_path, variant_id, w, per_writer) for w in range(writers)]
-            )
-            floor_path = _floor_db(Path(folder))
-            floor = _timed(_floor_worker, [(floor_path, w, per_writer) for w in range(writers)])
-        done = per_writer * writers
+            pledging, floor, same = _run_case(Path(folder), writers, count, batch, before)
+        done = (count // writers) * writers
         rows.append(
             Row(
-                f"pledge placed, deposit captured ({writers} writer{'s' if writers > 1 else ''})",
+                operation,
                 f"{done} pledges",
                 fmt_rate(done / pledging, "pledges"),
-                fmt_rate(done / floor, "inserts"),
+                f"one-row insert {fmt_rate(done / floor, 'inserts')}",
                 floor / pledging,
             )
         )
+        rows.append(
+            Row(
+                operation,
+                f"{done} pledges",
+                fmt_rate(done / pledging, "pledges"),
+                f"sqlite3, same writes {fmt_rate(done / same, 'pledges')}",
+                same / pledging,
+            )
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        full, empty = _full_against_empty(Path(folder), total, already)
+    rows.append(
+        Row(
+            f"pledge rate at {already:,} pledges vs an empty variant (1 writer, alternated)",
+            f"{total} pledges x {ROUNDS}",
+            fmt_rate(total / full, "pledges"),
+            f"empty variant {fmt_rate(total / empty, 'pledges')}",
+            empty / full,
+        )
+    )
     return rows
+
+
+ROUNDS = 3
+
+
+def _full_against_empty(folder: Path, total: int, already: int) -> tuple[float, float]:
+    """Median seconds for ``total`` pledges on a variant holding ``already`` and on an empty
+    one, the two runs alternated ``ROUNDS`` times so both see the same machine load."""
+    (folder / "full").mkdir()
+    (folder / "empty").mkdir()
+    full_db, full_variant = _presale_db(folder / "full", total * ROUNDS, already)
+    empty_db, empty_variant = _presale_db(folder / "empty", total * ROUNDS)
+    full, empty = [], []
+    for round_ in range(ROUNDS):
+        full.append(_timed(_pledge_worker, [(full_db, full_variant, round_, total, 0)]))
+        empty.append(_timed(_pledge_worker, [(empty_db, empty_variant, round_, total, 0)]))
+    return statistics.median(full), statistics.median(empty)
 
 
 if __name__ == "__main__":

@@ -139,7 +139,7 @@ def run(quick: bool = False) -> list[Row]:
         library_db.mkdir()
         db_path, variant_id = _presale_db(library_db, total)
         library = _timed(
-            _pledge_worker, [(db_path, variant_id, w, per_worker) for w in range(workers)]
+            _pledge_worker, [(db_path, variant_id, w, per_worker, 0) for w in range(workers)]
         )
         api_db = folder / "api"
         api_db.mkdir()

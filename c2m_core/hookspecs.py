@@ -267,6 +267,29 @@ def capture_payment(app, provider, campaign, pledge, payment, authorization):
 
 
 @hookspec(firstresult=True)
+def capture_payments_in_transaction(app, provider, campaign, captures):
+    """Authorize and capture payments by writing only c2m's own database, inside the open
+    transaction that stores their pledges; return one ``(authorization, reference)`` per capture.
+
+    For providers that move no money outside c2m's database (the default ``ledger``): with one,
+    a pledge is stored, its deposit captured and the pledge committed in one transaction, and a
+    rollback undoes the capture with everything else. Stops at the first non-None result: return
+    None when ``provider`` is not yours or calls out to anything (c2m then records the intent,
+    commits, calls ``authorize_payment`` and ``capture_payment`` outside any transaction and
+    records the outcome). c2m first calls it with an empty ``captures`` to ask whether the
+    provider records in the database (answer ``[]``). Write through ``app.store`` only (its
+    writes join the open transaction), record each ``payment.key`` once, and raise to refuse
+    (the whole transaction rolls back: nothing is stored).
+
+    :param app: the ``C2M`` instance
+    :param provider: the name of the campaign's payment provider
+    :param campaign: the ``Campaign``
+    :param captures: a list of ``(pledge, payment)``: each ``Pledge`` (stored, with its id) and
+        its pending deposit ``Payment`` (``amount``, ``kind``, ``key``)
+    """
+
+
+@hookspec(firstresult=True)
 def refund_payment(app, provider, campaign, pledge, payment, refund):
     """Give back ``refund.amount`` of a captured ``payment``; return the refund reference.
 

@@ -184,3 +184,19 @@ def place_and_cancel(db_path, slug, variant_id, worker, barrier):
                 continue
             if n % 3 == 0:
                 app.presale.cancel(slug, key)
+
+
+def place_batches(db_path, slug, variant_id, batches, barrier, results):
+    """Send every batch of pledge requests with ``place_many``; report each result's
+    (key, outcome, pledge id or None)."""
+    with C2M(db_path) as app:
+        barrier.wait()
+        seen = []
+        for batch in batches:
+            for result in app.presale.place_many(
+                slug, [dict(request, variant_id=variant_id) for request in batch]
+            ):
+                seen.append(
+                    (result.key, result.outcome, result.pledge.id if result.pledge else None)
+                )
+        results.put(seen)

@@ -1,6 +1,8 @@
 """The default payment provider, ``ledger``: records every money movement, moves no money.
 
-Each (operation, idempotency key) is recorded once, so a retried call returns the first
+It writes only c2m's database, so it captures a pledge's deposit inside the transaction that stores
+the pledge (``capture_payments_in_transaction``): a pledge is one transaction. Each (operation,
+idempotency key) is recorded once, so a retried call returns the first
 reference: that is the contract every provider must keep. Shops replace it with their own
 provider plugin and choose it per campaign (``c2m presale open --provider NAME``).
 """
@@ -31,6 +33,21 @@ def capture_payment(app, provider, pledge, payment):
     return app.store.presale.ledger_record(
         NAME, "capture", payment.key, payment.amount, pledge.campaign_id, pledge.id
     )
+
+
+@hookimpl
+def capture_payments_in_transaction(app, provider, captures):
+    if provider != NAME:
+        return None
+    references = app.store.presale.ledger_record_many(
+        NAME,
+        [
+            (operation, payment.key, payment.amount, pledge.campaign_id, pledge.id)
+            for pledge, payment in captures
+            for operation in ("authorize", "capture")
+        ],
+    )
+    return list(zip(references[::2], references[1::2], strict=True))
 
 
 @hookimpl

@@ -36,6 +36,36 @@ def call(app, hook_name: str, provider: str, **kwargs) -> str:
     return result
 
 
+def in_database(app, provider: str) -> bool:
+    """Whether ``provider`` captures inside the pledge's transaction (an in-database one)."""
+    return (
+        app.pm.hook.capture_payments_in_transaction(
+            app=app, provider=provider, campaign=None, captures=[]
+        )
+        is not None
+    )
+
+
+def capture_in_transaction(app, provider: str, campaign, captures: list) -> list[tuple[str, str]]:
+    """Let an in-database provider capture ``captures`` inside the open transaction."""
+    answers = app.pm.hook.capture_payments_in_transaction(
+        app=app, provider=provider, campaign=campaign, captures=captures
+    )
+    if (
+        not isinstance(answers, list | tuple)
+        or len(answers) != len(captures)
+        or not all(
+            isinstance(a, tuple | list) and len(a) == 2 and all(isinstance(x, str) and x for x in a)
+            for a in answers
+        )
+    ):
+        raise ProviderError(
+            f"capture_payments_in_transaction for provider {provider!r} must return one "
+            f"(authorization, reference) pair of strings per capture, got {answers!r}"
+        )
+    return [(a, r) for a, r in answers]
+
+
 class ProviderCallInTransaction(C2MError):
     """A provider hook was about to run inside a transaction that could still roll back."""
 

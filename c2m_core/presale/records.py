@@ -17,7 +17,7 @@ import json
 
 import attrs
 
-from ..errors import Conflict, NotAllowed
+from ..errors import C2MError, Conflict, NotAllowed
 from ..errors import SoldOut as _SoldOut
 from ..money import Money
 from .pricing import Amounts, CancellationRule, DepositRule
@@ -218,12 +218,55 @@ class Pledge:
         )
 
     def to_dict(self) -> dict:
-        data = attrs.asdict(self)
-        amounts = self.amounts
-        data["total"] = amounts.total.amount
-        data["deposit"] = amounts.deposit.amount
-        data["balance"] = amounts.balance.amount
-        return data
+        total = self.unit_price * self.quantity
+        credit = self.credit_per_unit * self.quantity
+        return {
+            "id": self.id,
+            "campaign_id": self.campaign_id,
+            "variant_id": self.variant_id,
+            "customer": self.customer,
+            "quantity": self.quantity,
+            "region": self.region,
+            "key": self.key,
+            "fingerprint": self.fingerprint,
+            "state": self.state,
+            "currency": self.currency,
+            "unit_price": self.unit_price,
+            "deposit_per_unit": self.deposit_per_unit,
+            "credit_per_unit": self.credit_per_unit,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "total": total,
+            "deposit": self.deposit_per_unit * self.quantity,
+            "balance": total - credit,
+        }
+
+
+#: What ``place_many`` did with one requested pledge.
+OUTCOME_PLACED = "placed"  # stored now (committed, placed awaiting payment, or waitlisted)
+OUTCOME_REPLAYED = "replayed"  # the key had this same pledge already: the stored one
+OUTCOME_SOLD_OUT = "sold_out"  # did not fit the capacity and there is no waitlist: not stored
+OUTCOME_CONFLICT = "conflict"  # the key was used before for a different request: not stored
+OUTCOMES = (OUTCOME_PLACED, OUTCOME_REPLAYED, OUTCOME_SOLD_OUT, OUTCOME_CONFLICT)
+
+
+@attrs.frozen
+class PlaceResult:
+    """One requested pledge's result in ``place_many``: its key, the outcome, and the pledge
+    (placed or replayed) or the error (``SoldOut`` or ``IdempotencyConflict``)."""
+
+    key: str
+    outcome: str
+    pledge: Pledge | None = None
+    error: C2MError | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "outcome": self.outcome,
+            "pledge": None if self.pledge is None else self.pledge.to_dict(),
+            "error": None if self.error is None else self.error.to_dict(),
+        }
 
 
 @attrs.frozen

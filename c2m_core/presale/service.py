@@ -41,6 +41,10 @@ from .records import (
     FAILED,
     FAILED_OFFER,
     OPEN,
+    OUTCOME_CONFLICT,
+    OUTCOME_PLACED,
+    OUTCOME_REPLAYED,
+    OUTCOME_SOLD_OUT,
     PAID,
     PENDING,
     PLACED,
@@ -53,6 +57,7 @@ from .records import (
     IdempotencyConflict,
     Offer,
     Payment,
+    PlaceResult,
     Pledge,
     Presale,
     PresaleClosed,
@@ -502,80 +507,236 @@ class PresaleService:
         Beyond capacity it raises ``SoldOut`` (with ``units_left``), or the pledge waits when the
         pre-sale has a waitlist; a refused request stores nothing, so sending it again asks again.
         The deposit is captured before this returns, unless the provider fails: the pledge then
-        stays ``placed`` and ``retry`` completes it.
+        stays ``placed`` and ``retry`` completes it. With a provider that records in c2m's
+        database (the default ``ledger``) the pledge, its capture and its events are one
+        transaction.
 
         With ``share_code`` the pledge is attributed to that code in the same transaction (see
         ``app.rewards.attribute_placed``): a refused attribution refuses the pledge.
         """
-        customer = _text(customer, "customer")
-        quantity = _count(quantity, "quantity", 1)
-        key = _text(key, "key")
-        region = _text(region, "region", 64, optional=True)
-        if isinstance(variant_id, bool) or not isinstance(variant_id, int):
-            raise InvalidInput(f"variant: {variant_id!r} is not a variant id")
+        request = _request(variant_id, customer, quantity, key, region, "")
         self._outside_transaction()
         campaign = self.app.campaigns.get(slug)
-        self._settle_if_due(campaign)
-        referral = None
         if share_code is not None:
+            self._settle_if_due(campaign)
             referral = self.app.rewards.referral(campaign, variant_id, customer, share_code)
-        digest = fingerprint(variant_id, customer, quantity, region)
-        store = self._store
-        payment = None
-        with store.transaction():
-            existing = self._area.pledge_by_key(campaign.id, key)
-            if existing is not None:
-                if existing.fingerprint != digest:
-                    raise IdempotencyConflict(
-                        key, _differences(existing, variant_id, customer, quantity, region)
-                    )
-                if referral is not None:
-                    self.app.rewards.attribute_placed(campaign, existing, referral)
-                replay = existing
-            else:
-                replay = None
-                presale = self._open_presale(campaign)
-                offer = self._offer(campaign, variant_id)
-                asked = Pledge(
-                    id=None,
-                    campaign_id=campaign.id,
-                    variant_id=variant_id,
-                    customer=customer,
-                    quantity=quantity,
-                    region=region,
-                    key=key,
-                    fingerprint=digest,
-                    state=PLACED,
-                    currency=offer.currency,
-                    unit_price=offer.unit_price,
-                    deposit_per_unit=offer.deposit_per_unit,
-                    credit_per_unit=offer.credit_per_unit,
+            request = attrs.evolve(request, referral=referral)
+        result = self._place(campaign, [request])[0]
+        if result.error is not None:
+            raise result.error
+        assert result.pledge is not None
+        return result.pledge
+
+    def place_many(self, slug: str, pledges: Iterable[Mapping]) -> list[PlaceResult]:
+        """Place a batch of pledges in one transaction; one ``PlaceResult`` per request, in order.
+
+        Each request is a mapping with ``variant_id``, ``customer``, ``quantity``, ``key`` and
+        optionally ``region``, as ``place`` takes them, with the same guarantees per pledge:
+        capacity by the guarded counter (in request order), one pledge per key (a replayed key
+        gives outcome ``replayed`` and the stored pledge, a key used for a different request
+        ``conflict``), ``sold_out`` beyond capacity without a waitlist (nothing stored for it).
+        A malformed request or a variant not on sale raises ``InvalidInput`` naming it, and then
+        nothing of the batch is stored. For imports and shops that batch: a batch of a few
+        hundred is one transaction.
+        """
+        requests = []
+        for index, item in enumerate(pledges):
+            where = f"pledges[{index}]."
+            if not isinstance(item, Mapping):
+                raise InvalidInput(
+                    f"pledges[{index}]: {item!r} is not accepted; use a mapping with "
+                    "variant_id, customer, quantity, key and optionally region"
                 )
-                try:
-                    pledge = self._area.insert_pledge(asked, reason="pledged")
-                except SoldOut as ex:
-                    if not presale.waitlist:
-                        raise
-                    pledge = self._area.insert_pledge(
-                        attrs.evolve(asked, state=WAITLISTED),
-                        reason=f"over capacity ({ex.units_left} left)",
+            unknown = sorted(set(item) - set(_REQUEST_FIELDS))
+            missing = [f for f in _REQUEST_FIELDS[:4] if f not in item]
+            if unknown or missing:
+                raise InvalidInput(
+                    f"pledges[{index}]: "
+                    + (f"unknown field {unknown[0]!r}" if unknown else f"{missing[0]} missing")
+                    + f"; fields are {', '.join(_REQUEST_FIELDS)}"
+                )
+            requests.append(
+                _request(
+                    item["variant_id"],
+                    item["customer"],
+                    item["quantity"],
+                    item["key"],
+                    item.get("region"),
+                    where,
+                )
+            )
+        self._outside_transaction()
+        campaign = self.app.campaigns.get(slug)
+        if not requests:
+            return []
+        return self._place(campaign, requests)
+
+    def _place(self, campaign: Campaign, requests: list[_Request]) -> list[PlaceResult]:
+        """Store requested pledges in one transaction, then settle what must go out, notify."""
+        store = self._store
+        while True:
+            with store.transaction():
+                presale = self._presale(campaign)
+                if not self._due(presale):
+                    in_db = payments.in_database(self.app, presale.provider)
+                    results, fresh, pending = self._place_in_transaction(
+                        campaign, presale, requests, in_db
                     )
-                if referral is not None:
-                    self.app.rewards.attribute_placed(campaign, pledge, referral)
-                state = pledge.state
-                if state == PLACED:
-                    payment = self._new_payment(campaign, presale, pledge, DEPOSIT)
-                self._pledge_event(campaign, f"pledge.{state}", pledge, **pledge.to_dict())
-        if replay is not None:
-            if replay.state == PLACED:
-                self._settle_unsettled(campaign, replay.id)
-                return self._area.pledge(replay.id)
-            return replay
-        if payment is not None:
+                    break
+            self._settle_if_due(campaign)  # past its deadline: close it, then answer
+        for payment in pending:  # a provider that calls out: intent committed, now the call
             self._settle_payment(campaign, payment)
-        pledge = self._area.pledge(pledge.id)
-        self.app.pm.hook.pledge_placed(app=self.app, campaign=campaign, pledge=pledge)
-        return pledge
+        area = self._area
+        waiting = {i for i in fresh if results[i].pledge.state == PLACED}  # type: ignore[union-attr]
+        for index, result in enumerate(results):
+            pledge = result.pledge
+            if pledge is None:
+                continue
+            if result.outcome == OUTCOME_REPLAYED and pledge.state == PLACED:
+                assert pledge.id is not None
+                self._settle_unsettled(campaign, pledge.id)
+                results[index] = attrs.evolve(result, pledge=area.pledge(pledge.id))
+            elif pending and index in waiting:
+                results[index] = attrs.evolve(result, pledge=area.pledge(pledge.id))
+        hook = self.app.pm.hook
+        for index in fresh:
+            hook.pledge_placed(app=self.app, campaign=campaign, pledge=results[index].pledge)
+        return results
+
+    def _place_in_transaction(
+        self, campaign: Campaign, presale: Presale, requests: list[_Request], in_db: bool
+    ) -> tuple[list[PlaceResult], list[int], list[Payment]]:
+        area, store = self._area, self._store
+        campaign_id = campaign.id
+        assert campaign_id is not None
+        existing = area.pledges_by_keys(campaign_id, [r.key for r in requests])
+        results: list[PlaceResult | None] = [None] * len(requests)
+        first: dict[str, int] = {}  # key -> index of its first new request in this batch
+        asking: list[tuple[int, Pledge]] = []
+        offers: dict[int, Offer] | None = None
+        for index, request in enumerate(requests):
+            stored = existing.get(request.key)
+            if stored is not None:
+                results[index] = _replay(stored, request)
+                if request.referral is not None and results[index].outcome == OUTCOME_REPLAYED:  # type: ignore[union-attr]
+                    self.app.rewards.attribute_placed(campaign, stored, request.referral)
+                continue
+            if request.key in first:
+                continue  # answered after the first is stored
+            first[request.key] = index
+            if offers is None:
+                self._require_open(campaign, presale)
+                offers = (
+                    {o.variant_id: o for o in area.offers(campaign.id)} if len(requests) > 1 else {}
+                )
+            offer = offers.get(request.variant_id) if offers else None
+            if offer is None:
+                offer = self._offer(campaign, request.variant_id, request.where)
+                offers[offer.variant_id] = offer
+            asking.append(
+                (
+                    index,
+                    Pledge(
+                        id=None,
+                        campaign_id=campaign_id,
+                        variant_id=request.variant_id,
+                        customer=request.customer,
+                        quantity=request.quantity,
+                        region=request.region,
+                        key=request.key,
+                        fingerprint=request.fingerprint,
+                        state=PLACED,
+                        currency=offer.currency,
+                        unit_price=offer.unit_price,
+                        deposit_per_unit=offer.deposit_per_unit,
+                        credit_per_unit=offer.credit_per_unit,
+                    ),
+                )
+            )
+        stored_now = area.insert_pledges(
+            [p for _, p in asking], waitlist=presale.waitlist, captured=in_db
+        )
+        fresh: list[int] = []
+        lost: list[int] = []
+        for (index, _), outcome in zip(asking, stored_now, strict=True):
+            if outcome is None:
+                lost.append(index)
+            elif isinstance(outcome, SoldOut):
+                results[index] = PlaceResult(requests[index].key, OUTCOME_SOLD_OUT, error=outcome)
+            else:
+                results[index] = PlaceResult(outcome.key, OUTCOME_PLACED, pledge=outcome)
+                fresh.append(index)
+                if requests[index].referral is not None:
+                    self.app.rewards.attribute_placed(campaign, outcome, requests[index].referral)
+        if lost:  # another writer stored these keys first (possible where reads do not lock)
+            won = area.pledges_by_keys(campaign.id, [requests[i].key for i in lost])
+            for index in lost:
+                results[index] = _replay(won[requests[index].key], requests[index])
+        holding = [
+            p
+            for p in (results[i].pledge for i in fresh)  # type: ignore[union-attr]
+            if p is not None and p.state != WAITLISTED
+        ]
+        intents = area.insert_payments(
+            [
+                (p, DEPOSIT, p.amounts.deposit, presale.provider,
+                 f"c2m:{campaign.slug}:{p.id}:{DEPOSIT}")
+                for p in holding
+            ]
+        )  # fmt: skip
+        events: list[tuple[str, int | None, dict]] = []
+        by_pledge: dict[int, tuple[int, str]] = {}  # pledge id -> its captured payment
+        if in_db and intents:
+            answers = payments.capture_in_transaction(
+                self.app, presale.provider, campaign, list(zip(holding, intents, strict=True))
+            )
+            area.payments_succeeded(
+                [(i.id, a, r) for i, (a, r) in zip(intents, answers, strict=True)]
+            )
+            by_pledge = {i.pledge_id: (i.id, r) for i, (_, r) in zip(intents, answers, strict=True)}
+        for index in fresh:
+            pledge = results[index].pledge  # type: ignore[union-attr]
+            assert pledge is not None
+            if pledge.state == WAITLISTED:
+                waiting = _pledge_payload(campaign, pledge, **pledge.to_dict())
+                events.append(("pledge.waitlisted", campaign_id, waiting))
+                continue
+            placed = _pledge_payload(campaign, pledge, **(pledge.to_dict() | {"state": PLACED}))
+            events.append(("pledge.placed", campaign_id, placed))
+            payment = by_pledge.get(pledge.id)  # type: ignore[arg-type]
+            if payment is not None:
+                succeeded = _pledge_payload(
+                    campaign,
+                    pledge,
+                    payment_id=payment[0],
+                    kind=DEPOSIT,
+                    amount=pledge.amounts.deposit.amount,
+                    reference=payment[1],
+                )
+                events.append(("payment.succeeded", campaign_id, succeeded))
+                committed = _pledge_payload(campaign, pledge)
+                events.append(("pledge.committed", campaign_id, committed))
+        if events:
+            store.events(events)
+        for index, request in enumerate(requests):  # repeated keys within the batch
+            if results[index] is None:
+                earlier = requests[first[request.key]]
+                answer = results[first[request.key]]
+                assert answer is not None
+                if earlier.fingerprint != request.fingerprint:
+                    results[index] = PlaceResult(
+                        request.key,
+                        OUTCOME_CONFLICT,
+                        error=IdempotencyConflict(
+                            request.key, _request_differences(earlier, request)
+                        ),
+                    )
+                elif answer.pledge is not None:
+                    results[index] = _replay(answer.pledge, request)
+                else:
+                    results[index] = answer
+        pending = [] if in_db else intents
+        return [r for r in results if r is not None], fresh, pending
 
     def cancel(self, slug: str, key: str, reason: str = "customer") -> Pledge:
         """Cancel the pledge made with ``key`` and refund its deposit.
@@ -771,14 +932,7 @@ class PresaleService:
 
     def _pledge_event(self, campaign: Campaign, type: str, pledge: Pledge, **extra) -> None:
         """Inside the transaction of the change: an event a shop can act on without a lookup."""
-        payload = {
-            "campaign": campaign.slug,
-            "variant_id": pledge.variant_id,
-            "customer": pledge.customer,
-            "key": pledge.key,
-            "pledge_id": pledge.id,
-        }
-        self._store.event(type, campaign.id, extra | payload)
+        self._store.event(type, campaign.id, _pledge_payload(campaign, pledge, **extra))
 
     def _settle_if_due(self, campaign: Campaign) -> bool:
         presale = self._area.presale(campaign.id)
@@ -1062,6 +1216,10 @@ class PresaleService:
 
     def _open_presale(self, campaign: Campaign) -> Presale:
         presale = self._presale(campaign)
+        self._require_open(campaign, presale)
+        return presale
+
+    def _require_open(self, campaign: Campaign, presale: Presale) -> None:
         if presale.state != OPEN:
             raise PresaleClosed(
                 f"the pre-sale of campaign {campaign.slug!r} closed at {presale.closed_at}"
@@ -1071,15 +1229,17 @@ class PresaleService:
                 f"the pre-sale of campaign {campaign.slug!r} ended at its deadline, "
                 f"{presale.deadline}"
             )
-        return presale
 
-    def _offer(self, campaign: Campaign, variant_id: int) -> Offer:
+    def _offer(self, campaign: Campaign, variant_id: int, where: str = "") -> Offer:
         offer = self._area.offer(campaign.id, variant_id)
         if offer is None:
             on_sale = ", ".join(str(o.variant_id) for o in self._area.offers(campaign.id))
             raise InvalidInput(
-                f"variant: {variant_id} is not on sale in campaign {campaign.slug!r}; "
-                f"on sale: {on_sale or 'none'}"
+                f"{where}variant: {variant_id} is not on sale in campaign {campaign.slug!r}; "
+                f"on sale: {on_sale or 'none'}",
+                field=f"{where}variant_id",
+                value=variant_id,
+                accepted=f"a variant on sale: {on_sale or 'none'}",
             )
         return offer
 
@@ -1089,6 +1249,74 @@ class PresaleService:
                 "pre-sale operations call the payment provider and must run outside a "
                 "transaction (the provider is called after the pledge is committed)"
             )
+
+
+_REQUEST_FIELDS = ("variant_id", "customer", "quantity", "key", "region")
+
+
+@attrs.frozen
+class _Request:
+    """A checked pledge request; ``where`` prefixes field names in errors (``pledges[3].``)."""
+
+    variant_id: int
+    customer: str
+    quantity: int
+    key: str
+    region: str | None
+    fingerprint: str
+    where: str
+    referral: object = None  # the share code to attribute the pledge to (``place``)
+
+
+def _request(variant_id, customer, quantity, key, region, where: str) -> _Request:
+    customer = _text(customer, f"{where}customer")
+    quantity = _count(quantity, f"{where}quantity", 1)
+    key = _text(key, f"{where}key")
+    region = _text(region, f"{where}region", 64, optional=True)
+    if isinstance(variant_id, bool) or not isinstance(variant_id, int):
+        raise InvalidInput(f"{where}variant: {variant_id!r} is not a variant id")
+    return _Request(
+        variant_id,
+        customer,
+        quantity,
+        key,
+        region,
+        fingerprint(variant_id, customer, quantity, region),
+        where,
+    )
+
+
+def _replay(stored: Pledge, request: _Request) -> PlaceResult:
+    """The stored pledge for a repeated key, or the conflict when the request differs."""
+    if stored.fingerprint == request.fingerprint:
+        return PlaceResult(request.key, OUTCOME_REPLAYED, pledge=stored)
+    differences = _differences(
+        stored, request.variant_id, request.customer, request.quantity, request.region
+    )
+    return PlaceResult(
+        request.key, OUTCOME_CONFLICT, error=IdempotencyConflict(request.key, differences)
+    )
+
+
+def _request_differences(before: _Request, after: _Request) -> dict:
+    names = {"variant": "variant_id", "customer": "customer", "quantity": "quantity",
+             "region": "region"}  # fmt: skip
+    return {
+        name: (getattr(before, field), getattr(after, field))
+        for name, field in names.items()
+        if getattr(before, field) != getattr(after, field)
+    }
+
+
+def _pledge_payload(campaign: Campaign, pledge: Pledge, **extra) -> dict:
+    """An event payload a shop can act on without a lookup: campaign, variant, customer, key."""
+    return extra | {
+        "campaign": campaign.slug,
+        "variant_id": pledge.variant_id,
+        "customer": pledge.customer,
+        "key": pledge.key,
+        "pledge_id": pledge.id,
+    }
 
 
 def _zero(pledge: Pledge) -> Money:

@@ -322,6 +322,19 @@ class Store(AfterCommitQueue):
             ],
         )
 
+    def events(self, rows: list[tuple[str, int | None, dict]]) -> None:
+        """Append many ``(type, campaign_id, payload)`` events, in order, in one statement."""
+        if not self.db.conn.in_transaction:
+            raise RuntimeError("events are written inside the transaction of their change")
+        now = self.now()
+        self.executemany(
+            "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, ?, ?, ?)",
+            [
+                (type, campaign_id, json.dumps(payload, sort_keys=True, ensure_ascii=False), now)
+                for type, campaign_id, payload in rows
+            ],
+        )
+
     def events_since(
         self,
         cursor: int = 0,

@@ -373,6 +373,11 @@ class Store(Protocol):
         """
         ...
 
+    def events(self, rows: list[tuple[str, int | None, dict]]) -> None:
+        """Append many ``(type, campaign_id, payload)`` events, in order, as ``event`` does each
+        (inside the change's transaction; ids in the same order)."""
+        ...
+
     def events_since(
         self,
         cursor: int = 0,

@@ -420,6 +420,11 @@ class PostgresStore(Store):
             ],
         )
 
+    def events(self, rows: list[tuple[str, int | None, dict]]) -> None:
+        """Append many ``(type, campaign_id, payload)`` events, in order."""
+        for type, campaign_id, payload in rows:
+            self.event(type, campaign_id, payload)
+
     _VISIBLE = f"(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << {EVENT_BITS})"
 
     def events_since(

@@ -13,20 +13,26 @@ contract of every operation is written in ``presale_interface.PresaleArea``.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Sequence
 
+import attrs
 from sqlite_utils.migrations import Migrations
 
 from ..money import Money
 from ..presale.pricing import CancellationRule, DepositRule
 from ..presale.records import (
+    COMMITTED,
     FAILED,
     HOLDING,
     INITIAL_STATES,
     OPEN,
     PENDING,
+    PLACED,
     SUCCEEDED,
     TRANSITIONS,
+    WAITLISTED,
     HeldAudit,
     IllegalPledgeTransition,
     LedgerEntry,
@@ -214,6 +220,20 @@ _REFUND_COLUMNS = (
 )
 
 
+#: Rows per multi-row ``INSERT``: well under SQLite's 32,766 parameters at 15 columns a row.
+_ROWS_PER_STATEMENT = 500
+
+
+@functools.lru_cache(maxsize=256)
+def _deposit_rule(text: str) -> DepositRule:
+    return DepositRule.from_dict(json.loads(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _cancellation_rule(text: str) -> CancellationRule:
+    return CancellationRule.from_dict(json.loads(text))
+
+
 def _marks(values) -> str:
     return ", ".join("?" for _ in values)
 
@@ -253,8 +273,8 @@ class PresaleStore(Area):
             state=row[1],
             deadline=row[2],
             provider=row[3],
-            deposit=DepositRule.from_dict(json.loads(row[4])),
-            cancellation=CancellationRule.from_dict(json.loads(row[5])),
+            deposit=_deposit_rule(row[4]),
+            cancellation=_cancellation_rule(row[5]),
             waitlist=bool(row[6]),
             opened_at=row[7],
             closed_at=row[8],
@@ -366,6 +386,52 @@ class PresaleStore(Area):
             left = 0 if row is None else max(row[0] - row[1], 0)
             raise SoldOut(variant_id, quantity, left)
 
+    def _reserve_many(self, pledges: Sequence[Pledge]) -> list[SoldOut | None]:
+        """Reserve the units of each pledge in order; for each, None or the ``SoldOut``.
+
+        One pledge: the guarded update. More: the offers' rows are read (locked until commit
+        where the backend locks rows; SQLite's ``BEGIN IMMEDIATE`` already holds the only write
+        lock), each pledge is decided in order, and each variant's counter grows once by what
+        its pledges took, through the same guarded update.
+        """
+        if len(pledges) == 1:
+            try:
+                self._reserve(pledges[0].variant_id, pledges[0].quantity)
+            except SoldOut as ex:
+                return [ex]
+            return [None]
+        variants = sorted({p.variant_id for p in pledges})
+        for_update = getattr(getattr(self.store, "dialect", None), "for_update", "")
+        room: dict[int, int | None] = {}
+        for chunk in range(0, len(variants), _ROWS_PER_STATEMENT):
+            part = variants[chunk : chunk + _ROWS_PER_STATEMENT]
+            for variant_id, capacity, held in self.db.execute(
+                "SELECT variant_id, capacity, held FROM presale_offers "
+                f"WHERE variant_id IN ({_marks(part)}){for_update}",
+                part,
+            ).fetchall():
+                room[variant_id] = None if capacity is None else capacity - held
+        taken = dict.fromkeys(variants, 0)
+        refused: list[SoldOut | None] = []
+        for pledge in pledges:
+            variant_id, quantity = pledge.variant_id, pledge.quantity
+            left = room.get(variant_id, 0)
+            if left is None or taken[variant_id] + quantity <= left:
+                taken[variant_id] += quantity
+                refused.append(None)
+            else:
+                refused.append(SoldOut(variant_id, quantity, max(left - taken[variant_id], 0)))
+        for variant_id, quantity in taken.items():
+            if quantity:
+                cursor = self.db.execute(
+                    "UPDATE presale_offers SET held = held + ? "
+                    "WHERE variant_id = ? AND (capacity IS NULL OR held + ? <= capacity)",
+                    [quantity, variant_id, quantity],
+                )
+                if cursor.rowcount != 1:  # the rows were read under the lock: cannot happen
+                    raise RuntimeError(f"the capacity of variant {variant_id} changed under lock")
+        return refused
+
     def _release(self, variant_id: int, quantity: int) -> None:
         self.db.execute(
             "UPDATE presale_offers SET held = held - ? WHERE variant_id = ?",
@@ -409,6 +475,87 @@ class PresaleStore(Area):
         stored = self.pledge(cursor.lastrowid or 0)
         assert stored is not None
         return stored
+
+    def insert_pledges(
+        self, pledges: Sequence[Pledge], waitlist: bool = False, captured: bool = False
+    ) -> list[Pledge | SoldOut | None]:
+        """Store new ``placed`` pledges, in order, with their transitions; one result each.
+
+        Each reserves its units as ``insert_pledge`` does (the guarded counter update, in the
+        order given). One that does not fit is stored ``waitlisted`` when ``waitlist`` (reason
+        ``over capacity (N left)``); otherwise it is not stored and its result is the
+        ``SoldOut``. With ``captured``, a pledge that holds units is stored ``committed`` (moves
+        ``pledged`` then ``deposit captured``): the caller records its deposit's capture in this
+        same transaction. A pledge whose idempotency key the campaign already has (another
+        writer stored it first) is not stored, its units are freed, and its result is None.
+        Returned pledges carry their ids and times; nothing is read back.
+        """
+        now = self.store.now()
+        results: list[Pledge | SoldOut | None] = []
+        history: list[list[tuple[str | None, str, str]]] = []
+        with self.store.transaction():
+            for pledge in pledges:
+                if pledge.state != PLACED:
+                    raise IllegalPledgeTransition(None, pledge.state)
+            refused = self._reserve_many(pledges)
+            for pledge, ex in zip(pledges, refused, strict=True):
+                if ex is not None:
+                    if not waitlist:
+                        results.append(ex)
+                        history.append([])
+                        continue
+                    reason = f"over capacity ({ex.units_left} left)"
+                    results.append(pledge)
+                    history.append([(None, WAITLISTED, reason)])
+                    continue
+                if captured:
+                    results.append(pledge)
+                    history.append(
+                        [(None, PLACED, "pledged"), (PLACED, COMMITTED, "deposit captured")]
+                    )
+                else:
+                    results.append(pledge)
+                    history.append([(None, PLACED, "pledged")])
+            storing = [(i, p) for i, p in enumerate(results) if isinstance(p, Pledge)]
+            ids: dict[str, int] = {}
+            for chunk in range(0, len(storing), _ROWS_PER_STATEMENT):
+                part = storing[chunk : chunk + _ROWS_PER_STATEMENT]
+                params: list = []
+                for index, p in part:
+                    params += [p.campaign_id, p.variant_id, p.customer, p.quantity, p.region,
+                               p.key, p.fingerprint, history[index][-1][1], p.currency,
+                               p.unit_price,
+                               p.deposit_per_unit, p.credit_per_unit, now, now]  # fmt: skip
+                rows = self.db.execute(
+                    f"INSERT INTO pledges ({_PLEDGE_COLUMNS[4:]}) VALUES "
+                    + ", ".join([f"({_marks(range(14))})"] * len(part))
+                    + " ON CONFLICT (campaign_id, idempotency_key) DO NOTHING"
+                    " RETURNING id, idempotency_key",
+                    params,
+                ).fetchall()
+                ids.update((key, pledge_id) for pledge_id, key in rows)
+            transitions: list = []
+            for index, p in storing:
+                pledge_id = ids.get(p.key)
+                state = history[index][-1][1]
+                if pledge_id is None:  # lost the key to a concurrent writer
+                    if state in HOLDING:
+                        self._release(p.variant_id, p.quantity)
+                    results[index] = None
+                    continue
+                results[index] = attrs.evolve(
+                    p, id=pledge_id, state=state, created_at=now, updated_at=now
+                )
+                for old, new, reason in history[index]:
+                    transitions += [pledge_id, old, new, reason, now]
+            for chunk in range(0, len(transitions), 5 * _ROWS_PER_STATEMENT):
+                part = transitions[chunk : chunk + 5 * _ROWS_PER_STATEMENT]
+                self.db.execute(
+                    "INSERT INTO pledge_transitions (pledge_id, from_state, to_state, reason, at) "
+                    "VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * (len(part) // 5)),
+                    part,
+                )
+        return results
 
     def move_pledge(self, pledge_id: int, old: str, new: str, reason: str) -> bool:
         """Move a pledge ``old`` -> ``new`` and record it; False when it was no longer ``old``.
@@ -471,6 +618,18 @@ class PresaleStore(Area):
         found = self._pledges("campaign_id = ? AND idempotency_key = ?", [campaign_id, key])
         return found[0] if found else None
 
+    def pledges_by_keys(self, campaign_id: int, keys: Sequence[str]) -> dict[str, Pledge]:
+        """The campaign's pledges with any of these idempotency ``keys``, by key."""
+        found: dict[str, Pledge] = {}
+        unique = list(dict.fromkeys(keys))
+        for chunk in range(0, len(unique), _ROWS_PER_STATEMENT):
+            part = unique[chunk : chunk + _ROWS_PER_STATEMENT]
+            for pledge in self._pledges(
+                f"campaign_id = ? AND idempotency_key IN ({_marks(part)})", [campaign_id, *part]
+            ):
+                found[pledge.key] = pledge
+        return found
+
     def pledges(
         self, campaign_id: int, variant_id: int | None = None, states: tuple[str, ...] = ()
     ) -> list[Pledge]:
@@ -506,6 +665,56 @@ class PresaleStore(Area):
         payment = self.payment(cursor.lastrowid or 0)
         assert payment is not None
         return payment
+
+    def insert_payments(
+        self, intents: Sequence[tuple[Pledge, str, Money, str, str]]
+    ) -> list[Payment]:
+        """``insert_payment`` for many ``(pledge, kind, amount, provider, key)``, in order, in as
+        few statements as the backend allows; nothing is read back."""
+        now = self.store.now()
+        payments: list[Payment] = []
+        with self.store.transaction():
+            for chunk in range(0, len(intents), _ROWS_PER_STATEMENT):
+                part = intents[chunk : chunk + _ROWS_PER_STATEMENT]
+                params: list = []
+                for pledge, kind, amount, provider, key in part:
+                    assert pledge.id is not None, "payments are for stored pledges"
+                    params += [pledge.id, pledge.campaign_id, kind, amount.amount,
+                               amount.currency, provider, key, PENDING, now, now]  # fmt: skip
+                rows = self.db.execute(
+                    "INSERT INTO payments (pledge_id, campaign_id, kind, amount, currency, "
+                    "provider, idempotency_key, state, created_at, updated_at) VALUES "
+                    + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(part))
+                    + " RETURNING id, idempotency_key",
+                    params,
+                ).fetchall()
+                ids = dict((key, payment_id) for payment_id, key in rows)
+                payments += [
+                    Payment(
+                        ids[key],
+                        pledge.id or 0,
+                        pledge.campaign_id,
+                        kind,
+                        amount,
+                        provider,
+                        key,
+                        PENDING,
+                        0,
+                    )  # fmt: skip
+                    for pledge, kind, amount, provider, key in part
+                ]
+        return payments
+
+    def payments_succeeded(self, captures: Sequence[tuple[int, str, str]]) -> int:
+        """``payment_succeeded`` for many ``(payment_id, authorization, reference)``; how many
+        were recorded now (those already succeeded are left alone)."""
+        now = self.store.now()
+        with self.store.transaction():
+            return self.executemany(
+                "UPDATE payments SET state = ?, authorization = ?, reference = ?, error = NULL, "
+                "attempts = attempts + 1, updated_at = ? WHERE id = ? AND state != ?",
+                [(SUCCEEDED, a, r, now, payment_id, SUCCEEDED) for payment_id, a, r in captures],
+            )
 
     def payment(self, payment_id: int) -> Payment | None:
         found = self._payments("id = ?", [payment_id])
@@ -622,27 +831,48 @@ class PresaleStore(Area):
         The same key again returns the first reference and records nothing: that is what makes
         retrying a provider call safe.
         """
+        return self.ledger_record_many(
+            provider, [(operation, key, amount, campaign_id, pledge_id)]
+        )[0]
+
+    def ledger_record_many(
+        self, provider: str, movements: list[tuple[str, str, Money, int | None, int | None]]
+    ) -> list[str]:
+        """``ledger_record`` for many ``(operation, key, amount, campaign_id, pledge_id)`` in one
+        statement; one reference per movement, in order.
+
+        A reference names the provider, the operation and the key, so a new entry needs no read
+        back; a key recorded before returns the reference stored with it.
+        """
+        if not movements:
+            return []
+        now = self.store.now()
+        references = [f"{provider}-{operation}-{key}" for operation, key, *_ in movements]
+        params: list = []
+        for (operation, key, amount, campaign_id, pledge_id), reference in zip(
+            movements, references, strict=True
+        ):
+            params += [provider, operation, key, campaign_id, pledge_id, amount.amount,
+                       amount.currency, reference, now]  # fmt: skip
         with self.store.transaction():
-            row = self.db.execute(
-                "SELECT reference FROM payment_ledger WHERE provider = ? AND operation = ? "
-                "AND idempotency_key = ?",
-                [provider, operation, key],
-            ).fetchone()
-            if row:
-                return row[0]
-            cursor = self.db.execute(
-                "INSERT INTO payment_ledger (provider, operation, idempotency_key, campaign_id, "
-                "pledge_id, amount, currency, reference, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, '', ?)",
-                [provider, operation, key, campaign_id, pledge_id, amount.amount,
-                 amount.currency, self.store.now()],
-            )  # fmt: skip
-            reference = f"{provider}-{operation}-{cursor.lastrowid}"
-            self.db.execute(
-                "UPDATE payment_ledger SET reference = ? WHERE id = ?",
-                [reference, cursor.lastrowid],
-            )
-            return reference
+            for chunk in range(0, len(movements), _ROWS_PER_STATEMENT):
+                rows = movements[chunk : chunk + _ROWS_PER_STATEMENT]
+                cursor = self.db.execute(
+                    "INSERT INTO payment_ledger (provider, operation, idempotency_key, "
+                    "campaign_id, pledge_id, amount, currency, reference, created_at) VALUES "
+                    + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+                    + " ON CONFLICT (provider, operation, idempotency_key) DO NOTHING",
+                    params[chunk * 9 : (chunk + len(rows)) * 9],
+                )
+                if cursor.rowcount != len(rows):  # some were recorded before: their reference
+                    for index in range(chunk, chunk + len(rows)):
+                        operation, key = movements[index][:2]
+                        references[index] = self.db.execute(
+                            "SELECT reference FROM payment_ledger WHERE provider = ? AND "
+                            "operation = ? AND idempotency_key = ?",
+                            [provider, operation, key],
+                        ).fetchone()[0]
+        return references
 
     def ledger(self, campaign_id: int | None = None) -> list[LedgerEntry]:
         """Ledger entries, oldest first (optionally of one campaign)."""

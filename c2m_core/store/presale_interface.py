@@ -10,6 +10,7 @@ unique constraint), never by a read in Python followed by a write. The contract 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from ..money import Money
@@ -21,6 +22,7 @@ from ..presale.records import (
     Pledge,
     Presale,
     Refund,
+    SoldOut,
     StateUnits,
     Transition,
 )
@@ -75,6 +77,20 @@ class PresaleArea(Protocol):
         violates a unique key.
         """
 
+    def insert_pledges(
+        self, pledges: Sequence[Pledge], waitlist: bool = False, captured: bool = False
+    ) -> list[Pledge | SoldOut | None]:
+        """Store new ``placed`` pledges in order, each with its transitions; one result each.
+
+        Each reserves its units as ``insert_pledge`` does, in the order given (the same guarded
+        counter, so capacity holds with concurrent writers). One that does not fit is stored
+        ``waitlisted`` when ``waitlist``, else not stored (its result is the ``SoldOut``). With
+        ``captured`` a pledge that holds is stored ``committed`` (``placed`` then ``committed``
+        in its history): the caller records the deposit's capture in the same transaction. A
+        pledge whose key the campaign already has (a concurrent writer stored it first) is not
+        stored, its units are freed, and its result is None. Results carry ids and times.
+        """
+
     def move_pledge(self, pledge_id: int, old: str, new: str, reason: str) -> bool:
         """Move a pledge from ``old`` to ``new`` and record the transition.
 
@@ -95,6 +111,9 @@ class PresaleArea(Protocol):
         self, campaign_id: int, variant_id: int | None = None, states: tuple[str, ...] = ()
     ) -> list[Pledge]:
         """A campaign's pledges (of one variant, in some states), oldest first."""
+
+    def pledges_by_keys(self, campaign_id: int, keys: Sequence[str]) -> dict[str, Pledge]:
+        """The campaign's pledges with any of these idempotency keys, by key."""
 
     def transitions(self, pledge_id: int) -> list[Transition]:
         """Every state a pledge went through, oldest first (the first has no ``from_state``)."""
@@ -117,6 +136,15 @@ class PresaleArea(Protocol):
 
         One payment per (pledge, kind) and per idempotency ``key`` (unique keys).
         """
+
+    def insert_payments(
+        self, intents: Sequence[tuple[Pledge, str, Money, str, str]]
+    ) -> list[Payment]:
+        """``insert_payment`` for many ``(pledge, kind, amount, provider, key)``, in order."""
+
+    def payments_succeeded(self, captures: Sequence[tuple[int, str, str]]) -> int:
+        """``payment_succeeded`` for many ``(payment_id, authorization, reference)``; how many
+        were recorded now (each at most once, as ``payment_succeeded``)."""
 
     def payment(self, payment_id: int) -> Payment | None:
         """One payment by id."""
@@ -176,6 +204,12 @@ class PresaleArea(Protocol):
 
         The same key again returns the first reference and records nothing (a unique key).
         """
+
+    def ledger_record_many(
+        self, provider: str, movements: list[tuple[str, str, Money, int | None, int | None]]
+    ) -> list[str]:
+        """``ledger_record`` for many ``(operation, key, amount, campaign_id, pledge_id)``; one
+        reference per movement, in order (the first reference for a key recorded before)."""
 
     def ledger(self, campaign_id: int | None = None) -> list[LedgerEntry]:
         """Ledger entries, oldest first (of one campaign, when given)."""
