@@ -1,7 +1,8 @@
 """Pre-sale invariants under real concurrent processes sharing one database.
 
-The oversell proof runs on both backends (``db_target``): each process opens
-its own ``C2M`` on the database, as separate application servers would.
+The oversell proof and the idempotency replays run on both backends
+(``db_target``): each process opens its own ``C2M`` on the database, as
+separate application servers would.
 """
 
 import multiprocessing
@@ -90,8 +91,8 @@ def test_capacity_is_never_oversold_by_concurrent_processes(db_target, waitlist)
         assert app.presale.status("c").variants[0].units_left == 0
 
 
-def test_one_key_sent_by_many_processes_makes_one_pledge(tmp_path):
-    db_path = tmp_path / "c2m.db"
+def test_one_key_sent_by_many_processes_makes_one_pledge(db_target):
+    db_path = db_target
     variant_id = open_presale(db_path, deposit="10%")
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(WORKERS), ctx.Queue()

@@ -238,6 +238,7 @@ AREA_SQL: dict[str, dict[str, str]] = {
             "'wish_id', id)::text"
         ),
     },
+    "presale": {"PLEDGES_BY_VARIANT_STATE": "pledges"},
 }
 
 

@@ -242,10 +242,14 @@ class PresaleStore(Area):
     name = "presale"
     migrations = migrations
 
+    #: Where ``held_units`` counts from: SQLite is told to use the covering index (its planner
+    #: may otherwise pick the campaign one); PostgreSQL has no such hint (``AREA_SQL``).
+    PLEDGES_BY_VARIANT_STATE = "pledges INDEXED BY pledges_variant_state"
+
     # Presales and offers -------------------------------------------------------------------------
 
     def insert_presale(self, presale: Presale) -> None:
-        self.db.execute(
+        self.execute(
             "INSERT INTO presales (campaign_id, state, deadline, provider, deposit, cancellation, "
             "waitlist, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -261,11 +265,11 @@ class PresaleStore(Area):
         )
 
     def presale(self, campaign_id: int) -> Presale | None:
-        row = self.db.execute(
+        row = self.query_one(
             "SELECT campaign_id, state, deadline, provider, deposit, cancellation, waitlist, "
             "opened_at, closed_at FROM presales WHERE campaign_id = ?",
             [campaign_id],
-        ).fetchone()
+        )
         if row is None:
             return None
         return Presale(
@@ -282,27 +286,27 @@ class PresaleStore(Area):
 
     def close_presale(self, campaign_id: int) -> bool:
         """Mark the presale closed; False when it was not open."""
-        cursor = self.db.execute(
+        changed = self.execute(
             "UPDATE presales SET state = 'closed', closed_at = ? "
             "WHERE campaign_id = ? AND state = 'open'",
             [self.store.now(), campaign_id],
         )
-        return cursor.rowcount == 1
+        return changed == 1
 
     def due_presales(self, now: str) -> list[int]:
         """Campaign ids of open pre-sales whose deadline is at or before ``now`` (ISO 8601 UTC)."""
-        rows = self.db.execute(
+        rows = self.query(
             "SELECT campaign_id FROM presales WHERE state = ? AND deadline <= ? "
             "ORDER BY campaign_id",
             [OPEN, now],
-        ).fetchall()
+        )
         return [row[0] for row in rows]
 
     def insert_offer(self, offer: Offer) -> Offer:
-        cursor = self.db.execute(
-            f"INSERT INTO presale_offers ({_OFFER_COLUMNS}) VALUES ({_marks(range(13))})",
+        offer_id = self.insert_returning(
+            f"INSERT INTO presale_offers ({_OFFER_COLUMNS[4:]}) VALUES ({_marks(range(12))}) "
+            "RETURNING id",
             [
-                None,
                 offer.campaign_id,
                 offer.variant_id,
                 offer.position,
@@ -317,7 +321,7 @@ class PresaleStore(Area):
                 0,
             ],
         )
-        return self._offers("id = ?", [cursor.lastrowid])[0]
+        return self._offers("id = ?", [offer_id])[0]
 
     def offers(self, campaign_id: int) -> list[Offer]:
         return self._offers("campaign_id = ?", [campaign_id])
@@ -328,16 +332,16 @@ class PresaleStore(Area):
 
     def close_offer(self, offer_id: int, state: str, units: int) -> None:
         """Record a variant's outcome and its committed units when the pre-sale closed."""
-        self.db.execute(
+        self.execute(
             "UPDATE presale_offers SET state = ?, units_at_close = ? WHERE id = ?",
             [state, units, offer_id],
         )
 
     def _offers(self, where: str, params) -> list[Offer]:
-        rows = self.db.execute(
+        rows = self.query(
             f"SELECT {_OFFER_COLUMNS} FROM presale_offers WHERE {where} ORDER BY position, id",
             params,
-        ).fetchall()
+        )
         return [Offer(*row) for row in rows]
 
     # Pledges -------------------------------------------------------------------------------------
@@ -345,11 +349,11 @@ class PresaleStore(Area):
     def held_units(self, campaign_id: int, variant_id: int) -> int:
         """Units of a variant held by pledges (placed, committed and after), recounted."""
         # by variant alone (variant ids are unique), so the covering index answers it
-        return self.db.execute(
-            f"SELECT COALESCE(SUM(quantity), 0) FROM pledges INDEXED BY pledges_variant_state "
+        return self.query(
+            f"SELECT COALESCE(SUM(quantity), 0) FROM {self.PLEDGES_BY_VARIANT_STATE} "
             f"WHERE variant_id = ? AND state IN ({_marks(HOLDING)})",
             [variant_id, *HOLDING],
-        ).fetchone()[0]
+        )[0][0]
 
     def audit(self, campaign_id: int) -> list[HeldAudit]:
         """Each offer's ``held`` counter next to a recount of its pledges; writes nothing."""
@@ -365,24 +369,24 @@ class PresaleStore(Area):
 
     def units_by_state(self, campaign_id: int) -> list[StateUnits]:
         """Pledges and units per (variant, state), in variant and state order."""
-        rows = self.db.execute(
+        rows = self.query(
             "SELECT variant_id, state, COUNT(*), SUM(quantity) FROM pledges "
             "WHERE campaign_id = ? GROUP BY variant_id, state ORDER BY variant_id, state",
             [campaign_id],
-        ).fetchall()
+        )
         return [StateUnits(*row) for row in rows]
 
     def _reserve(self, variant_id: int, quantity: int) -> None:
         """Hold ``quantity`` units of the offer's capacity, or raise ``SoldOut`` (no change)."""
-        cursor = self.db.execute(
+        changed = self.execute(
             "UPDATE presale_offers SET held = held + ? "
             "WHERE variant_id = ? AND (capacity IS NULL OR held + ? <= capacity)",
             [quantity, variant_id, quantity],
         )
-        if cursor.rowcount != 1:
-            row = self.db.execute(
+        if changed != 1:
+            row = self.query_one(
                 "SELECT capacity, held FROM presale_offers WHERE variant_id = ?", [variant_id]
-            ).fetchone()
+            )
             left = 0 if row is None else max(row[0] - row[1], 0)
             raise SoldOut(variant_id, quantity, left)
 
@@ -401,15 +405,15 @@ class PresaleStore(Area):
                 return [ex]
             return [None]
         variants = sorted({p.variant_id for p in pledges})
-        for_update = getattr(getattr(self.store, "dialect", None), "for_update", "")
+        for_update = self.store.FOR_UPDATE
         room: dict[int, int | None] = {}
         for chunk in range(0, len(variants), _ROWS_PER_STATEMENT):
             part = variants[chunk : chunk + _ROWS_PER_STATEMENT]
-            for variant_id, capacity, held in self.db.execute(
+            for variant_id, capacity, held in self.query(
                 "SELECT variant_id, capacity, held FROM presale_offers "
                 f"WHERE variant_id IN ({_marks(part)}){for_update}",
                 part,
-            ).fetchall():
+            ):
                 room[variant_id] = None if capacity is None else capacity - held
         taken = dict.fromkeys(variants, 0)
         refused: list[SoldOut | None] = []
@@ -423,17 +427,17 @@ class PresaleStore(Area):
                 refused.append(SoldOut(variant_id, quantity, max(left - taken[variant_id], 0)))
         for variant_id, quantity in taken.items():
             if quantity:
-                cursor = self.db.execute(
+                changed = self.execute(
                     "UPDATE presale_offers SET held = held + ? "
                     "WHERE variant_id = ? AND (capacity IS NULL OR held + ? <= capacity)",
                     [quantity, variant_id, quantity],
                 )
-                if cursor.rowcount != 1:  # the rows were read under the lock: cannot happen
+                if changed != 1:  # the rows were read under the lock: cannot happen
                     raise RuntimeError(f"the capacity of variant {variant_id} changed under lock")
         return refused
 
     def _release(self, variant_id: int, quantity: int) -> None:
-        self.db.execute(
+        self.execute(
             "UPDATE presale_offers SET held = held - ? WHERE variant_id = ?",
             [quantity, variant_id],
         )
@@ -451,10 +455,10 @@ class PresaleStore(Area):
         with self.store.transaction():
             if pledge.state in HOLDING:
                 self._reserve(pledge.variant_id, pledge.quantity)
-            cursor = self.db.execute(
-                f"INSERT INTO pledges ({_PLEDGE_COLUMNS}) VALUES ({_marks(range(15))})",
+            pledge_id = self.insert_returning(
+                f"INSERT INTO pledges ({_PLEDGE_COLUMNS[4:]}) VALUES ({_marks(range(14))}) "
+                "RETURNING id",
                 [
-                    None,
                     pledge.campaign_id,
                     pledge.variant_id,
                     pledge.customer,
@@ -471,8 +475,8 @@ class PresaleStore(Area):
                     now,
                 ],
             )
-            self._transition(cursor.lastrowid, None, pledge.state, reason, now)
-        stored = self.pledge(cursor.lastrowid or 0)
+            self._transition(pledge_id, None, pledge.state, reason, now)
+        stored = self.pledge(pledge_id)
         assert stored is not None
         return stored
 
@@ -526,13 +530,13 @@ class PresaleStore(Area):
                                p.key, p.fingerprint, history[index][-1][1], p.currency,
                                p.unit_price,
                                p.deposit_per_unit, p.credit_per_unit, now, now]  # fmt: skip
-                rows = self.db.execute(
+                rows = self.query(
                     f"INSERT INTO pledges ({_PLEDGE_COLUMNS[4:]}) VALUES "
                     + ", ".join([f"({_marks(range(14))})"] * len(part))
                     + " ON CONFLICT (campaign_id, idempotency_key) DO NOTHING"
                     " RETURNING id, idempotency_key",
                     params,
-                ).fetchall()
+                )
                 ids.update((key, pledge_id) for pledge_id, key in rows)
             transitions: list = []
             for index, p in storing:
@@ -550,7 +554,7 @@ class PresaleStore(Area):
                     transitions += [pledge_id, old, new, reason, now]
             for chunk in range(0, len(transitions), 5 * _ROWS_PER_STATEMENT):
                 part = transitions[chunk : chunk + 5 * _ROWS_PER_STATEMENT]
-                self.db.execute(
+                self.execute(
                     "INSERT INTO pledge_transitions (pledge_id, from_state, to_state, reason, at) "
                     "VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * (len(part) // 5)),
                     part,
@@ -569,10 +573,10 @@ class PresaleStore(Area):
             raise IllegalPledgeTransition(old, new)
         now = self.store.now()
         with self.store.transaction():
-            row = self.db.execute(
+            row = self.query_one(
                 "SELECT variant_id, quantity FROM pledges WHERE id = ? AND state = ?",
                 [pledge_id, old],
-            ).fetchone()
+            )
             if row is None:
                 return False
             variant_id, quantity = row
@@ -582,11 +586,11 @@ class PresaleStore(Area):
             )
             if takes:
                 self._reserve(variant_id, quantity)
-            cursor = self.db.execute(
+            changed = self.execute(
                 "UPDATE pledges SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
                 [new, now, pledge_id, old],
             )
-            if cursor.rowcount != 1:  # lost a race on a backend where the read did not lock
+            if changed != 1:  # lost a race on a backend where the read did not lock
                 if takes:
                     self._release(variant_id, quantity)
                 return False
@@ -596,18 +600,18 @@ class PresaleStore(Area):
         return True
 
     def _transition(self, pledge_id, old, new, reason, now) -> None:
-        self.db.execute(
+        self.execute(
             "INSERT INTO pledge_transitions (pledge_id, from_state, to_state, reason, at) "
             "VALUES (?, ?, ?, ?, ?)",
             [pledge_id, old, new, reason, now],
         )
 
     def transitions(self, pledge_id: int) -> list[Transition]:
-        rows = self.db.execute(
+        rows = self.query(
             "SELECT pledge_id, from_state, to_state, reason, at FROM pledge_transitions "
             "WHERE pledge_id = ? ORDER BY id",
             [pledge_id],
-        ).fetchall()
+        )
         return [Transition(*row) for row in rows]
 
     def pledge(self, pledge_id: int) -> Pledge | None:
@@ -645,9 +649,9 @@ class PresaleStore(Area):
         return self._pledges(" AND ".join(where), params)
 
     def _pledges(self, where: str, params) -> list[Pledge]:
-        rows = self.db.execute(
+        rows = self.query(
             f"SELECT {_PLEDGE_COLUMNS} FROM pledges WHERE {where} ORDER BY id", params
-        ).fetchall()
+        )
         return [Pledge(*row) for row in rows]
 
     # Payments and refunds ------------------------------------------------------------------------
@@ -656,13 +660,14 @@ class PresaleStore(Area):
         self, pledge: Pledge, kind: str, amount: Money, provider: str, key: str
     ) -> Payment:
         now = self.store.now()
-        cursor = self.db.execute(
+        payment_id = self.insert_returning(
             "INSERT INTO payments (pledge_id, campaign_id, kind, amount, currency, provider, "
-            "idempotency_key, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "idempotency_key, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
             [pledge.id, pledge.campaign_id, kind, amount.amount, amount.currency, provider, key,
              PENDING, now, now],
         )  # fmt: skip
-        payment = self.payment(cursor.lastrowid or 0)
+        payment = self.payment(payment_id)
         assert payment is not None
         return payment
 
@@ -681,13 +686,13 @@ class PresaleStore(Area):
                     assert pledge.id is not None, "payments are for stored pledges"
                     params += [pledge.id, pledge.campaign_id, kind, amount.amount,
                                amount.currency, provider, key, PENDING, now, now]  # fmt: skip
-                rows = self.db.execute(
+                rows = self.query(
                     "INSERT INTO payments (pledge_id, campaign_id, kind, amount, currency, "
                     "provider, idempotency_key, state, created_at, updated_at) VALUES "
                     + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(part))
                     + " RETURNING id, idempotency_key",
                     params,
-                ).fetchall()
+                )
                 ids = dict((key, payment_id) for payment_id, key in rows)
                 payments += [
                     Payment(
@@ -738,38 +743,38 @@ class PresaleStore(Area):
 
     def payment_succeeded(self, payment_id: int, authorization: str, reference: str) -> bool:
         """Record a capture; False when it was already recorded (nothing counts twice)."""
-        cursor = self.db.execute(
+        changed = self.execute(
             "UPDATE payments SET state = ?, authorization = ?, reference = ?, error = NULL, "
             "attempts = attempts + 1, updated_at = ? WHERE id = ? AND state != ?",
             [SUCCEEDED, authorization, reference, self.store.now(), payment_id, SUCCEEDED],
         )
-        return cursor.rowcount == 1
+        return changed == 1
 
     def payment_failed(self, payment_id: int, authorization: str | None, error: str) -> bool:
         """Record a failed attempt (keeping any authorization); False if it had succeeded."""
-        cursor = self.db.execute(
+        changed = self.execute(
             "UPDATE payments SET state = ?, authorization = COALESCE(?, authorization), "
             "error = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND state != ?",
             [FAILED, authorization, error, self.store.now(), payment_id, SUCCEEDED],
         )
-        return cursor.rowcount == 1
+        return changed == 1
 
     def _payments(self, where: str, params) -> list[Payment]:
-        rows = self.db.execute(
+        rows = self.query(
             f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE {where} ORDER BY id", params
-        ).fetchall()
+        )
         return [Payment(r[0], r[1], r[2], r[3], Money(r[4], r[5]), *r[6:]) for r in rows]
 
     def insert_refund(self, payment: Payment, amount: Money, reason: str) -> Refund:
         now = self.store.now()
-        cursor = self.db.execute(
+        refund_id = self.insert_returning(
             "INSERT INTO refunds (payment_id, pledge_id, campaign_id, amount, currency, provider, "
             "idempotency_key, reason, state, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [payment.id, payment.pledge_id, payment.campaign_id, amount.amount, amount.currency,
              payment.provider, f"{payment.key}:refund", reason, PENDING, now, now],
         )  # fmt: skip
-        refund = self.refund(cursor.lastrowid or 0)
+        refund = self.refund(refund_id)
         assert refund is not None
         return refund
 
@@ -794,25 +799,25 @@ class PresaleStore(Area):
         return self._refunds(" AND ".join(where), params)
 
     def refund_succeeded(self, refund_id: int, reference: str) -> bool:
-        cursor = self.db.execute(
+        changed = self.execute(
             "UPDATE refunds SET state = ?, reference = ?, error = NULL, attempts = attempts + 1, "
             "updated_at = ? WHERE id = ? AND state != ?",
             [SUCCEEDED, reference, self.store.now(), refund_id, SUCCEEDED],
         )
-        return cursor.rowcount == 1
+        return changed == 1
 
     def refund_failed(self, refund_id: int, error: str) -> bool:
-        cursor = self.db.execute(
+        changed = self.execute(
             "UPDATE refunds SET state = ?, error = ?, attempts = attempts + 1, updated_at = ? "
             "WHERE id = ? AND state != ?",
             [FAILED, error, self.store.now(), refund_id, SUCCEEDED],
         )
-        return cursor.rowcount == 1
+        return changed == 1
 
     def _refunds(self, where: str, params) -> list[Refund]:
-        rows = self.db.execute(
+        rows = self.query(
             f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE {where} ORDER BY id", params
-        ).fetchall()
+        )
         return [Refund(r[0], r[1], r[2], r[3], Money(r[4], r[5]), *r[6:]) for r in rows]
 
     # The default provider's ledger ----------------------------------------------------------------
@@ -857,31 +862,31 @@ class PresaleStore(Area):
         with self.store.transaction():
             for chunk in range(0, len(movements), _ROWS_PER_STATEMENT):
                 rows = movements[chunk : chunk + _ROWS_PER_STATEMENT]
-                cursor = self.db.execute(
+                changed = self.execute(
                     "INSERT INTO payment_ledger (provider, operation, idempotency_key, "
                     "campaign_id, pledge_id, amount, currency, reference, created_at) VALUES "
                     + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
                     + " ON CONFLICT (provider, operation, idempotency_key) DO NOTHING",
                     params[chunk * 9 : (chunk + len(rows)) * 9],
                 )
-                if cursor.rowcount != len(rows):  # some were recorded before: their reference
+                if changed != len(rows):  # some were recorded before: their reference
                     for index in range(chunk, chunk + len(rows)):
                         operation, key = movements[index][:2]
-                        references[index] = self.db.execute(
+                        references[index] = self.query(
                             "SELECT reference FROM payment_ledger WHERE provider = ? AND "
                             "operation = ? AND idempotency_key = ?",
                             [provider, operation, key],
-                        ).fetchone()[0]
+                        )[0][0]
         return references
 
     def ledger(self, campaign_id: int | None = None) -> list[LedgerEntry]:
         """Ledger entries, oldest first (optionally of one campaign)."""
         where, params = ("WHERE campaign_id = ?", [campaign_id]) if campaign_id else ("", [])
-        rows = self.db.execute(
+        rows = self.query(
             "SELECT id, provider, operation, idempotency_key, campaign_id, pledge_id, amount, "
             f"currency, reference, created_at FROM payment_ledger {where} ORDER BY id",
             params,
-        ).fetchall()
+        )
         return [
             LedgerEntry(r[0], r[1], r[2], r[3], r[4], r[5], Money(r[6], r[7]), r[8], r[9])
             for r in rows
