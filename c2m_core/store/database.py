@@ -324,7 +324,7 @@ class Store(AfterCommitQueue):
 
     def events(self, rows: list[tuple[str, int | None, dict]]) -> None:
         """Append many ``(type, campaign_id, payload)`` events, in order, in one statement."""
-        if not self.db.conn.in_transaction:
+        if not self.in_transaction:
             raise RuntimeError("events are written inside the transaction of their change")
         now = self.now()
         self.executemany(

@@ -403,29 +403,6 @@ class PostgresStore(Store):
             raise
         self._run_after_commit()
 
-    def now(self) -> str:
-        return isoformat(self.clock())
-
-    def event(self, type: str, campaign_id: int | None, payload: dict) -> int:
-        """Append an event; call inside the transaction that makes the change it records."""
-        if not self._depth:
-            raise RuntimeError("events are written inside the transaction of their change")
-        return self.insert_returning(
-            "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, ?, ?, ?) "
-            "RETURNING id",
-            [
-                type,
-                campaign_id,
-                json.dumps(payload, sort_keys=True, ensure_ascii=False),
-                self.now(),
-            ],
-        )
-
-    def events(self, rows: list[tuple[str, int | None, dict]]) -> None:
-        """Append many ``(type, campaign_id, payload)`` events, in order."""
-        for type, campaign_id, payload in rows:
-            self.event(type, campaign_id, payload)
-
     _VISIBLE = f"(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << {EVENT_BITS})"
 
     def events_since(
