@@ -22,6 +22,8 @@ from .errors import CatalogError
 from .money import check_currency
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*\Z")
+LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
+DEFAULT_LANGUAGE = "en"
 ATTRIBUTE_TYPES = (bool, int, float, str)
 LIMIT_AGGREGATES = ("each", "sum")
 
@@ -67,6 +69,11 @@ class Option:
     parts: tuple[Part, ...] = ()
     description: str = ""
     retired: bool = False
+    titles: Mapping[str, str] = attrs.field(factory=dict)
+
+    def title_in(self, lang: str | None) -> str:
+        """The title in ``lang`` (``zh-CN`` falls back to ``zh``), else ``title`` (the default)."""
+        return _title_in(self.title, self.titles, lang)
 
 
 @attrs.frozen
@@ -78,6 +85,11 @@ class Module:
     options: tuple[Option, ...]
     required: bool = True
     description: str = ""
+    titles: Mapping[str, str] = attrs.field(factory=dict)
+
+    def title_in(self, lang: str | None) -> str:
+        """The title in ``lang``, else ``title`` (the catalog's default language)."""
+        return _title_in(self.title, self.titles, lang)
 
     def option(self, option_id: str) -> Option | None:
         for option in self.options:
@@ -165,6 +177,23 @@ class Catalog:
     version: str = "1"
     description: str = ""
     source: str = attrs.field(default="<dict>", eq=False)
+    language: str = DEFAULT_LANGUAGE
+    titles: Mapping[str, str] = attrs.field(factory=dict)
+
+    def title_in(self, lang: str | None) -> str:
+        """The catalog's title in ``lang``, else in its default language ``language``."""
+        return _title_in(self.title, self.titles, lang)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language some title of the catalog is written in, the default first."""
+        found = {self.language: None}
+        for titles in (self.titles, *(m.titles for m in self.modules)):
+            found.update(dict.fromkeys(titles))
+        for module in self.modules:
+            for option in module.options:
+                found.update(dict.fromkeys(option.titles))
+        return tuple(found)
 
     def module(self, module_id: str) -> Module | None:
         for module in self.modules:
@@ -197,15 +226,18 @@ class Catalog:
 
     def to_dict(self) -> dict:
         """The catalog as plain data, in the same shape as the TOML file."""
+        head = {
+            "id": self.id,
+            "title": _title_to_data(self.title, self.titles),
+            "currency": self.currency,
+            "base_price": self.base_price,
+            "version": self.version,
+            "description": self.description,
+        }
+        if self.language != DEFAULT_LANGUAGE:
+            head["language"] = self.language
         return {
-            "category": {
-                "id": self.id,
-                "title": self.title,
-                "currency": self.currency,
-                "base_price": self.base_price,
-                "version": self.version,
-                "description": self.description,
-            },
+            "category": head,
             "modules": [_module_to_dict(module) for module in self.modules],
             "rules": [_rule_to_dict(rule) for rule in self.rules],
         }
@@ -235,16 +267,30 @@ def load_catalog(path: str | Path) -> Catalog:
     return Catalog.from_dict(data, source=path)
 
 
+def _title_in(title: str, titles: Mapping[str, str], lang: str | None) -> str:
+    if not lang:
+        return title
+    if lang in titles:
+        return titles[lang]
+    primary = lang.split("-")[0].lower()
+    return titles.get(primary, title)
+
+
+def _title_to_data(title: str, titles: Mapping[str, str]) -> str | dict[str, str]:
+    """A plain string when the title has one language (so older digests stay), else the table."""
+    return dict(titles) if titles else title
+
+
 def _module_to_dict(module: Module) -> dict:
     return {
         "id": module.id,
-        "title": module.title,
+        "title": _title_to_data(module.title, module.titles),
         "required": module.required,
         "description": module.description,
         "options": [
             {
                 "id": option.id,
-                "title": option.title,
+                "title": _title_to_data(option.title, option.titles),
                 "price": option.price,
                 "lead_time_days": option.lead_time_days,
                 "attributes": dict(option.attributes),
@@ -281,6 +327,31 @@ class _CatalogReader:
 
     def __init__(self, source: str):
         self.source = source
+        self.language = DEFAULT_LANGUAGE
+
+    def title(self, value, where: str) -> tuple[str, dict[str, str]]:
+        """A title: a string (in the catalog's language) or a table of language -> string."""
+        if isinstance(value, str):
+            return value, {}
+        if not isinstance(value, Mapping):
+            self.fail(where, f"expected a string or a table of languages, got {_type_name(value)}")
+        if not value:
+            self.fail(where, "a table of titles must name at least one language")
+        titles = {}
+        for lang, text in value.items():
+            if not LANGUAGE_PATTERN.match(lang):
+                self.fail(
+                    f"{where}.{lang}",
+                    f"{lang!r} is not a language tag; use one like en, zh or zh-Hant",
+                )
+            titles[lang] = self.string(text, f"{where}.{lang}")
+        if self.language not in titles:
+            self.fail(
+                where,
+                f"no title in the catalog's default language {self.language!r} "
+                f"(category.language); titles are in {', '.join(titles)}",
+            )
+        return titles[self.language], titles
 
     def fail(self, where: str, problem: str) -> NoReturn:
         raise CatalogError(self.source, where, problem)
@@ -342,8 +413,16 @@ class _CatalogReader:
                 "base_price": True,
                 "version": False,
                 "description": False,
+                "language": False,
             },
         )
+        self.language = self.string(head.get("language", DEFAULT_LANGUAGE), "category.language")
+        if not LANGUAGE_PATTERN.match(self.language):
+            self.fail(
+                "category.language",
+                f"{self.language!r} is not a language tag; use one like en, zh or zh-Hant",
+            )
+        title, titles = self.title(head["title"], "category.title")
         currency = self.string(head["currency"], "category.currency")
         try:
             check_currency(currency)
@@ -359,7 +438,9 @@ class _CatalogReader:
             modules.append(module)
         catalog = Catalog(
             id=self.string(head["id"], "category.id", ID_PATTERN),
-            title=self.string(head["title"], "category.title"),
+            title=title,
+            titles=titles,
+            language=self.language,
             currency=currency,
             base_price=self.integer(head["base_price"], "category.base_price", minimum=0),
             version=self.string(head.get("version", "1"), "category.version"),
@@ -395,9 +476,11 @@ class _CatalogReader:
                 self.fail(f"{where}.options[{index}].id", f"duplicate option id {option.id!r}")
             seen.add(option.id)
             options.append(option)
+        title, titles = self.title(raw["title"], f"{where}.title")
         return Module(
             id=module_id,
-            title=self.string(raw["title"], f"{where}.title"),
+            title=title,
+            titles=titles,
             required=self.boolean(raw.get("required", True), f"{where}.required"),
             description=self.string(raw.get("description", ""), f"{where}.description"),
             options=tuple(options),
@@ -439,9 +522,11 @@ class _CatalogReader:
             parts.append(
                 Part(number, self.integer(part_raw.get("quantity", 1), f"{part_where}.quantity", 1))
             )
+        title, titles = self.title(raw["title"], f"{where}.title")
         return Option(
             id=self.string(raw["id"], f"{where}.id", ID_PATTERN),
-            title=self.string(raw["title"], f"{where}.title"),
+            title=title,
+            titles=titles,
             price=self.integer(raw.get("price", 0), f"{where}.price", minimum=0),
             lead_time_days=self.integer(
                 raw.get("lead_time_days", 0), f"{where}.lead_time_days", minimum=0

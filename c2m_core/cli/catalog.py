@@ -14,6 +14,13 @@ from .output import echo_json, echo_table, json_option
 
 category_argument = click.argument("category", metavar="CATEGORY")
 choices_argument = click.argument("choices", nargs=-1, metavar="MODULE=OPTION...")
+lang_option = click.option(
+    "--lang",
+    metavar="LANG",
+    default=None,
+    help="Titles in this language (en, zh, ...) where the catalog has them; "
+    "otherwise in the catalog's default language.",
+)
 
 
 @click.group()
@@ -22,8 +29,9 @@ def catalog():
 
 
 @catalog.command("list")
+@lang_option
 @json_option
-def list_(as_json):
+def list_(lang, as_json):
     """List the categories every loaded plugin provides."""
     app = app_from()
     rows: list[dict[str, Any]] = []
@@ -32,7 +40,7 @@ def list_(as_json):
         rows.append(
             {
                 "category": name,
-                "title": cat.title,
+                "title": cat.title_in(lang),
                 "version": cat.version,
                 "currency": cat.currency,
                 "base_price": cat.base_price,
@@ -64,24 +72,28 @@ def list_(as_json):
 
 @catalog.command()
 @category_argument
+@lang_option
 @json_option
-def show(category, as_json):
-    """Show a category's modules, options, prices and rules."""
+def show(category, lang, as_json):
+    """Show a category's modules, options, prices and rules.
+
+    ``--json`` prints the catalog as data, with every language's titles.
+    """
     cat = app_from().category(category).catalog
     if as_json:
         echo_json(cat.to_dict())
         return
-    click.echo(f"{cat.title} ({cat.id}, catalog version {cat.version})")
+    click.echo(f"{cat.title_in(lang)} ({cat.id}, catalog version {cat.version})")
     click.echo(f"Base price {cat.currency} {format_minor(cat.base_price, cat.currency)}")
     for module in cat.modules:
         click.echo("")
         need = "required" if module.required else "optional"
-        click.echo(click.style(f"{module.id}: {module.title} ({need})", bold=True))
+        click.echo(click.style(f"{module.id}: {module.title_in(lang)} ({need})", bold=True))
         echo_table(
             [
                 (
                     option.id,
-                    option.title,
+                    option.title_in(lang),
                     f"+{format_minor(option.price, cat.currency)}",
                     f"{option.lead_time_days} d",
                     ", ".join(f"{k}={v}" for k, v in option.attributes.items()),
