@@ -29,7 +29,7 @@ from .rewards.service import RewardService
 from .store import Store, is_postgres_url, open_store
 from .store.database import utc_now
 from .templating import make_environment
-from .validation import Violation, validate
+from .validation import Violation, known_choices, validate
 from .variants import VariantService
 from .voting.service import VoteService
 from .wishes.service import WishService
@@ -162,9 +162,7 @@ class C2M:
         if isinstance(category, str):
             category = self.category(category)
         violations = validate(category.catalog, configuration, complete=complete)
-        known = {
-            m: o for m, o in configuration.items() if category.catalog.option(m, o) is not None
-        }
+        known = known_choices(category.catalog, configuration)
         for result in self.pm.hook.validate_configuration(
             app=self, category=category, configuration=known, complete=complete
         ):

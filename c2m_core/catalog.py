@@ -43,10 +43,27 @@ class Ref:
     def __str__(self) -> str:
         return f"{self.module}.{self.option}" if self.option else self.module
 
-    def matches(self, configuration: Mapping[str, str]) -> bool:
+    def matches(self, configuration: Mapping[str, Choice]) -> bool:
         """True when the configuration chooses this option (or any option of this module)."""
-        chosen = configuration.get(self.module)
-        return chosen is not None and (self.option is None or chosen == self.option)
+        return bool(self.chosen(configuration))
+
+    def chosen(self, configuration: Mapping[str, Choice]) -> tuple[str, ...]:
+        """The options of ``configuration`` this reference matches (several in a multi-select)."""
+        picked = choice_ids(configuration.get(self.module))
+        return picked if self.option is None else tuple(o for o in picked if o == self.option)
+
+
+Choice = str | tuple[str, ...]
+"""A module's value in a configuration: an option id, or a tuple of them for a multi-select."""
+
+
+def choice_ids(value) -> tuple[str, ...]:
+    """The option ids of one module's value: () for none, one for a single choice, or several."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
 
 
 @attrs.frozen
@@ -86,9 +103,16 @@ class Module:
     required: bool = True
     description: str = ""
     titles: Mapping[str, str] = attrs.field(factory=dict)
+    multiple: bool = False
+    minimum: int = 0
+    maximum: int = 1
 
     def title_in(self, lang: str | None) -> str:
-        """The title in ``lang``, else ``title`` (the catalog's default language)."""
+        """The title in ``lang``, else ``title`` (the catalog's default language).
+
+        A ``multiple`` module takes between ``minimum`` and ``maximum`` of its options (its value
+        in a configuration is a tuple of option ids); otherwise it takes one.
+        """
         return _title_in(self.title, self.titles, lang)
 
     def option(self, option_id: str) -> Option | None:
@@ -215,14 +239,30 @@ class Catalog:
                 return rule
         return None
 
-    def chosen_options(self, configuration: Mapping[str, str]) -> Iterator[tuple[Module, Option]]:
-        """Yield (module, option) for each known choice of ``configuration``, in catalog order."""
+    def chosen_options(
+        self, configuration: Mapping[str, Choice]
+    ) -> Iterator[tuple[Module, Option]]:
+        """Yield (module, option) for each known choice of ``configuration``, in catalog order.
+
+        A multi-select module yields each chosen option, so prices, parts and lead times add up
+        per chosen option.
+        """
         for module in self.modules:
-            option_id = configuration.get(module.id)
-            if option_id is not None:
+            for option_id in choice_ids(configuration.get(module.id)):
                 option = module.option(option_id)
                 if option is not None:
                     yield module, option
+
+    def knows(self, module_id: str, value: Choice) -> bool:
+        """True when ``value`` names only options of the module (its shape is checked apart)."""
+        module = self.module(module_id)
+        ids = choice_ids(value)
+        return module is not None and all(module.option(o) is not None for o in ids)
+
+    @property
+    def has_multiple(self) -> bool:
+        """True when a module takes several options."""
+        return any(module.multiple for module in self.modules)
 
     def to_dict(self) -> dict:
         """The catalog as plain data, in the same shape as the TOML file."""
@@ -282,10 +322,15 @@ def _title_to_data(title: str, titles: Mapping[str, str]) -> str | dict[str, str
 
 
 def _module_to_dict(module: Module) -> dict:
+    shape: dict[str, object] = (
+        {"min": module.minimum, "max": module.maximum}
+        if module.multiple
+        else {"required": module.required}
+    )
     return {
         "id": module.id,
         "title": _title_to_data(module.title, module.titles),
-        "required": module.required,
+        **shape,
         "description": module.description,
         "options": [
             {
@@ -462,7 +507,15 @@ class _CatalogReader:
         raw = self.table(
             raw,
             where,
-            {"id": True, "title": True, "options": True, "required": False, "description": False},
+            {
+                "id": True,
+                "title": True,
+                "options": True,
+                "required": False,
+                "description": False,
+                "min": False,
+                "max": False,
+            },
         )
         module_id = self.string(raw["id"], f"{where}.id", ID_PATTERN)
         where = f"modules.{module_id}"
@@ -477,13 +530,30 @@ class _CatalogReader:
             seen.add(option.id)
             options.append(option)
         title, titles = self.title(raw["title"], f"{where}.title")
-        return Module(
+        module = Module(
             id=module_id,
             title=title,
             titles=titles,
             required=self.boolean(raw.get("required", True), f"{where}.required"),
             description=self.string(raw.get("description", ""), f"{where}.description"),
             options=tuple(options),
+        )
+        if "min" not in raw and "max" not in raw:
+            return module
+        if "required" in raw:
+            self.fail(
+                f"{where}.required",
+                "a module with 'min'/'max' takes several options; its 'min' says whether it is "
+                "required (min = 0: optional), so leave 'required' out",
+            )
+        minimum = self.integer(raw.get("min", 0), f"{where}.min", minimum=0)
+        maximum = self.integer(raw.get("max", len(options)), f"{where}.max", minimum=1)
+        if maximum > len(options):
+            self.fail(f"{where}.max", f"is {maximum}, but the module has {len(options)} options")
+        if minimum > maximum:
+            self.fail(where, f"min ({minimum}) is greater than max ({maximum})")
+        return attrs.evolve(
+            module, multiple=True, minimum=minimum, maximum=maximum, required=minimum > 0
         )
 
     def option(self, raw, where: str) -> Option:
