@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import plugins as _plugins
 from .campaigns.service import CampaignService
+from .catalog import Choice
 from .category import Category
 from .engine import Engine
 from .engine.custom import declared_categories
@@ -156,7 +157,7 @@ class C2M:
         return self._category_owners[name]
 
     def validate(
-        self, category: Category | str, configuration: Mapping[str, str], complete: bool = True
+        self, category: Category | str, configuration: Mapping[str, Choice], complete: bool = True
     ) -> list[Violation]:
         """Every violation: structure, declarative rules and plugins' custom rules."""
         if isinstance(category, str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -223,7 +224,7 @@ def explain(category, choices, as_json):
     """
     app = app_from()
     cat = app.category(category)
-    engine, configuration = app.engine(cat), parse_configuration(choices)
+    engine, configuration = _engine_and_choices(category, choices)
     conflict = engine.explain(configuration)
     if as_json:
         echo_json(
@@ -322,3 +323,28 @@ def _weights(pairs) -> dict[str, int]:
             )
         weights[module.strip()] = int(value)
     return weights
+
+
+@catalog.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+def lint(file, as_json):
+    """Check a catalog FILE before it is packaged: the JSON Schema, the loader, the engine.
+
+    Every problem is listed with its place in the file. Exit 0 when there is no error (warnings,
+    such as options in no valid configuration, are shown), 1 otherwise. See docs/catalog.md.
+    """
+    from ..catalog_lint import lint_catalog  # jsonschema loads only here
+
+    problems = lint_catalog(file)
+    ok = not any(problem.level == "error" for problem in problems)
+    if as_json:
+        echo_json({"file": str(file), "ok": ok, "problems": [p.to_dict() for p in problems]})
+    else:
+        for problem in problems:
+            place = f"{file}: {problem.where}" if problem.where else str(file)
+            click.echo(f"{place}: {problem.level} ({problem.check}): {problem.message}")
+        errors = sum(1 for problem in problems if problem.level == "error")
+        click.echo(f"{file}: ok" if ok else f"{file}: {errors} error(s); fix them and run again")
+    if not ok:
+        raise SystemExit(1)
