@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import plugins as _plugins
+from .catalog import Choice
 from .category import Category
 from .config import DB_ENV, DEFAULT_DB, is_postgres_url, utc_now
 from .errors import InvalidInput, NotFound, UnknownCategory
-from .validation import Violation, validate
+from .validation import Violation, known_choices, validate
 
 if TYPE_CHECKING:
     from .campaigns.service import CampaignService
@@ -268,15 +269,13 @@ class C2M:
         return self._category_owners[name]
 
     def validate(
-        self, category: Category | str, configuration: Mapping[str, str], complete: bool = True
+        self, category: Category | str, configuration: Mapping[str, Choice], complete: bool = True
     ) -> list[Violation]:
         """Every violation: structure, declarative rules and plugins' custom rules."""
         if isinstance(category, str):
             category = self.category(category)
         violations = validate(category.catalog, configuration, complete=complete)
-        known = {
-            m: o for m, o in configuration.items() if category.catalog.option(m, o) is not None
-        }
+        known = known_choices(category.catalog, configuration)
         for result in self.pm.hook.validate_configuration(
             app=self, category=category, configuration=known, complete=complete
         ):

@@ -22,6 +22,8 @@ from .errors import CatalogError
 from .money import check_currency
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*\Z")
+LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
+DEFAULT_LANGUAGE = "en"
 ATTRIBUTE_TYPES = (bool, int, float, str)
 LIMIT_AGGREGATES = ("each", "sum")
 
@@ -41,10 +43,27 @@ class Ref:
     def __str__(self) -> str:
         return f"{self.module}.{self.option}" if self.option else self.module
 
-    def matches(self, configuration: Mapping[str, str]) -> bool:
+    def matches(self, configuration: Mapping[str, Choice]) -> bool:
         """True when the configuration chooses this option (or any option of this module)."""
-        chosen = configuration.get(self.module)
-        return chosen is not None and (self.option is None or chosen == self.option)
+        return bool(self.chosen(configuration))
+
+    def chosen(self, configuration: Mapping[str, Choice]) -> tuple[str, ...]:
+        """The options of ``configuration`` this reference matches (several in a multi-select)."""
+        picked = choice_ids(configuration.get(self.module))
+        return picked if self.option is None else tuple(o for o in picked if o == self.option)
+
+
+Choice = str | tuple[str, ...]
+"""A module's value in a configuration: an option id, or a tuple of them for a multi-select."""
+
+
+def choice_ids(value) -> tuple[str, ...]:
+    """The option ids of one module's value: () for none, one for a single choice, or several."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
 
 
 @attrs.frozen
@@ -67,6 +86,11 @@ class Option:
     parts: tuple[Part, ...] = ()
     description: str = ""
     retired: bool = False
+    titles: Mapping[str, str] = attrs.field(factory=dict)
+
+    def title_in(self, lang: str | None) -> str:
+        """The title in ``lang`` (``zh-CN`` falls back to ``zh``), else ``title`` (the default)."""
+        return _title_in(self.title, self.titles, lang)
 
 
 @attrs.frozen
@@ -78,6 +102,18 @@ class Module:
     options: tuple[Option, ...]
     required: bool = True
     description: str = ""
+    titles: Mapping[str, str] = attrs.field(factory=dict)
+    multiple: bool = False
+    minimum: int = 0
+    maximum: int = 1
+
+    def title_in(self, lang: str | None) -> str:
+        """The title in ``lang``, else ``title`` (the catalog's default language).
+
+        A ``multiple`` module takes between ``minimum`` and ``maximum`` of its options (its value
+        in a configuration is a tuple of option ids); otherwise it takes one.
+        """
+        return _title_in(self.title, self.titles, lang)
 
     def option(self, option_id: str) -> Option | None:
         for option in self.options:
@@ -165,6 +201,23 @@ class Catalog:
     version: str = "1"
     description: str = ""
     source: str = attrs.field(default="<dict>", eq=False)
+    language: str = DEFAULT_LANGUAGE
+    titles: Mapping[str, str] = attrs.field(factory=dict)
+
+    def title_in(self, lang: str | None) -> str:
+        """The catalog's title in ``lang``, else in its default language ``language``."""
+        return _title_in(self.title, self.titles, lang)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language some title of the catalog is written in, the default first."""
+        found = {self.language: None}
+        for titles in (self.titles, *(m.titles for m in self.modules)):
+            found.update(dict.fromkeys(titles))
+        for module in self.modules:
+            for option in module.options:
+                found.update(dict.fromkeys(option.titles))
+        return tuple(found)
 
     def module(self, module_id: str) -> Module | None:
         for module in self.modules:
@@ -186,26 +239,45 @@ class Catalog:
                 return rule
         return None
 
-    def chosen_options(self, configuration: Mapping[str, str]) -> Iterator[tuple[Module, Option]]:
-        """Yield (module, option) for each known choice of ``configuration``, in catalog order."""
+    def chosen_options(
+        self, configuration: Mapping[str, Choice]
+    ) -> Iterator[tuple[Module, Option]]:
+        """Yield (module, option) for each known choice of ``configuration``, in catalog order.
+
+        A multi-select module yields each chosen option, so prices, parts and lead times add up
+        per chosen option.
+        """
         for module in self.modules:
-            option_id = configuration.get(module.id)
-            if option_id is not None:
+            for option_id in choice_ids(configuration.get(module.id)):
                 option = module.option(option_id)
                 if option is not None:
                     yield module, option
 
+    def knows(self, module_id: str, value: Choice) -> bool:
+        """True when ``value`` names only options of the module (its shape is checked apart)."""
+        module = self.module(module_id)
+        ids = choice_ids(value)
+        return module is not None and all(module.option(o) is not None for o in ids)
+
+    @property
+    def has_multiple(self) -> bool:
+        """True when a module takes several options."""
+        return any(module.multiple for module in self.modules)
+
     def to_dict(self) -> dict:
         """The catalog as plain data, in the same shape as the TOML file."""
+        head = {
+            "id": self.id,
+            "title": _title_to_data(self.title, self.titles),
+            "currency": self.currency,
+            "base_price": self.base_price,
+            "version": self.version,
+            "description": self.description,
+        }
+        if self.language != DEFAULT_LANGUAGE:
+            head["language"] = self.language
         return {
-            "category": {
-                "id": self.id,
-                "title": self.title,
-                "currency": self.currency,
-                "base_price": self.base_price,
-                "version": self.version,
-                "description": self.description,
-            },
+            "category": head,
             "modules": [_module_to_dict(module) for module in self.modules],
             "rules": [_rule_to_dict(rule) for rule in self.rules],
         }
@@ -235,16 +307,35 @@ def load_catalog(path: str | Path) -> Catalog:
     return Catalog.from_dict(data, source=path)
 
 
+def _title_in(title: str, titles: Mapping[str, str], lang: str | None) -> str:
+    if not lang:
+        return title
+    if lang in titles:
+        return titles[lang]
+    primary = lang.split("-")[0].lower()
+    return titles.get(primary, title)
+
+
+def _title_to_data(title: str, titles: Mapping[str, str]) -> str | dict[str, str]:
+    """A plain string when the title has one language (so older digests stay), else the table."""
+    return dict(titles) if titles else title
+
+
 def _module_to_dict(module: Module) -> dict:
+    shape: dict[str, object] = (
+        {"min": module.minimum, "max": module.maximum}
+        if module.multiple
+        else {"required": module.required}
+    )
     return {
         "id": module.id,
-        "title": module.title,
-        "required": module.required,
+        "title": _title_to_data(module.title, module.titles),
+        **shape,
         "description": module.description,
         "options": [
             {
                 "id": option.id,
-                "title": option.title,
+                "title": _title_to_data(option.title, option.titles),
                 "price": option.price,
                 "lead_time_days": option.lead_time_days,
                 "attributes": dict(option.attributes),
@@ -281,6 +372,31 @@ class _CatalogReader:
 
     def __init__(self, source: str):
         self.source = source
+        self.language = DEFAULT_LANGUAGE
+
+    def title(self, value, where: str) -> tuple[str, dict[str, str]]:
+        """A title: a string (in the catalog's language) or a table of language -> string."""
+        if isinstance(value, str):
+            return value, {}
+        if not isinstance(value, Mapping):
+            self.fail(where, f"expected a string or a table of languages, got {_type_name(value)}")
+        if not value:
+            self.fail(where, "a table of titles must name at least one language")
+        titles = {}
+        for lang, text in value.items():
+            if not LANGUAGE_PATTERN.match(lang):
+                self.fail(
+                    f"{where}.{lang}",
+                    f"{lang!r} is not a language tag; use one like en, zh or zh-Hant",
+                )
+            titles[lang] = self.string(text, f"{where}.{lang}")
+        if self.language not in titles:
+            self.fail(
+                where,
+                f"no title in the catalog's default language {self.language!r} "
+                f"(category.language); titles are in {', '.join(titles)}",
+            )
+        return titles[self.language], titles
 
     def fail(self, where: str, problem: str) -> NoReturn:
         raise CatalogError(self.source, where, problem)
@@ -342,8 +458,16 @@ class _CatalogReader:
                 "base_price": True,
                 "version": False,
                 "description": False,
+                "language": False,
             },
         )
+        self.language = self.string(head.get("language", DEFAULT_LANGUAGE), "category.language")
+        if not LANGUAGE_PATTERN.match(self.language):
+            self.fail(
+                "category.language",
+                f"{self.language!r} is not a language tag; use one like en, zh or zh-Hant",
+            )
+        title, titles = self.title(head["title"], "category.title")
         currency = self.string(head["currency"], "category.currency")
         try:
             check_currency(currency)
@@ -359,7 +483,9 @@ class _CatalogReader:
             modules.append(module)
         catalog = Catalog(
             id=self.string(head["id"], "category.id", ID_PATTERN),
-            title=self.string(head["title"], "category.title"),
+            title=title,
+            titles=titles,
+            language=self.language,
             currency=currency,
             base_price=self.integer(head["base_price"], "category.base_price", minimum=0),
             version=self.string(head.get("version", "1"), "category.version"),
@@ -381,7 +507,15 @@ class _CatalogReader:
         raw = self.table(
             raw,
             where,
-            {"id": True, "title": True, "options": True, "required": False, "description": False},
+            {
+                "id": True,
+                "title": True,
+                "options": True,
+                "required": False,
+                "description": False,
+                "min": False,
+                "max": False,
+            },
         )
         module_id = self.string(raw["id"], f"{where}.id", ID_PATTERN)
         where = f"modules.{module_id}"
@@ -395,12 +529,31 @@ class _CatalogReader:
                 self.fail(f"{where}.options[{index}].id", f"duplicate option id {option.id!r}")
             seen.add(option.id)
             options.append(option)
-        return Module(
+        title, titles = self.title(raw["title"], f"{where}.title")
+        module = Module(
             id=module_id,
-            title=self.string(raw["title"], f"{where}.title"),
+            title=title,
+            titles=titles,
             required=self.boolean(raw.get("required", True), f"{where}.required"),
             description=self.string(raw.get("description", ""), f"{where}.description"),
             options=tuple(options),
+        )
+        if "min" not in raw and "max" not in raw:
+            return module
+        if "required" in raw:
+            self.fail(
+                f"{where}.required",
+                "a module with 'min'/'max' takes several options; its 'min' says whether it is "
+                "required (min = 0: optional), so leave 'required' out",
+            )
+        minimum = self.integer(raw.get("min", 0), f"{where}.min", minimum=0)
+        maximum = self.integer(raw.get("max", len(options)), f"{where}.max", minimum=1)
+        if maximum > len(options):
+            self.fail(f"{where}.max", f"is {maximum}, but the module has {len(options)} options")
+        if minimum > maximum:
+            self.fail(where, f"min ({minimum}) is greater than max ({maximum})")
+        return attrs.evolve(
+            module, multiple=True, minimum=minimum, maximum=maximum, required=minimum > 0
         )
 
     def option(self, raw, where: str) -> Option:
@@ -439,9 +592,11 @@ class _CatalogReader:
             parts.append(
                 Part(number, self.integer(part_raw.get("quantity", 1), f"{part_where}.quantity", 1))
             )
+        title, titles = self.title(raw["title"], f"{where}.title")
         return Option(
             id=self.string(raw["id"], f"{where}.id", ID_PATTERN),
-            title=self.string(raw["title"], f"{where}.title"),
+            title=title,
+            titles=titles,
             price=self.integer(raw.get("price", 0), f"{where}.price", minimum=0),
             lead_time_days=self.integer(
                 raw.get("lead_time_days", 0), f"{where}.lead_time_days", minimum=0

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from .catalog import Catalog, Excludes, Limit, Ref, Requires, Rule
+from .catalog import Catalog, Choice, Excludes, Limit, Ref, Requires, Rule, choice_ids
 from .errors import InvalidInput
 
 
@@ -34,12 +34,14 @@ class Violation:
         return attrs.asdict(self)
 
 
-def parse_configuration(pairs) -> dict[str, str]:
+def parse_configuration(pairs) -> dict[str, Choice]:
     """Parse ``MODULE=OPTION`` strings into a configuration dict.
 
+    ``MODULE=A,B`` (option ids never hold a comma) chooses several options of a multi-select
+    module, and ``MODULE=`` with nothing after it is refused (leave the module out).
     Raises ``InvalidInput`` naming the malformed or repeated pair.
     """
-    configuration: dict[str, str] = {}
+    configuration: dict[str, Choice] = {}
     for pair in pairs:
         module, sep, option = pair.partition("=")
         module, option = module.strip(), option.strip()
@@ -58,51 +60,98 @@ def parse_configuration(pairs) -> dict[str, str]:
                 value=[configuration[module], option],
                 accepted="one option per module",
             )
-        configuration[module] = option
+        configuration[module] = (
+            tuple(part.strip() for part in option.split(",")) if "," in option else option
+        )
     return configuration
 
 
-def structural_violations(catalog: Catalog, configuration: Mapping[str, str]) -> list[Violation]:
-    """Unknown modules and options (with a close suggestion), in the order given."""
+def structural_violations(catalog: Catalog, configuration: Mapping[str, Choice]) -> list[Violation]:
+    """Unknown modules and options (with a close suggestion), and the wrong number of options
+    for a module (one for a single-select, ``minimum``..``maximum`` distinct ones for a
+    multi-select), in the order given."""
     violations = []
-    for module_id, option_id in configuration.items():
+    for module_id, value in configuration.items():
         module = catalog.module(module_id)
-        if module is None:
-            close = difflib.get_close_matches(module_id, catalog.module_ids, n=1)
-            violations.append(
-                Violation(
-                    "unknown-module",
-                    f"unknown module {module_id!r}"
-                    + (f"; did you mean {close[0]!r}?" if close else "")
-                    + f" Modules are {', '.join(catalog.module_ids)}.",
-                    (f"{module_id}.{option_id}",),
-                    kind="structure",
-                    suggestion=close[0] if close else None,
-                )
-            )
-        elif module.option(option_id) is None:
-            close = difflib.get_close_matches(option_id, module.option_ids, n=1)
-            violations.append(
-                Violation(
-                    "unknown-option",
-                    f"unknown option {option_id!r} for module {module_id!r}"
-                    + (f"; did you mean {close[0]!r}?" if close else "")
-                    + f" Options are {', '.join(module.option_ids)}.",
-                    (f"{module_id}.{option_id}",),
-                    kind="structure",
-                    suggestion=close[0] if close else None,
-                )
-            )
+        ids = choice_ids(value)
+        if module is not None:
+            count = _count_violation(module, value, ids)
+            if count is not None:
+                violations.append(count)
+        for option_id in ids if module is not None else [",".join(ids)]:
+            violations.extend(_unknown(catalog, module_id, option_id))
     return violations
 
 
-def missing_required(catalog: Catalog, configuration: Mapping[str, str]) -> list[Violation]:
+def _count_violation(module, value, ids: tuple[str, ...]) -> Violation | None:
+    involved = tuple(f"{module.id}.{o}" for o in ids)
+    if not module.multiple:
+        if isinstance(value, str):
+            return None
+        return Violation(
+            "option-count",
+            f"module {module.id!r} takes one option, got {len(ids)} ({', '.join(ids) or 'none'})",
+            involved,
+            kind="structure",
+        )
+    if len(set(ids)) != len(ids):
+        return Violation(
+            "option-count",
+            f"module {module.id!r} got an option twice ({', '.join(ids)}); name each once",
+            involved,
+            kind="structure",
+        )
+    if not module.minimum <= len(ids) <= module.maximum:
+        return Violation(
+            "option-count",
+            f"module {module.id!r} takes {module.minimum} to {module.maximum} options, "
+            f"got {len(ids)} ({', '.join(ids) or 'none'})",
+            involved,
+            kind="structure",
+        )
+    return None
+
+
+def _unknown(catalog: Catalog, module_id: str, option_id: str) -> list[Violation]:
+    violations = []
+    module = catalog.module(module_id)
+    if module is None:
+        close = difflib.get_close_matches(module_id, catalog.module_ids, n=1)
+        violations.append(
+            Violation(
+                "unknown-module",
+                f"unknown module {module_id!r}"
+                + (f"; did you mean {close[0]!r}?" if close else "")
+                + f" Modules are {', '.join(catalog.module_ids)}.",
+                (f"{module_id}.{option_id}",),
+                kind="structure",
+                suggestion=close[0] if close else None,
+            )
+        )
+    elif module.option(option_id) is None:
+        close = difflib.get_close_matches(option_id, module.option_ids, n=1)
+        violations.append(
+            Violation(
+                "unknown-option",
+                f"unknown option {option_id!r} for module {module_id!r}"
+                + (f"; did you mean {close[0]!r}?" if close else "")
+                + f" Options are {', '.join(module.option_ids)}.",
+                (f"{module_id}.{option_id}",),
+                kind="structure",
+                suggestion=close[0] if close else None,
+            )
+        )
+    return violations
+
+
+def missing_required(catalog: Catalog, configuration: Mapping[str, Choice]) -> list[Violation]:
     """Required modules that ``configuration`` leaves unchosen."""
     return [
         Violation(
             "required",
-            f"module {module.id!r} ({module.title}) is required; choose one of "
-            f"{', '.join(module.option_ids)}",
+            f"module {module.id!r} ({module.title}) is required; choose "
+            + (f"at least {module.minimum} of " if module.multiple else "one of ")
+            + ", ".join(module.option_ids),
             (module.id,),
             kind="structure",
         )
@@ -112,7 +161,7 @@ def missing_required(catalog: Catalog, configuration: Mapping[str, str]) -> list
 
 
 def rule_violation(
-    catalog: Catalog, rule: Rule, configuration: Mapping[str, str], partial: bool = False
+    catalog: Catalog, rule: Rule, configuration: Mapping[str, Choice], partial: bool = False
 ):
     """The violation of ``rule`` by ``configuration`` (known choices only), or None.
 
@@ -139,7 +188,7 @@ def rule_violation(
     return _limit_violation(catalog, rule, configuration, partial)
 
 
-def _limit_violation(catalog: Catalog, rule: Limit, configuration: Mapping[str, str], partial):
+def _limit_violation(catalog: Catalog, rule: Limit, configuration: Mapping[str, Choice], partial):
     fired = [ref for ref in rule.if_ if ref.matches(configuration)]
     if rule.if_ and not fired:
         return None
@@ -194,7 +243,7 @@ def _limit_violation(catalog: Catalog, rule: Limit, configuration: Mapping[str, 
     return None
 
 
-def validate(catalog: Catalog, configuration: Mapping[str, str], complete: bool = True):
+def validate(catalog: Catalog, configuration: Mapping[str, Choice], complete: bool = True):
     """Every violation of ``configuration`` against the catalog's declarative rules.
 
     With ``complete=False`` the configuration is partial (a wish): missing modules are not
@@ -204,11 +253,7 @@ def validate(catalog: Catalog, configuration: Mapping[str, str], complete: bool 
     violations = structural_violations(catalog, configuration)
     if complete:
         violations.extend(missing_required(catalog, configuration))
-    known = {
-        module_id: option_id
-        for module_id, option_id in configuration.items()
-        if catalog.option(module_id, option_id) is not None
-    }
+    known = known_choices(catalog, configuration)
     for rule in catalog.rules:
         violation = rule_violation(catalog, rule, known, partial=not complete)
         if violation is not None:
@@ -216,8 +261,17 @@ def validate(catalog: Catalog, configuration: Mapping[str, str], complete: bool 
     return violations
 
 
-def _chosen(refs: list[Ref], configuration: Mapping[str, str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(f"{ref.module}.{configuration[ref.module]}" for ref in refs))
+def known_choices(catalog: Catalog, configuration: Mapping[str, Choice]) -> dict[str, Choice]:
+    """The part of ``configuration`` naming known modules and options only."""
+    return {m: v for m, v in configuration.items() if catalog.knows(m, v)}
+
+
+def _chosen(refs: list[Ref], configuration: Mapping[str, Choice]) -> tuple[str, ...]:
+    return tuple(
+        dict.fromkeys(
+            f"{ref.module}.{option}" for ref in refs for option in ref.chosen(configuration)
+        )
+    )
 
 
 def _bounds(rule: Limit) -> str:

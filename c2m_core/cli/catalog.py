@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,6 +15,13 @@ from .output import echo_json, echo_table, json_option
 
 category_argument = click.argument("category", metavar="CATEGORY")
 choices_argument = click.argument("choices", nargs=-1, metavar="MODULE=OPTION...")
+lang_option = click.option(
+    "--lang",
+    metavar="LANG",
+    default=None,
+    help="Titles in this language (en, zh, ...) where the catalog has them; "
+    "otherwise in the catalog's default language.",
+)
 
 
 @click.group()
@@ -22,8 +30,9 @@ def catalog():
 
 
 @catalog.command("list")
+@lang_option
 @json_option
-def list_(as_json):
+def list_(lang, as_json):
     """List the categories every loaded plugin provides."""
     app = app_from()
     rows: list[dict[str, Any]] = []
@@ -32,7 +41,7 @@ def list_(as_json):
         rows.append(
             {
                 "category": name,
-                "title": cat.title,
+                "title": cat.title_in(lang),
                 "version": cat.version,
                 "currency": cat.currency,
                 "base_price": cat.base_price,
@@ -64,24 +73,28 @@ def list_(as_json):
 
 @catalog.command()
 @category_argument
+@lang_option
 @json_option
-def show(category, as_json):
-    """Show a category's modules, options, prices and rules."""
+def show(category, lang, as_json):
+    """Show a category's modules, options, prices and rules.
+
+    ``--json`` prints the catalog as data, with every language's titles.
+    """
     cat = app_from().category(category).catalog
     if as_json:
         echo_json(cat.to_dict())
         return
-    click.echo(f"{cat.title} ({cat.id}, catalog version {cat.version})")
+    click.echo(f"{cat.title_in(lang)} ({cat.id}, catalog version {cat.version})")
     click.echo(f"Base price {cat.currency} {format_minor(cat.base_price, cat.currency)}")
     for module in cat.modules:
         click.echo("")
         need = "required" if module.required else "optional"
-        click.echo(click.style(f"{module.id}: {module.title} ({need})", bold=True))
+        click.echo(click.style(f"{module.id}: {module.title_in(lang)} ({need})", bold=True))
         echo_table(
             [
                 (
                     option.id,
-                    option.title,
+                    option.title_in(lang),
                     f"+{format_minor(option.price, cat.currency)}",
                     f"{option.lead_time_days} d",
                     ", ".join(f"{k}={v}" for k, v in option.attributes.items()),
@@ -211,7 +224,7 @@ def explain(category, choices, as_json):
     """
     app = app_from()
     cat = app.category(category)
-    engine, configuration = app.engine(cat), parse_configuration(choices)
+    engine, configuration = _engine_and_choices(category, choices)
     conflict = engine.explain(configuration)
     if as_json:
         echo_json(
@@ -310,3 +323,28 @@ def _weights(pairs) -> dict[str, int]:
             )
         weights[module.strip()] = int(value)
     return weights
+
+
+@catalog.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+def lint(file, as_json):
+    """Check a catalog FILE before it is packaged: the JSON Schema, the loader, the engine.
+
+    Every problem is listed with its place in the file. Exit 0 when there is no error (warnings,
+    such as options in no valid configuration, are shown), 1 otherwise. See docs/catalog.md.
+    """
+    from ..catalog_lint import lint_catalog  # jsonschema loads only here
+
+    problems = lint_catalog(file)
+    ok = not any(problem.level == "error" for problem in problems)
+    if as_json:
+        echo_json({"file": str(file), "ok": ok, "problems": [p.to_dict() for p in problems]})
+    else:
+        for problem in problems:
+            place = f"{file}: {problem.where}" if problem.where else str(file)
+            click.echo(f"{place}: {problem.level} ({problem.check}): {problem.message}")
+        errors = sum(1 for problem in problems if problem.level == "error")
+        click.echo(f"{file}: ok" if ok else f"{file}: {errors} error(s); fix them and run again")
+    if not ok:
+        raise SystemExit(1)

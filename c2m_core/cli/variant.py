@@ -27,7 +27,17 @@ def add(slug, choices, name, as_json):
     The campaign's frozen catalog is used once it has opened. Every violation is listed.
     """
     app = app_from()
-    configuration = parse_configuration(choices)
+    parsed = parse_configuration(choices)
+    several = sorted(module for module, option in parsed.items() if not isinstance(option, str))
+    if several:
+        raise InvalidInput(
+            f"{several[0]}: a variant takes one option per module (multi-select modules are not "
+            "supported in variants yet)",
+            field=several[0],
+            value=",".join(parsed[several[0]]),
+            accepted="one option id",
+        )
+    configuration = {module: option for module, option in parsed.items() if isinstance(option, str)}
     before = {v.id for v in app.variants.list(slug, include_withdrawn=True)}
     try:
         added = app.variants.add(slug, configuration, name=name)

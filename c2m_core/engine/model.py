@@ -11,7 +11,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 
 from ..catalog import Catalog, Excludes, Limit, Ref, Requires
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotAllowed
 from ..validation import structural_violations
 
 NONE = -1
@@ -106,6 +106,16 @@ class CatalogModel:
     """Indexes of a catalog's modules, options and rules."""
 
     def __init__(self, catalog: Catalog):
+        multiple = [module.id for module in catalog.modules if module.multiple]
+        if multiple:
+            raise NotAllowed(
+                f"the configuration engine does not answer yet for multi-select modules "
+                f"({', '.join(multiple)} in catalog {catalog.id!r}); validate configurations with "
+                "c2m_core.validation.validate (app.validate) instead",
+                field="catalog",
+                value=catalog.id,
+                accepted="catalogs whose modules each take one option",
+            )
         self.catalog = catalog
         self.module_ids = [module.id for module in catalog.modules]
         self.module_index = {module_id: i for i, module_id in enumerate(self.module_ids)}
@@ -154,7 +164,9 @@ class CatalogModel:
                 j
                 for j, option in enumerate(module.options)
                 if rule.attribute in option.attributes
-                and _out_of_range(option.attributes[rule.attribute], rule.minimum, rule.maximum)
+                and _out_of_range(
+                    int(option.attributes[rule.attribute]), rule.minimum, rule.maximum
+                )
             )
             if bad:
                 offend[m] = bad

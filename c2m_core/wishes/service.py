@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 
 from ..campaigns.records import IllegalTransition
+from ..catalog import Choice
 from ..category import Category
 from ..engine import Engine
 from ..errors import C2MError, InvalidInput
@@ -242,7 +243,7 @@ class WishService:
         self,
         slug: str,
         customer: str,
-        configuration: Mapping[str, str] | None = None,
+        configuration: Mapping[str, Choice] | None = None,
         quantity: int = 1,
         region: str | None = None,
         price_ceiling: int | None = None,

@@ -281,8 +281,8 @@ def _configurator(view: _View, campaign, data: Mapping, message: str | None = No
     price = catalog.base_price + sum(
         (m.option(chosen[m.id]).price if m.id in chosen else 0) for m in catalog.modules
     )
-    titles = {(m.id, o.id): o.title for m in catalog.modules for o in m.options}
-    module_titles = {m.id: m.title for m in catalog.modules}
+    titles = {(m.id, o.id): o.title_in(view.lang) for m in catalog.modules for o in m.options}
+    module_titles = {m.id: m.title_in(view.lang) for m in catalog.modules}
     return {
         "campaign": campaign,
         "category": category,
