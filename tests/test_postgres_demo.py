@@ -39,6 +39,8 @@ def demo(db: str, out: Path):
     for path in sorted(factory.glob("HO-*.json")):
         record = json.loads(path.read_bytes())
         records[path.name] = {k: v for k, v in record.items() if k not in CLOCK_FIELDS}
+        # the spec sheet says when it was issued, to the minute: its digest follows the clock
+        records[path.name]["spec_sheet"].pop("sha256")
     text = json.dumps(figures, sort_keys=True, default=str).replace(str(factory), "FACTORY")
     return json.loads(text), records
 
