@@ -59,9 +59,9 @@ def test_walk_through_every_state_and_record_each_transition(tv_app):
     assert states == ["wishes", "handoff", "closed"]
     advanced = [e.payload for e in tv_app.store.events_since(0) if e.type == "campaign.advanced"]
     assert advanced == [
-        {"from": "draft", "to": "wishes"},
-        {"from": "wishes", "to": "handoff"},
-        {"from": "handoff", "to": "closed"},
+        {"campaign": "a", "from": "draft", "to": "wishes"},
+        {"campaign": "a", "from": "wishes", "to": "handoff"},
+        {"campaign": "a", "from": "handoff", "to": "closed"},
     ]
 
 

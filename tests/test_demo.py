@@ -289,7 +289,23 @@ def test_every_event_the_demo_writes_is_registered_with_its_payload_fields(tv_de
     from c2m_core.events import EVENT_TYPES
 
     _, db, _, _ = tv_demo
-    for type_, payload in rows(db, "SELECT type, payload FROM events"):
+    written = set()
+    for type_, payload, slug in rows(
+        db,
+        "SELECT type, payload, slug FROM events LEFT JOIN campaigns ON campaigns.id = campaign_id",
+    ):
         assert type_ in EVENT_TYPES, type_
-        missing = set(EVENT_TYPES[type_].fields) - set(json.loads(payload))
+        data = json.loads(payload)
+        missing = set(EVENT_TYPES[type_].fields) - set(data)
         assert not missing, (type_, missing)
+        if "campaign" in EVENT_TYPES[type_].fields and type_ != "campaign.created":
+            assert data["campaign"] == slug, type_
+        written.add(type_)
+    # the stages a shop acts on besides the pre-sale: their payloads name the campaign by slug
+    assert {
+        "campaign.advanced",
+        "vote.opened",
+        "vote.closed",
+        "handoff.delivered",
+    } <= written
+    assert written & {"ballot.cast", "ballots.imported"}

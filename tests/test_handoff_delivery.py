@@ -65,6 +65,14 @@ def test_dir_delivery_writes_every_document_and_a_manifest_of_their_sha256(tmp_p
         "handoff.delivered",
         "handoff.delivered",
     ]
+    for _, payload in events(app, "handoff.delivered"):
+        handoff = app.store.handoff.get(payload["handoff_id"])
+        assert payload["campaign"] == "summer"
+        assert (payload["variant_id"], payload["quantity"]) == (
+            handoff.variant_id,
+            handoff.quantity,
+        )
+        assert payload["key"] == handoff.idempotency_key
 
 
 def test_running_again_delivers_nothing_new_and_a_new_target_gets_the_same_bytes(tmp_path):

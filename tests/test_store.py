@@ -81,7 +81,7 @@ def test_event_service_reads_by_campaign_and_type(tmp_path):
     cursor = app.events.last_id()
     app.campaigns.advance("a")
     assert [(e.type, e.payload) for e in app.events.since(cursor)] == [
-        ("campaign.advanced", {"from": "draft", "to": "wishes"})
+        ("campaign.advanced", {"campaign": "a", "from": "draft", "to": "wishes"})
     ]
     assert [e.type for e in app.events.since(0, campaign="a")] == [
         "campaign.created",

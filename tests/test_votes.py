@@ -406,3 +406,34 @@ def test_results_do_not_depend_on_the_order_ballots_were_cast(case, rng):
     shuffled = list(final)
     rng.shuffle(shuffled)
     assert tally_of(method, final) == tally_of(method, shuffled)
+
+
+def test_vote_events_name_the_campaign_the_voters_and_the_variants(app):
+    ids = voting_campaign(app, variants=3)
+    app.voting.open("tv26", "plurality")
+    app.voting.cast("tv26", "alice", {"choice": ids[0]})
+    report = app.voting.cast_many(
+        "tv26",
+        [("bob", {"choice": ids[1]}), ("alice", {"choice": ids[1]}), ("carol", {"choice": 99})],
+        batch_size=10,
+    )
+    assert report.imported == 2
+    app.voting.close("tv26")
+    (opened,) = events(app, "vote.opened")
+    assert (opened.payload["campaign"], opened.payload["candidates"]) == ("tv26", ids)
+    (cast,) = events(app, "ballot.cast")
+    assert cast.payload | {"vote_id": 0} == {
+        "campaign": "tv26",
+        "vote_id": 0,
+        "voter": "alice",
+        "ballot": {"choice": ids[0]},
+        "replaced": False,
+    }
+    (bulk,) = events(app, "ballots.imported")
+    assert bulk.payload["campaign"] == "tv26"
+    assert bulk.payload["voters"] == ["bob", "alice"]
+    assert bulk.payload["replaced_voters"] == ["alice"]
+    (closed,) = events(app, "vote.closed")
+    assert (closed.payload["campaign"], closed.payload["winners"]) == ("tv26", [ids[1]])
+    advanced = events(app, "campaign.advanced")
+    assert advanced and {e.payload["campaign"] for e in advanced} == {"tv26"}

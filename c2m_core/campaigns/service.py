@@ -192,7 +192,11 @@ class CampaignService:
                     f"campaign {slug!r} changed state while moving from {campaign.state!r} to "
                     f"{target!r}; read it again and retry"
                 )
-            store.event("campaign.advanced", campaign.id, {"from": campaign.state, "to": target})
+            store.event(
+                "campaign.advanced",
+                campaign.id,
+                {"campaign": campaign.slug, "from": campaign.state, "to": target},
+            )
             advanced = self.get(slug)
             store.after_commit(
                 lambda: self.app.pm.hook.campaign_advanced(

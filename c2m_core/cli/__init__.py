@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
-import sqlite3
+import sys
 
 import click
 
@@ -122,7 +122,7 @@ class C2MGroup(click.Group):
             raise InputError(
                 f"a number is too large ({ex}); accepted: whole numbers up to {2**63 - 1:,}"
             ) from ex
-        except sqlite3.Error as ex:
+        except _sqlite_errors() as ex:
             raise click.ClickException(_database_problem(ctx, ex)) from ex
         except OSError as ex:
             if ex.filename is None:
@@ -130,7 +130,14 @@ class C2MGroup(click.Group):
             raise InputError(f"{ex.filename}: {ex.strerror or ex}") from ex
 
 
-def _database_problem(ctx: click.Context, ex: sqlite3.Error) -> str:
+def _sqlite_errors() -> tuple[type[Exception], ...]:
+    """``sqlite3.Error`` once a command has loaded sqlite3 (it cannot raise one before): the
+    ``--version`` and ``catalog`` commands start without importing it."""
+    loaded = sys.modules.get("sqlite3")
+    return (loaded.Error,) if loaded is not None else ()
+
+
+def _database_problem(ctx: click.Context, ex: Exception) -> str:
     target = ctx.params.get("db") or os.environ.get(DB_ENV) or DEFAULT_DB
     text = str(ex)
     if "readonly" in text or "read-only" in text:

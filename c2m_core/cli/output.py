@@ -12,6 +12,7 @@ import click
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 MIN_CELL = 8
+TABULATE_PADDING = 2  # tabulate's simple tables: a column is at least its header + 2
 
 
 def echo_json(data) -> None:
@@ -23,20 +24,26 @@ def _cut(text: str, width: int) -> str:
 
 
 def fit_rows(rows, headers, width: int) -> list[list[str]]:
-    """Cut the widest cells so that a table of ``rows`` fits in ``width`` columns."""
+    """Cut the widest cells so that a table of ``rows`` fits in ``width`` columns.
+
+    Columns are separated by two spaces, and no column is narrower than its header plus two (as
+    ``tabulate`` draws them) or ``MIN_CELL``: a table of many columns may still be wider.
+    """
     table = [[str(cell) for cell in row] for row in rows]
     names = [str(h) for h in headers]
     if not names:
         return table
+    floors = [max(len(name) + TABULATE_PADDING, MIN_CELL) for name in names]
     widths = [
-        max([len(names[i])] + [len(r[i]) for r in table if i < len(r)]) for i in range(len(names))
+        max([len(names[i]) + TABULATE_PADDING] + [len(r[i]) for r in table if i < len(r)])
+        for i in range(len(names))
     ]
     budget = width - 2 * (len(names) - 1)
     while sum(widths) > budget:
-        widest = max(range(len(widths)), key=widths.__getitem__)
-        if widths[widest] <= MIN_CELL:
+        room = [i for i in range(len(widths)) if widths[i] > floors[i]]
+        if not room:
             break
-        widths[widest] -= 1
+        widths[max(room, key=widths.__getitem__)] -= 1
     return [[_cut(cell, widths[i]) if i < len(widths) else cell for i, cell in enumerate(r)]
             for r in table]  # fmt: skip
 

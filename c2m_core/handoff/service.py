@@ -426,17 +426,22 @@ class HandoffService:
         receipt = dict(receipt or {})
         with store.transaction():
             store.handoff.record_delivered(delivery.id, receipt)
+            handoff = store.handoff.get(delivery.handoff_id)
+            assert handoff is not None  # a delivery belongs to a stored hand-off
             store.event(
                 "handoff.delivered",
                 campaign.id,
                 {
+                    "campaign": campaign.slug,
+                    "variant_id": handoff.variant_id,
+                    "quantity": handoff.quantity,
+                    "key": handoff.idempotency_key,
                     "handoff_id": delivery.handoff_id,
                     "target": delivery.target,
                     "attempts": attempt,
                     "receipt": receipt,
                 },
             )
-            handoff = store.handoff.get(delivery.handoff_id)
             delivered = store.handoff.delivery(delivery.id)
             store.after_commit(
                 lambda: self.app.pm.hook.handoff_delivered(

@@ -186,7 +186,11 @@ class VoteService:
                 raise IllegalTransition(
                     f"campaign {slug!r} already has a vote; a campaign holds one"
                 )
-            store.event("vote.opened", campaign.id, vote.to_dict())
+            store.event(
+                "vote.opened",
+                campaign.id,
+                {"campaign": campaign.slug, "vote_id": vote.id} | vote.to_dict(),
+            )
         return vote
 
     @staticmethod
@@ -301,7 +305,12 @@ class VoteService:
                 problem = current.window_problem(store.now()) or "it stopped accepting ballots"
                 raise VoteNotOpen(f"campaign {slug!r}: {problem}")
             old = done[0].replaced
-            payload = {"vote_id": vote.id, "voter": voter, "ballot": normal}
+            payload = {
+                "campaign": campaign.slug,
+                "vote_id": vote.id,
+                "voter": voter,
+                "ballot": normal,
+            }
             store.event("ballot.cast", campaign.id, payload | {"replaced": old is not None})
             if old is not None:
                 store.event("ballot.replaced", campaign.id, payload | {"old": old})
@@ -423,7 +432,12 @@ class VoteService:
                         "ballots.imported",
                         campaign.id,
                         {
+                            "campaign": campaign.slug,
                             "vote_id": vote.id,
+                            "voters": [cast.voter for cast in done],
+                            "replaced_voters": [
+                                cast.voter for cast in done if cast.replaced is not None
+                            ],
                             "first_line": batch[0][0],
                             "last_line": batch[-1][0],
                             "ballots": len(batch),
@@ -489,7 +503,11 @@ class VoteService:
             result = self.tally(vote)
             if not store.voting.close(vote.id, result):
                 raise VoteNotOpen(f"the vote of campaign {slug!r} was closed concurrently")
-            store.event("vote.closed", campaign.id, {"vote_id": vote.id} | result.to_dict())
+            store.event(
+                "vote.closed",
+                campaign.id,
+                {"campaign": campaign.slug, "vote_id": vote.id} | result.to_dict(),
+            )
             closed = self.require(slug)
             store.after_commit(
                 lambda: app.pm.hook.vote_closed(
