@@ -17,10 +17,6 @@ from pathlib import Path
 
 import pytest
 from components import ensure_installed
-
-pytest.importorskip("fastapi")
-selenium = pytest.importorskip("selenium")
-
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
