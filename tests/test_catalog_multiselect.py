@@ -4,7 +4,6 @@ to a tuple of option ids; rules, prices, parts and lead times work per chosen op
 import pytest
 
 from c2m_core import Catalog, CatalogError, load_catalog
-from c2m_core.errors import NotAllowed
 from c2m_core.validation import parse_configuration, validate
 
 EXTRAS = """
@@ -142,10 +141,3 @@ def test_command_line_pairs_choose_several_options():
         "extras": ("ice", "wifi"),
         "size": "s",
     }
-
-
-def test_engine_refuses_multi_select_catalogs_clearly(catalog):
-    from c2m_core.engine import Engine
-
-    with pytest.raises(NotAllowed, match="multi-select modules \\(extras"):
-        Engine(catalog)

@@ -1,17 +1,27 @@
-"""The engine against brute force over every configuration of small random catalogs."""
+"""The engine against brute force over every configuration of small random catalogs, some with
+multi-select modules (a partial configuration's choices are (module, option) pairs: see
+``engine_reference``)."""
 
 from __future__ import annotations
 
 import itertools
 import json
 
-from engine_reference import catalog_data, customs, extends, solutions, valid
+from engine_reference import (
+    catalog_data,
+    customs,
+    extends,
+    from_pairs,
+    pairs,
+    solutions,
+    valid,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from c2m_core.catalog import Catalog
+from c2m_core.catalog import Catalog, choice_ids
 from c2m_core.engine import Engine
-from c2m_core.validation import validate
+from c2m_core.validation import known_choices, validate
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -19,13 +29,29 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 @st.composite
 def problems(draw, with_custom=True):
     """(catalog, custom or None, a partial configuration of known ids)."""
-    catalog = Catalog.from_dict(draw(catalog_data()))
+    catalog = Catalog.from_dict(draw(catalog_data(max_multiple=2)))
     custom = draw(customs(catalog)) if with_custom and draw(st.booleans()) else None
     partial = {}
     for module in catalog.modules:
         if draw(st.integers(0, 2)) == 0:
-            partial[module.id] = draw(st.sampled_from(module.option_ids))
+            if module.multiple:
+                partial[module.id] = tuple(
+                    draw(
+                        st.lists(
+                            st.sampled_from(module.option_ids),
+                            max_size=module.maximum,
+                            unique=True,
+                        )
+                    )
+                )
+            else:
+                partial[module.id] = draw(st.sampled_from(module.option_ids))
     return catalog, custom, partial
+
+
+def usable(expected, module_id: str) -> set[str]:
+    """The options of a module that some of the ``expected`` configurations choose."""
+    return {o for c in expected for m, o in pairs(c) if m == module_id}
 
 
 def busy(engine: Engine, catalog: Catalog) -> Engine:
@@ -59,19 +85,19 @@ def test_remaining_options_match_brute_force_with_minimal_reasons(problem):
     all_rules = {rule.id for rule in catalog.rules} | {f"custom-{k}" for k in range(3)}
     all_rules.add("custom-count")
     for module in catalog.modules:
-        usable = {c.get(module.id) for c in expected} - {None}
-        assert set(result.available(module.id)) == usable
+        assert set(result.available(module.id)) == usable(expected, module.id)
         for status in result.of(module.id):
-            assert status.chosen == (partial.get(module.id) == status.option)
-            if status.available or module.id in partial and result.satisfiable:
+            assert status.chosen == ((module.id, status.option) in pairs(partial))
+            already = status.chosen or (module.id in partial and not module.multiple)
+            if status.available or already and result.satisfiable:
                 continue
             reason = status.reason
-            assert reason.choices.items() <= partial.items()
-            wanted = {**reason.choices, module.id: status.option}
+            assert pairs(reason.choices) <= pairs(partial)
+            wanted = from_pairs(catalog, pairs(reason.choices) | {(module.id, status.option)})
             if result.satisfiable:
                 assert not solutions(catalog, custom, wanted, set(reason.rules))
-                for dropped in reason.choices:
-                    rest = {m: o for m, o in wanted.items() if m != dropped}
+                for dropped in pairs(reason.choices):
+                    rest = from_pairs(catalog, pairs(wanted) - {dropped})
                     assert solutions(catalog, custom, rest)
             else:
                 assert not solutions(catalog, custom, dict(reason.choices), set(reason.rules))
@@ -94,12 +120,13 @@ def test_conflicts_are_minimal(problem):
         assert conflict is None
         return
     assert conflict is not None
-    assert conflict.choices.items() <= partial.items()
+    assert pairs(conflict.choices) <= pairs(partial)
     choices = dict(conflict.choices)
     assert not solutions(catalog, custom, choices)
-    for size in range(len(choices)):
-        for subset in itertools.combinations(choices, size):
-            assert solutions(catalog, custom, {m: choices[m] for m in subset})
+    chosen = sorted(pairs(choices))
+    for size in range(len(chosen)):
+        for subset in itertools.combinations(chosen, size):
+            assert solutions(catalog, custom, from_pairs(catalog, subset))
     assert not solutions(catalog, custom, choices, set(conflict.rules))
     for rule in conflict.rules:
         assert solutions(catalog, custom, choices, set(conflict.rules) - {rule})
@@ -116,10 +143,37 @@ def _rank(module, wished, changed, value):
     return values.index(value) if value in values else -1
 
 
+def _repair_key(catalog, wish, weights):
+    """(distance, which wished choices changed, ranks): the documented order of repairs.
+
+    A multi-select module's options are decided one by one: a wished option is a choice
+    (dropping it costs the module's weight), an option left open prefers "not chosen".
+    """
+    wished = [(m.id, o) for m in catalog.modules for o in m.option_ids if (m.id, o) in pairs(wish)]
+
+    def key(configuration):
+        chosen = pairs(configuration)
+        changed = [pair not in chosen for pair in wished]
+        distance = sum(weights.get(m, 1) for (m, _), c in zip(wished, changed, strict=True) if c)
+        ranks = []
+        for module in catalog.modules:
+            if module.multiple:
+                ranks.extend(int((module.id, o) in chosen) for o in module.option_ids)
+            else:
+                lost = module.id in wish and (module.id, wish[module.id]) not in chosen
+                ranks.append(_rank(module, wish.get(module.id), lost, configuration.get(module.id)))
+        return distance, changed, ranks
+
+    return key
+
+
 @SETTINGS
 @given(problems(), st.data())
 def test_repair_is_nearest_valid_and_canonical(problem, data):
     catalog, custom, wish = problem
+    for module in catalog.modules:
+        if module.multiple and module.id not in wish and data.draw(st.booleans()):
+            wish[module.id] = module.option_ids  # a wish may hold more than max options
     weights = {m: data.draw(st.integers(1, 3)) for m in wish if data.draw(st.booleans())}
     keep = [m for m in wish if data.draw(st.integers(0, 3)) == 0]
     engine = Engine(catalog, custom)
@@ -128,25 +182,18 @@ def test_repair_is_nearest_valid_and_canonical(problem, data):
     if not candidates:
         assert repair is None
         return
-    modules = catalog.modules
-
-    def key(configuration):
-        changed = [m.id in wish and configuration.get(m.id) != wish[m.id] for m in modules]
-        distance = sum(weights.get(m.id, 1) for m, c in zip(modules, changed, strict=True) if c)
-        ranks = [
-            _rank(m, wish.get(m.id), c, configuration.get(m.id))
-            for m, c in zip(modules, changed, strict=True)
-        ]
-        return distance, changed, ranks
-
+    key = _repair_key(catalog, wish, weights)
     best = min(candidates, key=key)
     assert repair is not None
     assert valid(catalog, custom, repair.configuration)
     assert repair.distance == key(best)[0]
     assert repair.configuration == best
-    assert all(repair.configuration[m] == wish[m] for m in keep)
+    assert all(pairs({m: wish[m]}) <= pairs(repair.configuration) for m in keep)
+    wished = from_pairs(catalog, pairs(wish))
     expected_changes = {
-        m.id: (wish.get(m.id), best.get(m.id)) for m in modules if wish.get(m.id) != best.get(m.id)
+        m.id: (wished.get(m.id), best.get(m.id))
+        for m in catalog.modules
+        if wished.get(m.id) != best.get(m.id)
     }
     assert {c.module: (c.old, c.new) for c in repair.changes} == expected_changes
     assert busy(Engine(catalog, custom), catalog).repair(wish, weights, keep) == repair
@@ -185,7 +232,12 @@ def test_fast_validate_equals_pure_validator(problem, data):
     engine = Engine(catalog, custom)
     configuration = {}
     for module in catalog.modules:
-        choice = data.draw(st.sampled_from([None, "bogus", *module.option_ids]))
+        values = [None, "bogus", *module.option_ids]
+        if module.multiple:
+            choice = data.draw(st.none() | st.lists(st.sampled_from(values[1:]), max_size=4))
+            choice = None if choice is None else tuple(choice)
+        else:
+            choice = data.draw(st.sampled_from(values))
         if choice is not None:
             configuration[module.id] = choice
     if data.draw(st.booleans()):
@@ -193,8 +245,7 @@ def test_fast_validate_equals_pure_validator(problem, data):
     for complete in (True, False):
         expected = validate(catalog, configuration, complete=complete)
         if custom is not None:
-            known = {m: o for m, o in configuration.items() if catalog.option(m, o)}
-            expected += custom(known, complete)
+            expected += custom(known_choices(catalog, configuration), complete)
         assert engine.validate(configuration, complete=complete) == expected
 
 
@@ -210,16 +261,21 @@ def test_example_within_domains_ignoring_or_breaking_a_rule_matches_brute_force(
             domains[module.id] = data.draw(
                 st.lists(st.sampled_from(values), min_size=1, max_size=3, unique=True)
             )
+
+    def within(configuration, module_id, allowed) -> bool:
+        chosen = choice_ids(configuration.get(module_id))
+        return any(o in allowed for o in chosen) if chosen else None in allowed
+
     everything = [
         c
         for c in solutions(catalog, None, rules=set())
-        if all(c.get(m) in allowed for m, allowed in domains.items())
+        if all(within(c, m, allowed) for m, allowed in domains.items())
     ]
 
     def broken(configuration):
         found = {v.rule for v in validate(catalog, configuration)}
         if custom is not None:
-            found |= {v.rule for v in custom(dict(configuration), True)}
+            found |= {v.rule for v in custom(known_choices(catalog, configuration), True)}
         return found
 
     found = engine.example(domains)
@@ -252,8 +308,7 @@ def test_custom_rules_that_need_a_real_dict_still_get_exact_answers(problem):
     assert engine.count(partial) == len(expected)
     result = engine.options(partial)
     for module in catalog.modules:
-        usable = {c.get(module.id) for c in expected} - {None}
-        assert set(result.available(module.id)) == usable
+        assert set(result.available(module.id)) == usable(expected, module.id)
     assert list(engine.enumerate(partial)) == expected
 
 

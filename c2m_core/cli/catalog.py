@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..catalog import choice_ids
 from ..errors import InvalidInput
 from ..money import format_minor
 from ..validation import parse_configuration
@@ -133,7 +134,7 @@ def check(category, choices, partial, as_json):
             }
         )
     elif not violations:
-        click.echo(f"valid: {' '.join(f'{m}={o}' for m, o in configuration.items())}")
+        click.echo(f"valid: {_pairs(configuration)}")
     else:
         click.echo(f"invalid: {len(violations)} violation(s)")
         for violation in violations:
@@ -169,12 +170,18 @@ def options(category, choices, as_json):
         if result.conflict is not None:
             click.echo(f"impossible: {result.conflict.message}")
         else:
-            free = [s for s in result.statuses if s.module not in configuration]
+            catalog = engine.catalog
+
+            def settled(status) -> bool:
+                module = catalog.module(status.module)
+                return status.module in configuration and not (module and module.multiple)
+
+            free = [s for s in result.statuses if not settled(s) and not s.chosen]
             available = sum(1 for status in free if status.available)
             click.echo(f"{available} of {len(free)} options of the open modules remain possible")
             rows = []
             for status in result.statuses:
-                if status.module in configuration and not status.chosen:
+                if settled(status) and not status.chosen:
                     continue
                 label = "chosen" if status.chosen else "yes" if status.available else "no"
                 why = _why(status.reason) if status.reason is not None else ""
@@ -185,7 +192,7 @@ def options(category, choices, as_json):
 
 
 def _why(reason) -> str:
-    given = " ".join(f"{m}={o}" for m, o in reason.choices.items())
+    given = _pairs(reason.choices)
     return ", ".join(reason.rules) + (f" (given {given})" if given else "")
 
 
@@ -236,9 +243,9 @@ def explain(category, choices, as_json):
             }
         )
     elif conflict is None:
-        click.echo(f"possible: {' '.join(f'{m}={o}' for m, o in configuration.items())}")
+        click.echo(f"possible: {_pairs(configuration)}")
     else:
-        together = " ".join(f"{m}={o}" for m, o in conflict.choices.items()) or "(nothing)"
+        together = _pairs(conflict.choices) or "(nothing)"
         click.echo(f"impossible: {together} cannot be completed to a valid configuration")
         rows = []
         for rule_id in conflict.rules:
@@ -291,8 +298,12 @@ def repair(category, choices, keep, weights, as_json):
             f"(distance {result.distance})"
         )
         rows = []
+        wished = {m: v for m, v in configuration.items() if choice_ids(v)}
         for module_id in engine.catalog.module_ids:
-            old, new = configuration.get(module_id), result.configuration.get(module_id)
+            old, new = (
+                _canonical(engine, module_id, wished.get(module_id)),
+                result.configuration.get(module_id),
+            )
             if old is None and new is None:
                 continue
             note = (
@@ -304,7 +315,7 @@ def repair(category, choices, keep, weights, as_json):
                 if new is None
                 else "changed"
             )
-            rows.append((module_id, old or "-", new or "-", note))
+            rows.append((module_id, _value(old) or "-", _value(new) or "-", note))
         echo_table(rows, ["module", "wish", "repair", ""])
     if result is None:
         raise SystemExit(1)
@@ -348,3 +359,21 @@ def lint(file, as_json):
         click.echo(f"{file}: ok" if ok else f"{file}: {errors} error(s); fix them and run again")
     if not ok:
         raise SystemExit(1)
+
+
+def _value(choice) -> str:
+    """A module's value as on the command line: ``wifi`` or ``ice-maker,wifi``."""
+    return ",".join(choice_ids(choice))
+
+
+def _pairs(configuration) -> str:
+    return " ".join(f"{m}={_value(o)}" for m, o in configuration.items())
+
+
+def _canonical(engine, module_id: str, value):
+    """A wished multi-select value as the engine answers it: a tuple in catalog order."""
+    module = engine.catalog.module(module_id)
+    if value is None or module is None or not module.multiple:
+        return value
+    ids = set(choice_ids(value))
+    return tuple(o for o in module.option_ids if o in ids)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from ..catalog import Choice
 from ..validation import Violation
 
-Custom = Callable[[Mapping[str, str], bool], list[Violation]]
+Custom = Callable[[Mapping[str, Choice], bool], list[Violation]]
 
 CATEGORIES_ATTRIBUTE = "c2m_categories"
 

@@ -12,10 +12,12 @@ import random
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import combinations
+from typing import cast
 
-from ..catalog import Catalog
+from ..catalog import Catalog, Choice, choice_ids
 from ..errors import InvalidInput
-from ..validation import Violation
+from ..validation import Violation, known_choices
+from ..validation import validate as validate_configuration
 from .checker import Checker
 from .cnf import Encoding
 from .counting import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Budget, Counter, search_order
@@ -42,7 +44,9 @@ class Engine:
         self.custom = custom
         self.model = CatalogModel(catalog)
         self._lock = threading.RLock()
-        self._check = CustomCheck(custom, self.model.module_ids) if custom else None
+        self._check = (
+            CustomCheck(self.model.custom_view(custom), self.model.module_ids) if custom else None
+        )
         self._checker: Checker | None = None
         self._sat: SatSession | None = None
         self._order: list[int] | None = None
@@ -86,29 +90,35 @@ class Engine:
 
     # Validation ------------------------------------------------------------------------------
 
-    def validate(self, configuration: Mapping[str, str], complete: bool = True) -> list[Violation]:
+    def validate(
+        self, configuration: Mapping[str, Choice], complete: bool = True
+    ) -> list[Violation]:
         """Every violation of ``configuration``: structure, declarative rules, custom rules.
 
-        The same list as ``C2M.validate`` (custom rules see only known choices).
+        The same list as ``C2M.validate`` (custom rules see only known choices). A catalog with
+        multi-select modules is checked by ``c2m_core.validation.validate`` itself.
         """
-        violations = self.checker.validate(configuration, complete)
+        if self.model.expanded:
+            violations = validate_configuration(self.catalog, configuration, complete)
+        else:
+            violations = self.checker.validate(cast(Mapping[str, str], configuration), complete)
         if self.custom is not None:
             known = configuration
             if violations and any(v.kind == "structure" for v in violations):
-                known = {m: o for m, o in configuration.items() if self.catalog.option(m, o)}
+                known = known_choices(self.catalog, configuration)
             violations = [*violations, *(self.custom(dict(known), complete) or ())]
         return violations
 
     # Satisfiability, remaining options, conflicts ----------------------------------------------
 
-    def is_satisfiable(self, partial: Mapping[str, str] | None = None) -> bool:
+    def is_satisfiable(self, partial: Mapping[str, Choice] | None = None) -> bool:
         """True when some valid complete configuration extends ``partial``."""
         values = self.model.indexes(partial or {})
         with self._lock:
             return self.sat.solve(self.sat.lits(values)) is not None
 
     def explain(
-        self, partial: Mapping[str, str], timeout: float | None = DEFAULT_TIMEOUT
+        self, partial: Mapping[str, Choice], timeout: float | None = DEFAULT_TIMEOUT
     ) -> Conflict | None:
         """A minimal conflict among ``partial``'s choices, or None when it can be completed.
 
@@ -126,13 +136,15 @@ class Engine:
         domains: Mapping[str, Iterable[str | None]] | None = None,
         ignore: str | None = None,
         breaking: str | None = None,
-    ) -> dict[str, str] | None:
+    ) -> dict[str, Choice] | None:
         """The first valid complete configuration within ``domains``, or None when none exists.
 
         First in the order of ``enumerate``: modules in catalog order, a left-out optional
         module before its options.
 
-        :param domains: module id -> the values it may take (option ids; None: left out)
+        :param domains: module id -> the values it may take (option ids; None: left out); a
+            multi-select module must choose at least one of the listed options, or (when None
+            is listed) none at all
         :param ignore: the id of a catalog rule not to enforce
         :param breaking: the id of a catalog rule the configuration must break (every other
             rule, custom rules included, still holds)
@@ -142,19 +154,7 @@ class Engine:
         with self._lock:
             sat = self.sat
             enc = sat.encoding
-            lits: list[int] = []
-            clauses: list[list[int]] = []
-            for module_id, allowed in (domains or {}).items():
-                m = self._module_index(module_id)
-                allowed = set(allowed)
-                options = {self._option_index(m, o) for o in allowed if o is not None}
-                if None in allowed:
-                    others = set(range(len(model.option_ids[m]))) - options
-                    lits.extend(-enc.x(m, j) for j in sorted(others))
-                elif len(options) == 1:
-                    lits.append(enc.x(m, options.pop()))
-                else:
-                    clauses.append([enc.x(m, j) for j in sorted(options)])
+            lits, clauses = self._domains(domains or {})
             guard = enc.new_var() if clauses or breaking is not None else None
             if guard is not None:
                 if breaking is not None:
@@ -178,7 +178,43 @@ class Engine:
             finally:
                 if guard is not None:
                     sat.solver.add_clause([-guard])
-        return None if found is None else model.configuration(found)
+        return None if found is None else model.named(found)
+
+    def _domains(self, domains: Mapping[str, Iterable[str | None]]):
+        """(literals, clauses) that keep each module of ``domains`` within its values."""
+        enc = self.sat.encoding
+        lits: list[int] = []
+        clauses: list[list[int]] = []
+        for module_id, allowed in domains.items():
+            self._module_index(module_id)
+            allowed = set(allowed)
+            module = self.catalog.module(module_id)
+            assert module is not None
+            options = {o for o in allowed if o is not None}
+            for option_id in sorted(options):
+                self._option_index(module_id, option_id)
+            chosen = [
+                enc.x(m, j)
+                for m, j, _, option_id in self._pairs_of(module_id)
+                if option_id in options
+            ]
+            others = [
+                enc.x(m, j)
+                for m, j, _, option_id in self._pairs_of(module_id)
+                if option_id not in options
+            ]
+            if not module.multiple and None in allowed:
+                lits.extend(-x for x in others)
+            elif module.multiple and None in allowed:
+                clauses.extend([-x, *chosen] for x in others)
+            elif len(chosen) == 1 and not module.multiple:
+                lits.append(chosen[0])
+            else:
+                clauses.append(chosen)
+        return lits, clauses
+
+    def _pairs_of(self, module_id: str):
+        return [pair for pair in self.model.pairs() if pair[2] == module_id]
 
     def _broken(self, rule) -> list[list[int]]:
         """Clauses (to be guarded) true exactly when ``rule`` is broken; may define new vars."""
@@ -219,32 +255,30 @@ class Engine:
         return [*fire, outside]
 
     def _rule_index(self, rule_id: str) -> int:
+        named = self.model.rule_ids[: self.model.named_rules]
         try:
-            return self.model.rule_ids.index(rule_id)
+            return named.index(rule_id)
         except ValueError:
-            raise InvalidInput(
-                f"unknown rule {rule_id!r}; rules are {', '.join(self.model.rule_ids)}"
-            ) from None
+            raise InvalidInput(f"unknown rule {rule_id!r}; rules are {', '.join(named)}") from None
 
-    def _module_index(self, module_id: str) -> int:
-        if module_id not in self.model.module_index:
+    def _module_index(self, module_id: str) -> None:
+        if self.catalog.module(module_id) is None:
             raise InvalidInput(
-                f"unknown module {module_id!r}; modules are {', '.join(self.model.module_ids)}"
+                f"unknown module {module_id!r}; modules are {', '.join(self.catalog.module_ids)}"
             )
-        return self.model.module_index[module_id]
 
-    def _option_index(self, m: int, option_id: str) -> int:
-        index = self.model.option_index[m]
-        if option_id not in index:
+    def _option_index(self, module_id: str, option_id: str) -> None:
+        module = self.catalog.module(module_id)
+        assert module is not None
+        if module.option(option_id) is None:
             raise InvalidInput(
-                f"unknown option {option_id!r} of module {self.model.module_ids[m]!r}; "
-                f"options are {', '.join(self.model.option_ids[m])}"
+                f"unknown option {option_id!r} of module {module_id!r}; "
+                f"options are {', '.join(module.option_ids)}"
             )
-        return index[option_id]
 
     def _conflict(self, values: dict[int, int], core: set[int]) -> Conflict:
         choices, rules = self._minimal([], values, core)
-        named = self.model.configuration(choices)
+        named = self.model.named(choices)
         return Conflict(named, rules, self._conflict_message(named, rules), self._used_custom)
 
     def _minimal(self, fixed: list[int], choices: dict[int, int], core: set[int]):
@@ -283,14 +317,14 @@ class Engine:
 
         if self._check is not None:
             drop(ALL_CUSTOM)
-        for key in reversed(range(len(self.model.rules))):
+        for key in reversed(range(self.model.named_rules)):
             drop(key)
         done: set[str] = set()
         while ALL_CUSTOM not in disabled and (pending := sorted(set(sat.custom_rules) - done)):
             for rule_id in pending:
                 done.add(rule_id)
                 drop(rule_id)
-        rules = [self.model.rule_ids[k] for k in range(len(self.model.rules)) if k not in disabled]
+        rules = [self.model.rule_ids[k] for k in range(self.model.named_rules) if k not in disabled]
         if ALL_CUSTOM not in disabled:
             rules.extend(key for key in sorted(sat.custom_rules) if key not in disabled)
         return kept, tuple(rules)
@@ -308,7 +342,7 @@ class Engine:
         return f"{_pairs(choices)} cannot be completed together: {self._describe(rules)}"
 
     def options(
-        self, partial: Mapping[str, str] | None = None, timeout: float | None = DEFAULT_TIMEOUT
+        self, partial: Mapping[str, Choice] | None = None, timeout: float | None = DEFAULT_TIMEOUT
     ) -> Options:
         """For every option: can some valid completion of ``partial`` choose it, and if not why.
 
@@ -326,17 +360,12 @@ class Engine:
                 blocked = Reason(conflict.rules, conflict.choices, conflict.message)
                 every = tuple(
                     OptionStatus(mid, oid, False, values.get(m) == j, blocked)
-                    for m, mid in enumerate(model.module_ids)
-                    for j, oid in enumerate(model.option_ids[m])
+                    for m, j, mid, oid in model.pairs()
                 )
                 return Options(partial, every, conflict, self._used_custom)
             covered = {(m, v) for m, v in found.items()}
             pending = [
-                (m, j)
-                for m in range(len(model.module_ids))
-                if m not in values
-                for j in range(len(model.option_ids[m]))
-                if (m, j) not in covered
+                (m, j) for m, j, _, _ in model.pairs() if m not in values and (m, j) not in covered
             ]
             cores = {}
             enc = sat.encoding
@@ -369,25 +398,27 @@ class Engine:
             reasons = {}
             for (m, j), core in cores.items():
                 choices, rules = self._minimal([sat.encoding.x(m, j)], values, core)
-                named = model.configuration(choices)
-                text = f"{model.module_ids[m]}={model.option_ids[m][j]} is ruled out by "
-                text += self._describe(rules)
+                named = model.named(choices)
+                mid, oid = model.pair(m, j)
+                if rules:
+                    text = f"{mid}={oid} is ruled out by {self._describe(rules)}"
+                else:
+                    text = f"{mid}={oid} is ruled out: {model.structure({mid, *named})}"
                 if named:
                     text += f", given {_pairs(named)}"
                 reasons[m, j] = Reason(rules, named, text)
         statuses = []
-        for m, mid in enumerate(model.module_ids):
-            for j, oid in enumerate(model.option_ids[m]):
-                if m in values:
-                    chosen = values[m] == j
-                    reason = None
-                    if not chosen:
-                        picked = model.option_ids[m][values[m]]
-                        reason = Reason((), {mid: picked}, f"{mid} is already set to {picked}")
-                    statuses.append(OptionStatus(mid, oid, chosen, chosen, reason))
-                else:
-                    reason = reasons.get((m, j))
-                    statuses.append(OptionStatus(mid, oid, reason is None, False, reason))
+        for m, j, mid, oid in model.pairs():
+            if m in values:
+                chosen = values[m] == j
+                reason = None
+                if not chosen:
+                    picked = model.option_ids[m][values[m]]
+                    reason = Reason((), {mid: picked}, f"{mid} is already set to {picked}")
+                statuses.append(OptionStatus(mid, oid, chosen, chosen, reason))
+            else:
+                reason = reasons.get((m, j))
+                statuses.append(OptionStatus(mid, oid, reason is None, False, reason))
         return Options(partial, tuple(statuses), None, self._used_custom)
 
     def _cover_by_flips(self, values: dict[int, int], pending, covered: set) -> None:
@@ -430,7 +461,7 @@ class Engine:
 
     def count(
         self,
-        partial: Mapping[str, str] | None = None,
+        partial: Mapping[str, Choice] | None = None,
         max_states: int | None = None,
         max_bytes: int | None = DEFAULT_MAX_BYTES,
         timeout: float | None = DEFAULT_TIMEOUT,
@@ -451,7 +482,7 @@ class Engine:
         self,
         n: int,
         seed,
-        partial: Mapping[str, str] | None = None,
+        partial: Mapping[str, Choice] | None = None,
         max_states: int | None = None,
         max_bytes: int | None = DEFAULT_MAX_BYTES,
         timeout: float | None = DEFAULT_TIMEOUT,
@@ -469,10 +500,10 @@ class Engine:
             drawn = self._counted(
                 lambda counter: counter.sample(random.Random(seed), n, values, budget)
             )
-        return [self.model.configuration(d) for d in drawn]
+        return [self.model.named(d) for d in drawn]
 
     def enumerate(
-        self, partial: Mapping[str, str] | None = None, limit: int | None = None
+        self, partial: Mapping[str, Choice] | None = None, limit: int | None = None
     ) -> Iterator[dict]:
         """Valid complete configurations extending ``partial``, in catalog order.
 
@@ -497,7 +528,7 @@ class Engine:
             depth, fixed, known = stack.pop()
             if depth == len(free):
                 produced += 1
-                yield model.configuration(fixed)
+                yield model.named(fixed)
                 continue
             module = free[depth]
             children = []
@@ -515,7 +546,7 @@ class Engine:
 
     def repair(
         self,
-        configuration: Mapping[str, str],
+        configuration: Mapping[str, Choice],
         weights: Mapping[str, int] | None = None,
         keep=(),
         timeout: float | None = DEFAULT_TIMEOUT,
@@ -525,10 +556,12 @@ class Engine:
         Changes as few of the wish's choices as possible, counting each module's ``weights``
         (default 1); modules in ``keep`` never change. Among equally near configurations the
         one that keeps the earlier modules of the catalog wins, then the earlier options.
+        A multi-select module's wished options are choices each: dropping one costs the
+        module's weight, adding one costs nothing, and ``keep`` keeps all of them.
         A search still running after ``timeout`` seconds raises ``OutOfTime``.
         """
         model = self.model
-        wish = model.indexes(configuration)
+        wish = model.indexes(configuration, wish=True)
         cost = self._weights(weights)
         keep = tuple(keep)
         for module_id in keep:
@@ -537,7 +570,7 @@ class Engine:
                     f"keep names {module_id!r}, which the configuration does not choose; "
                     f"it chooses {', '.join(configuration) or 'nothing'}"
                 )
-        hard = {model.module_index[m]: wish[model.module_index[m]] for m in keep}
+        hard = {m: wish[m] for module_id in keep for m in model.members[module_id] if m in wish}
         with self._lock:
             with self.sat.time_budget(timeout):
                 found = nearest(self.sat, wish, hard, cost)
@@ -547,11 +580,12 @@ class Engine:
         if found is None:
             return None
         fixed, changed = found
-        final = model.configuration(fixed)
+        final = model.named(fixed)
+        wished = model.named(wish)
         changes = tuple(
-            Change(mid, configuration.get(mid), final.get(mid))
-            for mid in model.module_ids
-            if configuration.get(mid) != final.get(mid)
+            Change(mid, wished.get(mid), final.get(mid))
+            for mid in self.catalog.module_ids
+            if wished.get(mid) != final.get(mid)
         )
         distance = sum(cost(m) for m in changed)
         return Repair(final, changes, distance, self._used_custom)
@@ -559,18 +593,18 @@ class Engine:
     def _weights(self, weights):
         weights = dict(weights or {})
         for module_id, weight in weights.items():
-            if module_id not in self.model.module_index:
+            if module_id not in self.model.members:
                 raise InvalidInput(
                     f"weights name unknown module {module_id!r}; modules are "
-                    f"{', '.join(self.model.module_ids)}"
+                    f"{', '.join(self.catalog.module_ids)}"
                 )
             if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
                 raise InvalidInput(
                     f"weight of module {module_id!r} must be a positive integer, got {weight!r}"
                 )
-        by_index = {self.model.module_index[m]: w for m, w in weights.items()}
+        by_index = {m: w for mid, w in weights.items() for m in self.model.members[mid]}
         return lambda m: by_index.get(m, 1)
 
 
-def _pairs(choices: Mapping[str, str]) -> str:
-    return ", ".join(f"{m}={o}" for m, o in choices.items())
+def _pairs(choices: Mapping[str, Choice]) -> str:
+    return ", ".join(f"{m}={','.join(choice_ids(o))}" for m, o in choices.items())

@@ -3,15 +3,23 @@
 Every part of the engine (the fast checker, the CNF encoding, the counter) reads this form, so a
 rule means the same thing everywhere. A value of a module is an option index, or ``NONE`` when an
 optional module is left out.
+
+A multi-select module is translated here, at the boundary, into modules that take one option
+each (see ``expand``): one optional module per option (chosen or not), the ``min``..``max``
+bound as a sum limit over them, and rules over option o of it as rules over o's module. The rest
+of the engine sees only modules that take one option; ``CatalogModel.indexes`` and
+``CatalogModel.named`` translate configurations in and out.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 
-from ..catalog import Catalog, Excludes, Limit, Ref, Requires
-from ..errors import InvalidInput, NotAllowed
+import attrs
+
+from ..catalog import Catalog, Choice, Excludes, Limit, Module, Option, Ref, Requires, choice_ids
+from ..errors import InvalidInput
 from ..validation import structural_violations
 
 NONE = -1
@@ -103,19 +111,22 @@ class SumLayers:
 
 
 class CatalogModel:
-    """Indexes of a catalog's modules, options and rules."""
+    """Indexes of a catalog's modules, options and rules.
+
+    For a catalog with multi-select modules the indexes are those of its expansion (``expand``):
+    ``catalog`` is the expanded catalog, ``source`` the one given; ``named_rules`` rules come
+    from the source (in its order), the rest hold the expansion's structure and are never named.
+    """
 
     def __init__(self, catalog: Catalog):
-        multiple = [module.id for module in catalog.modules if module.multiple]
-        if multiple:
-            raise NotAllowed(
-                f"the configuration engine does not answer yet for multi-select modules "
-                f"({', '.join(multiple)} in catalog {catalog.id!r}); validate configurations with "
-                "c2m_core.validation.validate (app.validate) instead",
-                field="catalog",
-                value=catalog.id,
-                accepted="catalogs whose modules each take one option",
-            )
+        self.source = catalog
+        self.expanded = catalog.has_multiple
+        self.slots: list[Slot]
+        if self.expanded:
+            catalog, self.slots = expand(catalog)
+        else:
+            self.slots = [Slot(module.id) for module in catalog.modules]
+        self.named_rules = len(self.source.rules)
         self.catalog = catalog
         self.module_ids = [module.id for module in catalog.modules]
         self.module_index = {module_id: i for i, module_id in enumerate(self.module_ids)}
@@ -124,6 +135,10 @@ class CatalogModel:
         self.required = [module.required for module in catalog.modules]
         self.rule_ids = [rule.id for rule in catalog.rules]
         self.rules = [self._rule(i, rule) for i, rule in enumerate(catalog.rules)]
+        self.members: dict[str, list[int]] = {}
+        for m, slot in enumerate(self.slots):
+            if slot.kind != ANY:
+                self.members.setdefault(slot.module, []).append(m)
 
     def values(self, module: int) -> list[int]:
         """The values of a module: its option indices, and ``NONE`` first when optional."""
@@ -172,23 +187,234 @@ class CatalogModel:
                 offend[m] = bad
         return EachRule(index, rule.id, fire, offend)
 
-    def indexes(self, configuration: Mapping[str, str]) -> dict[int, int]:
-        """Module index -> option index; ``InvalidInput`` names unknown modules and options."""
-        problems = structural_violations(self.catalog, configuration)
+    def indexes(self, configuration: Mapping[str, Choice], wish: bool = False) -> dict[int, int]:
+        """Module index -> option index of a partial configuration of the source catalog.
+
+        A multi-select module's value lists options that are chosen (others may be added), so
+        it may name fewer than its ``min``; ``InvalidInput`` names unknown modules and options,
+        options given twice, more than ``max`` options (unless ``wish``: a repair may drop
+        some), or several for a single-select module.
+        """
+        problems = []
+        for module_id, value in configuration.items():
+            module = self.source.module(module_id)
+            found = structural_violations(self.source, {module_id: value})
+            if module is not None and module.multiple and _distinct(module, value, wish):
+                found = [p for p in found if p.rule != "option-count"]
+            problems.extend(found)
         if problems:
             raise InvalidInput("; ".join(problem.message for problem in problems))
-        return {
-            self.module_index[m]: self.option_index[self.module_index[m]][o]
-            for m, o in configuration.items()
-        }
+        values = {}
+        for module_id, value in configuration.items():
+            for option_id in choice_ids(value):
+                m = self.member(module_id, option_id)
+                values[m] = self.option_index[m][option_id]
+        return values
+
+    def member(self, module_id: str, option_id: str) -> int:
+        """The module index standing for ``option_id`` of source module ``module_id``."""
+        members = self.members[module_id]
+        if len(members) == 1 and self.slots[members[0]].kind == SINGLE:
+            return members[0]
+        return self.module_index[f"{module_id}.{option_id}"]
 
     def configuration(self, values: Mapping[int, int]) -> dict[str, str]:
-        """Module id -> option id in catalog order, leaving out ``NONE``."""
+        """Module id -> option id in catalog order, leaving out ``NONE`` (the engine's own
+        modules: for an expanded catalog, its expansion's; see ``named`` for the source's)."""
         return {
             self.module_ids[m]: self.option_ids[m][values[m]]
             for m in sorted(values)
             if values[m] != NONE
         }
+
+    def named(self, values: Mapping[int, int]) -> dict[str, Choice]:
+        """The source catalog's configuration of ``values``: a multi-select module's chosen
+        options as a tuple in catalog order, left out when it chooses none."""
+        if not self.expanded:
+            return dict(self.configuration(values))
+        found: dict[str, Choice] = {}
+        for m in sorted(values):
+            slot, value = self.slots[m], values[m]
+            if value == NONE or slot.kind == ANY:
+                continue
+            if slot.kind == SINGLE:
+                found[slot.module] = self.option_ids[m][value]
+            else:
+                found[slot.module] = (*found.get(slot.module, ()), self.option_ids[m][value])
+        return found
+
+    def source_configuration(self, configuration: Mapping[str, str]) -> dict[str, Choice]:
+        """``named`` for a configuration of the engine's own modules (module id -> option id)."""
+        index = self.module_index
+        return self.named(
+            {index[m]: self.option_index[index[m]][o] for m, o in configuration.items()}
+        )
+
+    def pairs(self) -> Iterator[tuple[int, int, str, str]]:
+        """(module index, option index, source module id, source option id) of every option
+        the source catalog shows, in catalog order."""
+        for m, slot in enumerate(self.slots):
+            if slot.kind == ANY:
+                continue
+            for j, option_id in enumerate(self.option_ids[m]):
+                yield m, j, slot.module, option_id
+
+    def pair(self, m: int, j: int) -> tuple[str, str]:
+        """The source module and option ids of option ``j`` of module ``m``."""
+        return self.slots[m].module, self.option_ids[m][j]
+
+    def structure(self, module_ids) -> str:
+        """How many options the multi-select modules among ``module_ids`` take, in words."""
+        return "; ".join(
+            f"{module.id} takes {module.minimum} to {module.maximum} options"
+            for module in self.source.modules
+            if module.multiple and module.id in module_ids
+        )
+
+    def custom_view(self, custom: Callable) -> Callable:
+        """``custom`` made to read configurations of the engine's modules as the source
+        catalog's (the identity unless the catalog is expanded)."""
+        if not self.expanded:
+            return custom
+
+        def seen(configuration, complete):
+            if isinstance(configuration, dict):
+                return custom(self.source_configuration(configuration), complete)
+            return custom(_SourceView(configuration, self), complete)
+
+        return seen
+
+
+SINGLE, OPTION, ANY = "single", "option", "any"
+
+
+@attrs.frozen
+class Slot:
+    """What a module of the engine stands for in the source catalog: a single-select module,
+    one option of a multi-select module, or "any option of" a multi-select module."""
+
+    module: str
+    option: str | None = None
+    kind: str = SINGLE
+
+
+def expand(catalog: Catalog) -> tuple[Catalog, list[Slot]]:
+    """The catalog with every multi-select module as modules that take one option each.
+
+    Multi-select module ``m`` with options o1..ok becomes optional modules ``m.o1``..``m.ok``
+    with one option each (the original option, same id and attributes), in place; its bound
+    becomes a sum limit of a count attribute (``min``..``max``); a rule reference to ``m.o``
+    becomes ``m.oi.o``, and to ``m`` as a whole the list of them, except in an ``excludes``
+    rule, where "any option of m" is one reference: module ``m.*``, whose one option is chosen
+    exactly when some option of ``m`` is (a sum limit ties them). Limits need nothing more:
+    each option keeps its attributes. The structure's limits come after the catalog's rules.
+    """
+    whole = {
+        ref.module
+        for rule in catalog.rules
+        if isinstance(rule, Excludes)
+        for ref in rule.options
+        if ref.option is None
+    }
+    modules: list[Module] = []
+    slots: list[Slot] = []
+    structure: list[Limit] = []
+    for module in catalog.modules:
+        if not module.multiple:
+            modules.append(module)
+            slots.append(Slot(module.id))
+            continue
+        count, anyone, k = f"\0count:{module.id}", f"\0any:{module.id}", len(module.options)
+        for option in module.options:
+            extra = {count: 1, **({anyone: 1} if module.id in whole else {})}
+            sub = attrs.evolve(option, attributes={**option.attributes, **extra})
+            modules.append(Module(f"{module.id}.{option.id}", option.title, (sub,), required=False))
+            slots.append(Slot(module.id, option.id, OPTION))
+        if module.id in whole:
+            marker = Option("any", f"any of {module.title}", attributes={anyone: -k})
+            modules.append(Module(f"{module.id}.*", module.title, (marker,), required=False))
+            slots.append(Slot(module.id, None, ANY))
+            structure.append(Limit(f"{module.id}:any", "structure", anyone, "sum", 1 - k, 0))
+        if module.minimum > 0 or module.maximum < k:
+            low = module.minimum if module.minimum > 0 else None
+            high = module.maximum if module.maximum < k else None
+            structure.append(
+                Limit(f"{module.id}:count", module_count_text(module), count, "sum", low, high)
+            )
+    multiple = {module.id: module for module in catalog.modules if module.multiple}
+
+    def refs(ref: Ref, as_one: bool = False) -> tuple[Ref, ...]:
+        module = multiple.get(ref.module)
+        if module is None:
+            return (ref,)
+        if ref.option is not None:
+            return (Ref(f"{ref.module}.{ref.option}", ref.option),)
+        if as_one:
+            return (Ref(f"{ref.module}.*", "any"),)
+        return tuple(Ref(f"{ref.module}.{o.id}", o.id) for o in module.options)
+
+    def many(references) -> tuple[Ref, ...]:
+        return tuple(r for ref in references for r in refs(ref))
+
+    rules: list = []
+    for rule in catalog.rules:
+        if isinstance(rule, Requires):
+            rules.append(attrs.evolve(rule, if_=many(rule.if_), then=many(rule.then)))
+        elif isinstance(rule, Excludes):
+            options = tuple(refs(ref, as_one=True)[0] for ref in rule.options)
+            rules.append(attrs.evolve(rule, options=options))
+        else:
+            rules.append(attrs.evolve(rule, if_=many(rule.if_)))
+    expanded = attrs.evolve(catalog, modules=tuple(modules), rules=(*rules, *structure))
+    return expanded, slots
+
+
+def module_count_text(module: Module) -> str:
+    """``extras takes 0 to 3 options``."""
+    return f"{module.id} takes {module.minimum} to {module.maximum} options"
+
+
+def _distinct(module: Module, value, wish: bool) -> bool:
+    """True when ``value`` names distinct options, at most ``max`` of them unless ``wish``
+    (fewer than ``min`` is a partial choice)."""
+    ids = choice_ids(value)
+    return len(set(ids)) == len(ids) and (wish or len(ids) <= module.maximum)
+
+
+class _SourceView(Mapping):
+    """A configuration of the engine's modules read as the source catalog's, read-through: a
+    custom rule reading module ``m`` reads the engine's modules that stand for ``m``, so the
+    engine learns what the rule depends on."""
+
+    def __init__(self, configuration: Mapping[str, str], model: CatalogModel):
+        self._configuration = configuration
+        self._model = model
+
+    def __getitem__(self, key):
+        members = self._model.members.get(key) if isinstance(key, str) else None
+        model = self._model
+        if members is None or model.slots[members[0]].kind == SINGLE:
+            return self._configuration[key]
+        chosen = tuple(
+            model.slots[m].option
+            for m in members
+            if self._configuration.get(model.module_ids[m]) is not None
+        )
+        if not chosen:
+            raise KeyError(key)
+        return chosen
+
+    def _whole(self) -> dict[str, Choice]:
+        return self._model.source_configuration(dict(self._configuration))
+
+    def __iter__(self):
+        return iter(self._whole())
+
+    def __len__(self) -> int:
+        return len(self._whole())
+
+    def __repr__(self) -> str:
+        return repr(self._whole())
 
 
 def _out_of_range(value: bool | int | float | str, low, high) -> bool:

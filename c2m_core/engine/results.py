@@ -6,9 +6,11 @@ from collections.abc import Mapping
 
 import attrs
 
+from ..catalog import Choice, choice_ids
 
-def _choices(choices: Mapping[str, str]) -> str:
-    return ", ".join(f"{m}={o}" for m, o in choices.items())
+
+def _choices(choices: Mapping[str, Choice]) -> str:
+    return ", ".join(f"{m}={','.join(choice_ids(o))}" for m, o in choices.items())
 
 
 @attrs.frozen
@@ -20,7 +22,7 @@ class Reason:
     """
 
     rules: tuple[str, ...]
-    choices: Mapping[str, str]
+    choices: Mapping[str, Choice]
     message: str
 
     def to_dict(self) -> dict:
@@ -55,7 +57,7 @@ class Conflict:
     ``choices`` possible.
     """
 
-    choices: Mapping[str, str]
+    choices: Mapping[str, Choice]
     rules: tuple[str, ...]
     message: str
     used_custom_check: bool = False
@@ -78,7 +80,7 @@ class Options:
     ``conflict`` says why and no option is available.
     """
 
-    configuration: Mapping[str, str]
+    configuration: Mapping[str, Choice]
     statuses: tuple[OptionStatus, ...]
     conflict: Conflict | None = None
     used_custom_check: bool = False
@@ -123,14 +125,16 @@ class Options:
 
 @attrs.frozen
 class Change:
-    """One module changed by a repair: ``old`` or ``new`` is None when absent."""
+    """One module changed by a repair: ``old`` or ``new`` is None when absent (a multi-select
+    module's value is a tuple of option ids)."""
 
     module: str
-    old: str | None
-    new: str | None
+    old: Choice | None
+    new: Choice | None
 
     def __str__(self) -> str:
-        return f"{self.module}: {self.old or '(none)'} -> {self.new or '(none)'}"
+        old = ",".join(choice_ids(self.old)) or "(none)"
+        return f"{self.module}: {old} -> {','.join(choice_ids(self.new)) or '(none)'}"
 
     def to_dict(self) -> dict:
         return {"module": self.module, "old": self.old, "new": self.new}
@@ -144,7 +148,7 @@ class Repair:
     lists those and every module added to complete the configuration (``old`` None).
     """
 
-    configuration: Mapping[str, str]
+    configuration: Mapping[str, Choice]
     changes: tuple[Change, ...]
     distance: int
     used_custom_check: bool = False
