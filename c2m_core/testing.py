@@ -22,14 +22,15 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import NoReturn
+from typing import NoReturn, cast
 
+import attrs
 import jinja2
 from packaging.version import InvalidVersion, Version
 
 from .app import C2M
 from .campaigns.records import STAGES, Campaign
-from .catalog import Limit, Ref, Requires, Rule
+from .catalog import Choice, Limit, Module, Ref, Requires, Rule, choice_ids
 from .category import Category
 from .engine import Engine
 from .errors import C2MError
@@ -44,6 +45,7 @@ CHECKS = (
     "metadata",
     "hooks",
     "catalog",
+    "modules",
     "valid-configuration",
     "rules",
     "dead-options",
@@ -79,7 +81,9 @@ def conformance_test(plugin) -> Callable:
 SAMPLE_HANDOFF_AT = datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.UTC)
 
 
-def spec_context(category: Category, configuration: Mapping[str, str], quantity: int = 120) -> dict:
+def spec_context(
+    category: Category, configuration: Mapping[str, Choice], quantity: int = 120
+) -> dict:
     """The hand-off's spec-sheet context for a sample order of ``configuration``.
 
     The same function the hand-off stage renders with (``spec_sheet_context``), fed a sample
@@ -87,6 +91,8 @@ def spec_context(category: Category, configuration: Mapping[str, str], quantity:
     template that renders here renders at hand-off. See docs/handoff.md for every variable.
     """
     catalog = category.catalog
+    # a multi-select module's value is a tuple of option ids (variants store it as given)
+    chosen = cast(Mapping[str, str], configuration)
     campaign = Campaign(
         id=None,
         slug="sample",
@@ -98,9 +104,9 @@ def spec_context(category: Category, configuration: Mapping[str, str], quantity:
     variant = Variant(
         id=1,
         campaign_id=0,
-        key=variant_key(catalog, configuration),
-        name=default_name(catalog, configuration),
-        configuration=dict(configuration),
+        key=variant_key(catalog, chosen),
+        name=default_name(catalog, chosen),
+        configuration=dict(chosen),
     )
     east = quantity // 3
     demand = DemandLine(variant, quantity, {"east": east, "default": quantity - east})
@@ -204,18 +210,18 @@ class Conformance:
         return {c.name: _Questions(self.validate, c) for c in self.categories}
 
     @cached_property
-    def witnesses(self) -> dict[str, list[dict[str, str]]]:
+    def witnesses(self) -> dict[str, list[dict[str, Choice]]]:
         """Per category, valid configurations that together choose every live option and leave
         out every optional module that can be left out: the sample variants."""
         found = {}
         for category in self.categories:
             questions = self.questions[category.name]
-            configurations: list[dict[str, str]] = []
+            configurations: list[dict[str, Choice]] = []
             for module in category.catalog.modules:
                 examples = [
                     questions.example({module.id: option_id})
                     for option_id in module.option_ids
-                    if not any(c.get(module.id) == option_id for c in configurations)
+                    if not any(_chooses(c, module.id, option_id) for c in configurations)
                 ]
                 configurations += [example for example in examples if example is not None]
                 if not module.required and all(module.id in c for c in configurations):
@@ -277,11 +283,42 @@ class Conformance:
                     "create it or pass templates=None",
                 )
 
+    def check_modules(self) -> None:
+        """Every multi-select module takes more than one option, and some valid configuration
+        takes its ``min`` options and some its ``max``: bounds the rules make unreachable
+        promise the customer a choice that does not exist."""
+        problems = []
+        for category in self.categories:
+            questions = self.questions[category.name]
+            for module in category.catalog.modules:
+                if not module.multiple:
+                    continue
+                where = f"category {category.name!r}, module {module.id!r}"
+                if module.maximum < 2:
+                    problems.append(
+                        f"{where} takes at most {module.maximum} option: a single-select module "
+                        f"(required = {str(module.required).lower()}) says the same"
+                    )
+                    continue
+                for bound, name in ((module.minimum, "min"), (module.maximum, "max")):
+                    if questions.taking(module, bound) is None:
+                        problems.append(
+                            f"{where} has {name} = {bound}, but no valid configuration chooses "
+                            f"{bound} of its options"
+                        )
+        if problems:
+            self.fail(
+                "modules",
+                problems,
+                "set min and max to what the rules allow (`c2m catalog options CATEGORY "
+                "MODULE=A,B` shows what remains possible), or relax the rules",
+            )
+
     def check_valid_configuration(self) -> None:
         """At least one complete configuration passes every rule."""
         for category in self.categories:
             if self.questions[category.name].example({}) is None:
-                first = {m.id: m.options[0].id for m in category.catalog.modules if m.required}
+                first = {m.id: _first(m) for m in category.catalog.modules if m.required}
                 broken = self.validate(category, first, complete=True)
                 self.fail(
                     "valid-configuration",
@@ -322,7 +359,7 @@ class Conformance:
         """Every option not marked ``retired = true`` is in some valid configuration."""
         problems = []
         for category in self.categories:
-            used = {pair for config in self.witnesses[category.name] for pair in config.items()}
+            used = {pair for config in self.witnesses[category.name] for pair in _pairs_of(config)}
             for module in category.catalog.modules:
                 for option in module.options:
                     if not option.retired and (module.id, option.id) not in used:
@@ -368,10 +405,10 @@ class Conformance:
         """Valid configurations choosing every live option, found without trusting custom rules'
         verdicts on partial configurations (the contract this check verifies)."""
         questions = self.questions[category.name]
-        configurations: list[dict[str, str]] = []
+        configurations: list[dict[str, Choice]] = []
         for module in category.catalog.modules:
             for option_id in module.option_ids:
-                if not any(c.get(module.id) == option_id for c in configurations):
+                if not any(_chooses(c, module.id, option_id) for c in configurations):
                     example = questions.example({module.id: option_id})
                     if example is not None:
                         configurations.append(example)
@@ -450,21 +487,32 @@ class _Questions:
                 if violation.rule not in catalog_rules and violation.kind != "structure"
             ]
 
+        self.custom = custom
         self.engine = Engine(self.catalog, custom)
 
-    def example(self, partial: Mapping[str, str]) -> dict[str, str] | None:
-        """A valid complete configuration agreeing with ``partial``, or None (is_satisfiable)."""
+    def example(self, partial: Mapping[str, str]) -> dict[str, Choice] | None:
+        """A valid complete configuration choosing the options of ``partial`` (one per module),
+        or None."""
         return self.search({m: [o] for m, o in partial.items()})
 
-    def example_leaving_out(self, module_id: str) -> dict[str, str] | None:
+    def taking(self, module: Module, count: int) -> dict[str, Choice] | None:
+        """A valid complete configuration choosing exactly ``count`` options of multi-select
+        ``module``, or None: the engine of the catalog with that module's bounds at ``count``."""
+        if count == 0:
+            return self.search({module.id: [None]})
+        bounded = attrs.evolve(module, minimum=count, maximum=count, required=True)
+        modules = tuple(bounded if m.id == module.id else m for m in self.catalog.modules)
+        return Engine(attrs.evolve(self.catalog, modules=modules), self.custom).example()
+
+    def example_leaving_out(self, module_id: str) -> dict[str, Choice] | None:
         """A valid complete configuration that does not choose optional module ``module_id``."""
         return self.search({module_id: [None]})
 
-    def rule_fires(self, rule: Rule) -> dict[str, str] | None:
+    def rule_fires(self, rule: Rule) -> dict[str, Choice] | None:
         """A configuration meeting every other rule that breaks ``rule``, or None."""
         return self.search({}, ignore=rule, breaking=rule)
 
-    def rule_holds(self, rule: Rule) -> dict[str, str] | None:
+    def rule_holds(self, rule: Rule) -> dict[str, Choice] | None:
         """A valid configuration where ``rule``'s premise holds (or any, without one), or None."""
         premise = _premise(rule)
         if not premise:
@@ -491,6 +539,21 @@ class _Questions:
         )
 
 
+def _chooses(configuration: Mapping[str, Choice], module_id: str, option_id: str) -> bool:
+    return option_id in choice_ids(configuration.get(module_id))
+
+
+def _pairs_of(configuration: Mapping[str, Choice]) -> set[tuple[str, str]]:
+    return {(m, o) for m, value in configuration.items() for o in choice_ids(value)}
+
+
+def _first(module: Module) -> Choice:
+    """The first option of a module, or its first ``min`` options for a multi-select one."""
+    if module.multiple:
+        return module.option_ids[: module.minimum]
+    return module.options[0].id
+
+
 def _matching(catalog, ref: Ref) -> list[str]:
     """The option ids of ``ref``'s module that ``ref`` matches."""
     return [ref.option] if ref.option else list(catalog.module(ref.module).option_ids)
@@ -510,5 +573,8 @@ def _minor(version: str) -> str:
     return f"{parsed.major}.{parsed.minor}"
 
 
-def _pairs(configuration: Mapping[str, str]) -> str:
-    return " ".join(f"{m}={o}" for m, o in configuration.items()) or "(nothing chosen)"
+def _pairs(configuration: Mapping[str, Choice]) -> str:
+    return (
+        " ".join(f"{m}={','.join(choice_ids(o))}" for m, o in configuration.items())
+        or "(nothing chosen)"
+    )

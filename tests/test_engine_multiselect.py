@@ -148,3 +148,13 @@ def test_the_command_line_answers_as_the_library(app):
         line.split() == ["extras", "ice,wifi,uv", "ice,wifi", "changed"]
         for line in table.output.splitlines()
     )
+
+
+def test_enumerate_lists_the_same_without_the_counter(catalog, monkeypatch):
+    """Past ``EVERY_LIMIT`` configurations enumerate walks with the solver: same list."""
+    import c2m_core.engine.engine as engine_module
+
+    expected = solutions(catalog, None, {"stand": "wall"})
+    assert list(Engine(catalog).enumerate({"stand": "wall"})) == expected
+    monkeypatch.setattr(engine_module, "EVERY_LIMIT", 3)
+    assert list(Engine(catalog).enumerate({"stand": "wall"})) == expected

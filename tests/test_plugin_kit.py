@@ -4,10 +4,12 @@ message naming the plugin, the check and the fix, and its answers match a brute-
 import itertools
 
 import pytest
+from engine_reference import module_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from c2m_core import C2M, Catalog, Category, PluginMeta, Violation, hookimpl
+from c2m_core.catalog import choice_ids
 from c2m_core.testing import CHECKS, Conformance, _Questions, check_plugin, conformance_test
 
 META = PluginMeta(name="c2m-lamp", version="1.0.0", core=">=0.1,<1")
@@ -390,6 +392,77 @@ def test_the_spec_context_escapes_catalog_text(tmp_path):
 # the pytest form -----------------------------------------------------------------------------
 
 
+# multi-select modules ------------------------------------------------------------------------
+
+
+def lamp_with_shades(**module) -> dict:
+    """The lamp with a multi-select module of three shades (40, 50 and 60 g on a 100 g arm)."""
+    shades = {
+        "id": "shades",
+        "title": "Shades",
+        "min": 0,
+        "max": 2,
+        "options": [
+            {"id": name, "title": name.title(), "attributes": {"grams": grams}}
+            for name, grams in (("paper", 40), ("linen", 50), ("glass", 60))
+        ],
+    } | module
+    arm = {
+        "id": "arm",
+        "kind": "limit",
+        "message": "The arm holds 100 g",
+        "attribute": "grams",
+        "aggregate": "sum",
+        "max": 100,
+    }
+    catalog = lamp_catalog()
+    catalog["modules"].append(shades)
+    catalog["rules"].append(arm)
+    return catalog
+
+
+def test_a_sound_multi_select_module_passes(tmp_path):
+    (tmp_path / "spec.html").write_text(
+        "{% for module, option in options %}{{ option.title }}{% endfor %}"
+    )
+    plugin = Plugin(lamp_with_shades(), templates=tmp_path)
+    check_plugin(plugin)
+    witnesses = Conformance(plugin).witnesses["lamp"]
+    chosen = {o for c in witnesses for o in choice_ids(c.get("shades"))}
+    assert chosen == {"paper", "linen", "glass"}
+
+
+@pytest.mark.parametrize(
+    "module, problem",
+    [
+        ({"max": 3}, "has max = 3, but no valid configuration chooses 3 of its options"),
+        ({"min": 1, "max": 1}, "takes at most 1 option: a single-select module"),
+    ],
+)
+def test_a_multi_select_module_with_bounds_the_rules_break_fails(module, problem):
+    message = failure(Plugin(lamp_with_shades(**module)), "modules")
+    assert "category 'lamp', module 'shades'" in message and problem in message
+
+
+def test_an_unreachable_minimum_counts_custom_rules():
+    def in_pairs(category, configuration, complete):
+        shades = choice_ids(configuration.get("shades"))
+        if complete and len(shades) < 2:
+            return [Violation("pairs", "shades come in pairs", (), kind="custom")]
+        return []
+
+    plugin = Plugin(lamp_with_shades(min=1), custom=in_pairs)
+    message = failure(plugin, "modules")
+    assert "has min = 1, but no valid configuration chooses 1 of its options" in message
+
+
+def test_a_dead_option_of_a_multi_select_module_is_reported():
+    catalog = lamp_with_shades()
+    catalog["modules"][-1]["options"][2]["attributes"]["grams"] = 120
+    message = failure(Plugin(catalog), "dead-options")
+    assert "option shades.glass (Glass) is in no valid configuration" in message
+
+
 def test_conformance_test_is_one_parametrized_test_per_check():
     test = conformance_test(Plugin(lamp_catalog()))
     [mark] = [m for m in test.pytestmark if m.name == "parametrize"]
@@ -426,9 +499,13 @@ def catalogs(draw):
             for i in range(draw(st.integers(1, 3)))
         ]
         options[0]["attributes"]["w"] = options[0]["attributes"].get("w", 0)
-        modules.append(
-            {"id": f"m{m}", "title": f"M{m}", "required": draw(st.booleans()), "options": options}
-        )
+        module = {"id": f"m{m}", "title": f"M{m}", "options": options}
+        if m >= 2 and draw(st.booleans()):  # multi-select (heavy_pair reads m0 and m1)
+            high = draw(st.integers(1, len(options)))
+            module.update(min=draw(st.integers(0, high)), max=high)
+        else:
+            module["required"] = draw(st.booleans())
+        modules.append(module)
     refs = [f"m{m}" for m in range(len(modules))] + [
         f"{module['id']}.{option['id']}" for module in modules for option in module["options"]
     ]
@@ -484,7 +561,7 @@ def test_answers_match_brute_force(data):
     catalog = category.catalog
     questions = _Questions(app.validate, category)
 
-    domains = [list(m.option_ids) + ([] if m.required else [None]) for m in catalog.modules]
+    domains = [module_values(m) for m in catalog.modules]
     everything = []
     for values in itertools.product(*domains):
         configuration = {m.id: v for m, v in zip(catalog.modules, values, strict=True) if v}
@@ -496,11 +573,19 @@ def test_answers_match_brute_force(data):
     for module in catalog.modules:
         for option in module.options:
             example = questions.example({module.id: option.id})
-            expected = any(c.get(module.id) == option.id for c in valid)
+            expected = any(option.id in choice_ids(c.get(module.id)) for c in valid)
             assert (example is not None) == expected, (module.id, option.id)
             if example is not None:
-                assert example[module.id] == option.id
+                assert option.id in choice_ids(example[module.id])
                 assert app.validate(category, example) == []
+        if module.multiple:
+            for count in range(module.minimum, module.maximum + 1):
+                taking = questions.taking(module, count)
+                expected = any(len(choice_ids(c.get(module.id))) == count for c in valid)
+                assert (taking is not None) == expected, (module.id, count)
+                if taking is not None:
+                    assert len(choice_ids(taking.get(module.id))) == count
+                    assert app.validate(category, taking) == []
     for rule in catalog.rules:
         fires = questions.rule_fires(rule)
         assert (fires is not None) == any(broken == {rule.id} for _, broken in everything), rule

@@ -13,7 +13,7 @@ from venvs import ROOT, environment, make_venv, pip_install
 from c2m_core import InvalidInput
 from c2m_core.cli import cli
 from c2m_core.scaffold import TEMPLATE_DIR, PluginNames, new_plugin
-from c2m_core.testing import check_plugin
+from c2m_core.testing import CHECKS, check_plugin
 
 EXPECTED_FILES = {
     ".gitignore",
@@ -95,6 +95,11 @@ def test_the_generated_plugin_passes_the_conformance_kit(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     check_plugin(module)
+    # it shows a multi-select module, which the kit's checks cover
+    [category] = module.register_categories()
+    extras = category.catalog.module("extras")
+    assert extras.multiple and (extras.minimum, extras.maximum) == (0, 2)
+    assert "modules" in CHECKS
 
 
 def test_the_generated_plugin_installs_beside_c2m_and_passes_its_tests(tmp_path):
@@ -119,7 +124,7 @@ def test_the_generated_plugin_installs_beside_c2m_and_passes_its_tests(tmp_path)
         env=env,
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "13 passed" in tests.stdout
+    assert f"{len(CHECKS) + 7} passed" in tests.stdout  # a test per check, a valid one, 6 rules
 
 
 def test_the_wheel_ships_the_scaffold_and_the_bundled_plugins(tmp_path):

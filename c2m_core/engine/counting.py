@@ -485,17 +485,9 @@ class Counter:
             key = ()
             values = {}
             raised = 0
-            for p, m in enumerate(self.order):
-                options = []
-                for v in [fixed[m]] if m in fixed else self.domains[p]:
-                    out = self._step(p, v, self.feed[p](key))
-                    if out is None:
-                        continue
-                    new = self.take[p](key) + out
-                    up = raised + tally.raise_by[p][v]
-                    ways = tally.window(completions(p + 1, new), tally.low - up, tally.high - up)
-                    if ways:
-                        options.append((v, new, up, ways))
+            for p in range(self.n):
+                m = self.order[p]
+                options = self._ways(p, key, raised, fixed, completions)
                 pick = rng.randrange(sum(ways for *_, ways in options))
                 for v, new, up, ways in options:
                     if pick < ways:
@@ -504,6 +496,45 @@ class Counter:
                     pick -= ways
             drawn.append(values)
         return drawn
+
+    def solutions(self, fixed=None, budget=None):
+        """Every valid configuration (module index -> value) with the ``fixed`` values, in
+        the search order: a walk of the memoized counts that never enters a dead end."""
+        fixed = fixed or {}
+        if self.impossible:
+            return
+        completions = self._completions(fixed, budget)
+        tally = self.tally
+        if not tally.total(completions(0, ())):
+            return
+        values: dict[int, int] = {}
+        stack: list[tuple[int, tuple, int, int | None]] = [(0, (), 0, None)]
+        while stack:
+            p, key, raised, chosen = stack.pop()
+            if chosen is not None:
+                values[self.order[p - 1]] = chosen
+            if p == self.n:
+                yield dict(values)
+                continue
+            ways = self._ways(p, key, raised, fixed, completions)
+            stack.extend((p + 1, new, up, v) for v, new, up, _ in reversed(ways))
+
+    def _ways(self, p: int, key: tuple, raised: int, fixed, completions) -> list[tuple]:
+        """(value, next key, tally raised, completions) of each value at ``p`` that some
+        valid configuration continues from ``key``."""
+        tally = self.tally
+        m = self.order[p]
+        found = []
+        for v in [fixed[m]] if m in fixed else self.domains[p]:
+            out = self._step(p, v, self.feed[p](key))
+            if out is None:
+                continue
+            new = self.take[p](key) + out
+            up = raised + tally.raise_by[p][v]
+            ways = tally.window(completions(p + 1, new), tally.low - up, tally.high - up)
+            if ways:
+                found.append((v, new, up, ways))
+        return found
 
 
 def _joint_step(p, v, stepped, starting, going_on):

@@ -20,7 +20,14 @@ from ..validation import Violation, known_choices
 from ..validation import validate as validate_configuration
 from .checker import Checker
 from .cnf import Encoding
-from .counting import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Budget, Counter, search_order
+from .counting import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_TIMEOUT,
+    Budget,
+    BudgetExceeded,
+    Counter,
+    search_order,
+)
 from .custom import Custom, CustomCheck, NeedsModule
 from .model import CatalogModel, EachRule, ExcludesRule, RequiresRule, SumRule
 from .repair import nearest
@@ -28,6 +35,7 @@ from .results import Change, Conflict, Options, OptionStatus, Reason, Repair
 from .sat import ALL_CUSTOM, SatSession
 
 SESSION_GROWTH = 500_000  # solver variables added by repairs before the solver is rebuilt
+EVERY_LIMIT = 1_000_000  # configurations enumerate lists at once (more: walked with the solver)
 
 
 class Engine:
@@ -515,7 +523,28 @@ class Engine:
         ):
             raise InvalidInput(f"limit must be a non-negative integer, got {limit!r}")
         values = self.model.indexes(partial or {})
+        if limit is None:
+            every = self._every(values)
+            if every is not None:
+                return iter(every)
         return self._enumerate(values, limit)
+
+    def _every(self, values: dict[int, int]) -> list[dict] | None:
+        """Every valid configuration extending ``values`` in catalog order, from the counter's
+        memoized counts (no solver call per configuration); None when there are more than
+        ``EVERY_LIMIT`` or counting outgrows its budget (``enumerate`` then walks with the
+        solver, one configuration at a time)."""
+        model = self.model
+        with self._lock:
+            try:
+                if self._counted(lambda c: c.count(values, Budget())) > EVERY_LIMIT:
+                    return None
+                found = self._counted(lambda counter: list(counter.solutions(values, Budget())))
+            except BudgetExceeded:
+                return None
+        # NONE (-1) sorts before every option index: catalog order, a left-out module first
+        found.sort(key=lambda d: [d[m] for m in range(len(model.module_ids))])
+        return [model.named(d) for d in found]
 
     def _enumerate(self, values: dict[int, int], limit: int | None) -> Iterator[dict]:
         model = self.model

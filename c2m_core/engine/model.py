@@ -233,14 +233,23 @@ class CatalogModel:
         if not self.expanded:
             return dict(self.configuration(values))
         found: dict[str, Choice] = {}
+        several: dict[str, list[str]] = {}
+        slots, option_ids = self.slots, self.option_ids
         for m in sorted(values):
-            slot, value = self.slots[m], values[m]
-            if value == NONE or slot.kind == ANY:
+            value = values[m]
+            if value == NONE:
                 continue
+            slot = slots[m]
             if slot.kind == SINGLE:
-                found[slot.module] = self.option_ids[m][value]
-            else:
-                found[slot.module] = (*found.get(slot.module, ()), self.option_ids[m][value])
+                found[slot.module] = option_ids[m][value]
+            elif slot.kind == OPTION:
+                if slot.module in several:
+                    several[slot.module].append(option_ids[m][value])
+                else:
+                    several[slot.module] = [option_ids[m][value]]
+                    found[slot.module] = ()
+        for module_id, chosen in several.items():
+            found[module_id] = tuple(chosen)
         return found
 
     def source_configuration(self, configuration: Mapping[str, str]) -> dict[str, Choice]:

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 
+from ..catalog import choice_ids
+
 MAX_SWAPS = 100
 
 
@@ -125,7 +127,8 @@ class Coverage:
         return mask
 
     def key(self, configuration: Mapping[str, str]) -> tuple:
-        return tuple(configuration.get(module) or "" for module in self.modules)
+        # a multi-select module's tuple of options as text, so keys of both kinds compare
+        return tuple(",".join(choice_ids(configuration.get(module))) for module in self.modules)
 
     def covered_quantity(self, configuration: Mapping[str, str]) -> int:
         """The quantity ``configuration`` covers on its own (memoized)."""

@@ -1,11 +1,12 @@
 """Each fridge rule fires on a configuration that breaks only it, and is met by a close one that
-respects it (with its premise still chosen)."""
+respects it (with its premise still chosen); the function packs take several options at once."""
 
 import c2m_fridge
 import pytest
 from click.testing import CliRunner
 
 from c2m_core import C2M
+from c2m_core.catalog import choice_ids
 from c2m_core.cli import cli
 
 LARGE = {
@@ -119,6 +120,22 @@ CASES = {
             "finish": "champagne-glass",
         },
     ),
+    "functions-control-board": (
+        {**SMALL, "functions": ("sterilizer",)},
+        {**SMALL, "layout": "double-door", "functions": ("sterilizer",)},
+    ),
+    "one-drawer-pack": (
+        {**LARGE, "functions": ("fresh-zone", "fast-freeze")},
+        {**LARGE, "functions": ("fresh-zone", "sterilizer")},
+    ),
+    "fast-freeze-no-frost": (
+        {**LARGE, "cooling": "direct", "functions": ("fast-freeze",)},
+        {**LARGE, "functions": ("fast-freeze",)},
+    ),
+    "door-in-door-layout": (
+        {**LARGE, "layout": "double-door", "functions": ("sterilizer", "door-in-door")},
+        {**LARGE, "functions": ("fast-freeze", "sterilizer", "door-in-door")},
+    ),
     "energy-index": (
         {**SMALL, "compressor": "fixed-speed"},
         {**SMALL, "compressor": "fixed-speed", "cooling": "direct"},
@@ -211,5 +228,75 @@ def test_spec_sheet_shows_the_variant(app):
     assert "<li>ICE-TWIST-01 &times; 1</li>" in html
 
 
+PACKS = ("fresh-zone", "sterilizer", "door-in-door")
+
+
+def test_function_packs_add_their_prices_parts_and_lead_times(app):
+    from c2m_core.handoff.plan import catalog_parts, lead_time_days
+    from c2m_core.presale.pricing import catalog_price
+
+    catalog = app.category("fridge").catalog
+    packs = [catalog.option("functions", pack) for pack in PACKS]
+    with_packs = {**LARGE, "functions": PACKS}
+    assert app.validate("fridge", with_packs) == []
+    added = catalog_price(catalog, with_packs).amount - catalog_price(catalog, LARGE).amount
+    assert added == sum(pack.price for pack in packs) == 29900 + 15900 + 39900
+    numbers = [part.number for part in catalog_parts(catalog, with_packs)]
+    assert {"FRS-DRW-0C", "FLT-PCO-01", "FRG-DR-DID"} <= set(numbers)
+    assert lead_time_days(catalog, with_packs) == max(
+        option.lead_time_days for _, option in catalog.chosen_options(with_packs)
+    )
+
+
+def test_at_most_three_packs(app):
+    four = {**LARGE, "functions": ("fresh-zone", "sterilizer", "door-in-door", "fast-freeze")}
+    assert "option-count" in {v.rule for v in app.validate("fridge", four)}
+
+
+def test_the_engine_answers_for_the_packs(app):
+    engine = app.engine("fridge")
+    single = engine.options({"layout": "single-door"})
+    assert single.available("functions") == ()
+    assert single.status("functions", "sterilizer").reason.rules == ("functions-control-board",)
+    large = engine.options({**LARGE, "functions": ("fresh-zone",)})
+    assert large.available("functions") == ("fresh-zone", "sterilizer", "door-in-door")
+    conflict = engine.explain({"cooling": "direct", "functions": ("fast-freeze", "sterilizer")})
+    assert dict(conflict.choices) == {"cooling": "direct", "functions": ("fast-freeze",)}
+    assert conflict.rules == ("fast-freeze-no-frost",)
+    # the bar needs another layout: one choice changes, and the earlier module (layout) stays
+    repair = engine.repair({**LARGE, "layout": "double-door", "functions": PACKS})
+    assert repair.distance == 1 and repair.configuration["layout"] == "double-door"
+    assert repair.configuration["functions"] == ("fresh-zone", "sterilizer")
+    assert engine.count({**LARGE, "functions": ("fresh-zone", "fast-freeze")}) == 0
+    assert 0 < engine.count({**LARGE, "functions": PACKS}) < engine.count(LARGE)
+
+
+def test_titles_in_chinese_and_english(app):
+    catalog = app.category("fridge").catalog
+    assert catalog.title_in("zh") == "定制冰箱"
+    assert catalog.module("functions").title_in("zh") == "功能包"
+    assert catalog.option("functions", "fast-freeze").title_in("en") == "Fast-freeze drawer"
+    for module in catalog.modules:
+        assert {"en", "zh"} <= module.titles.keys()
+        for option in module.options:
+            assert {"en", "zh"} <= option.titles.keys(), f"{module.id}.{option.id}"
+    result = CliRunner().invoke(cli, ["catalog", "show", "fridge", "--lang", "zh"])
+    assert result.exit_code == 0 and "功能包" in result.output
+
+
+def test_spec_sheet_lists_every_chosen_pack(app):
+    from c2m_core.testing import spec_context
+
+    category = app.category("fridge")
+    html = (
+        app.jinja_environment(category)
+        .get_template("spec_sheet.html")
+        .render(spec_context(category, {**LARGE, "functions": PACKS}))
+    )
+    for pack in PACKS:
+        assert category.catalog.option("functions", pack).title in html
+    assert "<li>FLT-PCO-01 &times; 1</li>" in html
+
+
 def _pairs(configuration):
-    return [f"{module}={option}" for module, option in configuration.items()]
+    return [f"{module}={','.join(choice_ids(value))}" for module, value in configuration.items()]
