@@ -143,7 +143,10 @@ def test_the_command_line_answers_as_the_library(app):
     expected = json.loads(json.dumps(engine.repair(wish).to_dict()))
     assert json.loads(repair.output)["repair"] == expected
     table = run(app, "repair", "mini", "size=s", "stand=wall", "extras=uv,ice,wifi")
-    assert "(distance 1)" in table.output
+    assert "1 of the wish's 5 choices changed (distance 1)" in table.output
+    # what is added to complete the wish (the wall stand) changes none of its choices
+    added = run(app, "repair", "mini", "size=l", "extras=wifi")
+    assert "0 of the wish's 2 choices changed (distance 0)" in added.output
     assert any(
         line.split() == ["extras", "ice,wifi,uv", "ice,wifi", "changed"]
         for line in table.output.splitlines()

@@ -292,10 +292,11 @@ def repair(category, choices, keep, weights, as_json):
     elif result is None:
         click.echo(f"impossible: no valid configuration keeps {', '.join(keep)}")
     else:
-        changed = sum(1 for c in result.changes if c.old is not None)
+        kept = {(m, o) for m, v in result.configuration.items() for o in choice_ids(v)}
+        wish = {(m, o) for m, v in configuration.items() for o in choice_ids(v)}
         click.echo(
-            f"nearest valid configuration: {changed} of the wish's choices changed "
-            f"(distance {result.distance})"
+            f"nearest valid configuration: {len(wish - kept)} of the wish's {len(wish)} choices "
+            f"changed (distance {result.distance})"
         )
         rows = []
         wished = {m: v for m, v in configuration.items() if choice_ids(v)}
