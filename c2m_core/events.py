@@ -51,9 +51,11 @@ EVENT_TYPES: dict[str, EventType] = _types(
      ("wish_id", "customer", "configuration", "quantity", "valid", "external_id")),
     ("wishes", "wishes.aggregated", "Aggregation chose the campaign's variants.",
      ("max_variants", "moq", "variants", "covered_quantity", "total_quantity")),
-    ("voting", "vote.opened", "A vote opened on candidate variants (`candidates`: variant ids).",
+    ("voting", "vote.opened",
+     "A vote opened on candidate variants (`candidates`: variant ids; `running`: a running "
+     "tally is kept).",
      ("campaign", "vote_id", "method", "candidates", "winners", "opens_at", "closes_at",
-      "options")),
+      "options", "running")),
     ("voting", "ballot.cast",
      "A voter's ballot was stored (one event per ballot cast alone; the ballot names variant ids).",
      ("campaign", "vote_id", "voter", "ballot", "replaced")),

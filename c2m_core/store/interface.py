@@ -33,7 +33,7 @@ suite every implementation passes.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
@@ -230,7 +230,12 @@ class VotingArea(Protocol):
         not open."""
         ...
 
-    def cast(self, vote_id: int, ballots: Sequence[CastBallot]) -> list[CastBallot] | None:
+    def cast(
+        self,
+        vote_id: int,
+        ballots: Sequence[CastBallot],
+        count: Callable[[Iterable[tuple[Mapping, int]]], Mapping[str, int]] | None = None,
+    ) -> list[CastBallot] | None:
         """Store ``ballots`` (their ``replaced`` is ignored), atomically.
 
         None, with nothing stored, when the vote does not accept ballots at the store's
@@ -240,7 +245,17 @@ class VotingArea(Protocol):
         it replaces, stored before or earlier in ``ballots``, is recorded in the history
         exactly once, also when several writers cast for one voter at the same time. Returns
         ``ballots`` in order, each with ``replaced`` set (None for a voter's first ballot).
+
+        With ``count`` (a method's ``counters`` for the vote), the running tally changes in
+        the same transaction by ``count`` of the ballots stored minus ``count`` of the ballots
+        they replaced (``(ballot, -1)`` pairs), each counter by one atomic addition: when
+        every cast of a vote passes ``count``, ``running_tally`` equals ``count`` of the
+        current ballots, also with concurrent writers.
         """
+        ...
+
+    def running_tally(self, vote_id: int) -> dict[str, int]:
+        """The vote's running tally: counter name -> value, counters at 0 left out."""
         ...
 
     def ballot(self, vote_id: int, voter: str) -> CastBallot | None:
