@@ -180,7 +180,9 @@ class VotingStore(Area):
                 replaced = None if old is None else old[2]
                 if replaced is None and old is not None:
                     replaced = json.loads(old[0])
-                cast.append(CastBallot(ballot.voter, ballot.ballot, ballot.cast_at, replaced))
+                if ballot.replaced is not replaced:
+                    ballot = CastBallot(ballot.voter, ballot.ballot, ballot.cast_at, replaced)
+                cast.append(ballot)
                 current[ballot.voter] = (texts[index], ballot.cast_at, ballot.ballot)
                 if last[ballot.voter] == index and old is not None:
                     updates.append((texts[index], ballot.cast_at, vote_id, ballot.voter))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..campaigns.service import Campaign, IllegalTransition
 from ..errors import C2MError, InvalidInput, NotFound
+from ..imports import gc_paused
 from ..notifications import has_listeners
 from ..plugins import collect
 from ..store.database import isoformat
@@ -432,47 +433,58 @@ class VoteService:
             batches = iter(lambda: list(islice(pending, batch_size)), [])
         imported = replaced = 0
         stopped = None
-        for batch in batches:
-            if not batch:
-                continue
-            with store.transaction():
-                now = store.now()
-                done = store.voting.cast(
-                    vote.id,
-                    [CastBallot(voter, normal, now) for _, voter, normal in batch],
-                    count,
-                )
-                if done is not None:
-                    replaced_now = sum(cast.replaced is not None for cast in done)
-                    store.event(
-                        "ballots.imported",
-                        campaign.id,
-                        {
-                            "campaign": campaign.slug,
-                            "vote_id": vote.id,
-                            "voters": [cast.voter for cast in done],
-                            "replaced_voters": [
-                                cast.voter for cast in done if cast.replaced is not None
-                            ],
-                            "first_line": batch[0][0],
-                            "last_line": batch[-1][0],
-                            "ballots": len(batch),
-                            "replaced": replaced_now,
-                        },
-                    )
+        pending_batches = iter(batches)
+        while True:
+            with gc_paused():
+                batch = next(pending_batches, None)
+                if batch is None:
+                    break
+                if not batch:
+                    continue
+                done = self._store_batch(campaign, vote, batch, count)
             if done is None:
-                problem = store.voting.for_campaign(campaign.id).window_problem(now)
+                problem = store.voting.for_campaign(campaign.id).window_problem(store.now())
                 stopped = (
                     f"stopped at line {batch[0][0]}: {problem}; that row and the rows after it "
                     "were not imported"
                 )
                 break
             imported += len(batch)
-            replaced += replaced_now
+            replaced += sum(cast.replaced is not None for cast in done)
             self._notify(campaign, vote, done)
             report_progress()
         report_progress()
         return ImportReport(read, imported, replaced, rejected, stopped)
+
+    def _store_batch(self, campaign, vote, batch, count) -> list[CastBallot] | None:
+        """Cast one batch of ``(line, voter, canonical ballot)`` in one transaction, with its
+        ``ballots.imported`` event; None when the vote no longer accepts ballots."""
+        store = self.app.store
+        with store.transaction():
+            now = store.now()
+            done = store.voting.cast(
+                vote.id,
+                [CastBallot(voter, normal, now) for _, voter, normal in batch],
+                count,
+            )
+            if done is not None:
+                store.event(
+                    "ballots.imported",
+                    campaign.id,
+                    {
+                        "campaign": campaign.slug,
+                        "vote_id": vote.id,
+                        "voters": [cast.voter for cast in done],
+                        "replaced_voters": [
+                            cast.voter for cast in done if cast.replaced is not None
+                        ],
+                        "first_line": batch[0][0],
+                        "last_line": batch[-1][0],
+                        "ballots": len(batch),
+                        "replaced": sum(cast.replaced is not None for cast in done),
+                    },
+                )
+        return done
 
     def _notify(self, campaign: Campaign, vote: Vote, cast: list[CastBallot]) -> None:
         hook = self.app.pm.hook.ballot_cast
