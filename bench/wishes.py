@@ -3,7 +3,9 @@
 Import runs through the same code path as ``c2m wish import`` (the click command, in process)
 and is compared with a floor measured in the same run: plain ``sqlite3`` ``executemany`` of the
 same rows (read back from the store) into a table of the same shape (same columns, constraints
-and index), in transactions of the same batch size. Target: a ratio of at least 0.3.
+and index), in transactions of the same batch size. Each stored wish also gets its
+``wish.submitted`` event (its id, customer and external id). Target: a ratio of at least 0.5,
+checked and printed (``ok`` / ``MISS``) with the load average, since the cores are shared.
 
 Aggregation of everything imported (K=5 with MOQ 1, then K=10 with MOQ 1,000) reports the
 share of valid wished units the chosen variants cover; its floor is the plain ``sqlite3``
@@ -17,7 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +35,8 @@ from .common import Row, fmt_rate
 
 SEED = 0
 BATCH_SIZE = 5000
+#: The issue's target: the import at least this share of the executemany floor.
+IMPORT_TARGET = 0.5
 #: (K, MOQ per million wishes): the MOQ scales with the size so small runs choose variants too.
 AGGREGATIONS = ((5, 1), (10, 1000))
 
@@ -107,6 +113,12 @@ def run(quick: bool = False, count: int | None = None, batch_size: int = BATCH_S
                 )
             raw = floor_import(tmp / "floor.db", stored, batch_size)
             del stored
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(
+                f"  {'ok  ' if raw / ours >= IMPORT_TARGET else 'MISS'} wish import at least "
+                f"{IMPORT_TARGET} of executemany: {raw / ours:.2f} (load average {load})",
+                file=sys.stderr,
+            )
             rows.append(
                 Row(
                     "wish import (c2m wish import, an event per wish)",

@@ -47,8 +47,10 @@ EVENT_TYPES: dict[str, EventType] = _types(
      ("id", "key", "name", "configuration", "source", "covered_quantity", "position")),
     ("variants", "variant.removed", "A variant was replaced by a new aggregation.",
      ("id", "key", "reason")),
-    ("wishes", "wish.submitted", "A wish was stored (one event per wish, also in imports).",
-     ("wish_id", "customer", "configuration", "quantity", "valid", "external_id")),
+    ("wishes", "wish.submitted",
+     "A wish was stored (one event per wish, also in imports; the wish itself: "
+     "`app.wishes.get(slug, wish_id)`).",
+     ("wish_id", "customer", "external_id")),
     ("wishes", "wishes.aggregated", "Aggregation chose the campaign's variants.",
      ("max_variants", "moq", "variants", "covered_quantity", "total_quantity")),
     ("voting", "vote.opened",
