@@ -225,6 +225,12 @@ class VotingArea(Protocol):
         """The campaign's vote, or None."""
         ...
 
+    def lock(self, vote_id: int) -> None:
+        """Inside a transaction, lock the vote until commit: a concurrent ``cast`` (which
+        reads the vote shared) waits for it, so a count taken after ``lock`` and stored by
+        ``close`` in the same transaction includes every ballot the vote accepted."""
+        ...
+
     def close(self, vote_id: int, result: VoteResult) -> bool:
         """Close an open vote with its result (one conditional update); False when it was
         not open."""

@@ -124,6 +124,11 @@ class VotingStore(Area):
     def for_campaign(self, campaign_id: int) -> Vote | None:
         return self._one("campaign_id = ?", campaign_id)
 
+    def lock(self, vote_id: int) -> None:
+        """Lock the vote row until commit: casts (which read it shared) wait, so what is
+        counted next is every ballot the vote will ever take before it closes."""
+        self.query_one(f"SELECT id FROM votes WHERE id = ?{self.store.FOR_UPDATE}", [vote_id])
+
     def close(self, vote_id: int, result: VoteResult) -> bool:
         """Mark the vote closed with its result; False when it was no longer open."""
         return (

@@ -579,6 +579,8 @@ class VoteService:
         store = app.store
         campaign = app.campaigns.get(slug)
         with store.transaction():
+            # No ballot may land between the count and the close: casts wait for this lock.
+            store.voting.lock(self.require(slug).id)
             vote = self.require(slug)
             if vote.state == CLOSED:
                 raise VoteNotOpen(
