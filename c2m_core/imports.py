@@ -365,11 +365,11 @@ class ImportFile:
                 if len(row) != width:
                     yield Rejected(start, f"{len(row):,} fields, but the header has {width}")
                     continue
-                long = next((i for i, cell in enumerate(row) if len(cell) > MAX_FIELD), None)
-                if long is not None:
+                if max(map(len, row)) > MAX_FIELD:
+                    long = next(i for i, cell in enumerate(row) if len(cell) > MAX_FIELD)
                     yield Rejected(start, _too_long_message(header[long], len(row[long])))
                     continue
-                yield start, {name: row[i] for i, name in enumerate(header) if row[i] != ""}
+                yield start, {name: cell for name, cell in zip(header, row, strict=True) if cell}
 
     @staticmethod
     def _csv_records(reader) -> Iterator[tuple[int, list[str] | Rejected]]:
@@ -386,7 +386,7 @@ class ImportFile:
                 yield start, Rejected(start, f"the row cannot be read as CSV ({ex})")
                 continue
             end = reader.line_num
-            if not any(cell.strip() for cell in row):
+            if not "".join(row).strip():  # every cell blank
                 continue
             yield start, row
 
