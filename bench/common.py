@@ -50,3 +50,21 @@ def percentile(values: list[float], share: float) -> float:
     """The value at ``share`` (0..1) of ``values`` sorted (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+class Stopwatch:
+    """Wall and CPU seconds of a ``with`` block.
+
+    CPU time is this process's own: on cores shared with other work it moves far less than
+    wall time, so a ratio of CPU times compares the work done, not the neighbours' load.
+    """
+
+    wall = cpu = 0.0
+
+    def __enter__(self) -> Stopwatch:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall = time.perf_counter() - self._wall
+        self.cpu = time.process_time() - self._cpu

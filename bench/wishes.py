@@ -3,7 +3,11 @@
 Import runs through the same code path as ``c2m wish import`` (the click command, in process)
 and is compared with a floor measured in the same run: plain ``sqlite3`` ``executemany`` of the
 same rows (read back from the store) into a table of the same shape (same columns, constraints
-and index), in transactions of the same batch size. Target: a ratio of at least 0.3.
+and index), in transactions of the same batch size. The ratio is of CPU times (the process's
+own: the cores are shared, and wall time moves several-fold with the neighbours' load; both
+are printed). Each stored wish also gets its
+``wish.submitted`` event (its id, customer and external id). Target: a ratio of at least 0.5,
+checked and printed (``ok`` / ``MISS``) with the load average, since the cores are shared.
 
 Aggregation of everything imported (K=5 with MOQ 1, then K=10 with MOQ 1,000) reports the
 share of valid wished units the chosen variants cover; its floor is the plain ``sqlite3``
@@ -17,7 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,16 +33,18 @@ from c2m_core.cli import make_cli
 from c2m_core.store.wishes import COLUMNS, wishes_schema
 from c2m_core.wishes.synthetic import synthetic_wishes, write_csv
 
-from .common import Row, fmt_rate
+from .common import Row, Stopwatch, fmt_rate
 
 SEED = 0
 BATCH_SIZE = 5000
+#: The issue's target: the import at least this share of the executemany floor.
+IMPORT_TARGET = 0.5
 #: (K, MOQ per million wishes): the MOQ scales with the size so small runs choose variants too.
 AGGREGATIONS = ((5, 1), (10, 1000))
 
 
-def floor_import(path: Path, rows: list[tuple], batch_size: int) -> float:
-    """Seconds for plain sqlite3 to insert ``rows`` into a table of the same shape."""
+def floor_import(path: Path, rows: list[tuple], batch_size: int) -> Stopwatch:
+    """Plain sqlite3 inserting ``rows`` into a table of the same shape (wall and CPU)."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -46,14 +54,13 @@ def floor_import(path: Path, rows: list[tuple], batch_size: int) -> float:
         f"INSERT INTO floor_wishes ({', '.join(COLUMNS)}) "
         f"VALUES ({', '.join('?' for _ in COLUMNS)})"
     )
-    start = time.perf_counter()
-    for offset in range(0, len(rows), batch_size):
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(sql, rows[offset : offset + batch_size])
-        conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
+    with Stopwatch() as watch:
+        for offset in range(0, len(rows), batch_size):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(sql, rows[offset : offset + batch_size])
+            conn.execute("COMMIT")
     conn.close()
-    return elapsed
+    return watch
 
 
 def floor_demand(path: Path) -> float:
@@ -69,15 +76,15 @@ def floor_demand(path: Path) -> float:
     return elapsed
 
 
-def _import(db: Path, csv_path: Path, batch_size: int) -> float:
-    start = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):  # its summary line; the table says it all
+def _import(db: Path, csv_path: Path, batch_size: int) -> Stopwatch:
+    # its summary line goes nowhere; the table says it all
+    with Stopwatch() as watch, contextlib.redirect_stdout(io.StringIO()):
         make_cli().main(
             ["--db", str(db), "wish", "import", "bench", str(csv_path)]
             + ["--batch-size", str(batch_size)],
             standalone_mode=False,
         )
-    return time.perf_counter() - start
+    return watch
 
 
 def run(quick: bool = False, count: int | None = None, batch_size: int = BATCH_SIZE) -> list[Row]:
@@ -107,13 +114,22 @@ def run(quick: bool = False, count: int | None = None, batch_size: int = BATCH_S
                 )
             raw = floor_import(tmp / "floor.db", stored, batch_size)
             del stored
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            ratio = raw.cpu / ours.cpu
+            print(
+                f"  {'ok  ' if ratio >= IMPORT_TARGET else 'MISS'} wish import at least "
+                f"{IMPORT_TARGET} of executemany (CPU): {ratio:.2f} (load average {load})",
+                file=sys.stderr,
+            )
             rows.append(
                 Row(
                     "wish import (c2m wish import, an event per wish)",
                     size,
-                    f"{fmt_rate(written / ours, 'rows')} ({ours:.2f} s)",
-                    f"sqlite3 executemany {fmt_rate(written / raw, 'rows')} ({raw:.2f} s)",
-                    raw / ours,
+                    f"{fmt_rate(written / ours.wall, 'rows')} ({ours.wall:.2f} s, "
+                    f"CPU {ours.cpu:.2f} s)",
+                    f"sqlite3 executemany {fmt_rate(written / raw.wall, 'rows')} "
+                    f"({raw.wall:.2f} s, CPU {raw.cpu:.2f} s)",
+                    ratio,
                 )
             )
             demand = floor_demand(db)

@@ -69,6 +69,7 @@ _EXPORTS = {
     "Violation": ".validation",
     "InvalidVariant": ".variants",
     "Variant": ".variants",
+    "IncrementalMethod": ".voting",
     "InvalidBallot": ".voting",
     "VoteResult": ".voting",
     "VotingMethod": ".voting",
@@ -134,7 +135,7 @@ if TYPE_CHECKING:
     from .store import Event, StoreError
     from .validation import Violation
     from .variants import InvalidVariant, Variant
-    from .voting import InvalidBallot, VoteResult, VotingMethod
+    from .voting import IncrementalMethod, InvalidBallot, VoteResult, VotingMethod
     from .voting.service import NoVote, VoteNotOpen
     from .voting.vote import CastBallot, Vote
     from .wishes import Wish
@@ -162,6 +163,7 @@ __all__ = [
     "Handoff",
     "IdempotencyConflict",
     "IllegalTransition",
+    "IncrementalMethod",
     "InvalidBallot",
     "InvalidInput",
     "InvalidVariant",

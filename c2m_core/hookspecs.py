@@ -169,6 +169,9 @@ def register_variant_candidates(app, campaign, category):
 def register_voting_methods(app):
     """Return a list of ``VotingMethod`` objects (ballot normalisation and tally) to offer.
 
+    A method that subclasses ``IncrementalMethod`` is counted as ballots arrive (a running
+    tally the store keeps); any other is counted from the ballots when the vote closes.
+
     Results are flattened in registration order; a method named like one of the core's
     defaults (plurality, approval, score, schulze) replaces it, and two other plugins
     registering the same name is an error.

@@ -2,12 +2,14 @@
 
 import multiprocessing
 import random
+import time
 from collections import Counter
 
 from voting_support import voting_campaign
 from waiting import HANG_SECONDS, join_all
 
 from c2m_core import C2M
+from c2m_core.voting.service import VoteNotOpen
 
 VOTERS = 12
 ROUNDS = 40
@@ -65,4 +67,66 @@ def test_concurrent_casting_leaves_exactly_one_ballot_per_voter(db_target):
         for voter in voters:
             kept = [stored[voter]] + [h.ballot["choice"] for h in history if h.voter == voter]
             assert Counter(kept) == Counter(choice for v, choice in everything if v == voter)
-        assert app.voting.close("tv26").ballots == len(voters)
+        # Every cast changed the running tally in its own transaction: it equals a recount.
+        audit = app.voting.audit("tv26")
+        assert audit.running and audit.ok and audit.counters, audit
+        recount = app.voting.recount(vote)
+        assert app.voting.close("tv26") == recount
+        assert recount.ballots == len(voters)
+
+
+CASTERS = 3
+#: Each caster stops after this many ballots (if the vote is still open); the closer closes
+#: once this many are stored, so the close always lands while ballots are still arriving.
+MAX_CASTS = 60
+CLOSE_AFTER = 40
+
+
+def cast_until_closed(db_path: str, worker: int, choices, start, results) -> None:
+    """Cast first ballots of new voters until the vote refuses them; report how many took."""
+    taken = 0
+    with C2M(db_path=db_path) as app:
+        app.voting.get("tv26")
+        start.wait()
+        while taken < MAX_CASTS:
+            try:
+                app.voting.cast("tv26", f"w{worker}-{taken}", {"choice": choices[taken % 3]})
+            except VoteNotOpen:
+                break
+            taken += 1
+    results.put(("cast", taken))
+
+
+def close_while_casting(db_path: str, start, results) -> None:
+    with C2M(db_path=db_path) as app:
+        start.wait()
+        while app.voting.count_ballots("tv26") < CLOSE_AFTER:
+            time.sleep(0.001)
+        results.put(("closed", app.voting.close("tv26").ballots))
+
+
+def test_a_vote_closed_while_ballots_arrive_counts_exactly_the_ballots_it_accepted(db_target):
+    db_path = str(db_target)
+    with C2M(db_path=db_path) as app:
+        choices = voting_campaign(app)
+        app.voting.open("tv26", "plurality")
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(CASTERS + 1)
+    results = context.Queue()
+    workers = [
+        context.Process(target=cast_until_closed, args=(db_path, w, choices, start, results))
+        for w in range(CASTERS)
+    ]
+    workers.append(context.Process(target=close_while_casting, args=(db_path, start, results)))
+    for worker in workers:
+        worker.start()
+    reports = [results.get(timeout=HANG_SECONDS) for _ in workers]
+    assert join_all(workers) == [0] * len(workers)
+    accepted = sum(n for kind, n in reports if kind == "cast")
+    counted = [n for kind, n in reports if kind == "closed"]
+    with C2M(db_path=db_path) as app:
+        stored = app.voting.count_ballots("tv26")
+        assert app.voting.audit("tv26").ok
+        # Every ballot the vote accepted is stored and in its result; none came after.
+        assert counted == [stored] == [accepted]
+        assert app.voting.results("tv26").ballots == stored >= CLOSE_AFTER

@@ -217,3 +217,20 @@ def test_the_fast_path_for_score_text_agrees_with_the_careful_one(text):
             return str(ex)
 
     assert read(scores) == read(careful_scores)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from(["11", "12", "13", "14", "9", "011", ">", "=", " ", ","]), max_size=9)
+)
+def test_the_fast_path_for_ranking_text_agrees_with_reading_its_groups(parts):
+    text = "".join(parts)
+
+    def read(value):
+        try:
+            return ranking("rank", value, CANDIDATES)
+        except InvalidBallot:
+            return "rejected"
+
+    groups = [group.split("=") for group in text.strip().split(">")] if text.strip() else text
+    assert read(text) == read(groups)

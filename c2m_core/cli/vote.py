@@ -32,7 +32,7 @@ from .when import when
 
 @click.group()
 def vote():
-    """Vote on a campaign's variants: open, cast, import, close, results."""
+    """Vote on a campaign's variants: open, cast, import, close, results, audit."""
 
 
 @vote.command()
@@ -200,6 +200,37 @@ def close(slug, yes, as_json):
         f"closed the vote of {slug}: {result.ballots} ballot(s); winners: "
         f"{', '.join(map(str, result.winners))}"
     )
+
+
+@vote.command()
+@click.argument("slug")
+@json_option
+def audit(slug, as_json):
+    """Check the vote's running tally against a recount of its ballots (exit 1: differ)."""
+    report = app_from().voting.audit(slug)
+    if as_json:
+        echo_json(report.to_dict())
+    elif not report.running:
+        click.echo(
+            f"the vote of {slug} ({report.method}) keeps no running tally: it is counted from "
+            "its ballots, so there is nothing to check"
+        )
+    else:
+        echo_table(
+            [
+                (c.counter, c.running, c.recount, "ok" if c.ok else "DIFFERS")
+                for c in report.counters
+            ],  # fmt: skip
+            ["counter", "running tally", "recount", "check"],
+        )
+    if not report.ok:
+        names = ", ".join(c.counter for c in report.differing)
+        click.echo(
+            f"error: the running tally of {slug} differs from a recount of its ballots in "
+            f"{len(report.differing)} counter(s): {names}",
+            err=True,
+        )
+        raise SystemExit(1)
 
 
 def _matrix(title: str, candidates, matrix) -> None:

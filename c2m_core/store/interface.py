@@ -33,7 +33,7 @@ suite every implementation passes.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
@@ -225,12 +225,23 @@ class VotingArea(Protocol):
         """The campaign's vote, or None."""
         ...
 
+    def lock(self, vote_id: int) -> None:
+        """Inside a transaction, lock the vote until commit: a concurrent ``cast`` (which
+        reads the vote shared) waits for it, so a count taken after ``lock`` and stored by
+        ``close`` in the same transaction includes every ballot the vote accepted."""
+        ...
+
     def close(self, vote_id: int, result: VoteResult) -> bool:
         """Close an open vote with its result (one conditional update); False when it was
         not open."""
         ...
 
-    def cast(self, vote_id: int, ballots: Sequence[CastBallot]) -> list[CastBallot] | None:
+    def cast(
+        self,
+        vote_id: int,
+        ballots: Sequence[CastBallot],
+        count: Callable[[Iterable[tuple[Mapping, int]]], Mapping[str, int]] | None = None,
+    ) -> list[CastBallot] | None:
         """Store ``ballots`` (their ``replaced`` is ignored), atomically.
 
         None, with nothing stored, when the vote does not accept ballots at the store's
@@ -240,7 +251,17 @@ class VotingArea(Protocol):
         it replaces, stored before or earlier in ``ballots``, is recorded in the history
         exactly once, also when several writers cast for one voter at the same time. Returns
         ``ballots`` in order, each with ``replaced`` set (None for a voter's first ballot).
+
+        With ``count`` (a method's ``counters`` for the vote), the running tally changes in
+        the same transaction by ``count`` of the ballots stored minus ``count`` of the ballots
+        they replaced (``(ballot, -1)`` pairs), each counter by one atomic addition: when
+        every cast of a vote passes ``count``, ``running_tally`` equals ``count`` of the
+        current ballots, also with concurrent writers.
         """
+        ...
+
+    def running_tally(self, vote_id: int) -> dict[str, int]:
+        """The vote's running tally: counter name -> value, counters at 0 left out."""
         ...
 
     def ballot(self, vote_id: int, voter: str) -> CastBallot | None:

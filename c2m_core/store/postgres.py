@@ -233,8 +233,7 @@ class _CompatDatabase:
 AREA_SQL: dict[str, dict[str, str]] = {
     "wishes": {
         "EVENT_PAYLOAD": (
-            "json_build_object('configuration', configuration::json, 'customer', customer, "
-            "'external_id', external_id, 'quantity', quantity, 'valid', valid = 1, "
+            "json_build_object('customer', customer, 'external_id', external_id, "
             "'wish_id', id)::text"
         ),
     },

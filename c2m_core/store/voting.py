@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from sqlite_utils.migrations import Migrations
 
@@ -61,10 +61,31 @@ def m001_votes(db):
     db.execute("CREATE INDEX ballot_history_voter ON ballot_history (vote_id, voter, id)")
 
 
+@migrations()
+def m002_running_tally(db):
+    # The running tally of a vote whose method counts incrementally: named integer counters,
+    # changed in the transaction of every ballot (a replaced ballot is subtracted).
+    db.execute(
+        """
+        CREATE TABLE vote_counters (
+            vote_id INTEGER NOT NULL REFERENCES votes (id),
+            counter TEXT NOT NULL,
+            value INTEGER NOT NULL,
+            PRIMARY KEY (vote_id, counter)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("ALTER TABLE votes ADD COLUMN running INTEGER NOT NULL DEFAULT 0")
+
+
+#: What ``cast`` calls to count ballots into the running tally: ``(ballot, count)`` pairs
+#: (a negative count subtracts) -> counter name -> change.
+CountBallots = Callable[[Iterable[tuple[Mapping, int]]], Mapping[str, int]]
+
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 _VOTE_COLUMNS = (
     "id, campaign_id, method, candidates, winners, options, opens_at, closes_at, state, "
-    "result, opened_at, closed_at"
+    "result, opened_at, closed_at, running"
 )
 #: Rows per multi-row ``INSERT`` of first ballots, and voters per ``IN (...)`` read.
 INSERT_ROWS = 500
@@ -83,7 +104,7 @@ class VotingStore(Area):
         """Open a vote; None when the campaign has one already (a unique constraint)."""
         vote_id = self.insert_returning(
             "INSERT INTO votes (campaign_id, method, candidates, winners, options, opens_at, "
-            "closes_at, state, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "closes_at, state, opened_at, running) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (campaign_id) DO NOTHING RETURNING id",
             [
                 vote.campaign_id,
@@ -95,12 +116,18 @@ class VotingStore(Area):
                 vote.closes_at,
                 OPEN,
                 self.now(),
+                1 if vote.running else 0,
             ],
         )
         return None if vote_id is None else self._one("id = ?", vote_id)
 
     def for_campaign(self, campaign_id: int) -> Vote | None:
         return self._one("campaign_id = ?", campaign_id)
+
+    def lock(self, vote_id: int) -> None:
+        """Lock the vote row until commit: casts (which read it shared) wait, so what is
+        counted next is every ballot the vote will ever take before it closes."""
+        self.query_one(f"SELECT id FROM votes WHERE id = ?{self.store.FOR_UPDATE}", [vote_id])
 
     def close(self, vote_id: int, result: VoteResult) -> bool:
         """Mark the vote closed with its result; False when it was no longer open."""
@@ -112,9 +139,14 @@ class VotingStore(Area):
             == 1
         )
 
-    def cast(self, vote_id: int, ballots: Sequence[CastBallot]) -> list[CastBallot] | None:
+    def cast(
+        self, vote_id: int, ballots: Sequence[CastBallot], count: CountBallots | None = None
+    ) -> list[CastBallot] | None:
         """Store ballots, each replacing its voter's current one; None when the vote does not
         accept ballots now (nothing stored).
+
+        With ``count``, the running tally changes in the same transaction by the counters of
+        the ballots cast minus those of the ballots they replaced.
 
         One current ballot per (vote, voter) is the primary key. Every replaced ballot, stored
         before or earlier in ``ballots``, goes to the history exactly once: a voter's current
@@ -144,14 +176,18 @@ class VotingStore(Area):
             else:
                 raise StoreError(f"could not store the first ballots of {len(first)} voters")
             history, updates, cast = [], [], []
+            replaced_texts: list[str | None] = []
             for index, ballot in enumerate(ballots):
                 old = current.get(ballot.voter)
+                replaced_texts.append(None if old is None else old[0])
                 if old is not None:
                     history.append((vote_id, ballot.voter, old[0], old[1], ballot.cast_at))
                 replaced = None if old is None else old[2]
                 if replaced is None and old is not None:
                     replaced = json.loads(old[0])
-                cast.append(CastBallot(ballot.voter, ballot.ballot, ballot.cast_at, replaced))
+                if ballot.replaced is not replaced:
+                    ballot = CastBallot(ballot.voter, ballot.ballot, ballot.cast_at, replaced)
+                cast.append(ballot)
                 current[ballot.voter] = (texts[index], ballot.cast_at, ballot.ballot)
                 if last[ballot.voter] == index and old is not None:
                     updates.append((texts[index], ballot.cast_at, vote_id, ballot.voter))
@@ -166,7 +202,50 @@ class VotingStore(Area):
                     "UPDATE ballots SET ballot = ?, cast_at = ? WHERE vote_id = ? AND voter = ?",
                     updates,
                 )
+            if count is not None:
+                self._count(vote_id, count, cast, texts, replaced_texts)
         return cast
+
+    def _count(self, vote_id, count, cast, texts, replaced_texts) -> None:
+        """Add the counters of ``cast`` and subtract those of the ballots they replaced.
+
+        Ballots are grouped by their canonical text first, so a ballot cast and replaced in
+        one batch, or cast by many voters, is counted once with its net count. Counters are
+        changed in name order, so concurrent writers lock them in the same order.
+        """
+        net: dict[str, list] = {}
+        for index, ballot in enumerate(cast):
+            entry = net.get(texts[index])
+            if entry is None:
+                net[texts[index]] = [ballot.ballot, 1]
+            else:
+                entry[1] += 1
+            if ballot.replaced is not None:
+                text = replaced_texts[index]
+                entry = net.get(text)
+                if entry is None:
+                    net[text] = [ballot.replaced, -1]
+                else:
+                    entry[1] -= 1
+        changes = count((ballot, n) for ballot, n in net.values() if n)
+        rows = [(vote_id, name, value) for name, value in sorted(changes.items()) if value]
+        if rows:
+            self.executemany(
+                "INSERT INTO vote_counters (vote_id, counter, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (vote_id, counter) DO UPDATE "
+                "SET value = vote_counters.value + excluded.value",
+                rows,
+            )
+
+    def running_tally(self, vote_id: int) -> dict[str, int]:
+        """The vote's running tally: counter name -> value, counters that are 0 left out."""
+        return dict(
+            self.query(
+                "SELECT counter, value FROM vote_counters WHERE vote_id = ? AND value <> 0 "
+                "ORDER BY counter",
+                [vote_id],
+            )
+        )
 
     def _current(self, vote_id: int, voters: Sequence[str]) -> dict:
         """Voter -> (ballot text, cast_at, None) of their current ballots, rows locked."""
@@ -266,6 +345,7 @@ class VotingStore(Area):
             result,
             opened_at,
             closed_at,
+            running,
         ) = row
         return Vote(
             id=ident,
@@ -280,4 +360,5 @@ class VotingStore(Area):
             opened_at=opened_at,
             closed_at=closed_at,
             result=VoteResult.from_dict(json.loads(result)) if result else None,
+            running=bool(running),
         )

@@ -99,12 +99,10 @@ class WishStore(Area):
         self._texts: dict[int, tuple[object, str]] = {}
 
     # Dialect-specific: the event payload of each stored wish, built by the database from the
-    # row (SQLite's json_object; PostgreSQL would use json_build_object(...)::text).
-    EVENT_PAYLOAD = (
-        "json_object('configuration', json(configuration), 'customer', customer, "
-        "'external_id', external_id, 'quantity', quantity, "
-        "'valid', json(CASE valid WHEN 1 THEN 'true' ELSE 'false' END), 'wish_id', id)"
-    )
+    # row (SQLite's json_object; PostgreSQL uses json_build_object(...)::text). Only what a
+    # shop acts on without a lookup: the wish's id, the customer and the shop's own id for it;
+    # the wish itself is one ``get`` away, so an import does not write every row twice.
+    EVENT_PAYLOAD = "json_object('customer', customer, 'external_id', external_id, 'wish_id', id)"
 
     def insert_batch(
         self, campaign_id: int, wishes: Sequence[Wish], state: str

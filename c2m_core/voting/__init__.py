@@ -1,13 +1,14 @@
 """Voting on variants: counting methods, ballots, results. The service is ``app.voting``."""
 
 from .ballots import InvalidBallot
-from .methods import Approval, Plurality, Score, VotingMethod
+from .methods import Approval, IncrementalMethod, Plurality, Score, VotingMethod
 from .result import TIE_RULE, VoteResult
 from .schulze import Schulze, pairwise_preferences, strongest_paths
 
 __all__ = [
     "TIE_RULE",
     "Approval",
+    "IncrementalMethod",
     "InvalidBallot",
     "Plurality",
     "Schulze",

@@ -1,8 +1,14 @@
-"""Counting methods: the base class plugins subclass, and plurality, approval and score.
+"""Counting methods: the base classes plugins subclass, and plurality, approval and score.
 
 A method is pure: ``normalise`` turns one voter's ballot into its canonical form (or raises
 ``InvalidBallot``), ``tally`` counts canonical ballots in integers. Ballots reach ``tally`` as
 ``(ballot, count)`` pairs, so identical ballots are counted once with their multiplicity.
+
+A method that subclasses ``IncrementalMethod`` also has a running form: ``counters`` turns
+ballots into named integer counters that add up (a ballot taken away has a negative count),
+and ``tally_counters`` turns the counters into the result. The store keeps the counters up to
+date in the transaction of each ballot, so closing reads a few counters instead of every
+ballot; a method without that form is counted from the ballots.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ MIN_SCORE = 0
 MAX_SCORE = 5
 
 Ballots = Iterable[tuple[Mapping, int]]
+#: A running tally: counter name -> integer value (counters that are 0 may be left out).
+Counters = Mapping[str, int]
 
 
 class VotingMethod:
@@ -57,6 +65,48 @@ class VotingMethod:
         return ballot[field]
 
 
+class IncrementalMethod(VotingMethod):
+    """A counting method with a running tally: subclass it instead of ``VotingMethod``.
+
+    Implement ``counters`` and ``tally_counters``; ``tally`` is their composition, so counting
+    from the ballots and reading the running tally give the same result by construction.
+    ``counters`` must add up: the counters of two sets of ballots together are the sums of
+    each set's counters, and a ballot with count -1 takes away what it added with count 1.
+    """
+
+    def counters(self, ballots: Ballots, candidates: Sequence[int], options: Mapping) -> dict:
+        """The counters of ``(canonical ballot, count)`` pairs (a negative count subtracts)."""
+        raise NotImplementedError
+
+    def tally_counters(
+        self, counters: Counters, candidates: Sequence[int], winners: int, options: Mapping
+    ) -> VoteResult:
+        """The ``VoteResult`` of a running tally (a missing counter is 0)."""
+        raise NotImplementedError
+
+    def tally(self, ballots, candidates, winners, options):
+        counted = self.counters(ballots, candidates, options)
+        return self.tally_counters(counted, candidates, winners, options)
+
+
+def per_variant(counters: Counters, figure: str, candidates: Sequence[int]) -> dict[int, int]:
+    """``figure``'s counter of each candidate (``{figure}/{variant}``), 0 when missing."""
+    return {c: counters.get(f"{figure}/{c}", 0) for c in candidates}
+
+
+def named(figures: Mapping[str, Mapping[int, int]], total: int) -> dict[str, int]:
+    """Counters from per-variant figures and the number of ballots, zeros left out."""
+    found = {
+        f"{figure}/{variant}": value
+        for figure, values in figures.items()
+        for variant, value in values.items()
+        if value
+    }
+    if total:
+        found["ballots"] = total
+    return found
+
+
 def positive_option(options: Mapping, name: str, maximum: int) -> int | None:
     value = options.get(name)
     if value is None:
@@ -66,7 +116,7 @@ def positive_option(options: Mapping, name: str, maximum: int) -> int | None:
     return value
 
 
-class Plurality(VotingMethod):
+class Plurality(IncrementalMethod):
     """One choice per ballot; the most votes wins."""
 
     name = "plurality"
@@ -77,17 +127,21 @@ class Plurality(VotingMethod):
         value = self.require(ballot, "choice", "the variant id chosen")
         return {"choice": candidate_id("choice", value, candidates)}
 
-    def tally(self, ballots, candidates, winners, options):
+    def counters(self, ballots, candidates, options):
         votes = dict.fromkeys(candidates, 0)
         total = 0
         for ballot, count in ballots:
             votes[ballot["choice"]] += count
             total += count
+        return named({"votes": votes}, total)
+
+    def tally_counters(self, counters, candidates, winners, options):
+        votes = per_variant(counters, "votes", candidates)
         ranking, won, ties = rank_by_totals(candidates, votes, winners, "votes")
         return VoteResult(
             method=self.name,
             candidates=candidates,
-            ballots=total,
+            ballots=counters.get("ballots", 0),
             totals=[{"variant": c, "votes": votes[c]} for c in candidates],
             ranking=ranking,
             winners=won,
@@ -95,7 +149,7 @@ class Plurality(VotingMethod):
         )
 
 
-class Approval(VotingMethod):
+class Approval(IncrementalMethod):
     """Approve any number of variants (up to ``max_approvals``); the most approvals wins."""
 
     name = "approval"
@@ -121,18 +175,22 @@ class Approval(VotingMethod):
             )
         return {"approve": approved}
 
-    def tally(self, ballots, candidates, winners, options):
+    def counters(self, ballots, candidates, options):
         approvals = dict.fromkeys(candidates, 0)
         total = 0
         for ballot, count in ballots:
             for variant in ballot["approve"]:
                 approvals[variant] += count
             total += count
+        return named({"approvals": approvals}, total)
+
+    def tally_counters(self, counters, candidates, winners, options):
+        approvals = per_variant(counters, "approvals", candidates)
         ranking, won, ties = rank_by_totals(candidates, approvals, winners, "approvals")
         return VoteResult(
             method=self.name,
             candidates=candidates,
-            ballots=total,
+            ballots=counters.get("ballots", 0),
             totals=[{"variant": c, "approvals": approvals[c]} for c in candidates],
             ranking=ranking,
             winners=won,
@@ -140,7 +198,7 @@ class Approval(VotingMethod):
         )
 
 
-class Score(VotingMethod):
+class Score(IncrementalMethod):
     """Score variants 0 to 5; the highest total wins. "Would buy" flags are a demand signal.
 
     A variant a ballot leaves unscored adds nothing to its total; ``scored`` counts the ballots
@@ -164,7 +222,7 @@ class Score(VotingMethod):
             normal["would_buy"] = id_list("would_buy", ballot["would_buy"], candidates)
         return normal
 
-    def tally(self, ballots, candidates, winners, options):
+    def counters(self, ballots, candidates, options):
         points = dict.fromkeys(candidates, 0)
         scored = dict.fromkeys(candidates, 0)
         buy = dict.fromkeys(candidates, 0)
@@ -176,11 +234,17 @@ class Score(VotingMethod):
             for variant in ballot.get("would_buy", ()):
                 buy[variant] += count
             total += count
+        return named({"points": points, "scored": scored, "would_buy": buy}, total)
+
+    def tally_counters(self, counters, candidates, winners, options):
+        points = per_variant(counters, "points", candidates)
+        scored = per_variant(counters, "scored", candidates)
+        buy = per_variant(counters, "would_buy", candidates)
         ranking, won, ties = rank_by_totals(candidates, points, winners, "points")
         return VoteResult(
             method=self.name,
             candidates=candidates,
-            ballots=total,
+            ballots=counters.get("ballots", 0),
             totals=[
                 {"variant": c, "points": points[c], "scored": scored[c], "would_buy": buy[c]}
                 for c in candidates

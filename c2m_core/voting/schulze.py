@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .ballots import ranking
-from .methods import Ballots, VotingMethod
+from .methods import Ballots, IncrementalMethod
 from .result import VoteResult, advancing_text, variants_text
 
 
@@ -94,8 +94,12 @@ def schulze_ranking(
     return ranking, tuple(statements)
 
 
-class Schulze(VotingMethod):
-    """Ranked ballots with ties; the Schulze (beatpath) winner, a full ranking for N winners."""
+class Schulze(IncrementalMethod):
+    """Ranked ballots with ties; the Schulze (beatpath) winner, a full ranking for N winners.
+
+    Its running tally is the pairwise matrix ``d``: counter ``d/{a}/{b}`` is the number of
+    voters preferring variant ``a`` to variant ``b``.
+    """
 
     name = "schulze"
     title = "rank variants, ties allowed (--rank 3>1=2>4); Schulze beatpath winner"
@@ -105,7 +109,7 @@ class Schulze(VotingMethod):
         value = self.require(ballot, "rank", "a ranking such as 3>1=2>4")
         return {"rank": ranking("rank", value, candidates)}
 
-    def tally(self, ballots, candidates, winners, options):
+    def counters(self, ballots, candidates, options):
         total = 0
 
         def counted():
@@ -115,13 +119,25 @@ class Schulze(VotingMethod):
                 yield ballot, count
 
         d = pairwise_preferences(counted(), candidates)
+        found = {
+            f"d/{a}/{b}": d[i][j]
+            for i, a in enumerate(candidates)
+            for j, b in enumerate(candidates)
+            if d[i][j]
+        }
+        if total:
+            found["ballots"] = total
+        return found
+
+    def tally_counters(self, counters, candidates, winners, options):
+        d = [[counters.get(f"d/{a}/{b}", 0) for b in candidates] for a in candidates]
         p = strongest_paths(d)
         n = len(candidates)
         ranking_, ties = schulze_ranking(candidates, p, winners)
         return VoteResult(
             method=self.name,
             candidates=candidates,
-            ballots=total,
+            ballots=counters.get("ballots", 0),
             totals=[
                 {
                     "variant": c,

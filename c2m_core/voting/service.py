@@ -17,18 +17,31 @@ from pathlib import Path
 
 from ..campaigns.service import Campaign, IllegalTransition
 from ..errors import C2MError, InvalidInput, NotFound
+from ..imports import gc_paused
 from ..notifications import has_listeners
 from ..plugins import collect
 from ..store.database import isoformat
 from .ballots import InvalidBallot
 from .files import BallotRow, read_ballots
-from .methods import VotingMethod
+from .methods import IncrementalMethod, VotingMethod
 from .result import VoteResult
-from .vote import CLOSED, OPEN, CastBallot, ImportReport, Rejected, ReplacedBallot, Vote
+from .vote import (
+    CLOSED,
+    OPEN,
+    CastBallot,
+    CounterAudit,
+    ImportReport,
+    Rejected,
+    ReplacedBallot,
+    TallyAudit,
+    Vote,
+)
 
 VOTE_STATE = "vote"
 BATCH_SIZE = 10_000
 MAX_VOTER_LENGTH = 200
+#: How often ``audit`` recounts when ballots keep arriving while it does.
+AUDIT_ATTEMPTS = 5
 
 Progress = Callable[[int], None]
 
@@ -180,6 +193,7 @@ class VoteService:
                     options=checked,
                     opens_at=opens_at,
                     closes_at=closes_at,
+                    running=isinstance(counter, IncrementalMethod),
                 )
             )
             if vote is None:
@@ -299,7 +313,7 @@ class VoteService:
         store = app.store
         with store.transaction():
             now = store.now()
-            done = store.voting.cast(vote.id, [CastBallot(voter, normal, now)])
+            done = store.voting.cast(vote.id, [CastBallot(voter, normal, now)], self._count(vote))
             if done is None:
                 current = store.voting.for_campaign(campaign.id)
                 problem = current.window_problem(store.now()) or "it stopped accepting ballots"
@@ -375,6 +389,7 @@ class VoteService:
         self._check_window(slug, vote, store.now())
         rejected: list[Rejected] = []
         read = 0
+        count = self._count(vote)
 
         def accepted():
             nonlocal read
@@ -418,45 +433,58 @@ class VoteService:
             batches = iter(lambda: list(islice(pending, batch_size)), [])
         imported = replaced = 0
         stopped = None
-        for batch in batches:
-            if not batch:
-                continue
-            with store.transaction():
-                now = store.now()
-                done = store.voting.cast(
-                    vote.id, [CastBallot(voter, normal, now) for _, voter, normal in batch]
-                )
-                if done is not None:
-                    replaced_now = sum(cast.replaced is not None for cast in done)
-                    store.event(
-                        "ballots.imported",
-                        campaign.id,
-                        {
-                            "campaign": campaign.slug,
-                            "vote_id": vote.id,
-                            "voters": [cast.voter for cast in done],
-                            "replaced_voters": [
-                                cast.voter for cast in done if cast.replaced is not None
-                            ],
-                            "first_line": batch[0][0],
-                            "last_line": batch[-1][0],
-                            "ballots": len(batch),
-                            "replaced": replaced_now,
-                        },
-                    )
+        pending_batches = iter(batches)
+        while True:
+            with gc_paused():
+                batch = next(pending_batches, None)
+                if batch is None:
+                    break
+                if not batch:
+                    continue
+                done = self._store_batch(campaign, vote, batch, count)
             if done is None:
-                problem = store.voting.for_campaign(campaign.id).window_problem(now)
+                problem = store.voting.for_campaign(campaign.id).window_problem(store.now())
                 stopped = (
                     f"stopped at line {batch[0][0]}: {problem}; that row and the rows after it "
                     "were not imported"
                 )
                 break
             imported += len(batch)
-            replaced += replaced_now
+            replaced += sum(cast.replaced is not None for cast in done)
             self._notify(campaign, vote, done)
             report_progress()
         report_progress()
         return ImportReport(read, imported, replaced, rejected, stopped)
+
+    def _store_batch(self, campaign, vote, batch, count) -> list[CastBallot] | None:
+        """Cast one batch of ``(line, voter, canonical ballot)`` in one transaction, with its
+        ``ballots.imported`` event; None when the vote no longer accepts ballots."""
+        store = self.app.store
+        with store.transaction():
+            now = store.now()
+            done = store.voting.cast(
+                vote.id,
+                [CastBallot(voter, normal, now) for _, voter, normal in batch],
+                count,
+            )
+            if done is not None:
+                store.event(
+                    "ballots.imported",
+                    campaign.id,
+                    {
+                        "campaign": campaign.slug,
+                        "vote_id": vote.id,
+                        "voters": [cast.voter for cast in done],
+                        "replaced_voters": [
+                            cast.voter for cast in done if cast.replaced is not None
+                        ],
+                        "first_line": batch[0][0],
+                        "last_line": batch[-1][0],
+                        "ballots": len(batch),
+                        "replaced": sum(cast.replaced is not None for cast in done),
+                    },
+                )
+        return done
 
     def _notify(self, campaign: Campaign, vote: Vote, cast: list[CastBallot]) -> None:
         hook = self.app.pm.hook.ballot_cast
@@ -474,13 +502,38 @@ class VoteService:
 
     # Counting --------------------------------------------------------------------------------
 
+    def _count(self, vote: Vote):
+        """What the store counts ``vote``'s ballots into its running tally with, or None."""
+        method = self.method(vote.method)
+        if not vote.running or not isinstance(method, IncrementalMethod):
+            return None
+        candidates, options = vote.candidates, vote.options
+        return lambda ballots: method.counters(ballots, candidates, options)
+
     def tally(self, vote: Vote) -> VoteResult:
-        """Count the vote's current ballots (pure given the ballots; nothing is stored)."""
+        """Count the vote (nothing is stored): from its running tally when it keeps one, else
+        from its current ballots."""
+        method = self.method(vote.method)
+        if self._count(vote) is not None:
+            assert isinstance(method, IncrementalMethod)
+            counters = self.app.store.voting.running_tally(vote.id)
+            result = method.tally_counters(counters, vote.candidates, vote.winners, vote.options)
+        else:
+            result = self.recount(vote)
+        return self._checked(method, result)
+
+    def recount(self, vote: Vote) -> VoteResult:
+        """Count the vote's current ballots one by one with its method (nothing is stored)."""
         method = self.method(vote.method)
         ballots = (
             (count.ballot, count.voters) for count in self.app.store.voting.ballot_counts(vote.id)
         )
-        result = method.tally(ballots, vote.candidates, vote.winners, vote.options)
+        return self._checked(
+            method, method.tally(ballots, vote.candidates, vote.winners, vote.options)
+        )
+
+    @staticmethod
+    def _checked(method: VotingMethod, result) -> VoteResult:
         if not isinstance(result, VoteResult):
             raise C2MError(
                 f"voting method {method.name!r}: tally must return a VoteResult, "
@@ -488,12 +541,46 @@ class VoteService:
             )
         return result
 
+    def audit(self, slug: str) -> TallyAudit:
+        """Check the vote's running tally against a recount of its ballots (a read).
+
+        A vote without a running tally (its method has no incremental form) is counted from
+        its ballots anyway, so there is nothing to disagree: its audit has no counters. No
+        lock is taken: when ballots arrive during the recount, it is done again.
+        """
+        campaign = self.app.campaigns.get(slug)
+        vote = self.require(slug)
+        method = self.method(vote.method)
+        if self._count(vote) is None:
+            return TallyAudit(campaign.slug, vote.method, False, ())
+        assert isinstance(method, IncrementalMethod)
+        area = self.app.store.voting
+        running = area.running_tally(vote.id)
+        for _ in range(AUDIT_ATTEMPTS):
+            recounted = method.counters(
+                ((c.ballot, c.voters) for c in area.ballot_counts(vote.id)),
+                vote.candidates,
+                vote.options,
+            )
+            before, running = running, area.running_tally(vote.id)
+            if running == before:  # no ballot arrived while recounting: one state compared
+                break
+        names = sorted(set(running) | {name for name, value in recounted.items() if value})
+        return TallyAudit(
+            campaign.slug,
+            vote.method,
+            True,
+            tuple(CounterAudit(n, running.get(n, 0), recounted.get(n, 0)) for n in names),
+        )
+
     def close(self, slug: str) -> VoteResult:
         """Close the vote, count it and store the result (with the winners)."""
         app = self.app
         store = app.store
         campaign = app.campaigns.get(slug)
         with store.transaction():
+            # No ballot may land between the count and the close: casts wait for this lock.
+            store.voting.lock(self.require(slug).id)
             vote = self.require(slug)
             if vote.state == CLOSED:
                 raise VoteNotOpen(

@@ -14,7 +14,12 @@ CLOSED = "closed"
 
 @attrs.frozen
 class Vote:
-    """One campaign's vote. ``candidates`` are variant ids in candidate (tie-break) order."""
+    """One campaign's vote. ``candidates`` are variant ids in candidate (tie-break) order.
+
+    ``running`` says whether the store keeps the vote's running tally (its method has an
+    incremental form and the vote was opened by a c2m that keeps one): closing then reads the
+    tally, and ``c2m vote audit`` checks it against a recount of the ballots.
+    """
 
     id: int | None
     campaign_id: int
@@ -28,6 +33,7 @@ class Vote:
     opened_at: str | None = None
     closed_at: str | None = None
     result: VoteResult | None = None
+    running: bool = False
 
     def window_problem(self, now: str) -> str | None:
         """Why a ballot cast at ``now`` (UTC ISO text) is refused, or None when it is accepted."""
@@ -114,3 +120,50 @@ class ImportReport:
         data = attrs.asdict(self, recurse=False)
         data["rejected"] = [r.to_dict() for r in self.rejected]
         return data
+
+
+@attrs.frozen
+class CounterAudit:
+    """One counter of a running tally next to its recount from the ballots."""
+
+    counter: str
+    running: int
+    recount: int
+
+    @property
+    def ok(self) -> bool:
+        return self.running == self.recount
+
+    def to_dict(self) -> dict:
+        return attrs.asdict(self) | {"ok": self.ok}
+
+
+@attrs.frozen
+class TallyAudit:
+    """A vote's running tally checked against a recount of its current ballots.
+
+    ``running`` is False for a vote counted from its ballots (no counters to check).
+    """
+
+    campaign: str
+    method: str
+    running: bool
+    counters: tuple[CounterAudit, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.counters)
+
+    @property
+    def differing(self) -> list[CounterAudit]:
+        """The counters whose running value differs from the recount."""
+        return [c for c in self.counters if not c.ok]
+
+    def to_dict(self) -> dict:
+        return {
+            "campaign": self.campaign,
+            "method": self.method,
+            "running": self.running,
+            "ok": self.ok,
+            "counters": [c.to_dict() for c in self.counters],
+        }

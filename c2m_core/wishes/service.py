@@ -19,6 +19,7 @@ from ..catalog import Choice
 from ..category import Category
 from ..engine import Engine
 from ..errors import C2MError, InvalidInput
+from ..imports import gc_paused
 from ..notifications import has_listeners
 from ..validation import Violation, structural_violations
 from ..variants import variant_key
@@ -329,8 +330,10 @@ class WishService:
             if progress is not None:
                 progress(line)
 
-        with store.transaction() if strict else nullcontext():
-            for item in items:
+        def fill() -> bool:
+            """Read rows into the batch until it is full (True) or the rows end (False)."""
+            nonlocal line
+            for item in pending:
                 counts["rows"] += 1
                 if isinstance(item, Rejected):
                     rejected.append(item)
@@ -342,8 +345,16 @@ class WishService:
                 except InvalidInput as ex:
                     rejected.append(Rejected(line, str(ex)))
                 if len(batch) >= batch_size:
+                    return True
+            return False
+
+        pending = iter(items)
+        with store.transaction() if strict else nullcontext():
+            more = True
+            while more:
+                with gc_paused():
+                    more = fill()
                     flush()
-            flush()
             report = ImportReport(
                 rows=counts["rows"],
                 imported=counts["imported"] if not (strict and rejected) else 0,

@@ -82,14 +82,26 @@ def append_variants(target: str, campaign_id: int, keys: list[str], start):
         store.close()
 
 
+def count_choices(ballots) -> dict[str, int]:
+    """A running tally's counters of ``{"choice": n}`` ballots: voters per choice and in all."""
+    counters: dict[str, int] = {}
+    for ballot, count in ballots:
+        for name in (f"choice/{ballot['choice']}", "ballots"):
+            counters[name] = counters.get(name, 0) + count
+    return counters
+
+
 def cast_ballots(target: str, vote_id: int, casts: list[tuple[str, int]], start):
-    """Cast ``(voter, choice)`` ballots one by one; return how many replaced an earlier one."""
+    """Cast ``(voter, choice)`` ballots one by one, counted into the running tally; return how
+    many replaced an earlier one."""
     store = open_store(target)
     try:
         start.wait()
         replaced = 0
         for voter, choice in casts:
-            done = store.voting.cast(vote_id, [CastBallot(voter, {"choice": choice}, store.now())])
+            done = store.voting.cast(
+                vote_id, [CastBallot(voter, {"choice": choice}, store.now())], count_choices
+            )
             replaced += done[0].replaced is not None
         return replaced
     finally:

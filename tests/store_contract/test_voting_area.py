@@ -5,7 +5,7 @@ from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from store_contract.support import campaign, cast_ballots, run_workers, vote
+from store_contract.support import campaign, cast_ballots, count_choices, run_workers, vote
 
 from c2m_core.voting.result import VoteResult
 from c2m_core.voting.vote import BallotCount, CastBallot, Vote
@@ -91,6 +91,13 @@ def test_concurrent_casts_keep_one_ballot_per_voter_and_every_replaced_one(store
         kept = [b.ballot["choice"] for b in current if b.voter == voter]
         kept += [h.ballot["choice"] for h in history if h.voter == voter]
         assert Counter(kept) == Counter(c for v, c in cast if v == voter)
+    # Every cast changed the running tally in its transaction: it equals a recount.
+    recount = count_choices((c.ballot, c.voters) for c in store.voting.ballot_counts(opened.id))
+    assert store.voting.running_tally(opened.id) == _nonzero(recount)
+
+
+def _nonzero(counters: dict[str, int]) -> dict[str, int]:
+    return {name: value for name, value in counters.items() if value}
 
 
 VOTER = st.sampled_from(["ann", "bob", "cat", "dan"])
@@ -107,7 +114,7 @@ def test_casting_matches_a_simple_reference(store, batches):
     current, history, replaced = {}, [], []
     for batch in batches:
         done = store.voting.cast(
-            opened.id, [CastBallot(v, {"choice": c}, store.now()) for v, c in batch]
+            opened.id, [CastBallot(v, {"choice": c}, store.now()) for v, c in batch], count_choices
         )
         replaced += [cast.replaced for cast in done]
         for voter, choice in batch:  # the reference: a dict and a list
@@ -122,3 +129,17 @@ def test_casting_matches_a_simple_reference(store, batches):
         seen[voter] = choice
     assert replaced == expected
     assert sum(c.voters for c in store.voting.ballot_counts(opened.id)) == len(current)
+    reference = Counter(f"choice/{choice}" for choice in current.values())
+    reference["ballots"] = len(current)
+    assert store.voting.running_tally(opened.id) == _nonzero(dict(reference))
+
+
+def test_casting_without_count_leaves_the_running_tally_alone(store):
+    owner = campaign(store, state="vote")
+    opened = vote(store, owner.id)
+    now = store.now()
+    store.voting.cast(opened.id, [CastBallot("ann", {"choice": 1}, now)], count_choices)
+    store.voting.cast(opened.id, [CastBallot("bob", {"choice": 2}, now)])
+    store.voting.cast(opened.id, [CastBallot("ann", {"choice": 2}, now)], count_choices)
+    # ann's first ballot was subtracted when replaced; bob's was never counted
+    assert store.voting.running_tally(opened.id) == {"ballots": 1, "choice/2": 1}
