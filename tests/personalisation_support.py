@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import zlib
 from pathlib import Path
@@ -51,6 +52,7 @@ def image(width=640, height=360, fmt="PNG", color=(200, 30, 30)) -> bytes:
     return out.getvalue()
 
 
+@functools.lru_cache(maxsize=8)
 def png_bomb(width=30_000, height=30_000) -> bytes:
     """A tiny PNG whose header declares ``width`` x ``height`` pixels of zeros (a few KB that
     would inflate to gigabytes), written by hand with valid chunks and checksums."""

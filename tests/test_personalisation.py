@@ -426,3 +426,10 @@ def test_personalisation_is_stored_on_both_backends(db_target, tmp_path):
             app.presale.place("plates", variant.id, "bob", 1, "o-2",
                               personalisation=[{"engraving": "<b>"}])  # fmt: skip
         assert [p.key for p in app.presale.pledges("plates")] == ["o-1"]
+
+
+def test_catalog_show_lists_the_fields_in_the_asked_language(app):
+    result = cli(app, "catalog", "show", "tv-plate", "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    assert "开机画面照片" in result.output and "铭牌刻字" in result.output
+    assert "at most 8,000,000" in result.output

@@ -11,7 +11,16 @@ import warnings
 
 import pytest
 from handoff_support import b2mml_schema
-from personalisation_support import CINEMA_55, SCRIPT, PlatePlugin, image, png_bomb
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from personalisation_support import (
+    CINEMA_55,
+    SCRIPT,
+    PlatePlugin,
+    engraved_tv_catalog,
+    image,
+    png_bomb,
+)
 
 from c2m_core import C2M
 from c2m_core.handoff.outbox import DEAD, DELIVERED
@@ -212,3 +221,72 @@ def test_a_missing_image_sends_the_delivery_to_the_dead_letter_and_retry_sends_i
         status = app.handoff.retry(SLUG)
         assert status.deliveries[0].state == DELIVERED
         assert (tmp_path / "out" / f"{digest}.png").read_bytes() == photo
+
+
+# Placing personalised units in work orders ---------------------------------------------------
+
+PLEDGES = st.lists(
+    st.tuples(
+        st.sampled_from([None, "eu", "cn", "us"]),
+        st.lists(st.booleans(), min_size=1, max_size=4),  # per unit: personalised or not
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=150)
+@given(pledges=PLEDGES, lot=st.integers(0, 5), spare=st.integers(0, 60))
+def test_units_fill_their_regions_lots_in_order_like_a_simple_reference(pledges, lot, spare):
+    import datetime
+    from types import SimpleNamespace
+
+    from c2m_core.handoff.instructions import assign_units
+    from c2m_core.handoff.plan import DemandLine, PlanSettings, plan_order
+    from c2m_core.variants.records import Variant
+
+    catalog = engraved_tv_catalog()
+    stored = [
+        SimpleNamespace(
+            id=n + 1,
+            key=f"k{n}",
+            region=region,
+            personalisation=tuple(
+                {"engraving": f"U{u}"} if on else {} for u, on in enumerate(units)
+            ),
+        )
+        for n, (region, units) in enumerate(pledges)
+    ]
+    by_region: dict[str, int] = {}
+    for pledge, (_, units) in zip(stored, pledges, strict=True):
+        by_region[pledge.region or "default"] = by_region.get(pledge.region or "default", 0) + len(
+            units
+        )
+    variant = Variant(1, 1, "k", "TV", CINEMA_55)
+    order = plan_order(
+        "s",
+        catalog,
+        DemandLine(variant, sum(by_region.values()), by_region),
+        PlanSettings(spare_percent=spare, max_lot_size=lot),
+        datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+    )
+    placed = assign_units(order, catalog, list(reversed(stored)), {})
+    # The reference: each region's personalised units, oldest pledge first, take the region's
+    # lots' places one by one, in lot order.
+    expected = []
+    for region in sorted(by_region):
+        places = [
+            wo.id for wo in order.work_orders if wo.region == region for _ in range(wo.quantity)
+        ]
+        units = [
+            (p.key, number)
+            for p in stored
+            if (p.region or "default") == region
+            for number, values in enumerate(p.personalisation, 1)
+            if values
+        ]
+        expected += [(key, number, places[i]) for i, (key, number) in enumerate(units)]
+    assert sorted((u.order_key, u.unit, u.work_order_id) for u in placed) == sorted(expected)
+    for wo in order.work_orders:
+        assert sum(u.work_order_id == wo.id for u in placed) <= wo.quantity
+    assert len({u.unit_id for u in placed}) == len(placed)

@@ -70,18 +70,17 @@ class PersonalisationService:
         digest = self.files.put(data)
         store = self.app.store
         with store.transaction():
-            stored = store.personalisation.upload(digest)
-            if stored is None:
-                stored = store.personalisation.add_upload(
-                    Upload(digest, media_type, len(data), width, height)
-                )
+            stored = store.personalisation.add_upload(
+                Upload(digest, media_type, len(data), width, height)
+            )
+            if stored is not None:  # recorded now: the first upload of this content
                 store.event(
                     "upload.stored",
                     campaign.id,
                     {"campaign": campaign.slug, "field": image.id}
                     | {k: v for k, v in stored.to_dict().items() if k != "created_at"},
                 )
-        return stored
+        return stored or self.get_upload(digest)
 
     def _image_field(self, catalog: Catalog, field_id) -> ImageField:
         images = [f.id for f in catalog.personalisation if isinstance(f, ImageField)]

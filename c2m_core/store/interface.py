@@ -343,9 +343,10 @@ class PersonalisationArea(Protocol):
     """Checked uploads (their metadata: the bytes live in the files folder, by sha256) and the
     values a wish or a pledge carries per unit."""
 
-    def add_upload(self, upload: Upload) -> Upload:
-        """Record a checked upload and return it as stored: one row per sha256 (a unique
-        key), so recording the same content again, also concurrently, changes nothing."""
+    def add_upload(self, upload: Upload) -> Upload | None:
+        """Record a checked upload and return it as stored; None, with nothing changed, when
+        one with this sha256 is recorded already. One row per sha256 is a unique key: of
+        concurrent writers of one sha256 exactly one gets the upload back."""
         ...
 
     def upload(self, sha256: str) -> Upload | None:

@@ -51,18 +51,17 @@ class PersonalisationStore(Area):
     name = "personalisation"
     migrations = migrations
 
-    def add_upload(self, upload: Upload) -> Upload:
-        """Record a checked upload (once per sha256: a second one changes nothing) and return
-        it as stored."""
-        self.execute(
+    def add_upload(self, upload: Upload) -> Upload | None:
+        """Record a checked upload and return it as stored; None, with nothing changed, when
+        an upload with this sha256 is recorded already (a primary key: of concurrent writers
+        of one sha256 exactly one records it)."""
+        inserted = self.insert_returning(
             "INSERT INTO uploads (sha256, media_type, size, width, height, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING RETURNING sha256",
             [upload.sha256, upload.media_type, upload.size, upload.width, upload.height,
              self.now()],
         )  # fmt: skip
-        stored = self.upload(upload.sha256)
-        assert stored is not None
-        return stored
+        return None if inserted is None else self.upload(upload.sha256)
 
     def upload(self, sha256: str) -> Upload | None:
         """The upload with this sha256, or None."""

@@ -3,9 +3,10 @@
 import hashlib
 
 import pytest
-from store_contract.support import campaign
+from store_contract.support import campaign, run_workers
 
 from c2m_core.personalisation.records import Upload
+from c2m_core.store import open_store
 
 DIGEST = hashlib.sha256(b"photo").hexdigest()
 
@@ -20,8 +21,7 @@ def test_an_upload_is_recorded_once_per_digest(store):
         480,
     )
     assert first.created_at == store.now()
-    again = store.personalisation.add_upload(Upload(DIGEST, "image/jpeg", 9, 1, 1))
-    assert again == first
+    assert store.personalisation.add_upload(Upload(DIGEST, "image/jpeg", 9, 1, 1)) is None
     assert store.personalisation.upload(DIGEST) == first
     assert store.personalisation.upload("0" * 64) is None
 
@@ -55,3 +55,22 @@ def test_a_rollback_stores_no_values(store):
         store.personalisation.insert_units("wish", 3, owner.id, [{"engraving": "A"}])
         raise RuntimeError("the owner was not stored")
     assert store.personalisation.units("wish", [3]) == {}
+
+
+def add_upload(target: str, writer: int, start):
+    """Record the same upload as every other worker; return whether this one recorded it."""
+    store = open_store(target)
+    try:
+        start.wait()
+        with store.transaction():
+            return (
+                store.personalisation.add_upload(Upload(DIGEST, "image/png", 5, 2, 2)) is not None
+            )
+    finally:
+        store.close()
+
+
+def test_of_concurrent_writers_of_one_upload_exactly_one_records_it(store, store_target):
+    recorded = run_workers(add_upload, [(store_target, n) for n in range(4)])
+    assert sorted(recorded) == [False, False, False, True]
+    assert store.personalisation.upload(DIGEST).size == 5
