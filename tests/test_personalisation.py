@@ -433,3 +433,24 @@ def test_catalog_show_lists_the_fields_in_the_asked_language(app):
     assert result.exit_code == 0, result.output
     assert "开机画面照片" in result.output and "铭牌刻字" in result.output
     assert "at most 8,000,000" in result.output
+
+
+def test_one_personalised_pledge_per_key_from_four_processes(db_target, tmp_path):
+    from personalisation_support import place_personalised
+    from store_contract.support import run_workers
+
+    files = tmp_path / "files"
+    with C2M(db_target, plugins=[PlatePlugin()], files_dir=files) as app:
+        variant = open_presale(app)
+        digest = app.personalisation.upload("plates", PHOTO, image()).sha256
+    units = [{PHOTO: digest, "engraving": "ANN"}, {"engraving": "BOB"}]
+    got = run_workers(
+        place_personalised,
+        [(db_target, files, "plates", variant.id, "o-1", units) for _ in range(4)],
+    )
+    assert len({pledge_id for pledge_id, _ in got}) == 1
+    assert all(found == units for _, found in got)
+    with C2M(db_target, plugins=[PlatePlugin()], files_dir=files) as app:
+        (pledge,) = app.presale.pledges("plates")
+        assert pledge.personalisation == tuple(units)
+        assert app.store.personalisation.units("pledge", [pledge.id]) == {pledge.id: tuple(units)}
