@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import plugins as _plugins
 from .catalog import Choice
 from .category import Category
-from .config import DB_ENV, DEFAULT_DB, is_postgres_url, utc_now
+from .config import DB_ENV, DEFAULT_DB, FILES_ENV, is_postgres_url, utc_now
 from .errors import InvalidInput, NotFound, UnknownCategory
 from .validation import Violation, known_choices, validate
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .feedback.service import FeedbackService
     from .forecast.service import ForecastService
     from .handoff.service import HandoffService
+    from .personalisation.service import PersonalisationService
     from .presale.service import PresaleService
     from .rewards.service import RewardService
     from .store import Store
@@ -153,6 +154,8 @@ class C2M:
         ``for_thread`` is the usual way to ask for it
     :param create_database: create the SQLite file when it does not exist (when False, using
         the store raises ``NotFound`` naming the missing file instead)
+    :param files_dir: the folder uploads are stored in by sha256 (default: ``$C2M_FILES``, else
+        ``<database name>.files`` beside a SQLite file, ``./c2m-files`` for PostgreSQL)
     """
 
     _category_owners: dict[str, str]
@@ -166,12 +169,16 @@ class C2M:
         *,
         plugins_from: C2M | None = None,
         create_database: bool = True,
+        files_dir=None,
     ):
         target = db_path or os.environ.get(DB_ENV) or DEFAULT_DB
         #: The database: a ``Path`` for a SQLite file, the URL string for PostgreSQL.
         self.db_path = target if is_postgres_url(target) else Path(target)
         self.clock = clock
         self.create_database = create_database
+        if files_dir is None and plugins_from is not None:
+            files_dir = plugins_from.files_dir
+        self._files_dir = files_dir
         #: Check that an existing file is a c2m SQLite database before opening it (the command
         #: line sets it; it reads the file, so only a process without connections to it may).
         self.check_contents = False
@@ -197,6 +204,24 @@ class C2M:
     rewards: RewardService = _Service("c2m_core.rewards.service", "RewardService")  # type: ignore[assignment]
     feedback: FeedbackService = _Service("c2m_core.feedback.service", "FeedbackService")  # type: ignore[assignment]
     forecast: ForecastService = _Service("c2m_core.forecast.service", "ForecastService")  # type: ignore[assignment]
+    personalisation: PersonalisationService = _Service(
+        "c2m_core.personalisation.service", "PersonalisationService"
+    )  # type: ignore[assignment]
+
+    @cached_property
+    def files_dir(self) -> Path:
+        """The folder uploads are stored in, by sha256 (outside the database)."""
+        if self._files_dir is not None:
+            return Path(self._files_dir)
+        if os.environ.get(FILES_ENV):
+            return Path(os.environ[FILES_ENV])
+        if isinstance(self.db_path, Path) and str(self.db_path) != ":memory:":
+            return self.db_path.with_name(f"{self.db_path.stem}.files")
+        if isinstance(self.db_path, Path):
+            import tempfile
+
+            return Path(tempfile.mkdtemp(prefix="c2m-files-"))
+        return Path("c2m-files")
 
     @property
     def votes(self) -> VoteService:

@@ -20,6 +20,7 @@ import attrs
 
 from .errors import CatalogError
 from .money import check_currency
+from .personalisation.fields import PersonalisationField, read_fields
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*\Z")
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
@@ -203,6 +204,8 @@ class Catalog:
     source: str = attrs.field(default="<dict>", eq=False)
     language: str = DEFAULT_LANGUAGE
     titles: Mapping[str, str] = attrs.field(factory=dict)
+    #: Per-unit personalisation fields (``[[personalisation]]``): they never change a variant.
+    personalisation: tuple[PersonalisationField, ...] = ()
 
     def title_in(self, lang: str | None) -> str:
         """The catalog's title in ``lang``, else in its default language ``language``."""
@@ -217,7 +220,16 @@ class Catalog:
         for module in self.modules:
             for option in module.options:
                 found.update(dict.fromkeys(option.titles))
+        for field in self.personalisation:
+            found.update(dict.fromkeys(field.titles))
         return tuple(found)
+
+    def personalisation_field(self, field_id: str) -> PersonalisationField | None:
+        """The personalisation field with this id, or None."""
+        for field in self.personalisation:
+            if field.id == field_id:
+                return field
+        return None
 
     def module(self, module_id: str) -> Module | None:
         for module in self.modules:
@@ -276,11 +288,14 @@ class Catalog:
         }
         if self.language != DEFAULT_LANGUAGE:
             head["language"] = self.language
-        return {
+        data = {
             "category": head,
             "modules": [_module_to_dict(module) for module in self.modules],
             "rules": [_rule_to_dict(rule) for rule in self.rules],
         }
+        if self.personalisation:  # left out when empty, so older catalogs keep their digests
+            data["personalisation"] = [field.to_dict() for field in self.personalisation]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping, source: str | Path = "<dict>") -> Catalog:
@@ -447,7 +462,9 @@ class _CatalogReader:
         return value
 
     def catalog(self, data) -> Catalog:
-        data = self.table(data, "", {"category": True, "modules": True, "rules": False})
+        data = self.table(
+            data, "", {"category": True, "modules": True, "rules": False, "personalisation": False}
+        )
         head = self.table(
             data["category"],
             "category",
@@ -501,7 +518,8 @@ class _CatalogReader:
                 self.fail(f"rules[{index}].id", f"duplicate rule id {rule.id!r}")
             seen_rules.add(rule.id)
             rules.append(rule)
-        return attrs.evolve(catalog, rules=tuple(rules))
+        personalisation = read_fields(self, data.get("personalisation", []), catalog.module_ids)
+        return attrs.evolve(catalog, rules=tuple(rules), personalisation=personalisation)
 
     def module(self, raw, where: str) -> Module:
         raw = self.table(

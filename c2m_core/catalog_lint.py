@@ -20,6 +20,7 @@ from .errors import C2MError, CatalogError
 
 SCHEMA_FILE = "catalog.schema.json"
 RULE_KINDS = ("requires", "excludes", "limit")
+PERSONALISATION_KINDS = ("image", "text")
 
 
 @attrs.frozen
@@ -77,9 +78,11 @@ def schema_problems(data) -> list[LintProblem]:
     problems: list[LintProblem] = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
         if error.validator == "oneOf" and isinstance(error.instance, dict):
-            if error.instance.get("kind") not in RULE_KINDS:
+            path = list(error.absolute_path)
+            kinds = PERSONALISATION_KINDS if path[:1] == ["personalisation"] else RULE_KINDS
+            if error.instance.get("kind") not in kinds:
                 continue  # the "kind" check names the problem
-            branch = RULE_KINDS.index(error.instance["kind"])  # the schema's oneOf order
+            branch = kinds.index(error.instance["kind"])  # the schema's oneOf order
             mine = [e for e in error.context if e.relative_schema_path[0] == branch]
             error = best_match(mine) if mine else error
         if error.validator == "not":

@@ -8,6 +8,8 @@ DEFAULT_DB = "c2m.db"
 """The database file when neither ``--db`` nor ``$C2M_DB`` names one."""
 DB_ENV = "C2M_DB"
 """The environment variable naming the database (a SQLite file or a PostgreSQL URL)."""
+FILES_ENV = "C2M_FILES"
+"""The environment variable naming the folder uploads are stored in (by sha256)."""
 
 
 def is_postgres_url(target) -> bool:

@@ -354,6 +354,7 @@ def test_a_pledge_as_data_matches_its_amounts():
             "total": amounts.total.amount,
             "deposit": amounts.deposit.amount,
             "balance": amounts.balance.amount,
+            "personalisation": [],
         }
         assert pledge.to_dict() == expected
 

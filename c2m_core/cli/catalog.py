@@ -111,6 +111,16 @@ def show(category, lang, as_json):
             [(rule.id, rule.kind, rule.describe(), rule.message) for rule in cat.rules],
             ["rule", "kind", "condition", "message"],
         )
+    if cat.personalisation:
+        click.echo("")
+        click.echo(click.style("Personalisation (per unit)", bold=True))
+        echo_table(
+            [
+                (field.id, field.kind, field.title_in(lang), field.accepted)
+                for field in cat.personalisation
+            ],
+            ["field", "kind", "title", "accepts"],
+        )
 
 
 @catalog.command()

@@ -21,6 +21,7 @@ from .output import (
     write_records,
     yes_option,
 )
+from .personalise import personalisation_from, personalisation_options
 
 BAR_WIDTH = 20
 NAME_WIDTH = 40
@@ -219,11 +220,23 @@ def charge(slug, key, as_json):
 @click.option("--region", help="Delivery region (for production batches).")
 @click.option("--key", required=True, help="The shop's idempotency key (e.g. its order id).")
 @click.option("--code", help="The share code the customer came with (attributes the pledge).")
+@personalisation_options
 @json_option
-def add(slug, variant_id, customer, quantity, region, key, code, as_json):
-    """Place a pledge and capture its deposit."""
-    placed = app_from().presale.place(
-        slug, variant_id, customer, quantity, key, region=region, share_code=code
+def add(slug, variant_id, customer, quantity, region, key, code, texts, attachments, as_json):
+    """Place a pledge and capture its deposit.
+
+    Per-unit personalisation: `--personalise 1:engraving=ANN --attach 1:startup-photo=me.jpg`.
+    """
+    app = app_from()
+    placed = app.presale.place(
+        slug,
+        variant_id,
+        customer,
+        quantity,
+        key,
+        region=region,
+        share_code=code,
+        personalisation=personalisation_from(app, slug, texts, attachments),
     )
     _print_pledge(placed, as_json)
 
@@ -313,6 +326,10 @@ def _print_pledge(found, as_json):
         f"pledge {found.key}: {found.state}, variant {found.variant_id}, {found.quantity} unit(s), "
         f"deposit {amounts.deposit}, balance {amounts.balance}"
     )
+    for number, values in enumerate(found.personalisation, 1):
+        if values:
+            shown = ", ".join(f"{field}={value!r}" for field, value in values.items())
+            click.echo(f"  unit {number}: {shown}")
 
 
 def _print_report(report, as_json):

@@ -21,6 +21,7 @@ from .output import (
     report_import,
     write_records,
 )
+from .personalise import personalisation_from, personalisation_options
 
 
 def _pairs(configuration) -> str:
@@ -51,10 +52,13 @@ def wish():
 @click.option("--note", help="Free text from the customer (kept as data).")
 @click.option("--text", "raw", help="Free text for plugins to read choices from, e.g. '65寸 OLED'.")
 @click.option("--external-id", help="Your id for this wish; the same id again is not stored twice.")
+@personalisation_options
 @json_option
-def add(slug, choices, customer, quantity, region, price_ceiling, note, raw, external_id, as_json):
+def add(slug, choices, customer, quantity, region, price_ceiling, note, raw, external_id, texts,
+        attachments, as_json):  # fmt: skip
     """Add a wish to campaign SLUG, e.g. `c2m wish add tv-2026 --customer u1 size=65-oled`."""
     app = app_from()
+    personalisation = personalisation_from(app, slug, texts, attachments)
     if price_ceiling is not None:
         price_ceiling = major_units(
             price_ceiling, app.campaigns.get(slug).currency, "--price-ceiling"
@@ -69,6 +73,7 @@ def add(slug, choices, customer, quantity, region, price_ceiling, note, raw, ext
         note=note,
         external_id=external_id,
         raw=raw,
+        personalisation=personalisation,
     )
     if as_json:
         echo_json(stored.to_dict())

@@ -139,7 +139,7 @@ class DirConnector(Connector):
                     )
                 unchanged.append(document.name)
             else:
-                _write_atomic(path, document.content)
+                write_atomic(path, document.content)
                 written.append(document.name)
             files[document.name] = {
                 "sha256": document.sha256,
@@ -149,7 +149,7 @@ class DirConnector(Connector):
             }
         updated = {"schema": "c2m.manifest/1", "files": dict(sorted(files.items()))}
         if updated != manifest:
-            _write_atomic(manifest_path, (json.dumps(updated, indent=2) + "\n").encode())
+            write_atomic(manifest_path, (json.dumps(updated, indent=2) + "\n").encode())
         return {
             "folder": str(folder),
             "manifest": MANIFEST,
@@ -158,8 +158,9 @@ class DirConnector(Connector):
         }
 
 
-def _write_atomic(path: Path, content: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync, rename over, fsync the folder."""
+def write_atomic(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path`` atomically: a temporary file in the same folder, fsync,
+    rename over, fsync the folder."""
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fp:

@@ -7,6 +7,10 @@
   Language (B2MML) is used courtesy of MESA International.
 - ``<id>.spec.html``: the spec sheet, from the category's ``spec_sheet.html`` template (the
   core's default otherwise); see ``spec_sheet_context`` for the variables it gets.
+- ``<id>.personalisation.csv`` (when the order has personalised units): one row per
+  personalised unit and field, the work instructions; the same units are in the JSON record's
+  work orders and in the B2MML as one ``SegmentParameter`` per unit. Images are delivered as
+  ``<sha256>.<ext>`` files beside the documents (see ``HandoffService.documents``).
 
 File names come from ids only. Text from consumers (region names, variant names, titles) is
 data: JSON-encoded, CSV-quoted (and defused against spreadsheet formulas), XML- and HTML-escaped.
@@ -22,10 +26,11 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from ..catalog import Module, Option
 from ..money import Money
+from .instructions import UnitInstruction, images
 from .plan import ProductionOrder
 from .records import Document
 
@@ -57,27 +62,48 @@ def file_names(handoff_id: str) -> dict[str, str]:
         "bom": f"{handoff_id}.bom.csv",
         "b2mml": f"{handoff_id}.b2mml.xml",
         "spec_sheet": f"{handoff_id}.spec.html",
+        "personalisation": f"{handoff_id}.personalisation.csv",
     }
 
 
-def build_documents(app, campaign, category, order: ProductionOrder) -> tuple[Document, ...]:
-    """Render every document of ``order``; the JSON record comes first."""
+def build_documents(
+    app, campaign, category, order: ProductionOrder, units: tuple[UnitInstruction, ...] = ()
+) -> tuple[Document, ...]:
+    """Render every document of ``order``; the JSON record comes first.
+
+    ``units`` are the order's personalised units: the record (with a catalog that declares
+    personalisation fields), the B2MML and a ``personalisation`` CSV (when there are any) carry
+    them.
+    """
     names = file_names(order.handoff_id)
     context = spec_sheet_context(campaign, category, order)
     html = app.jinja_environment(category).get_template(SPEC_SHEET_TEMPLATE).render(context)
     spec = Document("spec_sheet", names["spec_sheet"], "text/html; charset=utf-8", html.encode())
-    record = handoff_record(campaign, category, order, spec)
-    return (
+    record = handoff_record(campaign, category, order, spec, units)
+    documents = [
         Document("json", names["json"], "application/json", json_bytes(record)),
         Document(
             "work_orders", names["work_orders"], "text/csv; charset=utf-8", work_orders_csv(order)
         ),
         Document("bom", names["bom"], "text/csv; charset=utf-8", bom_csv(order)),
         Document(
-            "b2mml", names["b2mml"], "application/xml", b2mml_schedule(campaign, category, order)
+            "b2mml",
+            names["b2mml"],
+            "application/xml",
+            b2mml_schedule(campaign, category, order, units),
         ),
         spec,
-    )
+    ]
+    if units:
+        documents.append(
+            Document(
+                "personalisation",
+                names["personalisation"],
+                "text/csv; charset=utf-8",
+                personalisation_csv(order, units),
+            )
+        )
+    return tuple(documents)
 
 
 # Spec sheet ---------------------------------------------------------------------------------------
@@ -162,8 +188,19 @@ def _due_time(order: ProductionOrder) -> str:
     return f"{order.due_date.isoformat()}T23:59:59Z"
 
 
-def handoff_record(campaign, category, order: ProductionOrder, spec_sheet: Document) -> dict:
-    """The canonical record of a hand-off, with ``sha256`` = ``record_digest`` of the rest."""
+def handoff_record(
+    campaign,
+    category,
+    order: ProductionOrder,
+    spec_sheet: Document,
+    units: tuple[UnitInstruction, ...] = (),
+) -> dict:
+    """The canonical record of a hand-off, with ``sha256`` = ``record_digest`` of the rest.
+
+    With a catalog that declares personalisation fields, each work order lists its
+    personalised ``units`` and ``personalisation`` lists the fields, the number of units and
+    every image (delivered as ``file``, named by its sha256).
+    """
     catalog = category.catalog
     price = unit_price(category, order)
     record = {
@@ -245,6 +282,19 @@ def handoff_record(campaign, category, order: ProductionOrder, spec_sheet: Docum
             "sha256": spec_sheet.sha256,
         },
     }
+    if catalog.personalisation:
+        for work_order in cast(list, record["work_orders"]):
+            work_order["units"] = [
+                unit.to_dict() for unit in units if unit.work_order_id == work_order["id"]
+            ]
+        record["personalisation"] = {
+            "fields": [field.to_dict() for field in catalog.personalisation],
+            "units": len(units),
+            "images": [
+                {k: v for k, v in upload.to_dict().items() if k != "created_at"}
+                for upload in images(units)
+            ],
+        }
     record["sha256"] = record_digest(record)
     return record
 
@@ -337,6 +387,46 @@ def bom_csv(order: ProductionOrder) -> bytes:
     return _csv(header, rows)
 
 
+def personalisation_csv(order: ProductionOrder, units: tuple[UnitInstruction, ...]) -> bytes:
+    """One row per personalised unit and field; ``instruction_id`` is the upsert key. Images
+    are named by their sha256 (``image_file``), never by a name the customer chose."""
+    header = [
+        "instruction_id",
+        "unit_id",
+        "work_order_id",
+        "handoff_id",
+        "sku",
+        "order_key",
+        "unit",
+        "field",
+        "kind",
+        "text",
+        "image_file",
+        "image_sha256",
+        "media_type",
+    ]
+    rows = [
+        [
+            f"{unit.unit_id}:{value.field}",
+            unit.unit_id,
+            unit.work_order_id,
+            order.handoff_id,
+            order.sku,
+            _text_cell(unit.order_key),
+            unit.unit,
+            value.field,
+            value.kind,
+            "" if value.text is None else _text_cell(value.text),
+            value.image.file_name if value.image else "",
+            value.image.sha256 if value.image else "",
+            value.image.media_type if value.image else "",
+        ]
+        for unit in units
+        for value in unit.values
+    ]
+    return _csv(header, rows)
+
+
 # B2MML --------------------------------------------------------------------------------------------
 
 
@@ -368,7 +458,27 @@ def _quantity(parent: ET.Element, units: int) -> None:
     _sub(quantity, "UnitOfMeasure", UNIT)
 
 
-def b2mml_schedule(campaign, category, order: ProductionOrder) -> bytes:
+def _unit_parameter(parent: ET.Element, unit: UnitInstruction) -> None:
+    """A personalised unit as a ``SegmentParameter``: its id, and one ``ParameterChild`` per
+    field (the text, or the image's file name; the field's title as description)."""
+    parameter = _sub(parent, "SegmentParameter")
+    _sub(parameter, "ID", unit.unit_id)
+    _sub(parameter, "Description", f"personalised unit {unit.unit} of order {unit.order_key}")
+    for value in unit.values:
+        child = _sub(parameter, "ParameterChild")
+        _sub(child, "ID", value.field)
+        holder = _sub(child, "Value")
+        _sub(holder, "ValueString", value.text if value.image is None else value.image.file_name)
+        _sub(holder, "DataType", "string")
+        described = value.title
+        if value.image is not None:
+            described += f" ({value.image.media_type}, sha256 {value.image.sha256})"
+        _sub(child, "Description", described)
+
+
+def b2mml_schedule(
+    campaign, category, order: ProductionOrder, units: tuple[UnitInstruction, ...] = ()
+) -> bytes:
     """A B2MML V07 ``ProcessOperationsSchedule`` for the order (UTF-8 XML bytes).
 
     One ``OperationsRequest`` per work order, each with one ``SegmentRequirement`` (assembly)
@@ -419,6 +529,9 @@ def b2mml_schedule(campaign, category, order: ProductionOrder) -> bytes:
         _parameter(segment, "destination-region", wo.region)
         if wo.warehouse:
             _parameter(segment, "destination-warehouse", wo.warehouse)
+        for unit in units:
+            if unit.work_order_id == wo.id:
+                _unit_parameter(segment, unit)
         produced = _sub(segment, "MaterialRequirement")
         _sub(produced, "ID", f"{wo.id}-output")
         _sub(produced, "MaterialDefinitionID", order.sku)

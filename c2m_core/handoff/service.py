@@ -28,12 +28,16 @@ from ..campaigns.service import IllegalTransition
 from ..catalog import Part
 from ..errors import C2MError, Conflict, InvalidInput
 from ..money import Money
+from ..personalisation import ImageField
+from ..presale.records import CONFIRMED_STATES
 from .connectors import Connector, DeliveryFailed, Package
 from .documents import build_documents
+from .instructions import UnitInstruction, assign_units
 from .outbox import DEAD, DISABLED, PENDING, Delivery, RetryPolicy
 from .plan import DemandLine, PlanSettings, ProductionOrder, catalog_parts, plan_order
 from .records import (
     STAGE,
+    Document,
     Handoff,
     HandoffStatus,
 )
@@ -213,8 +217,24 @@ class HandoffService:
                 now,
                 parts=self._parts(category, line.variant),
             )
-            prepared.append((order, build_documents(self.app, campaign, category, order)))
+            units = self._units(campaign, category, order) if demand is None else ()
+            prepared.append((order, build_documents(self.app, campaign, category, order, units)))
         return prepared
+
+    def _units(self, campaign, category, order: ProductionOrder) -> tuple[UnitInstruction, ...]:
+        """The order's personalised units, from its variant's confirmed pledges."""
+        if not category.catalog.personalisation:
+            return ()
+        pledges = self.app.presale.pledges(campaign.slug, order.variant.id, CONFIRMED_STATES)
+        digests = {
+            value
+            for pledge in pledges
+            for values in pledge.personalisation
+            for name, value in values.items()
+            if isinstance(category.catalog.personalisation_field(name), ImageField)
+        }
+        uploads = {digest: self.app.personalisation.get_upload(digest) for digest in digests}
+        return assign_units(order, category.catalog, pledges, uploads)
 
     # Running ------------------------------------------------------------------------------------
 
@@ -369,8 +389,25 @@ class HandoffService:
         )
 
     def documents(self, handoff_id: str):
-        """The stored documents of a hand-off, exactly as every delivery sends them."""
-        return self.app.store.handoff.documents(handoff_id)
+        """The stored documents of a hand-off, exactly as every delivery sends them: the
+        rendered ones, then each image of its personalised units (``<sha256>.<ext>``, read
+        from the files folder; ``DeliveryFailed`` when one is missing or damaged)."""
+        documents = self.app.store.handoff.documents(handoff_id)
+        handoff = self.app.store.handoff.get(handoff_id)
+        if handoff is None:
+            return documents
+        extra = []
+        for image in handoff.record.get("personalisation", {}).get("images", ()):
+            try:
+                content = self.app.personalisation.content(image["sha256"])
+            except C2MError as ex:
+                raise DeliveryFailed(
+                    f"image {image['file']} of hand-off {handoff_id} cannot be read: {ex}; "
+                    f"restore it in {self.app.files_dir}, then `c2m handoff retry`",
+                    retryable=False,
+                ) from None
+            extra.append(Document("image", image["file"], image["media_type"], content))
+        return tuple(documents) + tuple(extra)
 
     def _owner(self) -> str:
         return f"{socket.gethostname()}:{os.getpid()}:{self._token}"
@@ -387,7 +424,11 @@ class HandoffService:
     def _deliver(self, campaign, delivery: Delivery, connector: Connector) -> None:
         store, policy = self.app.store, self.retry_policy
         owner, waited = self._owner(), 0.0
-        documents = store.handoff.documents(delivery.handoff_id)
+        try:
+            documents = self.documents(delivery.handoff_id)
+        except DeliveryFailed as unreadable:
+            self._failed(campaign, delivery, unreadable, delivery.attempts + 1)
+            return
         while True:
             with store.transaction():
                 current = store.handoff.delivery(delivery.id)

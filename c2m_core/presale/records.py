@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -190,7 +191,11 @@ class Offer:
 
 @attrs.frozen
 class Pledge:
-    """One customer's commitment to buy ``quantity`` units of a variant."""
+    """One customer's commitment to buy ``quantity`` units of a variant.
+
+    ``personalisation`` holds up to ``quantity`` mappings of field id -> value, one per unit
+    (``c2m_core.personalisation``); it never changes the variant, the price or the capacity.
+    """
 
     id: int | None
     campaign_id: int
@@ -207,6 +212,7 @@ class Pledge:
     credit_per_unit: int
     created_at: str | None = None
     updated_at: str | None = None
+    personalisation: tuple[Mapping[str, str], ...] = ()
 
     @property
     def amounts(self) -> Amounts:
@@ -239,6 +245,7 @@ class Pledge:
             "total": total,
             "deposit": self.deposit_per_unit * self.quantity,
             "balance": total - credit,
+            "personalisation": [dict(unit) for unit in self.personalisation],
         }
 
 
@@ -374,11 +381,20 @@ class LedgerEntry:
     created_at: str
 
 
-def fingerprint(variant_id: int, customer: str, quantity: int, region: str | None) -> str:
-    """A digest of what a pledge request asks for: equal requests have equal fingerprints."""
-    canonical = json.dumps(
-        {"variant": variant_id, "customer": customer, "quantity": quantity, "region": region},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+def fingerprint(
+    variant_id: int,
+    customer: str,
+    quantity: int,
+    region: str | None,
+    personalisation: Sequence[Mapping[str, str]] = (),
+) -> str:
+    """A digest of what a pledge request asks for: equal requests have equal fingerprints.
+
+    Personalisation counts only when given, so pledges without it keep their fingerprints.
+    """
+    request: dict = {"variant": variant_id, "customer": customer, "quantity": quantity,
+                     "region": region}  # fmt: skip
+    if personalisation:
+        request["personalisation"] = [dict(unit) for unit in personalisation]
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

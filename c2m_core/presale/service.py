@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 import attrs
@@ -454,7 +454,7 @@ class PresaleService:
     def pledge(self, slug: str, key: str) -> Pledge:
         """The pledge made with idempotency ``key``; ``UnknownPledge`` when there is none."""
         campaign = self.app.campaigns.get(slug)
-        return self._pledge_by_key(campaign, key)
+        return self.app.personalisation.attach_pledges([self._pledge_by_key(campaign, key)])[0]
 
     def _pledge_by_key(self, campaign: Campaign, key: str) -> Pledge:
         pledge = self._area.pledge_by_key(campaign.id, key)
@@ -466,7 +466,8 @@ class PresaleService:
         self, slug: str, variant_id: int | None = None, states: Iterable[str] = ()
     ) -> list[Pledge]:
         campaign = self.app.campaigns.get(slug)
-        return self._area.pledges(campaign.id, variant_id, tuple(states))
+        pledges = self._area.pledges(campaign.id, variant_id, tuple(states))
+        return self.app.personalisation.attach_pledges(pledges)
 
     def history(self, slug: str, key: str) -> list[Transition]:
         """Every state a pledge went through, oldest first."""
@@ -499,6 +500,7 @@ class PresaleService:
         key: str,
         region: str | None = None,
         share_code: str | None = None,
+        personalisation: Sequence[Mapping[str, str]] | None = None,
     ) -> Pledge:
         """Pledge ``quantity`` units of a variant for ``customer``, keyed by the shop's ``key``.
 
@@ -513,10 +515,15 @@ class PresaleService:
 
         With ``share_code`` the pledge is attributed to that code in the same transaction (see
         ``app.rewards.attribute_placed``): a refused attribution refuses the pledge.
+
+        ``personalisation`` gives up to ``quantity`` mappings of field id -> value, one per unit
+        (``app.personalisation.check_units``); it is part of the request the key stands for.
         """
         request = _request(variant_id, customer, quantity, key, region, "")
         self._outside_transaction()
         campaign = self.app.campaigns.get(slug)
+        if personalisation:
+            request = self._personalised(campaign, request, personalisation)
         if share_code is not None:
             self._settle_if_due(campaign)
             referral = self.app.rewards.referral(campaign, variant_id, customer, share_code)
@@ -525,21 +532,38 @@ class PresaleService:
         if result.error is not None:
             raise result.error
         assert result.pledge is not None
+        if request.personalisation:
+            return self.app.personalisation.attach_pledges([result.pledge])[0]
         return result.pledge
+
+    def _personalised(self, campaign: Campaign, request: _Request, units) -> _Request:
+        """``request`` with its checked per-unit personalisation, in its fingerprint too."""
+        catalog = self.app.campaigns.category(campaign).catalog
+        checked = self.app.personalisation.check_units(
+            catalog, request.quantity, units, f"{request.where}personalisation"
+        )
+        return attrs.evolve(
+            request,
+            personalisation=checked,
+            fingerprint=fingerprint(
+                request.variant_id, request.customer, request.quantity, request.region, checked
+            ),
+        )
 
     def place_many(self, slug: str, pledges: Iterable[Mapping]) -> list[PlaceResult]:
         """Place a batch of pledges in one transaction; one ``PlaceResult`` per request, in order.
 
         Each request is a mapping with ``variant_id``, ``customer``, ``quantity``, ``key`` and
-        optionally ``region``, as ``place`` takes them, with the same guarantees per pledge:
-        capacity by the guarded counter (in request order), one pledge per key (a replayed key
-        gives outcome ``replayed`` and the stored pledge, a key used for a different request
-        ``conflict``), ``sold_out`` beyond capacity without a waitlist (nothing stored for it).
-        A malformed request or a variant not on sale raises ``InvalidInput`` naming it, and then
-        nothing of the batch is stored. For imports and shops that batch: a batch of a few
-        hundred is one transaction.
+        optionally ``region`` and ``personalisation``, as ``place`` takes them, with the same
+        guarantees per pledge: capacity by the guarded counter (in request order), one pledge per
+        key (a replayed key gives outcome ``replayed`` and the stored pledge, a key used for a
+        different request ``conflict``), ``sold_out`` beyond capacity without a waitlist (nothing
+        stored for it). A malformed request or a variant not on sale raises ``InvalidInput`` naming
+        it, and then nothing of the batch is stored. For imports and shops that batch: a batch of a
+        few hundred is one transaction.
         """
         requests = []
+        personalised = []
         for index, item in enumerate(pledges):
             where = f"pledges[{index}]."
             if not isinstance(item, Mapping):
@@ -565,8 +589,12 @@ class PresaleService:
                     where,
                 )
             )
+            personalised.append(item.get("personalisation"))
         self._outside_transaction()
         campaign = self.app.campaigns.get(slug)
+        for index, units in enumerate(personalised):
+            if units:
+                requests[index] = self._personalised(campaign, requests[index], units)
         if not requests:
             return []
         return self._place(campaign, requests)
@@ -668,6 +696,12 @@ class PresaleService:
                 fresh.append(index)
                 if requests[index].referral is not None:
                     self.app.rewards.attribute_placed(campaign, outcome, requests[index].referral)
+                if requests[index].personalisation:
+                    units = requests[index].personalisation
+                    self.app.personalisation.store_units("pledge", outcome.id, campaign_id, units)
+                    results[index] = attrs.evolve(  # type: ignore[misc]
+                        results[index], pledge=attrs.evolve(outcome, personalisation=units)
+                    )
         if lost:  # another writer stored these keys first (possible where reads do not lock)
             won = area.pledges_by_keys(campaign.id, [requests[i].key for i in lost])
             for index in lost:
@@ -1251,7 +1285,7 @@ class PresaleService:
             )
 
 
-_REQUEST_FIELDS = ("variant_id", "customer", "quantity", "key", "region")
+_REQUEST_FIELDS = ("variant_id", "customer", "quantity", "key", "region", "personalisation")
 
 
 @attrs.frozen
@@ -1266,6 +1300,7 @@ class _Request:
     fingerprint: str
     where: str
     referral: object = None  # the share code to attribute the pledge to (``place``)
+    personalisation: tuple = ()  # checked per-unit values (``_personalised``)
 
 
 def _request(variant_id, customer, quantity, key, region, where: str) -> _Request:
@@ -1293,6 +1328,8 @@ def _replay(stored: Pledge, request: _Request) -> PlaceResult:
     differences = _differences(
         stored, request.variant_id, request.customer, request.quantity, request.region
     )
+    if not differences:  # the same pledge but other per-unit personalisation
+        differences = {"personalisation": ("other values", list(request.personalisation))}
     return PlaceResult(
         request.key, OUTCOME_CONFLICT, error=IdempotencyConflict(request.key, differences)
     )

@@ -293,6 +293,7 @@ def build(
         plugin_routes,
         presale,
         reports,
+        uploads,
         variants,
         voting,
         wishes,
@@ -346,6 +347,7 @@ def build(
         webhook_routes,
         reports,
         consumers,
+        uploads,
     ):
         web.include_router(module.router)
     from .pages import PagesConfig, router_for

@@ -102,3 +102,16 @@ Configuration = Annotated[
     dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=100)]],
     Field(max_length=200, description="module id -> option id"),
 ]
+PersonalisationSets = Annotated[
+    list[
+        Annotated[
+            dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=1000)]],
+            Field(max_length=32),
+        ]
+    ],
+    Field(
+        max_length=10_000,
+        description="One mapping of personalisation field id -> value per unit (unit 1 first): "
+        "a text, or the sha256 an upload returned",
+    ),
+]

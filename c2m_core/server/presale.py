@@ -9,7 +9,7 @@ from fastapi import Header, Path, Query
 from pydantic import Field
 
 from .campaigns import Slug
-from .common import App, Body, Cursor, Limit, Page, Text, page, scoped
+from .common import App, Body, Cursor, Limit, Page, PersonalisationSets, Text, page, scoped
 from .common import router as make_router
 from .scopes import BRAND_ONLY, CUSTOMER_WRITE, PUBLIC_READ, SCOPES
 
@@ -46,6 +46,7 @@ class NewPledge(Body):
     share_code: str | None = Field(
         None, min_length=1, max_length=64, description="the share code the customer came with"
     )
+    personalisation: PersonalisationSets | None = None
 
 
 class Cancel(Body):
@@ -133,6 +134,7 @@ def place_pledge(
         key=idempotency_key,
         region=body.region,
         share_code=body.share_code,
+        personalisation=body.personalisation,
     )
     return pledge.to_dict()
 

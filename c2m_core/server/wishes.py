@@ -8,7 +8,7 @@ from fastapi import Path
 from pydantic import Field
 
 from .campaigns import Slug
-from .common import App, Body, Configuration, Text, scoped
+from .common import App, Body, Configuration, PersonalisationSets, Text, scoped
 from .common import router as make_router
 from .scopes import BRAND_ONLY, CUSTOMER_WRITE, PRIVATE_READ
 
@@ -26,6 +26,7 @@ class NewWish(Body):
     external_id: str | None = Field(
         None, max_length=200, description="the shop's wish id: the same id returns the first wish"
     )
+    personalisation: PersonalisationSets | None = None
 
 
 class Wishes(Body):
@@ -54,7 +55,20 @@ def submit_wish(app: App, slug: Slug, body: NewWish) -> dict[str, Any]:
     openapi_extra=scoped(BRAND_ONLY),
 )
 def submit_wishes(app: App, slug: Slug, body: Wishes) -> dict[str, Any]:
-    items = [(n, wish.model_dump()) for n, wish in enumerate(body.wishes, start=1)]
+    for n, wish in enumerate(body.wishes):
+        if wish.personalisation:
+            from ..errors import InvalidInput
+
+            raise InvalidInput(
+                f"wishes[{n}].personalisation: bulk wishes carry no personalisation; submit "
+                "a personalised wish alone (POST /campaigns/{slug}/wishes)",
+                field=f"wishes[{n}].personalisation",
+                accepted="no personalisation in bulk",
+            )
+    items = [
+        (n, wish.model_dump(exclude={"personalisation"}))
+        for n, wish in enumerate(body.wishes, start=1)
+    ]
     return app.wishes.submit_many(slug, items, strict=body.strict).to_dict()
 
 

@@ -9,6 +9,7 @@ from .database import Event, Store, StoreError, utc_now
 from .dialect import is_postgres_url
 from .feedback import FeedbackStore
 from .handoff import HandoffStore
+from .personalisation import PersonalisationStore
 from .presale import PresaleStore
 from .rewards import RewardStore
 from .server import ServerStore
@@ -26,6 +27,7 @@ AREAS = (
     VotingStore,
     PresaleStore,
     HandoffStore,
+    PersonalisationStore,
     RewardStore,
     FeedbackStore,
     ServerStore,

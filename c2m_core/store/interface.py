@@ -40,6 +40,7 @@ from typing import Any, Protocol, runtime_checkable
 from ..campaigns.records import Campaign
 from ..handoff.outbox import Delivery
 from ..handoff.records import Document, Handoff
+from ..personalisation.records import Upload
 from ..variants.records import Variant
 from ..voting.result import VoteResult
 from ..voting.vote import BallotCount, CastBallot, ReplacedBallot, Vote
@@ -359,6 +360,35 @@ class HandoffArea(Protocol):
 
 
 @runtime_checkable
+class PersonalisationArea(Protocol):
+    """Checked uploads (their metadata: the bytes live in the files folder, by sha256) and the
+    values a wish or a pledge carries per unit."""
+
+    def add_upload(self, upload: Upload) -> Upload | None:
+        """Record a checked upload and return it as stored; None, with nothing changed, when
+        one with this sha256 is recorded already. One row per sha256 is a unique key: of
+        concurrent writers of one sha256 exactly one gets the upload back."""
+        ...
+
+    def upload(self, sha256: str) -> Upload | None:
+        """The upload with this sha256, or None."""
+        ...
+
+    def insert_units(
+        self, owner: str, owner_id: int, campaign_id: int, units: Sequence[Mapping[str, str]]
+    ) -> None:
+        """Store the per-unit values of one wish or pledge (``owner`` ``wish`` or ``pledge``;
+        unit 1 first, an empty mapping for a unit without values), in the transaction that
+        stores the owner. One value per (owner, unit, field): a unique key."""
+        ...
+
+    def units(self, owner: str, owner_ids: Sequence[int]) -> dict[int, tuple[dict[str, str], ...]]:
+        """Owner id -> its units' values (unit 1 first, ``{}`` where a unit has none up to the
+        last one that has some), for the owners among ``owner_ids`` that have values."""
+        ...
+
+
+@runtime_checkable
 class Store(Protocol):
     """A database with transactions, the event log and one attribute per area."""
 
@@ -367,6 +397,7 @@ class Store(Protocol):
     wishes: WishesArea
     voting: VotingArea
     handoff: HandoffArea
+    personalisation: PersonalisationArea
     #: The pre-sale area (``presale_interface.py``, with its owner).
     presale: Any
     #: Returns the current UTC time; ``now()`` formats it.
@@ -429,12 +460,14 @@ AREAS = {
     "wishes": WishesArea,
     "voting": VotingArea,
     "handoff": HandoffArea,
+    "personalisation": PersonalisationArea,
 }
 
 __all__ = [
     "AREAS",
     "CampaignsArea",
     "HandoffArea",
+    "PersonalisationArea",
     "Store",
     "VariantsArea",
     "VotingArea",

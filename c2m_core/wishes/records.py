@@ -33,7 +33,8 @@ TOP_UNCOVERED = 10
 class Wish:
     """A stored wish. ``violations`` are ``Violation.to_dict()`` dicts; ``suggestion`` is the
     nearest valid choice of the same modules (None for a valid wish). ``id`` is None only for
-    a wish not stored yet."""
+    a wish not stored yet. ``personalisation`` holds one mapping of field id -> value per unit
+    (unit 1 first; ``c2m_core.personalisation``): it never changes the configuration."""
 
     id: int | None
     campaign_id: int
@@ -49,10 +50,12 @@ class Wish:
     violations: tuple[dict, ...] = ()
     suggestion: Mapping[str, str] | None = None
     created_at: str | None = None
+    personalisation: tuple[Mapping[str, str], ...] = ()
 
     def to_dict(self) -> dict:
         data = attrs.asdict(self)
         data["configuration"] = dict(self.configuration)
+        data["personalisation"] = [dict(unit) for unit in self.personalisation]
         data["violations"] = list(self.violations)
         return data
 

@@ -11,7 +11,7 @@ idempotent: the same id again returns the first wish.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 
 from ..campaigns.records import IllegalTransition
@@ -251,11 +251,14 @@ class WishService:
         note: str | None = None,
         external_id: str | None = None,
         raw: str | None = None,
+        personalisation: Sequence[Mapping[str, str]] | None = None,
     ) -> Wish:
         """Store one wish and return it; the same ``external_id`` again returns the first wish.
 
         Only while the campaign collects wishes (``IllegalTransition`` otherwise). A wish the
         rules forbid is stored with ``valid=False``, its violations and a suggestion.
+        ``personalisation`` gives up to ``quantity`` mappings of field id -> value, one per
+        unit (``app.personalisation.check_units``), stored with the wish in one transaction.
         """
         store = self.app.store
         campaign = self.app.campaigns.get(slug)
@@ -263,7 +266,7 @@ class WishService:
         if external_id is not None:
             existing = store.wishes.by_external_id(campaign.id, external_id)
             if existing is not None:
-                return existing
+                return self.app.personalisation.attach_wishes([existing])[0]
         campaign, category = self._open(slug)
         data = {
             "customer": customer,
@@ -276,12 +279,20 @@ class WishService:
             "raw": raw,
         }
         new = _Intake(self, campaign, category).wish(data)
-        batch = store.wishes.insert_batch(campaign.id, [new], STATE)
+        units = ()
+        if personalisation:
+            units = self.app.personalisation.check_units(
+                category.catalog, new.quantity, personalisation
+            )
+        with store.transaction():
+            batch = store.wishes.insert_batch(campaign.id, [new], STATE)
+            if batch is not None and batch.wish_ids:
+                self.app.personalisation.store_units("wish", batch.wish_ids[0], campaign.id, units)
         if batch is None:
             raise self._left_state(slug)
         if not batch.wish_ids:  # a concurrent submission with this external id came first
-            return store.wishes.by_external_id(campaign.id, external_id)
-        wish = store.wishes.get(batch.wish_ids[0])
+            return self.get(slug, store.wishes.by_external_id(campaign.id, external_id).id)
+        wish = self.app.personalisation.attach_wishes([store.wishes.get(batch.wish_ids[0])])[0]
         store.after_commit(
             lambda: self.app.pm.hook.wish_submitted(app=self.app, campaign=campaign, wish=wish)
         )
@@ -394,7 +405,7 @@ class WishService:
         wish = self.app.store.wishes.get(wish_id)
         if wish is None or wish.campaign_id != campaign.id:
             raise InvalidInput(f"campaign {slug!r} has no wish {wish_id}")
-        return wish
+        return self.app.personalisation.attach_wishes([wish])[0]
 
     def count(self, slug: str) -> int:
         return self.app.store.wishes.count(self.app.campaigns.get(slug).id)

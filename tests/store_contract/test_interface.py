@@ -46,6 +46,7 @@ RECORD_MODULES = {
     "presale.pricing",
     "rewards.records",
     "feedback.records",
+    "personalisation.records",
     "money",
     "errors",
 }
