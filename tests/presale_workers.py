@@ -184,6 +184,14 @@ def place_and_cancel(db_path, slug, variant_id, worker, barrier):
                 continue
             if n % 3 == 0:
                 app.presale.cancel(slug, key)
+        batch = [
+            {"variant_id": variant_id, "customer": f"customer-{worker}", "quantity": 1 + n % 2,
+             "key": f"w{worker}-batch-{n}"}
+            for n in range(6)
+        ]  # fmt: skip
+        for result in app.presale.place_many(slug, batch)[::2]:
+            if result.pledge is not None:
+                app.presale.cancel(slug, result.key)
 
 
 def place_batches(db_path, slug, variant_id, batches, barrier, results):
