@@ -2,13 +2,14 @@
 
 Each pledge is the whole safe path with the default ``ledger`` provider: one ``BEGIN IMMEDIATE``
 transaction that checks the key and the pre-sale, reserves the units with the guarded counter
-update, writes the pledge (committed), its two transitions, its deposit payment, the ledger's
-authorize and capture, and its three events. Two floors, measured in the same run with the same
-number of processes on a file with the same pragmas (WAL, synchronous NORMAL):
+update, writes the pledge (committed), its two transitions, the ledger's authorize and capture,
+its deposit payment (written once, succeeded: the ledger captures before the payment row is
+written) and its three events. Two floors, measured in the same run with the same number of
+processes on a file with the same pragmas (WAL, synchronous NORMAL):
 
 - ``one-row insert``: plain ``sqlite3`` ``BEGIN IMMEDIATE`` transactions inserting one row each;
 - ``same writes``: plain ``sqlite3`` making exactly the writes c2m makes for each pledge (the
-  counter update, the inserts, the payment update), in the same tables, one transaction each (for
+  counter update and the inserts), in the same tables, one transaction each (for
   ``place_many``, one transaction per batch with multi-row inserts), without any of c2m's checks.
 
 ``at 100,000 pledges`` places pledges on a variant that already holds 100,000 and on an empty
@@ -111,13 +112,6 @@ def _same_writes(conn, variant_id: int, keys: list[str]) -> None:
         + ", ".join(["(?, NULL, 'placed', 'pledged', ?), (?, 'placed', 'committed', 'x', ?)"] * n),
         [v for i in ids for v in (i, _NOW, i, _NOW)],
     )
-    payments = conn.execute(
-        "INSERT INTO payments (pledge_id, campaign_id, kind, amount, currency, provider, "
-        "idempotency_key, state, created_at, updated_at) VALUES "
-        + ", ".join(["(?, 1, 'deposit', 12990, 'CNY', 'ledger', ?, 'pending', ?, ?)"] * n)
-        + " RETURNING id",
-        [v for i, key in zip(ids, keys, strict=True) for v in (i, f"p{key}", _NOW, _NOW)],
-    ).fetchall()
     conn.execute(
         "INSERT INTO payment_ledger (provider, operation, idempotency_key, campaign_id, "
         "pledge_id, amount, currency, reference, created_at) VALUES "
@@ -125,11 +119,16 @@ def _same_writes(conn, variant_id: int, keys: list[str]) -> None:
         [v for i, key in zip(ids, keys, strict=True) for op in ("authorize", "capture")
          for v in (op, f"p{key}", i, f"ledger-{op}-p{key}", _NOW)],
     )  # fmt: skip
-    conn.executemany(
-        "UPDATE payments SET state = 'succeeded', authorization = ?, reference = ?, "
-        "attempts = attempts + 1, updated_at = ? WHERE id = ? AND state != 'succeeded'",
-        [("a", "r", _NOW, p[0]) for p in payments],
-    )
+    conn.execute(
+        "INSERT INTO payments (pledge_id, campaign_id, kind, amount, currency, provider, "
+        "idempotency_key, state, attempts, authorization, reference, created_at, updated_at) "
+        "VALUES "
+        + ", ".join(["(?, 1, 'deposit', 12990, 'CNY', 'ledger', ?, 'succeeded', 1, ?, ?, ?, ?)"]
+                    * n)
+        + " RETURNING id",
+        [v for i, key in zip(ids, keys, strict=True)
+         for v in (i, f"p{key}", f"ledger-authorize-p{key}", f"ledger-capture-p{key}", _NOW, _NOW)],
+    ).fetchall()  # fmt: skip
     for i in ids:
         conn.execute(
             "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, 1, ?, ?)",

@@ -87,12 +87,15 @@ def place_and_crash(db_path, slug, variant_id):
         app.presale.place(slug, variant_id, "ann", 2, "crash-key")
 
 
-def reserve_until_sold_out(target, offer, worker, barrier, results):
-    """Insert one-unit pledges straight through the store area until ``SoldOut``; report units."""
+def reserve_until_sold_out(target, offer, worker, barrier, results, reserve="counter"):
+    """Insert one-unit pledges straight through the store area until ``SoldOut``; report units.
+
+    ``reserve`` is the area's way to take units (``PresaleStore.RESERVE``)."""
     from c2m_core.presale.records import PLACED, Pledge
     from c2m_core.store import open_store
 
     store = open_store(target)
+    store.presale.RESERVE = reserve
     placed = 0
     barrier.wait()
     try:

@@ -37,6 +37,9 @@ from ..errors import C2MError
 from .records import Event
 
 BUSY_TIMEOUT_MS = 30_000
+#: An event's payload as stored: ``json.dumps(payload, sort_keys=True, ensure_ascii=False)``,
+#: with one encoder made once instead of one per call.
+_payload_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
 
 migrations = Migrations("c2m.core")
 
@@ -325,7 +328,7 @@ class Store(AfterCommitQueue):
             [
                 type,
                 campaign_id,
-                json.dumps(payload, sort_keys=True, ensure_ascii=False),
+                _payload_json(payload),
                 self.now(),
             ],
         )
@@ -338,7 +341,7 @@ class Store(AfterCommitQueue):
         self.executemany(
             "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, ?, ?, ?)",
             [
-                (type, campaign_id, json.dumps(payload, sort_keys=True, ensure_ascii=False), now)
+                (type, campaign_id, _payload_json(payload), now)
                 for type, campaign_id, payload in rows
             ],
         )

@@ -145,6 +145,7 @@ class PostgresStore(Store):
         self.clock = clock
         self.conn = connect(url)
         self._depth = 0
+        self._begin_pending = False
         self._after_commit: list[Callable[[], object]] = []
         self._areas = [area(self) for area in areas]
         for area in self._areas:
@@ -155,15 +156,32 @@ class PostgresStore(Store):
 
     # -- the base methods every area runs its SQL through -------------------------------------
 
+    def _run(self, sql: str, params: Sequence = ()):
+        """Run a portable statement; its cursor. The first statement of a transaction carries
+        the transaction's ``BEGIN`` with it (both sent in one pipeline: one round trip)."""
+        if not self._begin_pending:
+            return self.conn.execute(POSTGRES.sql(sql), POSTGRES.params(params))
+        self._begin_pending = False
+        with self.conn.pipeline():
+            self.conn.execute("BEGIN")
+            cursor = self.conn.execute(POSTGRES.sql(sql), POSTGRES.params(params))
+        return cursor
+
+    def _begin_now(self) -> None:
+        """Send a pending ``BEGIN`` (before running anything that bypasses ``_run``)."""
+        if self._begin_pending:
+            self._begin_pending = False
+            self.conn.execute("BEGIN")
+
     def execute(self, sql: str, params: Sequence = ()) -> int:
         """Run a statement; the number of rows it changed."""
-        return self.conn.execute(POSTGRES.sql(sql), POSTGRES.params(params)).rowcount
+        return self._run(sql, params).rowcount
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
-        return self.conn.execute(POSTGRES.sql(sql), POSTGRES.params(params)).fetchall()
+        return self._run(sql, params).fetchall()
 
     def query_one(self, sql: str, params: Sequence = ()) -> tuple | None:
-        return self.conn.execute(POSTGRES.sql(sql), POSTGRES.params(params)).fetchone()
+        return self._run(sql, params).fetchone()
 
     def insert_returning(self, sql: str, params: Sequence = ()):
         """Run an ``INSERT ... RETURNING x``; the first returned value (None when nothing was
@@ -176,6 +194,7 @@ class PostgresStore(Store):
         params = [POSTGRES.params(row) for row in rows]
         if not params:
             return 0
+        self._begin_now()
         with self.conn.cursor() as cursor:
             cursor.executemany(POSTGRES.sql(sql), params, returning=False)
             return cursor.rowcount
@@ -187,6 +206,7 @@ class PostgresStore(Store):
 
     def applied_migrations(self) -> list[tuple[str, str, str]]:
         """(migration set, name, applied at) of every applied migration, oldest first."""
+        self._begin_now()
         if not self._table_exists(MIGRATIONS_TABLE):
             return []
         return [
@@ -218,6 +238,7 @@ class PostgresStore(Store):
         if known <= applied:
             return
         with self.transaction():
+            self._begin_now()
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [MIGRATION_LOCK])
             self.conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} ("
@@ -238,6 +259,7 @@ class PostgresStore(Store):
                     )
 
     def _table_exists(self, name: str) -> bool:
+        self._begin_now()
         row = self.conn.execute("SELECT to_regclass(%s)", [name]).fetchone()
         return row[0] is not None
 
@@ -263,14 +285,18 @@ class PostgresStore(Store):
                 self._depth -= 1
             return
         self._after_commit.clear()
-        self.conn.execute("BEGIN")
+        self._begin_pending = True  # sent with the first statement (see ``_run``)
         self._depth = 1
         try:
             yield self
             self._depth = 0
-            self.conn.execute("COMMIT")
+            if self._begin_pending:  # nothing ran: nothing to commit
+                self._begin_pending = False
+            else:
+                self.conn.execute("COMMIT")
         except BaseException:
             self._depth = 0
+            self._begin_pending = False
             self._after_commit.clear()
             if not self.conn.closed and self.conn.info.transaction_status != 0:
                 self.conn.execute("ROLLBACK")
@@ -296,6 +322,7 @@ class PostgresStore(Store):
         if types:
             where.append("type = ANY(%s)")
             params.append(list(types))
+        self._begin_now()
         rows = self.conn.execute(
             f"SELECT id, type, campaign_id, payload, created_at FROM events "
             f"WHERE {' AND '.join(where)} ORDER BY id LIMIT %s",
@@ -304,6 +331,7 @@ class PostgresStore(Store):
         return [Event(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
 
     def last_event_id(self) -> int:
+        self._begin_now()
         return self.conn.execute(
             f"SELECT COALESCE(MAX(id), 0) FROM events WHERE id < {self._VISIBLE}"
         ).fetchone()[0]
