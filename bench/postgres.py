@@ -1,5 +1,10 @@
 """Pledges per second on PostgreSQL with 1 and 8 processes over 4 variants.
 
+Units are reserved in two ways, each run on its own fresh database in the same run:
+``counter update`` (one guarded ``UPDATE ... WHERE held + n <= capacity``, c2m's default) and
+``row lock`` (``SELECT ... FOR UPDATE`` of the variant's row, a check in Python, then an
+``UPDATE``; ``PresaleStore.RESERVE = "row_lock"``).
+
 Each process acts as a separate application server: its own ``C2M`` on the
 ``postgresql://`` URL, its own connection, nothing shared in Python. Worker ``w``'s ``i``-th
 pledge is for variant ``(w + i) % 4``, so one process spreads over the 4 variants as 8 do; each
@@ -11,6 +16,8 @@ capacity, and the store's counters must agree with a recount of the pledges.
 
 The floor is plain psycopg: the same number of processes each running single-row
 ``INSERT`` transactions (one round trip each, autocommit) on the same server in the same run.
+The floor and the two ways run alternately ``ROUNDS`` times, each on a fresh database; each
+figure is the median of its runs (the machine's load moves single runs several-fold).
 
 The server is a throwaway one started for the run (``tests/pg_server.py``, with fsync and
 synchronous commit on as in production), or the one at ``$C2M_BENCH_POSTGRES`` (a URL of a
@@ -23,6 +30,7 @@ import contextlib
 import itertools
 import multiprocessing
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -30,16 +38,22 @@ from pathlib import Path
 from c2m_core import C2M
 from c2m_core.errors import SoldOut
 from c2m_core.store.maintenance import integrity_problems
+from c2m_core.store.presale import COUNTER, ROW_LOCK
 
 from .common import Row, fmt_rate
 
 VARIANTS = 4
 ENV = "C2M_BENCH_POSTGRES"
+#: How each run reserves units (``PresaleStore.RESERVE``), as its row names it.
+LABELS = {COUNTER: "counter update", ROW_LOCK: "row lock"}
+#: Runs of the floor and of each way, alternated; each figure is the median of its runs.
+ROUNDS = 3
 
 
-def _pledge_worker(url, variant_ids, worker, count, barrier, results):
+def _pledge_worker(url, variant_ids, worker, count, reserve, barrier, results):
     sold_out = 0
     with C2M(url) as app:
+        app.store.presale.RESERVE = reserve
         app.campaigns.get("bench")  # connect before timing
         barrier.wait()
         start = time.time()
@@ -153,43 +167,62 @@ def _databases():
         server.stop()
 
 
+def _pledge_run(fresh, writers: int, per_writer: int, reserve: str) -> tuple[float, int]:
+    """Seconds for ``per_writer`` pledges from each of ``writers`` processes on a fresh
+    pre-sale, and how many were sold out; checks there was no oversell."""
+    capacity = per_writer * writers * 9 // 10 // VARIANTS  # some pledges must sell out
+    url = fresh()
+    variant_ids = _presale(url, capacity)
+    pledging, refused = _timed(
+        _pledge_worker, [(url, variant_ids, w, per_writer, reserve) for w in range(writers)]
+    )
+    held = _check_no_oversell(url, capacity)
+    placed = per_writer * writers - refused
+    if held != placed:
+        raise AssertionError(f"{placed} pledges placed but {held} units held")
+    return pledging, refused
+
+
 def run(quick: bool = False) -> list[Row]:
     import psycopg
 
     attempts = 200 if quick else 2000
+    rounds = 1 if quick else ROUNDS
     rows = []
     with _databases() as fresh:
         for writers in (1, 8):
             per_writer = attempts // writers
-            capacity = attempts * 9 // 10 // VARIANTS  # some pledges must sell out
-            url = fresh()
-            variant_ids = _presale(url, capacity)
-            pledging, refused = _timed(
-                _pledge_worker,
-                [(url, variant_ids, w, per_writer) for w in range(writers)],
-            )
-            held = _check_no_oversell(url, capacity)
-            placed = per_writer * writers - refused
-            if held != placed:
-                raise AssertionError(f"{placed} pledges placed but {held} units held")
             floor_url = fresh()
             with psycopg.connect(floor_url, autocommit=True) as conn:
                 conn.execute(
                     "CREATE TABLE t (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
                     "worker BIGINT, n BIGINT)"
                 )
-            floor, _ = _timed(_floor_worker, [(floor_url, w, per_writer) for w in range(writers)])
-            done = per_writer * writers
-            rows.append(
-                Row(
-                    f"PostgreSQL pledge, deposit captured ({writers} process"
-                    f"{'es' if writers > 1 else ''}, {VARIANTS} variants)",
-                    f"{done} pledges ({refused} sold out)",
-                    fmt_rate(done / pledging, "pledges"),
-                    fmt_rate(done / floor, "inserts"),
-                    floor / pledging,
+            # the floor and both ways alternated, so all three see about the same load
+            floors: list[float] = []
+            timings: dict[str, list[float]] = {COUNTER: [], ROW_LOCK: []}
+            refused = 0
+            for _ in range(rounds):
+                floors.append(
+                    _timed(_floor_worker, [(floor_url, w, per_writer) for w in range(writers)])[0]
                 )
-            )
+                for reserve in timings:
+                    seconds, refused = _pledge_run(fresh, writers, per_writer, reserve)
+                    timings[reserve].append(seconds)
+            floor = statistics.median(floors)
+            done = per_writer * writers
+            for reserve, seconds in timings.items():
+                pledging = statistics.median(seconds)
+                rows.append(
+                    Row(
+                        f"PostgreSQL pledge, deposit captured, {LABELS[reserve]} "
+                        f"({writers} process{'es' if writers > 1 else ''}, {VARIANTS} variants)",
+                        f"{done} pledges ({refused} sold out) x {rounds}",
+                        fmt_rate(done / pledging, "pledges"),
+                        f"psycopg single-row insert {fmt_rate(done / floor, 'inserts')}",
+                        floor / pledging,
+                    )
+                )
     return rows
 
 

@@ -2,14 +2,18 @@
 
 Each pledge is the whole safe path with the default ``ledger`` provider: one ``BEGIN IMMEDIATE``
 transaction that checks the key and the pre-sale, reserves the units with the guarded counter
-update, writes the pledge (committed), its two transitions, its deposit payment, the ledger's
-authorize and capture, and its three events. Two floors, measured in the same run with the same
-number of processes on a file with the same pragmas (WAL, synchronous NORMAL):
+update, writes the pledge (committed), its two transitions, the ledger's authorize and capture,
+its deposit payment (written once, succeeded: the ledger captures before the payment row is
+written) and its three events. Two floors, measured in the same run with the same number of
+processes on a file with the same pragmas (WAL, synchronous NORMAL):
 
 - ``one-row insert``: plain ``sqlite3`` ``BEGIN IMMEDIATE`` transactions inserting one row each;
 - ``same writes``: plain ``sqlite3`` making exactly the writes c2m makes for each pledge (the
-  counter update, the inserts, the payment update), in the same tables, one transaction each (for
+  counter update and the inserts), in the same tables, one transaction each (for
   ``place_many``, one transaction per batch with multi-row inserts), without any of c2m's checks.
+
+``WAL pages written per pledge`` counts what the load cannot move: the pages each commit writes
+to the WAL (each a write to the file) and the statements run, for c2m and both floors.
 
 ``at 100,000 pledges`` places pledges on a variant that already holds 100,000 and on an empty
 one, alternately, three times each; the ratio is the median rate on the full variant over the
@@ -111,13 +115,6 @@ def _same_writes(conn, variant_id: int, keys: list[str]) -> None:
         + ", ".join(["(?, NULL, 'placed', 'pledged', ?), (?, 'placed', 'committed', 'x', ?)"] * n),
         [v for i in ids for v in (i, _NOW, i, _NOW)],
     )
-    payments = conn.execute(
-        "INSERT INTO payments (pledge_id, campaign_id, kind, amount, currency, provider, "
-        "idempotency_key, state, created_at, updated_at) VALUES "
-        + ", ".join(["(?, 1, 'deposit', 12990, 'CNY', 'ledger', ?, 'pending', ?, ?)"] * n)
-        + " RETURNING id",
-        [v for i, key in zip(ids, keys, strict=True) for v in (i, f"p{key}", _NOW, _NOW)],
-    ).fetchall()
     conn.execute(
         "INSERT INTO payment_ledger (provider, operation, idempotency_key, campaign_id, "
         "pledge_id, amount, currency, reference, created_at) VALUES "
@@ -125,11 +122,16 @@ def _same_writes(conn, variant_id: int, keys: list[str]) -> None:
         [v for i, key in zip(ids, keys, strict=True) for op in ("authorize", "capture")
          for v in (op, f"p{key}", i, f"ledger-{op}-p{key}", _NOW)],
     )  # fmt: skip
-    conn.executemany(
-        "UPDATE payments SET state = 'succeeded', authorization = ?, reference = ?, "
-        "attempts = attempts + 1, updated_at = ? WHERE id = ? AND state != 'succeeded'",
-        [("a", "r", _NOW, p[0]) for p in payments],
-    )
+    conn.execute(
+        "INSERT INTO payments (pledge_id, campaign_id, kind, amount, currency, provider, "
+        "idempotency_key, state, attempts, authorization, reference, created_at, updated_at) "
+        "VALUES "
+        + ", ".join(["(?, 1, 'deposit', 12990, 'CNY', 'ledger', ?, 'succeeded', 1, ?, ?, ?, ?)"]
+                    * n)
+        + " RETURNING id",
+        [v for i, key in zip(ids, keys, strict=True)
+         for v in (i, f"p{key}", f"ledger-authorize-p{key}", f"ledger-capture-p{key}", _NOW, _NOW)],
+    ).fetchall()  # fmt: skip
     for i in ids:
         conn.execute(
             "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, 1, ?, ?)",
@@ -224,6 +226,49 @@ def _run_case(folder: Path, writers: int, total: int, batch: int, already: int =
     return pledging, floor, same
 
 
+def _writes_per_pledge(folder: Path, count: int) -> dict[str, tuple[float, float]]:
+    """(WAL pages written, statements run) per pledge for c2m and both floors, one writer.
+
+    What the machine's load cannot move: each connection's WAL is emptied first and not
+    checkpointed while it runs, so its frame count is the pages its commits wrote.
+    """
+
+    def measure(conn, work) -> tuple[float, float]:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        statements = [0]
+        conn.set_trace_callback(lambda _: statements.__setitem__(0, statements[0] + 1))
+        for index in range(count):
+            work(index)
+        conn.set_trace_callback(None)
+        frames = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+        return frames / count, statements[0] / count
+
+    db_path, variant_id = _presale_db(folder, count + 1)
+    same_path = folder / "same.db"
+    shutil.copy(db_path, same_path)
+    found = {}
+    with C2M(db_path) as app:
+        app.presale.place("bench", variant_id, "c", 1, "warm-up")
+        found["c2m"] = measure(
+            app.store.db.conn,
+            lambda i: app.presale.place("bench", variant_id, "c", 1, f"k{i}"),
+        )
+    same = sqlite3.connect(same_path, isolation_level=None)
+    found["same"] = measure(same, lambda i: _same_writes(same, variant_id, [f"k{i}"]))
+    same.close()
+    floor = sqlite3.connect(_floor_db(folder), isolation_level=None)
+
+    def insert(index: int) -> None:
+        floor.execute("BEGIN IMMEDIATE")
+        floor.execute("INSERT INTO t (worker, n) VALUES (?, ?)", [0, index])
+        floor.execute("COMMIT")
+
+    found["floor"] = measure(floor, insert)
+    floor.close()
+    return found
+
+
 def run(quick: bool = False) -> list[Row]:
     total = 40 if quick else 2000
     already = 500 if quick else 100_000
@@ -255,6 +300,20 @@ def run(quick: bool = False) -> list[Row]:
                 fmt_rate(done / pledging, "pledges"),
                 f"sqlite3, same writes {fmt_rate(done / same, 'pledges')}",
                 same / pledging,
+            )
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        writes = _writes_per_pledge(Path(folder), total)
+    pages, statements = writes["c2m"]
+    for name, label in (("floor", "one-row insert"), ("same", "sqlite3, same writes")):
+        floor_pages, floor_statements = writes[name]
+        rows.append(
+            Row(
+                "WAL pages written per pledge (1 writer; statements in brackets)",
+                f"{total} pledges",
+                f"{pages:.1f} pages ({statements:.1f})",
+                f"{label} {floor_pages:.1f} pages ({floor_statements:.1f})",
+                floor_pages / pages,
             )
         )
     with tempfile.TemporaryDirectory() as folder:

@@ -288,7 +288,8 @@ def capture_payments_in_transaction(app, provider, campaign, captures):
     :param provider: the name of the campaign's payment provider
     :param campaign: the ``Campaign``
     :param captures: a list of ``(pledge, payment)``: each ``Pledge`` (stored, with its id) and
-        its pending deposit ``Payment`` (``amount``, ``kind``, ``key``)
+        its deposit ``Payment`` (``amount``, ``kind``, ``key``; not stored yet: c2m writes it
+        once, with your answer, so its ``id`` is 0)
     """
 
 

@@ -87,12 +87,15 @@ def place_and_crash(db_path, slug, variant_id):
         app.presale.place(slug, variant_id, "ann", 2, "crash-key")
 
 
-def reserve_until_sold_out(target, offer, worker, barrier, results):
-    """Insert one-unit pledges straight through the store area until ``SoldOut``; report units."""
+def reserve_until_sold_out(target, offer, worker, barrier, results, reserve="counter"):
+    """Insert one-unit pledges straight through the store area until ``SoldOut``; report units.
+
+    ``reserve`` is the area's way to take units (``PresaleStore.RESERVE``)."""
     from c2m_core.presale.records import PLACED, Pledge
     from c2m_core.store import open_store
 
     store = open_store(target)
+    store.presale.RESERVE = reserve
     placed = 0
     barrier.wait()
     try:
@@ -184,6 +187,14 @@ def place_and_cancel(db_path, slug, variant_id, worker, barrier):
                 continue
             if n % 3 == 0:
                 app.presale.cancel(slug, key)
+        batch = [
+            {"variant_id": variant_id, "customer": f"customer-{worker}", "quantity": 1 + n % 2,
+             "key": f"w{worker}-batch-{n}"}
+            for n in range(6)
+        ]  # fmt: skip
+        for result in app.presale.place_many(slug, batch)[::2]:
+            if result.pledge is not None:
+                app.presale.cancel(slug, result.key)
 
 
 def place_batches(db_path, slug, variant_id, batches, barrier, results):

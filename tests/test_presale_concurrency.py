@@ -191,9 +191,10 @@ def test_a_process_killed_inside_a_capture_is_completed_by_retry_with_the_same_k
         assert [e.key for e in moved] == [payment.key]
 
 
-def test_counter_equals_recount_after_concurrent_runs(tmp_path):
-    """Pledges placed, cancelled and promoted by concurrent processes leave counter == recount."""
-    db_path = tmp_path / "c2m.db"
+def test_counter_equals_recount_after_concurrent_runs(db_target):
+    """Pledges placed one by one and in batches, cancelled and promoted by concurrent processes
+    leave counter == recount, on both backends."""
+    db_path = db_target
     open_presale(db_path, deposit="10%", capacity=40, waitlist=True)
     with C2M(db_path) as app:
         variant_id = app.presale.offers("c")[0].variant_id

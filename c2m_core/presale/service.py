@@ -711,23 +711,26 @@ class PresaleService:
             for p in (results[i].pledge for i in fresh)  # type: ignore[union-attr]
             if p is not None and p.state != WAITLISTED
         ]
-        intents = area.insert_payments(
-            [
-                (p, DEPOSIT, p.amounts.deposit, presale.provider,
-                 f"c2m:{campaign.slug}:{p.id}:{DEPOSIT}")
-                for p in holding
-            ]
-        )  # fmt: skip
+        deposits = [
+            (p, DEPOSIT, Money(p.deposit_per_unit * p.quantity, p.currency), presale.provider,
+             f"c2m:{campaign.slug}:{p.id}:{DEPOSIT}")
+            for p in holding
+        ]  # fmt: skip
         events: list[tuple[str, int | None, dict]] = []
         by_pledge: dict[int, tuple[int, str]] = {}  # pledge id -> its captured payment
-        if in_db and intents:
+        if in_db and deposits:
+            # captured before the payment rows are written, so each is written once, succeeded
+            unsaved = [
+                Payment(0, p.id, p.campaign_id, kind, amount, provider, key, PENDING, 0)  # type: ignore[arg-type]
+                for p, kind, amount, provider, key in deposits
+            ]
             answers = payments.capture_in_transaction(
-                self.app, presale.provider, campaign, list(zip(holding, intents, strict=True))
+                self.app, presale.provider, campaign, list(zip(holding, unsaved, strict=True))
             )
-            area.payments_succeeded(
-                [(i.id, a, r) for i, (a, r) in zip(intents, answers, strict=True)]
-            )
-            by_pledge = {i.pledge_id: (i.id, r) for i, (_, r) in zip(intents, answers, strict=True)}
+            intents = area.insert_payments(deposits, captured=answers)
+            by_pledge = {i.pledge_id: (i.id, i.reference) for i in intents}
+        else:
+            intents = area.insert_payments(deposits)
         for index in fresh:
             pledge = results[index].pledge  # type: ignore[union-attr]
             assert pledge is not None
@@ -744,7 +747,7 @@ class PresaleService:
                     pledge,
                     payment_id=payment[0],
                     kind=DEPOSIT,
-                    amount=pledge.amounts.deposit.amount,
+                    amount=pledge.deposit_per_unit * pledge.quantity,
                     reference=payment[1],
                 )
                 events.append(("payment.succeeded", campaign_id, succeeded))

@@ -87,6 +87,16 @@ def pyformat(sql: str) -> str:
     return _TOKENS.sub(replace, _quote_reserved(sql).replace("%", "%%"))
 
 
+_DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def postgres_sql(sql: str) -> str:
+    """A portable statement as PostgreSQL runs it: placeholders and reserved words always,
+    SQLite's column types too in a ``CREATE`` / ``ALTER`` / ``DROP`` (migrations)."""
+    return pyformat(postgres_ddl(sql)) if _DDL.match(sql) else pyformat(sql)
+
+
 @functools.lru_cache(maxsize=512)
 def postgres_ddl(sql: str) -> str:
     """SQLite column types in a ``CREATE TABLE`` to their PostgreSQL equivalents."""
@@ -127,7 +137,7 @@ class PostgresDialect(Dialect):
     for_update = " FOR UPDATE"
 
     def sql(self, sql: str) -> str:
-        return pyformat(sql)
+        return postgres_sql(sql)
 
     def ddl(self, sql: str) -> str:
         return pyformat(postgres_ddl(sql))

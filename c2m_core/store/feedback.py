@@ -46,7 +46,7 @@ class FeedbackStore(Area):
     migrations = migrations
 
     def insert(self, feedback: Feedback) -> Feedback:
-        row = self.db.execute(
+        row = self.query_one(
             "INSERT INTO feedback (campaign_id, variant_id, customer, text, rating, tags, "
             "department, module, option, rule, created_at) "
             f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
@@ -54,7 +54,8 @@ class FeedbackStore(Area):
              feedback.rating, json.dumps(list(feedback.tags), ensure_ascii=False),
              feedback.department, feedback.module, feedback.option, feedback.rule,
              self.store.now()],
-        ).fetchone()  # fmt: skip
+        )  # fmt: skip
+        assert row is not None
         return _feedback(row)
 
     def for_campaign(self, campaign_id: int, department: str | None = None) -> list[Feedback]:
@@ -63,17 +64,15 @@ class FeedbackStore(Area):
         if department is not None:
             where += " AND department = ?"
             params.append(department)
-        rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM feedback WHERE {where} ORDER BY id", params
-        ).fetchall()
+        rows = self.query(f"SELECT {_COLUMNS} FROM feedback WHERE {where} ORDER BY id", params)
         return [_feedback(row) for row in rows]
 
     def departments(self, campaign_id: int) -> dict[str, int]:
-        rows = self.db.execute(
+        rows = self.query(
             "SELECT department, COUNT(*) FROM feedback WHERE campaign_id = ? "
             "GROUP BY department ORDER BY department",
             [campaign_id],
-        ).fetchall()
+        )
         return dict(rows)
 
 

@@ -221,6 +221,7 @@ def copy_to_postgres(
     results = []
     pg = target.conn
     with target.transaction():
+        target._begin_now()  # COPY runs on the connection itself, inside this transaction
         for table in tables:
             columns = _columns(conn, table)
             column_list = ", ".join(_quote(c) for c in columns)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -105,129 +104,6 @@ def connect(url: str):
     return conn
 
 
-_INDEXED_BY = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.IGNORECASE)
-_INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
-_INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
-_DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
-
-
-_NULL_ID = re.compile(
-    r"^(\s*INSERT\s+INTO\s+\w+\s*\()\s*id\s*,(.*?\)\s*VALUES\s*\()\s*\?\s*,",
-    re.IGNORECASE | re.DOTALL,
-)
-
-
-def _without_null_id(sql: str, params: Sequence):
-    """``INSERT INTO t (id, ...) VALUES (NULL, ...)`` asks SQLite for the next id; PostgreSQL
-    refuses a NULL id, so leave the column out and let its identity number the row."""
-    match = _NULL_ID.match(sql)
-    if match is None:
-        return sql, params
-    return match.group(1) + match.group(2) + sql[match.end() :], list(params)[1:]
-
-
-class _Cursor:
-    """What a statement run through ``_CompatDatabase.execute`` gives back (DB-API-like)."""
-
-    def __init__(self, rows, rowcount: int, lastrowid: int | None = None, description=None):
-        self._rows = list(rows)
-        self.rowcount = rowcount
-        self.lastrowid = lastrowid
-        #: One ``(name, ...)`` tuple per column of a statement that returns rows, else None.
-        self.description = description
-
-    def fetchone(self):
-        return self._rows.pop(0) if self._rows else None
-
-    def fetchall(self):
-        rows, self._rows = self._rows, []
-        return rows
-
-    def __iter__(self):
-        return iter(self.fetchall())
-
-
-class _Table:
-    def __init__(self, db: _CompatDatabase, name: str):
-        self.db, self.name = db, name
-
-    def exists(self) -> bool:
-        return self.db.store._table_exists(self.name)
-
-    def rows_where(self, where=None, params=(), order_by=None):
-        sql = f"SELECT * FROM {self.name}"
-        if where:
-            sql += f" WHERE {where}"
-        if order_by:
-            sql += f" ORDER BY {order_by}"
-        yield from self.db.query(sql, params)
-
-    @property
-    def rows(self):
-        return self.rows_where()
-
-
-class _CompatDatabase:
-    """What migrations and areas not yet on the store's seam see as ``db``: the parts of
-    sqlite-utils' ``Database`` they use, on PostgreSQL.
-
-    ``execute`` translates DDL types, placeholders and SQLite-only clauses (``INDEXED BY``,
-    ``INSERT OR IGNORE``), and gives an ``INSERT`` into a table with an ``id`` its
-    ``lastrowid`` (from an added ``RETURNING id``).
-    """
-
-    def __init__(self, store: PostgresStore):
-        self.store = store
-        self._has_id: dict[str, bool] = {}
-
-    def __getitem__(self, name: str) -> _Table:
-        return _Table(self, name)
-
-    @property
-    def conn(self):
-        """Only ``conn.in_transaction`` (for code written against sqlite3)."""
-        return self.store
-
-    def query(self, sql: str, params: Sequence = ()):
-        cursor = self.store.conn.execute(POSTGRES.sql(sql), POSTGRES.params(params))
-        names = [c.name for c in cursor.description]
-        for row in cursor.fetchall():
-            yield dict(zip(names, row, strict=True))
-
-    def execute(self, sql: str, params: Sequence = ()) -> _Cursor:
-        conn = self.store.conn
-        if _DDL.match(sql):
-            cursor = conn.execute(POSTGRES.ddl(sql), POSTGRES.params(params))
-            return _Cursor([], cursor.rowcount)
-        sql = _INDEXED_BY.sub("", sql)
-        if _INSERT_OR_IGNORE.match(sql):
-            sql = _INSERT_OR_IGNORE.sub("INSERT INTO", sql) + " ON CONFLICT DO NOTHING"
-        insert = _INSERT_INTO.match(sql)
-        if insert and params and params[0] is None:
-            sql, params = _without_null_id(sql, params)
-        if insert and "RETURNING" not in sql.upper() and self._table_has_id(insert.group(1)):
-            cursor = conn.execute(POSTGRES.sql(sql + " RETURNING id"), POSTGRES.params(params))
-            rows = cursor.fetchall()
-            return _Cursor([], cursor.rowcount, rows[-1][0] if rows else None)
-        cursor = conn.execute(POSTGRES.sql(sql), POSTGRES.params(params))
-        if not cursor.description:
-            return _Cursor([], cursor.rowcount)
-        description = [(column.name,) for column in cursor.description]
-        return _Cursor(cursor.fetchall(), cursor.rowcount, description=description)
-
-    def _table_has_id(self, table: str) -> bool:
-        if table not in self._has_id:
-            self._has_id[table] = (
-                self.store.conn.execute(
-                    "SELECT 1 FROM information_schema.columns WHERE table_schema = "
-                    "current_schema() AND table_name = %s AND column_name = 'id'",
-                    [table.lower()],
-                ).fetchone()
-                is not None
-            )
-        return self._has_id[table]
-
-
 #: The statements an area marks as dialect-specific, as PostgreSQL runs them: area name ->
 #: attribute -> SQL. Everything else an area runs is the same text on both backends.
 AREA_SQL: dict[str, dict[str, str]] = {
@@ -268,9 +144,8 @@ class PostgresStore(Store):
         self.clock = clock
         self.conn = connect(url)
         self._depth = 0
+        self._begin_pending = False
         self._after_commit: list[Callable[[], object]] = []
-        #: sqlite-utils-like access for migrations and areas not yet on the seam.
-        self.db = _CompatDatabase(self)  # type: ignore[assignment]
         self._areas = [area(self) for area in areas]
         for area in self._areas:
             for attribute, sql in AREA_SQL.get(area.name, {}).items():
@@ -280,15 +155,32 @@ class PostgresStore(Store):
 
     # -- the base methods every area runs its SQL through -------------------------------------
 
+    def _run(self, sql: str, params: Sequence = ()):
+        """Run a portable statement; its cursor. The first statement of a transaction carries
+        the transaction's ``BEGIN`` with it (both sent in one pipeline: one round trip)."""
+        if not self._begin_pending:
+            return self.conn.execute(POSTGRES.sql(sql), POSTGRES.params(params))
+        self._begin_pending = False
+        with self.conn.pipeline():
+            self.conn.execute("BEGIN")
+            cursor = self.conn.execute(POSTGRES.sql(sql), POSTGRES.params(params))
+        return cursor
+
+    def _begin_now(self) -> None:
+        """Send a pending ``BEGIN`` (before running anything that bypasses ``_run``)."""
+        if self._begin_pending:
+            self._begin_pending = False
+            self.conn.execute("BEGIN")
+
     def execute(self, sql: str, params: Sequence = ()) -> int:
         """Run a statement; the number of rows it changed."""
-        return self.conn.execute(POSTGRES.sql(sql), POSTGRES.params(params)).rowcount
+        return self._run(sql, params).rowcount
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
-        return self.conn.execute(POSTGRES.sql(sql), POSTGRES.params(params)).fetchall()
+        return self._run(sql, params).fetchall()
 
     def query_one(self, sql: str, params: Sequence = ()) -> tuple | None:
-        return self.conn.execute(POSTGRES.sql(sql), POSTGRES.params(params)).fetchone()
+        return self._run(sql, params).fetchone()
 
     def insert_returning(self, sql: str, params: Sequence = ()):
         """Run an ``INSERT ... RETURNING x``; the first returned value (None when nothing was
@@ -301,6 +193,7 @@ class PostgresStore(Store):
         params = [POSTGRES.params(row) for row in rows]
         if not params:
             return 0
+        self._begin_now()
         with self.conn.cursor() as cursor:
             cursor.executemany(POSTGRES.sql(sql), params, returning=False)
             return cursor.rowcount
@@ -312,6 +205,7 @@ class PostgresStore(Store):
 
     def applied_migrations(self) -> list[tuple[str, str, str]]:
         """(migration set, name, applied at) of every applied migration, oldest first."""
+        self._begin_now()
         if not self._table_exists(MIGRATIONS_TABLE):
             return []
         return [
@@ -343,6 +237,7 @@ class PostgresStore(Store):
         if known <= applied:
             return
         with self.transaction():
+            self._begin_now()
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [MIGRATION_LOCK])
             self.conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} ("
@@ -355,7 +250,7 @@ class PostgresStore(Store):
                 for migration in migration_set._migrations:
                     if (migration_set.name, migration.name) in applied:
                         continue
-                    migration.fn(self.db)
+                    migration.fn(self)  # type: ignore[arg-type]
                     self.conn.execute(
                         f"INSERT INTO {MIGRATIONS_TABLE} (migration_set, name, applied_at) "
                         "VALUES (%s, %s, %s)",
@@ -363,6 +258,7 @@ class PostgresStore(Store):
                     )
 
     def _table_exists(self, name: str) -> bool:
+        self._begin_now()
         row = self.conn.execute("SELECT to_regclass(%s)", [name]).fetchone()
         return row[0] is not None
 
@@ -388,14 +284,18 @@ class PostgresStore(Store):
                 self._depth -= 1
             return
         self._after_commit.clear()
-        self.conn.execute("BEGIN")
+        self._begin_pending = True  # sent with the first statement (see ``_run``)
         self._depth = 1
         try:
             yield self
             self._depth = 0
-            self.conn.execute("COMMIT")
+            if self._begin_pending:  # nothing ran: nothing to commit
+                self._begin_pending = False
+            else:
+                self.conn.execute("COMMIT")
         except BaseException:
             self._depth = 0
+            self._begin_pending = False
             self._after_commit.clear()
             if not self.conn.closed and self.conn.info.transaction_status != 0:
                 self.conn.execute("ROLLBACK")
@@ -421,6 +321,7 @@ class PostgresStore(Store):
         if types:
             where.append("type = ANY(%s)")
             params.append(list(types))
+        self._begin_now()
         rows = self.conn.execute(
             f"SELECT id, type, campaign_id, payload, created_at FROM events "
             f"WHERE {' AND '.join(where)} ORDER BY id LIMIT %s",
@@ -429,6 +330,7 @@ class PostgresStore(Store):
         return [Event(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
 
     def last_event_id(self) -> int:
+        self._begin_now()
         return self.conn.execute(
             f"SELECT COALESCE(MAX(id), 0) FROM events WHERE id < {self._VISIBLE}"
         ).fetchone()[0]

@@ -202,6 +202,18 @@ def m002_held_units(db):
     )
 
 
+@migrations()
+def m003_unsettled_payments(db):
+    """Index by campaign only the payments still to settle (what ``retry`` and ``status`` look
+    for): a deposit captured inside its pledge's transaction is written ``succeeded`` and so
+    dirties no page of this index."""
+    db.execute("DROP INDEX payments_campaign_state")
+    db.execute(
+        f"CREATE INDEX payments_unsettled ON payments (campaign_id, state) "
+        f"WHERE state != '{SUCCEEDED}'"
+    )
+
+
 _PLEDGE_COLUMNS = (
     "id, campaign_id, variant_id, customer, quantity, region, idempotency_key, fingerprint, "
     "state, currency, unit_price, deposit_per_unit, credit_per_unit, created_at, updated_at"
@@ -219,6 +231,10 @@ _REFUND_COLUMNS = (
     "reason, state, attempts, reference, error"
 )
 
+
+#: The two ways to reserve units (``PresaleStore.RESERVE``).
+COUNTER = "counter"
+ROW_LOCK = "row_lock"
 
 #: Rows per multi-row ``INSERT``: well under SQLite's 32,766 parameters at 15 columns a row.
 _ROWS_PER_STATEMENT = 500
@@ -241,6 +257,11 @@ def _marks(values) -> str:
 class PresaleStore(Area):
     name = "presale"
     migrations = migrations
+
+    #: How ``_reserve`` takes units: ``COUNTER`` (a guarded update) or ``ROW_LOCK`` (``SELECT
+    #: ... FOR UPDATE``, then an update). The counter is one statement where the row lock is
+    #: two; ``bench/postgres.py`` measures both (see the README's performance section).
+    RESERVE = COUNTER
 
     #: Where ``held_units`` counts from: SQLite is told to use the covering index (its planner
     #: may otherwise pick the campaign one); PostgreSQL has no such hint (``AREA_SQL``).
@@ -377,18 +398,39 @@ class PresaleStore(Area):
         return [StateUnits(*row) for row in rows]
 
     def _reserve(self, variant_id: int, quantity: int) -> None:
-        """Hold ``quantity`` units of the offer's capacity, or raise ``SoldOut`` (no change)."""
-        changed = self.execute(
-            "UPDATE presale_offers SET held = held + ? "
-            "WHERE variant_id = ? AND (capacity IS NULL OR held + ? <= capacity)",
-            [quantity, variant_id, quantity],
-        )
-        if changed != 1:
+        """Hold ``quantity`` units of the offer's capacity, or raise ``SoldOut`` (no change).
+
+        ``RESERVE`` says how: ``counter`` (the default), one guarded ``UPDATE`` that the
+        database evaluates on the row it changes; ``row_lock``, the offer's row read with
+        ``FOR UPDATE``, checked, then updated (two statements, the row locked in between).
+        Both hold under concurrent writers; ``bench/postgres.py`` measures one against the
+        other.
+        """
+        if self.RESERVE == ROW_LOCK:
+            row = self.query_one(
+                "SELECT capacity, held FROM presale_offers "
+                f"WHERE variant_id = ?{self.store.FOR_UPDATE}",
+                [variant_id],
+            )
+            if row is not None and (row[0] is None or row[1] + quantity <= row[0]):
+                self.execute(
+                    "UPDATE presale_offers SET held = held + ? WHERE variant_id = ?",
+                    [quantity, variant_id],
+                )
+                return
+        else:
+            changed = self.execute(
+                "UPDATE presale_offers SET held = held + ? "
+                "WHERE variant_id = ? AND (capacity IS NULL OR held + ? <= capacity)",
+                [quantity, variant_id, quantity],
+            )
+            if changed == 1:
+                return
             row = self.query_one(
                 "SELECT capacity, held FROM presale_offers WHERE variant_id = ?", [variant_id]
             )
-            left = 0 if row is None else max(row[0] - row[1], 0)
-            raise SoldOut(variant_id, quantity, left)
+        left = 0 if row is None else max(row[0] - row[1], 0)
+        raise SoldOut(variant_id, quantity, left)
 
     def _reserve_many(self, pledges: Sequence[Pledge]) -> list[SoldOut | None]:
         """Reserve the units of each pledge in order; for each, None or the ``SoldOut``.
@@ -672,24 +714,43 @@ class PresaleStore(Area):
         return payment
 
     def insert_payments(
-        self, intents: Sequence[tuple[Pledge, str, Money, str, str]]
+        self,
+        intents: Sequence[tuple[Pledge, str, Money, str, str]],
+        captured: Sequence[tuple[str, str]] | None = None,
     ) -> list[Payment]:
         """``insert_payment`` for many ``(pledge, kind, amount, provider, key)``, in order, in as
-        few statements as the backend allows; nothing is read back."""
+        few statements as the backend allows; nothing is read back.
+
+        With ``captured`` (one ``(authorization, reference)`` per intent, from a provider that
+        captured them inside this transaction), each is stored ``succeeded`` at its first
+        attempt instead of ``pending``: one write instead of an insert and an update.
+        """
+        if captured is not None and len(captured) != len(intents):
+            raise ValueError("captured needs one (authorization, reference) per intent")
         now = self.store.now()
+        state, attempts = (PENDING, 0) if captured is None else (SUCCEEDED, 1)
         payments: list[Payment] = []
         with self.store.transaction():
             for chunk in range(0, len(intents), _ROWS_PER_STATEMENT):
                 part = intents[chunk : chunk + _ROWS_PER_STATEMENT]
+                answers = (
+                    [(None, None)] * len(part)
+                    if captured is None
+                    else captured[chunk : chunk + _ROWS_PER_STATEMENT]
+                )
                 params: list = []
-                for pledge, kind, amount, provider, key in part:
+                for (pledge, kind, amount, provider, key), (authorization, reference) in zip(
+                    part, answers, strict=True
+                ):
                     assert pledge.id is not None, "payments are for stored pledges"
                     params += [pledge.id, pledge.campaign_id, kind, amount.amount,
-                               amount.currency, provider, key, PENDING, now, now]  # fmt: skip
+                               amount.currency, provider, key, state, attempts, authorization,
+                               reference, now, now]  # fmt: skip
                 rows = self.query(
                     "INSERT INTO payments (pledge_id, campaign_id, kind, amount, currency, "
-                    "provider, idempotency_key, state, created_at, updated_at) VALUES "
-                    + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(part))
+                    "provider, idempotency_key, state, attempts, authorization, reference, "
+                    "created_at, updated_at) VALUES "
+                    + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(part))
                     + " RETURNING id, idempotency_key",
                     params,
                 )
@@ -703,10 +764,14 @@ class PresaleStore(Area):
                         amount,
                         provider,
                         key,
-                        PENDING,
-                        0,
+                        state,
+                        attempts,
+                        authorization,
+                        reference,
                     )  # fmt: skip
-                    for pledge, kind, amount, provider, key in part
+                    for (pledge, kind, amount, provider, key), (authorization, reference) in zip(
+                        part, answers, strict=True
+                    )
                 ]
         return payments
 
@@ -736,6 +801,8 @@ class PresaleStore(Area):
         if states:
             where.append(f"state IN ({_marks(states)})")
             params.extend(states)
+            if SUCCEEDED not in states:  # the same term as the index's, so it may be used
+                where.append(f"state != '{SUCCEEDED}'")
         if kind:
             where.append("kind = ?")
             params.append(kind)

@@ -138,9 +138,15 @@ class PresaleArea(Protocol):
         """
 
     def insert_payments(
-        self, intents: Sequence[tuple[Pledge, str, Money, str, str]]
+        self,
+        intents: Sequence[tuple[Pledge, str, Money, str, str]],
+        captured: Sequence[tuple[str, str]] | None = None,
     ) -> list[Payment]:
-        """``insert_payment`` for many ``(pledge, kind, amount, provider, key)``, in order."""
+        """``insert_payment`` for many ``(pledge, kind, amount, provider, key)``, in order.
+
+        With ``captured``, one ``(authorization, reference)`` per intent from a provider that
+        captured them in the open transaction: stored ``succeeded`` (one attempt) directly.
+        """
 
     def payments_succeeded(self, captures: Sequence[tuple[int, str, str]]) -> int:
         """``payment_succeeded`` for many ``(payment_id, authorization, reference)``; how many

@@ -115,7 +115,7 @@ class RewardStore(Area):
     # Rule ----------------------------------------------------------------------------------------
 
     def put_rule(self, rule: RewardRule) -> None:
-        self.db.execute(
+        self.execute(
             "INSERT INTO reward_rules (campaign_id, kind, currency, amount, basis_points, "
             "referral_per_unit, referral_limit, provider) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (campaign_id) DO UPDATE SET kind = excluded.kind, "
@@ -127,11 +127,11 @@ class RewardStore(Area):
         )  # fmt: skip
 
     def rule(self, campaign_id: int) -> RewardRule | None:
-        row = self.db.execute(
+        row = self.query_one(
             "SELECT campaign_id, kind, currency, amount, basis_points, referral_per_unit, "
             "referral_limit, provider FROM reward_rules WHERE campaign_id = ?",
             [campaign_id],
-        ).fetchone()
+        )
         return RewardRule(*row) if row else None
 
     # Ledger --------------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ class RewardStore(Area):
     def record(self, reward: Reward) -> bool:
         """Record a pending reward; False (and nothing changes) when its key is recorded already."""
         now = self.store.now()
-        row = self.db.execute(
+        row = self.query_one(
             "INSERT INTO rewards (campaign_id, variant_id, pledge_id, recipient, kind, units, "
             "amount, currency, idempotency_key, state, attempts, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) "
@@ -147,7 +147,7 @@ class RewardStore(Area):
             [reward.campaign_id, reward.variant_id, reward.pledge_id, reward.recipient,
              reward.kind, reward.units, reward.amount.amount, reward.amount.currency, reward.key,
              PENDING, now, now],
-        ).fetchone()  # fmt: skip
+        )  # fmt: skip
         return row is not None
 
     def rewards(self, campaign_id: int, states: tuple[str, ...] = ()) -> list[Reward]:
@@ -156,72 +156,68 @@ class RewardStore(Area):
         if states:
             where += f" AND state IN ({', '.join('?' for _ in states)})"
             params.extend(states)
-        rows = self.db.execute(
+        rows = self.query(
             f"SELECT {_REWARD_COLUMNS} FROM rewards WHERE {where} ORDER BY id", params
-        ).fetchall()
+        )
         return [_reward(row) for row in rows]
 
     def reward(self, reward_id: int) -> Reward | None:
-        row = self.db.execute(
-            f"SELECT {_REWARD_COLUMNS} FROM rewards WHERE id = ?", [reward_id]
-        ).fetchone()
+        row = self.query_one(f"SELECT {_REWARD_COLUMNS} FROM rewards WHERE id = ?", [reward_id])
         return _reward(row) if row else None
 
     def count(self, campaign_id: int) -> int:
-        return self.db.execute(
-            "SELECT COUNT(*) FROM rewards WHERE campaign_id = ?", [campaign_id]
-        ).fetchone()[0]
+        return self.query("SELECT COUNT(*) FROM rewards WHERE campaign_id = ?", [campaign_id])[0][0]
 
     def attempt(self, reward_id: int) -> None:
-        self.db.execute(
+        self.execute(
             "UPDATE rewards SET attempts = attempts + 1, updated_at = ? WHERE id = ?",
             [self.store.now(), reward_id],
         )
 
     def paid(self, reward_id: int, reference: str) -> bool:
         """Mark paid; False when it was paid already (another process recorded it first)."""
-        cursor = self.db.execute(
+        changed = self.execute(
             "UPDATE rewards SET state = ?, reference = ?, error = NULL, updated_at = ? "
             "WHERE id = ? AND state != ?",
             [PAID, reference, self.store.now(), reward_id, PAID],
         )
-        return cursor.rowcount == 1
+        return changed == 1
 
     def failed(self, reward_id: int, error: str) -> bool:
-        cursor = self.db.execute(
+        changed = self.execute(
             "UPDATE rewards SET state = ?, error = ?, updated_at = ? WHERE id = ? AND state != ?",
             [FAILED, error, self.store.now(), reward_id, PAID],
         )
-        return cursor.rowcount == 1
+        return changed == 1
 
     # Sharing -------------------------------------------------------------------------------------
 
     def share_code(self, campaign_id: int, customer: str, variant_id: int, new_code: str) -> str:
         """The code of (campaign, customer, variant), made ``new_code`` when there is none."""
-        self.db.execute(
+        self.execute(
             "INSERT INTO share_codes (code, campaign_id, customer, variant_id, created_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (campaign_id, customer, variant_id) DO NOTHING",
             [new_code, campaign_id, customer, variant_id, self.store.now()],
         )
-        return self.db.execute(
+        return self.query(
             "SELECT code FROM share_codes WHERE campaign_id = ? AND customer = ? "
             "AND variant_id = ?",
             [campaign_id, customer, variant_id],
-        ).fetchone()[0]
+        )[0][0]
 
     def code(self, code: str) -> ShareCode | None:
-        row = self.db.execute(
+        row = self.query_one(
             "SELECT code, campaign_id, customer, variant_id, created_at FROM share_codes "
             "WHERE code = ?",
             [code],
-        ).fetchone()
+        )
         return ShareCode(*row) if row else None
 
     def add_visit(self, code: str, visitor: str | None) -> int:
-        return self.db.execute(
+        return self.insert_returning(
             "INSERT INTO share_visits (code, visitor, created_at) VALUES (?, ?, ?) RETURNING id",
             [code, visitor, self.store.now()],
-        ).fetchone()[0]
+        )
 
     def attribute(self, pledge_id: int, code: ShareCode, limit: int | None) -> bool:
         """Attribute a pledge to ``code`` unless it is attributed or the code is at its limit.
@@ -232,45 +228,43 @@ class RewardStore(Area):
         """
         now = self.store.now()
         if limit is None:
-            row = self.db.execute(
+            row = self.query_one(
                 "INSERT INTO referral_attributions (pledge_id, code, campaign_id, referrer, "
                 "created_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (pledge_id) DO NOTHING RETURNING pledge_id",
                 [pledge_id, code.code, code.campaign_id, code.customer, now],
-            ).fetchone()
+            )
             return row is not None
-        lock = getattr(self.store, "FOR_UPDATE", "")
-        self.db.execute(
-            f"SELECT code FROM share_codes WHERE code = ?{lock}", [code.code]
-        ).fetchall()
-        row = self.db.execute(
+        lock = self.store.FOR_UPDATE
+        self.query(f"SELECT code FROM share_codes WHERE code = ?{lock}", [code.code])
+        row = self.query_one(
             "INSERT INTO referral_attributions (pledge_id, code, campaign_id, referrer, "
             "created_at) SELECT ?, ?, ?, ?, ? WHERE "
             "(SELECT COUNT(*) FROM referral_attributions WHERE code = ?) < ? "
             "ON CONFLICT (pledge_id) DO NOTHING RETURNING pledge_id",
             [pledge_id, code.code, code.campaign_id, code.customer, now, code.code, limit],
-        ).fetchone()
+        )
         return row is not None
 
     def attribution(self, pledge_id: int) -> Attribution | None:
-        row = self.db.execute(
+        row = self.query_one(
             "SELECT pledge_id, code, campaign_id, referrer, created_at "
             "FROM referral_attributions WHERE pledge_id = ?",
             [pledge_id],
-        ).fetchone()
+        )
         return Attribution(*row) if row else None
 
     def attributions(self, campaign_id: int) -> list[Attribution]:
-        rows = self.db.execute(
+        rows = self.query(
             "SELECT pledge_id, code, campaign_id, referrer, created_at "
             "FROM referral_attributions WHERE campaign_id = ? ORDER BY pledge_id",
             [campaign_id],
-        ).fetchall()
+        )
         return [Attribution(*row) for row in rows]
 
     def funnel(self, campaign_id: int) -> list[FunnelRow]:
         """Per variant with share codes: codes, visits, attributed pledges and their units."""
-        rows = self.db.execute(
+        rows = self.query(
             """
             SELECT s.variant_id,
                    COUNT(DISTINCT s.code),
@@ -286,7 +280,7 @@ class RewardStore(Area):
             GROUP BY s.campaign_id, s.variant_id ORDER BY s.variant_id
             """,
             [campaign_id],
-        ).fetchall()
+        )
         return [FunnelRow(*row) for row in rows]
 
 

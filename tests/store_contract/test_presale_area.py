@@ -33,6 +33,7 @@ from c2m_core.presale.records import (
     SoldOut,
     StateUnits,
 )
+from c2m_core.store.presale import COUNTER, ROW_LOCK
 from c2m_core.store.presale_interface import PresaleArea
 from c2m_core.variants.records import Variant
 
@@ -204,6 +205,27 @@ def test_outcomes_are_recorded_once(store):
     assert store.presale.refunds(campaign_id, ("succeeded",))[0].reference == "r-1"
 
 
+def test_payments_captured_in_the_transaction_are_written_once_succeeded(store):
+    campaign_id, [offer] = on_sale(store)
+    a = store.presale.insert_pledge(pledge(offer, "a"), "pledged")
+    b = store.presale.insert_pledge(pledge(offer, "b"), "pledged")
+    intents = [(p, "deposit", Money(1000, "EUR"), "ledger", f"k:{p.key}") for p in (a, b)]
+    with store.transaction():
+        returned = store.presale.insert_payments(
+            intents[:1], captured=[("auth-a", "ref-a")]
+        ) + store.presale.insert_payments(intents[1:])
+    assert returned == store.presale.payments(campaign_id)  # what it returned is what is stored
+    assert [(p.state, p.attempts, p.authorization, p.reference) for p in returned] == [
+        ("succeeded", 1, "auth-a", "ref-a"),
+        ("pending", 0, None, None),
+    ]
+    # only the pending one is still to settle, found through the unsettled payments' index
+    assert store.presale.payments(campaign_id, ("pending", "failed")) == returned[1:]
+    assert store.presale.payments(campaign_id, ("succeeded",)) == returned[:1]
+    with pytest.raises(ValueError):
+        store.presale.insert_payments(intents, captured=[("auth", "ref")])
+
+
 def test_the_ledger_records_each_key_once_and_returns_records(store):
     campaign_id, _ = on_sale(store)
     first = store.presale.ledger_record("ledger", "capture", "k1", Money(5, "EUR"), campaign_id)
@@ -222,15 +244,19 @@ WORKERS = 4
 CAPACITY = 60
 
 
-def test_concurrent_writers_never_exceed_capacity_and_the_counter_matches(store, store_target):
-    """Real processes, each with its own connection, reserve units until sold out."""
+@pytest.mark.parametrize("reserve", [COUNTER, ROW_LOCK])
+def test_concurrent_writers_never_exceed_capacity_and_the_counter_matches(
+    store, store_target, reserve
+):
+    """Real processes, each with its own connection, reserve units until sold out, with the
+    guarded counter update or with the offer's row locked."""
     campaign_id, [offer] = on_sale(store, capacity=CAPACITY)
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(WORKERS), ctx.Queue()
     processes = [
         ctx.Process(
             target=presale_workers.reserve_until_sold_out,
-            args=(store_target, offer, worker, barrier, results),
+            args=(store_target, offer, worker, barrier, results, reserve),
         )
         for worker in range(WORKERS)
     ]

@@ -23,3 +23,25 @@ def test_events_since_a_cursor_are_in_order_and_each_once(store):
     assert [e.payload["n"] for e in store.events_since(0)] == [0, 1, 2, 3, 4]
     assert [e.id for e in store.events_since(ids[1])] == ids[2:]
     assert store.events_since(ids[-1]) == []
+
+
+def test_a_transaction_that_fails_at_its_first_statement_leaves_nothing(store):
+    """The first statement of a transaction may carry its ``BEGIN`` (PostgreSQL): a failure
+    there rolls back, after-commit callbacks are dropped, and the store stays usable."""
+    said = []
+    with store.transaction():
+        store.execute("INSERT INTO server_secrets (name, value) VALUES (?, ?)", ["a", "1"])
+    with pytest.raises(Exception, match="(?i)unique"), store.transaction():
+        store.after_commit(lambda: said.append("committed"))
+        store.execute("INSERT INTO server_secrets (name, value) VALUES (?, ?)", ["a", "2"])
+    assert not store.in_transaction and said == []
+    with store.transaction():
+        pass  # a transaction that runs nothing commits nothing
+    with store.transaction():
+        store.execute("INSERT INTO server_secrets (name, value) VALUES (?, ?)", ["b", "3"])
+        store.event("test.happened", None, {})
+    assert store.query("SELECT name, value FROM server_secrets ORDER BY name") == [
+        ("a", "1"),
+        ("b", "3"),
+    ]
+    assert [e.type for e in store.events_since(0)] == ["test.happened"]
