@@ -4,9 +4,10 @@ The wishes (seeded: wall lengths around 2.4 m, depths around 90 cm, a third leav
 legs open) are stored through ``app.wishes.submit_many``, the import path. Aggregation with
 size standardisation (length to at most K sizes, then depth, each by the exact dynamic
 programme of docs/sizes.md, then the variants) is timed against the plain ``sqlite3``
-``GROUP BY`` that reads the collapsed demand, measured in the same run, as in
-``bench/wishes.py``. A second row times ``choose_sizes`` alone on one size demand per wish
-(uncollapsed) against ``collections.Counter`` over the same values. Sizes: 1,000,000 wishes
+``GROUP BY`` that reads the collapsed demand, measured just before each aggregation in the
+same run (as in ``bench/wishes.py``, which measures it once). A second row times
+``choose_sizes`` alone on one size demand per wish (uncollapsed) against
+``collections.Counter`` over the same values. Sizes: 1,000,000 wishes
 (``--quick``: 5,000).
 
     python -m bench sizes [--quick]
@@ -92,9 +93,9 @@ def run(quick: bool = False, count: int | None = None) -> list[Row]:
             report = app.wishes.submit_many("bench", sofa_wishes(count))
             if report.imported != count:
                 raise RuntimeError(f"stored {report.imported} of {count} sofa wishes: {report}")
-            demand = floor_demand(db)
             for k, moq_per_million in AGGREGATIONS:
                 moq = max(1, moq_per_million * count // 1_000_000)
+                demand = floor_demand(db)  # next to each run: the shared cores' load drifts
                 start = time.perf_counter()
                 result = app.wishes.aggregate("bench", max_variants=k, moq=moq)
                 took = time.perf_counter() - start

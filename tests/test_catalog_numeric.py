@@ -195,3 +195,16 @@ def test_the_command_line_takes_numeric_values():
         assert result.exit_code != 0
         assert "245 is not on a step" in result.output
         assert "Traceback" not in result.output
+
+
+def test_catalog_show_describes_a_numeric_module_in_one_line():
+    with C2M(db_path=":memory:") as app:
+        result = run(app, "show", "sofa")
+    assert result.exit_code == 0, result.output
+    assert (
+        "a whole number of cm from 160 to 320 in steps of 10, written length=160; "
+        "+CNY 9.00 per cm above 160; attributes length_cm=value, wall_cm=value; "
+        "a wish accepts smaller sizes within 30 cm"
+    ) in result.output
+    assert "smaller or larger sizes within 5 cm" in result.output
+    assert "\n170 " not in result.output
