@@ -140,16 +140,32 @@ class NumberRange:
         below = self.minimum + (value - self.minimum) // self.step * self.step
         return (below,) if below == value else (below, below + self.step)
 
-    def accepted(self, wished: int) -> tuple[int | None, int | None]:
-        """The interval of sizes a wish for ``wished`` accepts (None: unbounded that way)."""
+    def accepted(self, wished: int, tolerance: int | None = None) -> tuple[int | None, int | None]:
+        """The interval of sizes a wish for ``wished`` accepts (None: unbounded that way).
+
+        ``tolerance``, when the wish states one (``240~20``), replaces the catalog's; the
+        direction is the catalog's ``accept`` (both ways when that is ``exact``).
+        """
+        accept = self.accept
         reach = self.tolerance
+        if tolerance is not None:
+            reach = tolerance
+            accept = "either" if accept == "exact" else accept
         low: int | None = wished
         high: int | None = wished
-        if self.accept in ("smaller", "either"):
+        if accept in ("smaller", "either"):
             low = None if reach is None else wished - reach
-        if self.accept in ("larger", "either"):
+        if accept in ("larger", "either"):
             high = None if reach is None else wished + reach
         return low, high
+
+    def wished(self, text: str) -> tuple[int, int | None, int | None]:
+        """``(value, low, high)`` of a wish's value: ``"240"`` or ``"240~20"`` (a tolerance of its
+        own); raises ``ValueError`` for anything else."""
+        value, sep, tolerance = text.partition("~")
+        if not value.isdecimal() or (sep and not tolerance.isdecimal()):
+            raise ValueError(f"{text!r} is not VALUE or VALUE~TOLERANCE")
+        return (int(value), *self.accepted(int(value), int(tolerance) if sep else None))
 
 
 @attrs.frozen
@@ -333,6 +349,36 @@ class Catalog:
             m: str(v) if m in numeric and isinstance(v, int) and not isinstance(v, bool) else v
             for m, v in configuration.items()
         }
+
+    def nominal(self, configuration: Mapping[str, Choice]) -> dict[str, Choice]:
+        """``configuration`` without the tolerances a wish may state for numeric modules
+        (``{"length": "240~20"}`` becomes ``{"length": "240"}``)."""
+        numeric = {module.id for module in self.numeric_modules}
+        return {
+            m: v.partition("~")[0] if m in numeric and isinstance(v, str) else v
+            for m, v in configuration.items()
+        }
+
+    def accepts(self, wish: Mapping[str, Choice], configuration: Mapping[str, Choice]) -> bool:
+        """True when ``configuration`` (a variant) gives ``wish`` what it asked for: every
+        option the wish chose, and for a numeric module whose wishes accept other sizes
+        (``NumberRange.accept``, or a tolerance the wish states), a value it accepts."""
+        for module_id, wanted in wish.items():
+            given = configuration.get(module_id)
+            if given == wanted:
+                continue
+            module = self.module(module_id)
+            number = module.number if module is not None else None
+            if number is None or not isinstance(wanted, str) or not isinstance(given, str):
+                return False
+            try:
+                _, low, high = number.wished(wanted)
+                size = int(given)
+            except ValueError:
+                return False
+            if (low is not None and size < low) or (high is not None and size > high):
+                return False
+        return True
 
     @property
     def has_multiple(self) -> bool:

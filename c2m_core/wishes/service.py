@@ -89,6 +89,30 @@ def _integer(field: str, value, minimum: int, maximum: int) -> int:
     return value
 
 
+def _tolerances(catalog, configuration: Mapping) -> tuple[dict, dict[str, str]]:
+    """(``configuration`` with each numeric value's stated tolerance taken off, module -> the
+    value with its tolerance as stored, ``240~20``); a bad tolerance is ``InvalidInput``."""
+    plain = dict(configuration)
+    stated = {}
+    for module in catalog.numeric_modules:
+        text = configuration.get(module.id)
+        if not isinstance(text, str) or "~" not in text:
+            continue
+        value, _, tolerance = text.partition("~")
+        value, tolerance = value.strip(), tolerance.strip()
+        if not tolerance.isascii() or not tolerance.isdecimal():
+            raise InvalidInput(
+                f"configuration: {module.id}: {text!r} is not VALUE~TOLERANCE; the tolerance is "
+                f"a whole number of {module.number.unit or 'units'} (240~20)",
+                field=module.id,
+                value=text,
+                accepted=f"{module.number.describe()}, optionally ~ and a whole number",
+            )
+        plain[module.id] = value
+        stated[module.id] = f"{value}~{int(tolerance)}"
+    return plain, stated
+
+
 def _structural_error(catalog, violation: Violation) -> InvalidInput:
     """The error for a wish naming an unknown module or option, or a numeric value that is not
     one (out of range, off its steps): ``field`` is the module for a number."""
@@ -192,8 +216,10 @@ class _Intake:
     def verdict(self, configuration: Mapping) -> tuple[dict, bool, tuple[dict, ...], dict | None]:
         """(the configuration in catalog order, valid, violations, suggestion); identical
         configurations get the same objects, which the store serialises once."""
+        stated: dict[str, str] = {}
         if self.catalog.numeric_modules:
             configuration = self.catalog.canonical(configuration)
+            configuration, stated = _tolerances(self.catalog, configuration)
         for module, option in configuration.items():
             if not isinstance(module, str) or not isinstance(option, str):
                 raise _bad(
@@ -203,6 +229,13 @@ class _Intake:
         if structural:
             raise _structural_error(self.catalog, structural[0])
         ordered = {m: configuration[m] for m in self.module_ids if m in configuration}
+        if stated:
+            kept = self.verdict_of(ordered)
+            return ({m: stated.get(m, o) for m, o in ordered.items()}, *kept[1:])
+        return self.verdict_of(ordered)
+
+    def verdict_of(self, ordered: dict) -> tuple[dict, bool, tuple[dict, ...], dict | None]:
+        """The verdict on a configuration of known modules and options, in catalog order."""
         violations = self.app.validate(self.category, ordered, complete=False)
         if not violations and not self.service._satisfiable(self.category, ordered):
             violations = [
@@ -421,10 +454,11 @@ class WishService:
         per_option_wishes: Counter = Counter()
         complete = 0
         for group in valid:
-            for pair in group.configuration.items():
+            nominal = catalog.nominal(group.configuration)
+            for pair in nominal.items():
                 per_option[pair] += group.quantity
                 per_option_wishes[pair] += group.wishes
-            if not self.app.validate(category, group.configuration):
+            if not self.app.validate(category, nominal):
                 complete += group.wishes
         valid_quantity = sum(g.quantity for g in valid)
         options = tuple(
@@ -582,7 +616,11 @@ class WishService:
         modules = [
             m
             for m in catalog.numeric_modules
-            if m.number is not None and m.number.accept != "exact"
+            if m.number is not None
+            and (
+                m.number.accept != "exact"
+                or any("~" in str(d.configuration.get(m.id, "")) for d in demands)
+            )
         ]
         if not modules:
             return demands, (), [], category
@@ -596,8 +634,7 @@ class WishService:
             wished = [d for d in demands if module.id in d.configuration]
             asks = []
             for demand in wished:
-                value = int(demand.configuration[module.id])
-                low, high = number.accepted(value)
+                value, low, high = number.wished(demand.configuration[module.id])
                 asks.append(SizeDemand(value, demand.quantity, low, high))
             possible = [v for v in number.values if engine.is_satisfiable({module.id: str(v)})]
             plan = choose_sizes(asks, possible, max_sizes, moq)
