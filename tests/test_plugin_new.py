@@ -140,7 +140,7 @@ def test_the_wheel_ships_the_scaffold_and_the_bundled_plugins(tmp_path):
     assert scaffold and scaffold <= names
     for package in ("c2m_tv", "c2m_fridge", "c2m_toilet_seat", "c2m_sofa"):
         assert f"{package}/catalog.toml" in names
-    for package in ("c2m_fridge", "c2m_toilet_seat"):
+    for package in ("c2m_fridge", "c2m_toilet_seat", "c2m_sofa"):
         assert f"{package}/templates/spec_sheet.html" in names
     assert "c2m_core/testing.py" in names
     assert "c2m_core/py.typed" in names  # type checkers read c2m_core's annotations

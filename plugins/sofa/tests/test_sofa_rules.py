@@ -76,3 +76,18 @@ def test_a_sofa_wish_accepts_shorter_sizes_only(app):
     assert number.accepted(243 // 10 * 10) == (210, 240)
     depth = app.category("sofa").catalog.module("depth").number
     assert depth.accepted(90) == (85, 95)
+
+
+def test_the_spec_sheet_gives_the_cutting_sizes(app):
+    from c2m_core.testing import spec_context
+
+    category = app.category("sofa")
+    configuration = {**STUDY, "side-table": "slim"}
+    html = (
+        app.jinja_environment(category)
+        .get_template("spec_sheet.html")
+        .render(spec_context(category, configuration))
+    )
+    assert "<th>Overall length</th><td>280 cm</td>" in html
+    assert "<th>Seat depth</th><td>90 cm</td>" in html
+    assert "Slim side table, 30 cm" in html and "SF-RAIL" in html
