@@ -9,7 +9,7 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-os.environ["C2M_LOAD_PLUGINS"] = "c2m.tv,c2m.fridge,c2m.toilet_seat"
+os.environ["C2M_LOAD_PLUGINS"] = "c2m.tv,c2m.fridge,c2m.toilet_seat,c2m.sofa"
 
 settings.register_profile("c2m", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "c2m"))

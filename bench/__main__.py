@@ -22,6 +22,7 @@ MODULES = (
     "dispatch",
     "engine",
     "wishes",
+    "sizes",
     "voting",
     "presale",
     "postgres",

@@ -23,6 +23,7 @@ _EXPORTS = {
     "Excludes": ".catalog",
     "Limit": ".catalog",
     "Module": ".catalog",
+    "NumberRange": ".catalog",
     "Option": ".catalog",
     "Part": ".catalog",
     "Ref": ".catalog",
@@ -97,7 +98,18 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from .app import C2M
     from .campaigns import Campaign, IllegalTransition, UnknownCampaign
-    from .catalog import Catalog, Excludes, Limit, Module, Option, Part, Ref, Requires, load_catalog
+    from .catalog import (
+        Catalog,
+        Excludes,
+        Limit,
+        Module,
+        NumberRange,
+        Option,
+        Part,
+        Ref,
+        Requires,
+        load_catalog,
+    )
     from .category import Category
     from .errors import (
         C2MError,
@@ -173,6 +185,7 @@ __all__ = [
     "NoVote",
     "NotAllowed",
     "NotFound",
+    "NumberRange",
     "Offer",
     "Option",
     "Package",

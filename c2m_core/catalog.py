@@ -27,6 +27,9 @@ LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
 DEFAULT_LANGUAGE = "en"
 ATTRIBUTE_TYPES = (bool, int, float, str)
 LIMIT_AGGREGATES = ("each", "sum")
+ACCEPT_DIRECTIONS = ("exact", "smaller", "larger", "either")
+MAX_NUMBER_VALUES = 1000
+COMPARISON = re.compile(r"^([a-z0-9][a-z0-9_-]*)\s*(>=|<=|>|<|=)\s*(-?[0-9]+)\Z")
 
 
 @attrs.frozen
@@ -95,6 +98,78 @@ class Option:
 
 
 @attrs.frozen
+class NumberRange:
+    """The values of a numeric module: ``minimum`` to ``maximum`` in steps of ``step`` ``unit``.
+
+    The catalog turns each value into an option whose id is the value in decimal (``"240"``),
+    whose price is ``price_per_unit * (value - minimum)`` and which carries, for each
+    ``attributes`` name, the value times its factor (an integer), so rules limit and add it like
+    any attribute. ``accept`` and ``tolerance`` say which production sizes a wish for a value
+    accepts when aggregation standardises sizes: ``exact`` (only its own), ``smaller``,
+    ``larger`` or ``either``, at most ``tolerance`` units away (None: any distance).
+    """
+
+    minimum: int
+    maximum: int
+    step: int = 1
+    unit: str = ""
+    price_per_unit: int = 0
+    attributes: Mapping[str, int] = attrs.field(factory=dict)
+    accept: str = "exact"
+    tolerance: int | None = None
+    lead_time_days: int = 0
+    parts: tuple[Part, ...] = ()
+
+    @property
+    def values(self) -> range:
+        """Every accepted value, smallest first."""
+        return range(self.minimum, self.maximum + 1, self.step)
+
+    def describe(self) -> str:
+        """What is accepted, in words: ``a whole number of cm from 160 to 320 in steps of 10``."""
+        unit = f" of {self.unit}" if self.unit else ""
+        text = f"a whole number{unit} from {self.minimum} to {self.maximum}"
+        return text + (f" in steps of {self.step}" if self.step != 1 else "")
+
+    def nearest(self, value: int) -> tuple[int, ...]:
+        """The accepted values nearest to ``value``: one, or the two either side of it."""
+        if value <= self.minimum:
+            return (self.minimum,)
+        last = self.values[-1]
+        if value >= last:
+            return (last,)
+        below = self.minimum + (value - self.minimum) // self.step * self.step
+        return (below,) if below == value else (below, below + self.step)
+
+    def accepted(self, wished: int, tolerance: int | None = None) -> tuple[int | None, int | None]:
+        """The interval of sizes a wish for ``wished`` accepts (None: unbounded that way).
+
+        ``tolerance``, when the wish states one (``240~20``), replaces the catalog's; the
+        direction is the catalog's ``accept`` (both ways when that is ``exact``).
+        """
+        accept = self.accept
+        reach = self.tolerance
+        if tolerance is not None:
+            reach = tolerance
+            accept = "either" if accept == "exact" else accept
+        low: int | None = wished
+        high: int | None = wished
+        if accept in ("smaller", "either"):
+            low = None if reach is None else wished - reach
+        if accept in ("larger", "either"):
+            high = None if reach is None else wished + reach
+        return low, high
+
+    def wished(self, text: str) -> tuple[int, int | None, int | None]:
+        """``(value, low, high)`` of a wish's value: ``"240"`` or ``"240~20"`` (a tolerance of its
+        own); raises ``ValueError`` for anything else."""
+        value, sep, tolerance = text.partition("~")
+        if not value.isdecimal() or (sep and not tolerance.isdecimal()):
+            raise ValueError(f"{text!r} is not VALUE or VALUE~TOLERANCE")
+        return (int(value), *self.accepted(int(value), int(tolerance) if sep else None))
+
+
+@attrs.frozen
 class Module:
     """An ordered slot of the product; a complete configuration chooses every required one."""
 
@@ -107,12 +182,14 @@ class Module:
     multiple: bool = False
     minimum: int = 0
     maximum: int = 1
+    number: NumberRange | None = None
 
     def title_in(self, lang: str | None) -> str:
         """The title in ``lang``, else ``title`` (the catalog's default language).
 
         A ``multiple`` module takes between ``minimum`` and ``maximum`` of its options (its value
-        in a configuration is a tuple of option ids); otherwise it takes one.
+        in a configuration is a tuple of option ids); otherwise it takes one. A module with a
+        ``number`` is numeric: its options are its values, one per step (see ``NumberRange``).
         """
         return _title_in(self.title, self.titles, lang)
 
@@ -272,6 +349,50 @@ class Catalog:
         return module is not None and all(module.option(o) is not None for o in ids)
 
     @property
+    def numeric_modules(self) -> tuple[Module, ...]:
+        """The modules whose value is a number in a range (``Module.number`` is set)."""
+        return tuple(module for module in self.modules if module.number is not None)
+
+    def canonical(self, configuration: Mapping[str, object]) -> dict[str, object]:
+        """``configuration`` with integers given for numeric modules as their option ids
+        (``{"length": 240}`` becomes ``{"length": "240"}``); anything else is kept as given."""
+        numeric = {module.id for module in self.numeric_modules}
+        return {
+            m: str(v) if m in numeric and isinstance(v, int) and not isinstance(v, bool) else v
+            for m, v in configuration.items()
+        }
+
+    def nominal(self, configuration: Mapping[str, Choice]) -> dict[str, Choice]:
+        """``configuration`` without the tolerances a wish may state for numeric modules
+        (``{"length": "240~20"}`` becomes ``{"length": "240"}``)."""
+        numeric = {module.id for module in self.numeric_modules}
+        return {
+            m: v.partition("~")[0] if m in numeric and isinstance(v, str) else v
+            for m, v in configuration.items()
+        }
+
+    def accepts(self, wish: Mapping[str, Choice], configuration: Mapping[str, Choice]) -> bool:
+        """True when ``configuration`` (a variant) gives ``wish`` what it asked for: every
+        option the wish chose, and for a numeric module whose wishes accept other sizes
+        (``NumberRange.accept``, or a tolerance the wish states), a value it accepts."""
+        for module_id, wanted in wish.items():
+            given = configuration.get(module_id)
+            if given == wanted:
+                continue
+            module = self.module(module_id)
+            number = module.number if module is not None else None
+            if number is None or not isinstance(wanted, str) or not isinstance(given, str):
+                return False
+            try:
+                _, low, high = number.wished(wanted)
+                size = int(given)
+            except ValueError:
+                return False
+            if (low is not None and size < low) or (high is not None and size > high):
+                return False
+        return True
+
+    @property
     def has_multiple(self) -> bool:
         """True when a module takes several options."""
         return any(module.multiple for module in self.modules)
@@ -337,6 +458,14 @@ def _title_to_data(title: str, titles: Mapping[str, str]) -> str | dict[str, str
 
 
 def _module_to_dict(module: Module) -> dict:
+    if module.number is not None:
+        return {
+            "id": module.id,
+            "title": _title_to_data(module.title, module.titles),
+            "required": module.required,
+            "description": module.description,
+            "number": _number_to_dict(module.number),
+        }
     shape: dict[str, object] = (
         {"min": module.minimum, "max": module.maximum}
         if module.multiple
@@ -361,6 +490,39 @@ def _module_to_dict(module: Module) -> dict:
             for option in module.options
         ],
     }
+
+
+def _number_to_dict(number: NumberRange) -> dict:
+    data: dict[str, object] = {
+        "min": number.minimum,
+        "max": number.maximum,
+        "step": number.step,
+        "unit": number.unit,
+        "price_per_unit": number.price_per_unit,
+        "attributes": dict(number.attributes),
+        "accept": number.accept,
+        "lead_time_days": number.lead_time_days,
+        "parts": [{"number": p.number, "quantity": p.quantity} for p in number.parts],
+    }
+    if number.tolerance is not None:
+        data["tolerance"] = number.tolerance
+    return data
+
+
+def number_options(module_id: str, number: NumberRange) -> tuple[Option, ...]:
+    """The options of a numeric module: one per value, its id the value in decimal."""
+    unit = f" {number.unit}" if number.unit else ""
+    return tuple(
+        Option(
+            id=str(value),
+            title=f"{value}{unit}",
+            price=number.price_per_unit * (value - number.minimum),
+            lead_time_days=number.lead_time_days,
+            attributes={name: value * factor for name, factor in number.attributes.items()},
+            parts=number.parts,
+        )
+        for value in number.values
+    )
 
 
 def _rule_to_dict(rule: Rule) -> dict:
@@ -528,7 +690,8 @@ class _CatalogReader:
             {
                 "id": True,
                 "title": True,
-                "options": True,
+                "options": False,
+                "number": False,
                 "required": False,
                 "description": False,
                 "min": False,
@@ -536,6 +699,10 @@ class _CatalogReader:
             },
         )
         module_id = self.string(raw["id"], f"{where}.id", ID_PATTERN)
+        if "number" in raw:
+            return self.numeric_module(raw, f"modules.{module_id}", module_id)
+        if "options" not in raw:
+            self.fail(where, "missing required key 'options' (or 'number' for a numeric module)")
         where = f"modules.{module_id}"
         options = []
         seen = set()
@@ -574,6 +741,105 @@ class _CatalogReader:
             module, multiple=True, minimum=minimum, maximum=maximum, required=minimum > 0
         )
 
+    def numeric_module(self, raw, where: str, module_id: str) -> Module:
+        """A module whose value is a number in a range; its options are made from its values."""
+        for key in ("options", "min", "max"):
+            if key in raw:
+                self.fail(
+                    f"{where}.{key}",
+                    "a numeric module ('number') takes one value from its range: leave out "
+                    "'options', 'min' and 'max' (the range's bounds go in 'number')",
+                )
+        at = f"{where}.number"
+        spec = self.table(
+            raw["number"],
+            at,
+            {
+                "min": True,
+                "max": True,
+                "step": False,
+                "unit": False,
+                "price_per_unit": False,
+                "attributes": False,
+                "accept": False,
+                "tolerance": False,
+                "lead_time_days": False,
+                "parts": False,
+            },
+        )
+        minimum = self.integer(spec["min"], f"{at}.min", minimum=0)
+        maximum = self.integer(spec["max"], f"{at}.max", minimum=0)
+        step = self.integer(spec.get("step", 1), f"{at}.step", minimum=1)
+        if minimum > maximum:
+            self.fail(at, f"min ({minimum}) is greater than max ({maximum})")
+        if (maximum - minimum) % step:
+            self.fail(
+                f"{at}.max",
+                f"{maximum} is not min ({minimum}) plus a whole number of steps ({step}); "
+                f"use {minimum + (maximum - minimum) // step * step}",
+            )
+        if (maximum - minimum) // step + 1 > MAX_NUMBER_VALUES:
+            self.fail(
+                f"{at}.step",
+                f"{(maximum - minimum) // step + 1:,} values is too many; at most "
+                f"{MAX_NUMBER_VALUES:,} are accepted (use a larger step)",
+            )
+        attributes_raw = spec.get("attributes", {module_id: 1})
+        if not isinstance(attributes_raw, Mapping) or not attributes_raw:
+            self.fail(f"{at}.attributes", "expected a table of attribute name -> integer factor")
+        attributes = {}
+        for name, factor in attributes_raw.items():
+            if not ID_PATTERN.match(name):
+                self.fail(f"{at}.attributes.{name}", "attribute names are lower-case ids")
+            attributes[name] = self.integer(factor, f"{at}.attributes.{name}")
+        accept = self.string(spec.get("accept", "exact"), f"{at}.accept")
+        if accept not in ACCEPT_DIRECTIONS:
+            self.fail(f"{at}.accept", f"{accept!r} is not one of {', '.join(ACCEPT_DIRECTIONS)}")
+        tolerance = (
+            self.integer(spec["tolerance"], f"{at}.tolerance", minimum=0)
+            if "tolerance" in spec
+            else None
+        )
+        number = NumberRange(
+            minimum=minimum,
+            maximum=maximum,
+            step=step,
+            unit=self.string(spec.get("unit", ""), f"{at}.unit"),
+            price_per_unit=self.integer(
+                spec.get("price_per_unit", 0), f"{at}.price_per_unit", minimum=0
+            ),
+            attributes=attributes,
+            accept=accept,
+            tolerance=tolerance,
+            lead_time_days=self.integer(
+                spec.get("lead_time_days", 0), f"{at}.lead_time_days", minimum=0
+            ),
+            parts=self.parts(spec.get("parts", []), f"{at}.parts"),
+        )
+        title, titles = self.title(raw["title"], f"{where}.title")
+        return Module(
+            id=module_id,
+            title=title,
+            titles=titles,
+            required=self.boolean(raw.get("required", True), f"{where}.required"),
+            description=self.string(raw.get("description", ""), f"{where}.description"),
+            options=number_options(module_id, number),
+            number=number,
+        )
+
+    def parts(self, value, where: str) -> tuple[Part, ...]:
+        parts = []
+        for index, part_raw in enumerate(self.array(value, where)):
+            part_where = f"{where}[{index}]"
+            part_raw = self.table(part_raw, part_where, {"number": True, "quantity": False})
+            number = self.string(part_raw["number"], f"{part_where}.number")
+            if not number.strip():
+                self.fail(f"{part_where}.number", "must not be blank")
+            parts.append(
+                Part(number, self.integer(part_raw.get("quantity", 1), f"{part_where}.quantity", 1))
+            )
+        return tuple(parts)
+
     def option(self, raw, where: str) -> Option:
         raw = self.table(
             raw,
@@ -600,16 +866,7 @@ class _CatalogReader:
                     f"{where}.attributes.{name}",
                     f"expected a number, string or boolean, got {_type_name(value)}",
                 )
-        parts = []
-        for index, part_raw in enumerate(self.array(raw.get("parts", []), f"{where}.parts")):
-            part_where = f"{where}.parts[{index}]"
-            part_raw = self.table(part_raw, part_where, {"number": True, "quantity": False})
-            number = self.string(part_raw["number"], f"{part_where}.number")
-            if not number.strip():
-                self.fail(f"{part_where}.number", "must not be blank")
-            parts.append(
-                Part(number, self.integer(part_raw.get("quantity", 1), f"{part_where}.quantity", 1))
-            )
+        parts = self.parts(raw.get("parts", []), f"{where}.parts")
         title, titles = self.title(raw["title"], f"{where}.title")
         return Option(
             id=self.string(raw["id"], f"{where}.id", ID_PATTERN),
@@ -620,15 +877,19 @@ class _CatalogReader:
                 raw.get("lead_time_days", 0), f"{where}.lead_time_days", minimum=0
             ),
             attributes=dict(attributes),
-            parts=tuple(parts),
+            parts=parts,
             description=self.string(raw.get("description", ""), f"{where}.description"),
             retired=self.boolean(raw.get("retired", False), f"{where}.retired"),
         )
 
     def refs(self, value, where: str, catalog: Catalog) -> tuple[Ref, ...]:
-        refs = []
+        refs: list[Ref] = []
         for index, text in enumerate(self.array(value, where, non_empty=True)):
             text = self.string(text, f"{where}[{index}]")
+            comparison = COMPARISON.match(text)
+            if comparison:
+                refs.extend(self.comparison(comparison, f"{where}[{index}]", catalog))
+                continue
             ref = Ref.parse(text)
             module = catalog.module(ref.module)
             if module is None:
@@ -644,6 +905,33 @@ class _CatalogReader:
                 )
             refs.append(ref)
         return tuple(refs)
+
+    def comparison(self, match: re.Match, where: str, catalog: Catalog) -> list[Ref]:
+        """``length >= 280``: a reference to every value of a numeric module that compares so."""
+        module_id, operator, bound = match.group(1), match.group(2), int(match.group(3))
+        module = catalog.module(module_id)
+        if module is None or module.number is None:
+            numeric = ", ".join(m.id for m in catalog.numeric_modules) or "none"
+            self.fail(
+                where,
+                f"{match.group(0)!r} compares module {module_id!r}, which is not a numeric "
+                f"module; numeric modules are {numeric}",
+            )
+        test = {
+            ">=": bound.__le__,
+            "<=": bound.__ge__,
+            ">": bound.__lt__,
+            "<": bound.__gt__,
+            "=": bound.__eq__,
+        }[operator]
+        values = [value for value in module.number.values if test(value)]
+        if not values:
+            self.fail(
+                where,
+                f"no value of {module_id!r} is {operator} {bound}; it accepts "
+                f"{module.number.describe()}",
+            )
+        return [Ref(module_id, str(value)) for value in values]
 
     def rule(self, raw, where: str, catalog: Catalog) -> Rule:
         if not isinstance(raw, Mapping):
@@ -683,7 +971,7 @@ class _CatalogReader:
             )
         if kind == "excludes":
             options = self.refs(raw["options"], f"{where}.options", catalog)
-            if len(options) < 2:
+            if len(raw["options"]) < 2:
                 self.fail(f"{where}.options", "an excludes rule needs at least two options")
             return Excludes(rule_id, message, options)
         attribute = self.string(raw["attribute"], f"{where}.attribute")

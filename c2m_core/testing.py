@@ -49,6 +49,7 @@ CHECKS = (
     "valid-configuration",
     "rules",
     "dead-options",
+    "numbers",
     "custom-rules",
     "templates",
 )
@@ -361,6 +362,8 @@ class Conformance:
         for category in self.categories:
             used = {pair for config in self.witnesses[category.name] for pair in _pairs_of(config)}
             for module in category.catalog.modules:
+                if module.number is not None:
+                    continue  # values: the numbers check says which range is dead
                 for option in module.options:
                     if not option.retired and (module.id, option.id) not in used:
                         problems.append(
@@ -373,6 +376,39 @@ class Conformance:
                 problems,
                 "relax the rules that exclude it (`c2m catalog check CATEGORY MODULE=OPTION...` "
                 "names them), or mark it `retired = true` in the catalog",
+            )
+
+    def check_numbers(self) -> None:
+        """Every value of a numeric module is in some valid configuration, so its range is
+        what can be made; a size that accepts others has a tolerance of at least one step."""
+        problems = []
+        for category in self.categories:
+            used = {pair for config in self.witnesses[category.name] for pair in config.items()}
+            for module in category.catalog.numeric_modules:
+                number = module.number
+                assert number is not None
+                dead = [v for v in number.values if (module.id, str(v)) not in used]
+                for low, high in _runs(dead, number.step):
+                    values = f"{low}" if low == high else f"{low} to {high}"
+                    unit = f" {number.unit}" if number.unit else ""
+                    problems.append(
+                        f"category {category.name!r}: numeric module {module.id!r} takes "
+                        f"{number.describe()}, but {values}{unit} is in no valid configuration"
+                    )
+                tolerance = number.tolerance
+                if number.accept != "exact" and tolerance is not None and tolerance < number.step:
+                    problems.append(
+                        f"category {category.name!r}: numeric module {module.id!r} accepts "
+                        f"{number.accept} sizes within {tolerance}, less than its step "
+                        f"{number.step}, so a wish accepts only its own size"
+                    )
+        if problems:
+            self.fail(
+                "numbers",
+                problems,
+                "narrow the range (number.min, number.max) to what the rules allow, or relax the "
+                "rules that forbid those values (`c2m catalog options CATEGORY` says why); make "
+                'number.tolerance at least number.step or set accept = "exact"',
             )
 
     def check_custom_rules(self) -> None:
@@ -557,6 +593,17 @@ def _first(module: Module) -> Choice:
 def _matching(catalog, ref: Ref) -> list[str]:
     """The option ids of ``ref``'s module that ``ref`` matches."""
     return [ref.option] if ref.option else list(catalog.module(ref.module).option_ids)
+
+
+def _runs(values: list[int], step: int) -> list[tuple[int, int]]:
+    """Consecutive values (``step`` apart) as (first, last) runs."""
+    runs: list[tuple[int, int]] = []
+    for value in values:
+        if runs and value - runs[-1][1] == step:
+            runs[-1] = (runs[-1][0], value)
+        else:
+            runs.append((value, value))
+    return runs
 
 
 def _premise(rule: Rule) -> tuple[Ref, ...]:

@@ -128,6 +128,8 @@ def _unknown(catalog: Catalog, module_id: str, option_id: str) -> list[Violation
                 suggestion=close[0] if close else None,
             )
         )
+    elif module.option(option_id) is None and module.number is not None:
+        violations.append(number_violation(module, option_id))
     elif module.option(option_id) is None:
         close = difflib.get_close_matches(option_id, module.option_ids, n=1)
         violations.append(
@@ -142,6 +144,37 @@ def _unknown(catalog: Catalog, module_id: str, option_id: str) -> list[Violation
             )
         )
     return violations
+
+
+def number_violation(module, text: str) -> Violation:
+    """Why ``text`` is not a value of the numeric ``module``: not a whole number, out of its
+    range, or off its steps (``rule`` is ``number``; ``suggestion`` the nearest value)."""
+    number = module.number
+    accepted = number.describe()
+    try:
+        value = int(text.strip())
+    except ValueError:
+        return Violation(
+            "number",
+            f"{module.id}: {text!r} is not a whole number; expected {accepted}",
+            (f"{module.id}.{text}",),
+            kind="structure",
+        )
+    nearest = number.nearest(value)
+    if value < number.minimum or value > number.maximum:
+        problem = "is out of range"
+    elif str(value) != text:
+        problem = f"is written {text!r}; write it {value}"
+    else:
+        problem = "is not on a step"
+    return Violation(
+        "number",
+        f"{module.id}: {value} {problem}; expected {accepted}"
+        + f" (nearest: {' or '.join(map(str, nearest))})",
+        (f"{module.id}.{text}",),
+        kind="structure",
+        suggestion=str(nearest[0]),
+    )
 
 
 def missing_required(catalog: Catalog, configuration: Mapping[str, Choice]) -> list[Violation]:

@@ -55,21 +55,7 @@ def catalog_data(draw, max_modules=4, max_options=3, max_rules=6, max_multiple=0
             }
         else:
             attribute = "a" if kind == "each" and has_a and draw(st.booleans()) else "w"
-            low = draw(st.none() | st.integers(-4, 8))
-            high = draw(st.none() | st.integers(-4, 12))
-            if low is None and high is None:
-                high = 4
-            if low is not None and high is not None and low > high:
-                low, high = high, low
-            rule |= {
-                "kind": "limit",
-                "attribute": attribute,
-                "aggregate": "each" if kind == "each" else "sum",
-            }
-            if low is not None:
-                rule["min"] = low
-            if high is not None:
-                rule["max"] = high
+            rule |= draw(limit_of(attribute, kind, low=-4))
             if draw(st.booleans()):
                 rule["if"] = draw(ref_lists)
         rules.append(rule)
@@ -78,6 +64,27 @@ def catalog_data(draw, max_modules=4, max_options=3, max_rules=6, max_multiple=0
         "modules": modules,
         "rules": rules,
     }
+
+
+@st.composite
+def limit_of(draw, attribute: str, kind: str, low: int):
+    """The keys of a limit rule on ``attribute`` (``kind`` each or sum), bounds from ``low``."""
+    minimum = draw(st.none() | st.integers(low, 8))
+    maximum = draw(st.none() | st.integers(low, 12))
+    if minimum is None and maximum is None:
+        maximum = 4
+    if minimum is not None and maximum is not None and minimum > maximum:
+        minimum, maximum = maximum, minimum
+    rule = {
+        "kind": "limit",
+        "attribute": attribute,
+        "aggregate": "each" if kind == "each" else "sum",
+    }
+    if minimum is not None:
+        rule["min"] = minimum
+    if maximum is not None:
+        rule["max"] = maximum
+    return rule
 
 
 @st.composite
@@ -168,3 +175,111 @@ def solutions(catalog, custom, partial=None, rules=None):
         for c in configurations(catalog)
         if extends(c, partial) and valid(catalog, custom, c, rules)
     ]
+
+
+@st.composite
+def numeric_catalog_data(draw, max_modules=3, max_options=3, max_rules=5):
+    """(catalog data with one or two numeric modules, the same catalog spelled out by hand).
+
+    The second catalog is the reference: every value of a numeric module written as an option
+    carrying value * factor for each attribute, and every comparison reference (``n0>=2``)
+    replaced by the values it matches, so brute force over it checks the loader's translation
+    as well as the engine.
+    """
+    base = draw(catalog_data(max_modules=max_modules, max_options=max_options, max_rules=0))
+    modules = list(base["modules"])
+    spelled = list(base["modules"])
+    values: dict[str, list[int]] = {}
+    for i in range(draw(st.integers(1, 2))):
+        module_id = f"n{i}"
+        low = draw(st.integers(0, 4))
+        step = draw(st.integers(1, 3))
+        count = draw(st.integers(1, 4))
+        factors = {"w": draw(st.integers(-2, 2))}
+        if draw(st.booleans()):
+            factors["a"] = draw(st.integers(0, 2))
+        required = draw(st.booleans())
+        number = {"min": low, "max": low + step * (count - 1), "step": step}
+        number["attributes"] = factors
+        modules.append(
+            {"id": module_id, "title": module_id, "required": required, "number": number}
+        )
+        values[module_id] = [low + step * k for k in range(count)]
+        spelled.append(
+            {
+                "id": module_id,
+                "title": module_id,
+                "required": required,
+                "options": [
+                    {
+                        "id": str(v),
+                        "title": str(v),
+                        "attributes": {name: v * f for name, f in factors.items()},
+                    }
+                    for v in values[module_id]
+                ],
+            }
+        )
+    plain = [f"m{i}" for i in range(len(base["modules"]))] + [
+        f"m{i}.{o['id']}" for i, m in enumerate(base["modules"]) for o in m["options"]
+    ]
+    numeric = [f"{m}.{v}" for m, vs in values.items() for v in vs] + list(values)
+    comparisons = [
+        (f"{m}{op}{bound}", m, op, bound)
+        for m, vs in values.items()
+        for op in (">=", "<=", "=")
+        for bound in vs
+    ]
+
+    def expand(texts):
+        expanded = []
+        for text in texts:
+            match = [c for c in comparisons if c[0] == text]
+            if not match:
+                expanded.append(text)
+                continue
+            _, m, op, bound = match[0]
+            keep = {">=": bound.__le__, "<=": bound.__ge__, "=": bound.__eq__}[op]
+            expanded.extend(f"{m}.{v}" for v in values[m] if keep(v))
+        return expanded
+
+    everything = plain + numeric + [c[0] for c in comparisons]
+
+    def ref_list():
+        chosen = draw(st.lists(st.sampled_from(everything), min_size=1, max_size=3, unique=True))
+        return chosen, expand(chosen)
+
+    rules, spelled_rules = [], []
+    for k in range(draw(st.integers(0, max_rules))):
+        kind = draw(st.sampled_from(["requires", "excludes", "each", "sum"]))
+        rule = {"id": f"r{k}", "message": f"rule {k}"}
+        if kind == "requires":
+            (if_, if_s), (then, then_s) = ref_list(), ref_list()
+            rules.append(rule | {"kind": "requires", "if": if_, "then": then})
+            spelled_rules.append(rule | {"kind": "requires", "if": if_s, "then": then_s})
+            continue
+        if kind == "excludes":
+            texts = draw(st.lists(st.sampled_from(everything), min_size=2, max_size=3))
+            rules.append(rule | {"kind": "excludes", "options": texts})
+            spelled_rules.append(rule | {"kind": "excludes", "options": expand(texts)})
+            continue
+        rule |= draw(limit_of("w", kind, low=-6))
+        if draw(st.booleans()):
+            if_, if_s = ref_list()
+            rules.append(rule | {"if": if_})
+            spelled_rules.append(rule | {"if": if_s})
+        else:
+            rules.append(rule)
+            spelled_rules.append(rule)
+    head = base["category"]
+    return (
+        {"category": head, "modules": modules, "rules": rules},
+        {"category": head, "modules": spelled, "rules": spelled_rules},
+    )
+
+
+@st.composite
+def numeric_catalogs(draw):
+    """(a catalog with numeric modules, the same catalog spelled out by hand), loaded."""
+    data, spelled = draw(numeric_catalog_data())
+    return Catalog.from_dict(data), Catalog.from_dict(spelled)

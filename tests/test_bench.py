@@ -16,6 +16,7 @@ KNOWN = {
     "startup": "start-up: c2m --version",
     "dispatch": "hook call, one implementation",
     "wishes": "wish import (c2m wish import, an event per wish)",
+    "sizes": "choose_sizes alone (DP, one demand per wish)",
     "voting": "vote tally (schulze)",
     "presale": "pledge placed, deposit captured (4 writers)",
     "server": "pledge through the API (4 uvicorn workers, 4 clients)",

@@ -41,7 +41,7 @@ def test_plugins_all_includes_core_defaults(run):
 def test_catalog_list_table_and_json(run):
     assert "Modular smart TV" in run("catalog", "list").output
     rows = json.loads(run("catalog", "list", "--json").output)
-    assert [r["category"] for r in rows] == ["fridge", "toilet-seat", "tv"]
+    assert [r["category"] for r in rows] == ["fridge", "sofa", "toilet-seat", "tv"]
     row = rows[-1]
     assert row["category"] == "tv" and row["modules"] == 5 and row["currency"] == "CNY"
 
@@ -98,7 +98,7 @@ def test_catalog_check_partial(run):
 def test_unknown_category_is_a_usage_error(run):
     result = run("catalog", "check", "radio", "a=b")
     assert result.exit_code == 2
-    assert "Unknown category 'radio'; available: fridge, toilet-seat, tv" in result.output
+    assert "Unknown category 'radio'; available: fridge, sofa, toilet-seat, tv" in result.output
     assert "Traceback" not in result.output
 
 

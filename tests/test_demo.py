@@ -252,7 +252,7 @@ def test_bad_input_is_refused(tmp_path):
     db = str(tmp_path / "c2m.db")
     few = runner.invoke(cli, ["--db", db, "demo", "--wishes", "5"])
     assert few.exit_code == 2 and "--wishes" in few.output
-    unknown = runner.invoke(cli, ["--db", db, "demo", "--category", "sofa"])
+    unknown = runner.invoke(cli, ["--db", db, "demo", "--category", "radio"])
     assert unknown.exit_code == 2 and "tv" in unknown.output
     with C2M(tmp_path / "c2m.db") as app:
         with pytest.raises(InvalidInput, match="wishes"):

@@ -114,7 +114,7 @@ def test_the_generated_plugin_installs_beside_c2m_and_passes_its_tests(tmp_path)
     plugins = {row["name"]: row for row in json.loads(listed.stdout)}
     assert plugins["c2m.desk_lamp"]["version"] == "0.1.0"
     assert plugins["c2m.desk_lamp"]["categories"] == ["desk-lamp"]
-    assert {"c2m.tv", "c2m.fridge", "c2m.toilet_seat"} <= plugins.keys()
+    assert {"c2m.tv", "c2m.fridge", "c2m.toilet_seat", "c2m.sofa"} <= plugins.keys()
 
     tests = subprocess.run(
         [str(bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
@@ -124,7 +124,7 @@ def test_the_generated_plugin_installs_beside_c2m_and_passes_its_tests(tmp_path)
         env=env,
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert f"{len(CHECKS) + 7} passed" in tests.stdout  # a test per check, a valid one, 6 rules
+    assert f"{len(CHECKS) + 8} passed" in tests.stdout  # a test per check, a valid one, 7 rules
 
 
 def test_the_wheel_ships_the_scaffold_and_the_bundled_plugins(tmp_path):
@@ -143,9 +143,9 @@ def test_the_wheel_ships_the_scaffold_and_the_bundled_plugins(tmp_path):
         if p.is_file() and "__pycache__" not in p.parts
     }
     assert scaffold and scaffold <= names
-    for package in ("c2m_tv", "c2m_fridge", "c2m_toilet_seat"):
+    for package in ("c2m_tv", "c2m_fridge", "c2m_toilet_seat", "c2m_sofa"):
         assert f"{package}/catalog.toml" in names
-    for package in ("c2m_fridge", "c2m_toilet_seat"):
+    for package in ("c2m_fridge", "c2m_toilet_seat", "c2m_sofa"):
         assert f"{package}/templates/spec_sheet.html" in names
     assert "c2m_core/testing.py" in names
     assert "c2m_core/py.typed" in names  # type checkers read c2m_core's annotations

@@ -91,6 +91,9 @@ def show(category, lang, as_json):
         click.echo("")
         need = "required" if module.required else "optional"
         click.echo(click.style(f"{module.id}: {module.title_in(lang)} ({need})", bold=True))
+        if module.number is not None:
+            click.echo(_number_summary(module.id, module.number, cat.currency))
+            continue
         echo_table(
             [
                 (
@@ -121,6 +124,26 @@ def show(category, lang, as_json):
             ],
             ["field", "kind", "title", "accepts"],
         )
+
+
+def _number_summary(module_id: str, number, currency: str) -> str:
+    """A numeric module in one line: its values, price per unit, attributes and what a wish
+    accepts when sizes are standardised."""
+    unit = f" {number.unit}" if number.unit else ""
+    text = f"{number.describe()}, written {module_id}={number.minimum}"
+    if number.price_per_unit:
+        per = format_minor(number.price_per_unit, currency)
+        text += f"; +{currency} {per} per{unit or ' unit'} above {number.minimum}"
+    carried = ", ".join(
+        f"{name}=value" if factor == 1 else f"{name}=value*{factor}"
+        for name, factor in number.attributes.items()
+    )
+    text += f"; attributes {carried}"
+    if number.accept != "exact":
+        reach = "" if number.tolerance is None else f" within {number.tolerance}{unit}"
+        sizes = "smaller or larger" if number.accept == "either" else number.accept
+        text += f"; a wish accepts {sizes} sizes{reach}"
+    return text
 
 
 @catalog.command()

@@ -192,16 +192,41 @@ def stats(slug, as_json):
 @click.argument("slug")
 @click.option("--max-variants", type=int, help="K: the most variants to choose (default: setting).")
 @click.option("--moq", type=int, help="Minimum units each variant must cover (default: setting).")
+@click.option(
+    "--max-sizes",
+    type=int,
+    help="The most standard sizes per numeric module (a sofa's length; default: K).",
+)
 @json_option
-def aggregate(slug, max_variants, moq, as_json):
+def aggregate(slug, max_variants, moq, max_sizes, as_json):
     """Choose the variants of campaign SLUG that cover the most wished units.
 
-    Replaces the variants of an earlier aggregation; other variants stay.
+    Replaces the variants of an earlier aggregation; other variants stay. Wished sizes of
+    numeric modules (a sofa's length) are first standardised into a few production sizes.
     """
-    result = app_from().wishes.aggregate(slug, max_variants=max_variants, moq=moq)
+    result = app_from().wishes.aggregate(
+        slug, max_variants=max_variants, moq=moq, max_sizes=max_sizes
+    )
     if as_json:
         echo_json(result.to_dict())
         return
+    for plan in result.sizes:
+        unit = f" {plan.unit}" if plan.unit else ""
+        echo_table(
+            [
+                (plan.module, f"{size}{unit}", f"{units:,}")
+                for size, units in zip(plan.sizes, plan.batches, strict=True)
+            ],
+            ["module", "standard size", "units"],
+        )
+        mean = plan.deviation / plan.assigned_quantity if plan.assigned_quantity else 0.0
+        click.echo(
+            f"{plan.module}: {len(plan.sizes)} standard sizes take {plan.assigned_quantity:,} of "
+            f"{plan.total_quantity:,} wished units (mean distance from the wished size "
+            f"{mean:.1f}{unit}); "
+            f"{plan.total_quantity - plan.assigned_quantity:,} units accept none of them"
+        )
+        click.echo()
     echo_table(
         [
             (

@@ -165,6 +165,8 @@ class RewardService:
     def _authors(self, campaign_id: int, variants) -> dict[int, dict[str, int]]:
         units: dict[int, dict[str, int]] = {v.id: defaultdict(int) for v in variants}
         wishes = self.app.store.wishes
+        catalog = self.app.campaigns.catalog(self.app.store.campaigns.get_by_id(campaign_id))
+        accepts = catalog.accepts if catalog.numeric_modules else None
         last = 0
         while True:
             page = wishes.after(campaign_id, last, PAGE)
@@ -175,7 +177,11 @@ class RewardService:
                 if not wish.valid:
                     continue
                 for variant in variants:
-                    if covers(variant.configuration, wish.configuration):
+                    if (
+                        accepts(wish.configuration, variant.configuration)
+                        if accepts is not None
+                        else covers(variant.configuration, wish.configuration)
+                    ):
                         units[variant.id][wish.customer] += wish.quantity
         return {v: dict(sorted(a.items())) for v, a in units.items()}
 

@@ -20,6 +20,7 @@ from .records import (
     ImportRejected,
     ImportReport,
     Rejected,
+    StandardSizes,
     Wish,
     WishStats,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "MAX_TEXT",
     "Rejected",
     "STATE",
+    "StandardSizes",
     "TOP_UNCOVERED",
     "Wish",
     "WishService",

@@ -152,6 +152,36 @@ class AggregatedVariant:
 
 
 @attrs.frozen
+class StandardSizes:
+    """The production sizes aggregation chose for one numeric module (docs/sizes.md).
+
+    ``batches[i]`` wished units go to ``sizes[i]``; ``assigned_quantity`` of the
+    ``total_quantity`` units that chose a value of the module accept one of the sizes;
+    ``deviation`` is the sum of units times their distance (in ``unit``) from the wished value.
+    """
+
+    module: str
+    unit: str
+    sizes: tuple[int, ...]
+    batches: tuple[int, ...]
+    assigned_quantity: int
+    total_quantity: int
+    deviation: int
+
+    def to_dict(self) -> dict:
+        return {
+            "module": self.module,
+            "unit": self.unit,
+            "sizes": [
+                {"size": s, "quantity": q} for s, q in zip(self.sizes, self.batches, strict=True)
+            ],
+            "assigned_quantity": self.assigned_quantity,
+            "total_quantity": self.total_quantity,
+            "deviation": self.deviation,
+        }
+
+
+@attrs.frozen
 class AggregationResult:
     """The variants aggregation chose and how much of the valid demand they cover."""
 
@@ -164,6 +194,7 @@ class AggregationResult:
     invalid_quantity: int
     candidates: int
     uncovered: tuple[tuple[Mapping[str, str], int], ...]
+    sizes: tuple[StandardSizes, ...] = ()
 
     @property
     def share(self) -> float:
@@ -186,6 +217,7 @@ class AggregationResult:
             "invalid_quantity": self.invalid_quantity,
             "candidates": self.candidates,
             "uncovered": [{"configuration": dict(c), "quantity": q} for c, q in self.uncovered],
+            "sizes": [s.to_dict() for s in self.sizes],
         }
 
 

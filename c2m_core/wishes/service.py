@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 
+import attrs
+
 from ..campaigns.records import IllegalTransition
 from ..catalog import Choice
 from ..category import Category
@@ -37,9 +39,11 @@ from .records import (
     ImportRejected,
     ImportReport,
     Rejected,
+    StandardSizes,
     Wish,
     WishStats,
 )
+from .sizes import SizeDemand, choose_sizes, restricted
 
 
 def _bad(field: str, value, accepted: str) -> InvalidInput:
@@ -84,6 +88,45 @@ def _integer(field: str, value, minimum: int, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
         raise _bad(field, value, f"a whole number from {minimum} to {maximum:,}")
     return value
+
+
+def _tolerances(catalog, configuration: Mapping) -> tuple[dict, dict[str, str]]:
+    """(``configuration`` with each numeric value's stated tolerance taken off, module -> the
+    value with its tolerance as stored, ``240~20``); a bad tolerance is ``InvalidInput``."""
+    plain = dict(configuration)
+    stated = {}
+    for module in catalog.numeric_modules:
+        text = configuration.get(module.id)
+        if not isinstance(text, str) or "~" not in text:
+            continue
+        value, _, tolerance = text.partition("~")
+        value, tolerance = value.strip(), tolerance.strip()
+        if not tolerance.isascii() or not tolerance.isdecimal():
+            raise InvalidInput(
+                f"configuration: {module.id}: {text!r} is not VALUE~TOLERANCE; the tolerance is "
+                f"a whole number of {module.number.unit or 'units'} (240~20)",
+                field=module.id,
+                value=text,
+                accepted=f"{module.number.describe()}, optionally ~ and a whole number",
+            )
+        plain[module.id] = value
+        stated[module.id] = f"{value}~{int(tolerance)}"
+    return plain, stated
+
+
+def _structural_error(catalog, violation: Violation) -> InvalidInput:
+    """The error for a wish naming an unknown module or option, or a numeric value that is not
+    one (out of range, off its steps): ``field`` is the module for a number."""
+    module_id, _, value = violation.options[0].partition(".") if violation.options else ("", "", "")
+    module = catalog.module(module_id)
+    if violation.rule == "number" and module is not None and module.number is not None:
+        return InvalidInput(
+            f"configuration: {violation.message}",
+            field=module_id,
+            value=value,
+            accepted=module.number.describe(),
+        )
+    return InvalidInput(f"configuration: {violation.message}")
 
 
 class _Intake:
@@ -174,6 +217,10 @@ class _Intake:
     def verdict(self, configuration: Mapping) -> tuple[dict, bool, tuple[dict, ...], dict | None]:
         """(the configuration in catalog order, valid, violations, suggestion); identical
         configurations get the same objects, which the store serialises once."""
+        stated: dict[str, str] = {}
+        if self.catalog.numeric_modules:
+            configuration = self.catalog.canonical(configuration)
+            configuration, stated = _tolerances(self.catalog, configuration)
         for module, option in configuration.items():
             if not isinstance(module, str) or not isinstance(option, str):
                 raise _bad(
@@ -181,8 +228,15 @@ class _Intake:
                 )
         structural = structural_violations(self.catalog, configuration)
         if structural:
-            raise InvalidInput(f"configuration: {structural[0].message}")
+            raise _structural_error(self.catalog, structural[0])
         ordered = {m: configuration[m] for m in self.module_ids if m in configuration}
+        if stated:
+            kept = self.verdict_of(ordered)
+            return ({m: stated.get(m, o) for m, o in ordered.items()}, *kept[1:])
+        return self.verdict_of(ordered)
+
+    def verdict_of(self, ordered: dict) -> tuple[dict, bool, tuple[dict, ...], dict | None]:
+        """The verdict on a configuration of known modules and options, in catalog order."""
         violations = self.app.validate(self.category, ordered, complete=False)
         if not violations and not self.service._satisfiable(self.category, ordered):
             violations = [
@@ -422,10 +476,11 @@ class WishService:
         per_option_wishes: Counter = Counter()
         complete = 0
         for group in valid:
-            for pair in group.configuration.items():
+            nominal = catalog.nominal(group.configuration)
+            for pair in nominal.items():
                 per_option[pair] += group.quantity
                 per_option_wishes[pair] += group.wishes
-            if not self.app.validate(category, group.configuration):
+            if not self.app.validate(category, nominal):
                 complete += group.wishes
         valid_quantity = sum(g.quantity for g in valid)
         options = tuple(
@@ -472,12 +527,20 @@ class WishService:
     # Aggregation -------------------------------------------------------------------------------
 
     def aggregate(
-        self, slug: str, max_variants: int | None = None, moq: int | None = None
+        self,
+        slug: str,
+        max_variants: int | None = None,
+        moq: int | None = None,
+        max_sizes: int | None = None,
     ) -> AggregationResult:
         """Choose at most K variants covering the most valid wished quantity, each >= MOQ.
 
         K and the MOQ default to the campaign's ``max_variants`` and ``moq`` settings. The
         chosen variants replace those of an earlier aggregation (``source="aggregate"``).
+        When the catalog has numeric modules whose wishes accept other sizes, each first gets
+        at most ``max_sizes`` (default K) standard sizes, each with at least the MOQ in wished
+        units, and variants are chosen among those sizes (``AggregationResult.sizes``;
+        docs/sizes.md).
         """
         app = self.app
         campaign, category = self._open(slug)
@@ -488,6 +551,7 @@ class WishService:
             10_000,
         )
         moq = _integer("moq", campaign.setting("moq") if moq is None else moq, 1, MAX_QUANTITY)
+        max_sizes = k if max_sizes is None else _integer("max_sizes", max_sizes, 1, 1_000)
         catalog = category.catalog
         store = app.store
         demands = [
@@ -495,11 +559,18 @@ class WishService:
             for group in store.wishes.demand(campaign.id, valid=True)
         ]
         invalid_quantity = sum(g.quantity for g in store.wishes.demand(campaign.id, valid=False))
+        demands, sizes, dropped, standard = self._standardise(category, demands, max_sizes, moq)
         coverage = Coverage(demands, catalog.module_ids)
-        candidates = self._candidates(campaign, category, demands, coverage)
+        candidates = (
+            self._candidates(campaign, category, demands, coverage, standard)
+            if standard is not None
+            else []
+        )
         selection = choose_variants(
             demands, candidates, catalog.module_ids, k, moq, coverage=coverage
         )
+        dropped_quantity = sum(d.quantity for d in dropped)
+        total = selection.total + dropped_quantity
         with store.transaction():
             for old in store.variants.delete_by_source(campaign.id, "aggregate"):
                 store.event(
@@ -517,26 +588,26 @@ class WishService:
                         variant,
                         pick.covered,
                         sum(demands[i].wishes for i in pick.demands),
-                        pick.covered / selection.total if selection.total else 0.0,
+                        pick.covered / total if total else 0.0,
                     )
                 )
             uncovered = sorted(
-                selection.uncovered,
-                key=lambda i: (-demands[i].quantity, coverage.key(demands[i].configuration)),
+                [demands[i] for i in selection.uncovered] + dropped,
+                key=lambda d: (-d.quantity, coverage.key(d.configuration)),
             )
             result = AggregationResult(
                 campaign=slug,
                 max_variants=k,
                 moq=moq,
                 variants=tuple(chosen),
-                total_quantity=selection.total,
+                total_quantity=total,
                 covered_quantity=selection.covered,
                 invalid_quantity=invalid_quantity,
                 candidates=selection.candidates,
                 uncovered=tuple(
-                    (dict(demands[i].configuration), demands[i].quantity)
-                    for i in uncovered[:TOP_UNCOVERED]
+                    (dict(d.configuration), d.quantity) for d in uncovered[:TOP_UNCOVERED]
                 ),
+                sizes=sizes,
             )
             store.event(
                 "wishes.aggregated",
@@ -546,14 +617,104 @@ class WishService:
                     "moq": moq,
                     "variants": [v.variant.id for v in chosen],
                     "covered_quantity": selection.covered,
-                    "total_quantity": selection.total,
+                    "total_quantity": total,
+                    **({"sizes": {p.module: list(p.sizes) for p in sizes}} if sizes else {}),
                 },
             )
         return result
 
-    def _candidates(self, campaign, category: Category, demands, coverage) -> list[dict]:
+    def _standardise(
+        self, category: Category, demands: list[Demand], max_sizes: int, moq: int
+    ) -> tuple[list[Demand], tuple[StandardSizes, ...], list[Demand], Category | None]:
+        """Standard sizes for each numeric module whose wishes accept other sizes than their own
+        (``NumberRange.accept``; docs/sizes.md): at most ``max_sizes`` each, each with at least
+        ``moq`` wished units, chosen exactly by ``choose_sizes``.
+
+        Returns the demands with their values replaced by their sizes (and collapsed again),
+        the plans, the demands that accept no chosen size, and the category restricted to the
+        chosen sizes, where candidates come from (None when a module got no size at all).
+        """
+        catalog = category.catalog
+        modules = [
+            m
+            for m in catalog.numeric_modules
+            if m.number is not None
+            and (
+                m.number.accept != "exact"
+                or any("~" in str(d.configuration.get(m.id, "")) for d in demands)
+            )
+        ]
+        if not modules:
+            return demands, (), [], category
+        engine = self._engine(category)
+        plans: list[StandardSizes] = []
+        allowed: dict[str, list[str]] = {}
+        dropped: list[Demand] = []
+        for module in modules:
+            number = module.number
+            assert number is not None
+            wished = [d for d in demands if module.id in d.configuration]
+            asks = []
+            for demand in wished:
+                value, low, high = number.wished(demand.configuration[module.id])
+                asks.append(SizeDemand(value, demand.quantity, low, high))
+            possible = [v for v in number.values if engine.is_satisfiable({module.id: str(v)})]
+            plan = choose_sizes(asks, possible, max_sizes, moq)
+            sizes_of = {id(d): size for d, size in zip(wished, plan.assigned, strict=True)}
+            collapsed: dict[tuple, Demand] = {}
+            for demand in demands:
+                configuration = dict(demand.configuration)
+                if module.id in configuration:
+                    size = sizes_of[id(demand)]
+                    if size is None:
+                        dropped.append(demand)
+                        continue
+                    configuration[module.id] = str(size)
+                key = tuple(configuration.get(m) or "" for m in catalog.module_ids)
+                known = collapsed.get(key)
+                collapsed[key] = (
+                    Demand(configuration, demand.quantity, demand.wishes)
+                    if known is None
+                    else Demand(
+                        known.configuration,
+                        known.quantity + demand.quantity,
+                        known.wishes + demand.wishes,
+                    )
+                )
+            demands = list(collapsed.values())
+            allowed[module.id] = [str(size) for size in plan.sizes]
+            plans.append(
+                StandardSizes(
+                    module=module.id,
+                    unit=number.unit,
+                    sizes=plan.sizes,
+                    batches=plan.batches,
+                    assigned_quantity=plan.covered,
+                    total_quantity=plan.total,
+                    deviation=plan.deviation,
+                )
+            )
+        standard = (
+            attrs.evolve(category, catalog=restricted(catalog, allowed))
+            if all(allowed.values())
+            else None
+        )
+        return demands, tuple(plans), dropped, standard
+
+    def _candidates(
+        self, campaign, category: Category, demands, coverage, within: Category | None = None
+    ) -> list[dict]:
         """Complete valid wishes, popular completions of partial ones, plugins' proposals
-        (and every valid configuration when the catalog has few enough)."""
+        (and every valid configuration when the catalog has few enough). With ``within``
+        (``category`` restricted to standard sizes) every candidate comes from it."""
+        plugin_candidates = self._plugin_candidates(campaign, category)
+        if within is not None and within is not category:
+            plugin_candidates = [
+                c
+                for c in plugin_candidates
+                if all(within.catalog.knows(m, v) for m, v in c.items())
+            ]
+            category = within
         app = self.app
         candidates = []
         partial = []
@@ -577,8 +738,7 @@ class WishService:
                         self.completions_scanned,
                     )
                 )
-        for configuration in self._plugin_candidates(campaign, category):
-            candidates.append(configuration)
+        candidates.extend(plugin_candidates)
         return candidates
 
     def _plugin_candidates(self, campaign, category: Category) -> list[dict]:
