@@ -70,6 +70,11 @@ def choice_ids(value) -> tuple[str, ...]:
     return tuple(value)
 
 
+def configuration_from_json(text: str) -> dict[str, Choice]:
+    """A configuration stored as JSON, with a multi-select module's list of ids a tuple again."""
+    return {m: tuple(v) if isinstance(v, list) else v for m, v in json.loads(text).items()}
+
+
 @attrs.frozen
 class Part:
     """A bill-of-materials line: a part number and how many of it one unit needs."""
@@ -354,13 +359,27 @@ class Catalog:
         return tuple(module for module in self.modules if module.number is not None)
 
     def canonical(self, configuration: Mapping[str, object]) -> dict[str, object]:
-        """``configuration`` with integers given for numeric modules as their option ids
-        (``{"length": 240}`` becomes ``{"length": "240"}``); anything else is kept as given."""
+        """``configuration`` in the one form every stage compares and stores.
+
+        Integers given for numeric modules become their option ids (``{"length": 240}`` becomes
+        ``{"length": "240"}``); a multi-select module's value becomes a tuple of option ids in
+        the catalog's order (``"b"``, ``["b", "a"]`` and ``("a", "b")`` become ``("b",)``,
+        ``("a", "b")`` and ``("a", "b")``), ids the module does not know last, as given.
+        Anything else is kept as given, for validation to judge.
+        """
         numeric = {module.id for module in self.numeric_modules}
-        return {
-            m: str(v) if m in numeric and isinstance(v, int) and not isinstance(v, bool) else v
-            for m, v in configuration.items()
-        }
+        multiple = {module.id: module for module in self.modules if module.multiple}
+        canonical: dict[str, object] = {}
+        for m, v in configuration.items():
+            if m in numeric and isinstance(v, int) and not isinstance(v, bool):
+                v = str(v)
+            elif m in multiple and isinstance(v, str | list | tuple):
+                ids = (v,) if isinstance(v, str) else tuple(v)
+                if all(isinstance(i, str) for i in ids):
+                    order = {o: n for n, o in enumerate(multiple[m].option_ids)}
+                    v = tuple(sorted(ids, key=lambda i: order.get(i, len(order))))
+            canonical[m] = v
+        return canonical
 
     def nominal(self, configuration: Mapping[str, Choice]) -> dict[str, Choice]:
         """``configuration`` without the tolerances a wish may state for numeric modules

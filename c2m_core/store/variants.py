@@ -6,6 +6,7 @@ import json
 
 from sqlite_utils.migrations import Migrations
 
+from ..catalog import configuration_from_json
 from ..variants.records import Variant
 from .database import Area, StoreError
 
@@ -139,7 +140,7 @@ class VariantStore(Area):
             campaign_id=campaign_id,
             key=key,
             name=name,
-            configuration=json.loads(configuration),
+            configuration=configuration_from_json(configuration),
             source=source,
             covered_quantity=covered,
             position=position,

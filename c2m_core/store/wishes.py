@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlite_utils.migrations import Migrations
 
+from ..catalog import configuration_from_json
 from ..wishes.records import (
     CommonTexts,
     DemandGroup,
@@ -244,7 +245,10 @@ class WishStore(Area):
             "WHERE campaign_id = ? AND valid = ? GROUP BY configuration ORDER BY configuration",
             [campaign_id, int(valid)],
         )
-        return [DemandGroup(json.loads(text), wishes, quantity) for text, wishes, quantity in rows]
+        return [
+            DemandGroup(configuration_from_json(text), wishes, quantity)
+            for text, wishes, quantity in rows
+        ]
 
     def violation_sets(self, campaign_id: int) -> list[ViolationGroup]:
         """Invalid wishes collapsed by their violations."""
@@ -296,7 +300,7 @@ def _wish(row) -> Wish:
         id=values["id"],
         campaign_id=values["campaign_id"],
         customer=values["customer"],
-        configuration=json.loads(values["configuration"]),
+        configuration=configuration_from_json(values["configuration"]),
         quantity=values["quantity"],
         region=values["region"],
         price_ceiling=values["price_ceiling"],

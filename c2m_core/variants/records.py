@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from ..catalog import Catalog
+from ..catalog import Catalog, choice_ids
 from ..errors import InvalidInput
 
 SOURCES = ("aggregate", "manual", "plugin")
@@ -41,11 +41,14 @@ class Variant:
 
 
 def variant_key(catalog: Catalog, configuration: Mapping[str, str]) -> str:
-    """``module=option`` pairs in catalog order, joined by ``;``: one key per configuration."""
+    """``module=option`` pairs in catalog order, joined by ``;``: one key per configuration.
+
+    A multi-select module's options appear in catalog order joined by ``,`` (``extras=a,b``)."""
+    canonical = catalog.canonical(configuration)
     return ";".join(
-        f"{module.id}={configuration[module.id]}"
+        f"{module.id}={','.join(choice_ids(canonical[module.id]))}"
         for module in catalog.modules
-        if module.id in configuration
+        if module.id in canonical
     )
 
 

@@ -139,6 +139,7 @@ class _Intake:
         self.category = category
         self.catalog = category.catalog
         self.module_ids = self.catalog.module_ids
+        self.multiple = {module.id for module in self.catalog.modules if module.multiple}
         self.verdicts: dict[tuple, tuple | InvalidInput] = {}
         self.normalize = self.app.pm.hook.normalize_wish
         self.has_normalizers = bool(self.normalize.get_hookimpls())
@@ -187,14 +188,19 @@ class _Intake:
             )
             if normalized is not None:
                 configuration = normalized
-        key = tuple(configuration.items())
-        verdict = self.verdicts.get(key)
+        configuration = self.catalog.canonical(configuration)
+        try:
+            key: tuple | None = tuple(configuration.items())
+            verdict = self.verdicts.get(key)
+        except TypeError:  # a value no module takes (a mapping, say): judged, not remembered
+            key = verdict = None
         if verdict is None:
             try:
                 verdict = self.verdict(configuration)
             except InvalidInput as ex:
                 verdict = ex
-            self.verdicts[key] = verdict
+            if key is not None:
+                self.verdicts[key] = verdict
         if isinstance(verdict, InvalidInput):
             raise verdict
         ordered, valid, violations, suggestion = verdict
@@ -218,13 +224,18 @@ class _Intake:
         """(the configuration in catalog order, valid, violations, suggestion); identical
         configurations get the same objects, which the store serialises once."""
         stated: dict[str, str] = {}
+        configuration = self.catalog.canonical(configuration)
         if self.catalog.numeric_modules:
-            configuration = self.catalog.canonical(configuration)
             configuration, stated = _tolerances(self.catalog, configuration)
         for module, option in configuration.items():
-            if not isinstance(module, str) or not isinstance(option, str):
+            if not isinstance(module, str) or not (
+                isinstance(option, str) or (module in self.multiple and isinstance(option, tuple))
+            ):
                 raise _bad(
-                    "configuration", {module: option}, "module ids mapped to option ids (text)"
+                    "configuration",
+                    {module: option},
+                    "module ids mapped to option ids (text), or to a list of option ids for a "
+                    "multi-select module",
                 )
         structural = structural_violations(self.catalog, configuration)
         if structural:
