@@ -45,6 +45,7 @@ class Engine:
         self._check = CustomCheck(custom, self.model.module_ids) if custom else None
         self._checker: Checker | None = None
         self._sat: SatSession | None = None
+        self._repair_sat: SatSession | None = None
         self._order: list[int] | None = None
         self._counter: tuple[frozenset, Counter] | None = None
         self._depends: set[str] = set()
@@ -283,8 +284,12 @@ class Engine:
 
         if self._check is not None:
             drop(ALL_CUSTOM)
+        selectors = sat.selectors
         for key in reversed(range(len(self.model.rules))):
-            drop(key)
+            if selectors[key] in core:
+                drop(key)
+            else:
+                disabled.add(key)
         done: set[str] = set()
         while ALL_CUSTOM not in disabled and (pending := sorted(set(sat.custom_rules) - done)):
             for rule_id in pending:
@@ -340,9 +345,9 @@ class Engine:
             ]
             cores = {}
             enc = sat.encoding
-            # With a sum limit each solver call is slow: first try every pending option in
-            # place of a model's choice (the fast checker), and ask the solver only for the rest.
-            flips = self._check is None and any(isinstance(r, SumRule) for r in model.rules)
+            # Without custom rules, first try every pending option in place of a model's choice
+            # (table lookups), and ask the solver only for the rest.
+            flips = self._check is None
             if flips:
                 self._cover_by_flips(found, pending, covered)
                 pending = [item for item in pending if item not in covered]
@@ -353,10 +358,7 @@ class Engine:
                 wanted: dict[int, int] = {}
                 for m, j in pending:
                     wanted.setdefault(m, enc.x(m, j))
-                preferred = set(wanted.values())
-                sat.prefer(
-                    lit if lit in preferred else -lit for lit in range(1, enc.option_vars + 1)
-                )
+                sat.prefer_only(wanted.values())
                 found = sat.solve([*base, sat.encoding.x(*target)])
                 if found is None:
                     cores[target] = sat.core
@@ -393,16 +395,7 @@ class Engine:
     def _cover_by_flips(self, values: dict[int, int], pending, covered: set) -> None:
         """Add to ``covered`` the pending options that can replace their module's value in the
         valid configuration ``values`` and leave it valid."""
-        model = self.model
-        configuration = model.configuration(values)
-        validate = self.checker.validate
-        for m, j in pending:
-            if (m, j) in covered:
-                continue
-            trial = dict(configuration)
-            trial[model.module_ids[m]] = model.option_ids[m][j]
-            if not validate(trial):
-                covered.add((m, j))
+        self.checker.flips(values, pending, covered)
 
     # Counting, sampling, enumeration -------------------------------------------------------------
 
@@ -539,11 +532,12 @@ class Engine:
                 )
         hard = {model.module_index[m]: wish[model.module_index[m]] for m in keep}
         with self._lock:
-            with self.sat.time_budget(timeout):
-                found = nearest(self.sat, wish, hard, cost)
-            if self.sat.grown > SESSION_GROWTH:
-                self.sat.close()
-                self._sat = None
+            sat = self._repair_session()
+            with sat.time_budget(timeout):
+                found = nearest(sat, wish, hard, cost)
+            if sat.grown > SESSION_GROWTH:
+                sat.close()
+                self._repair_sat = None
         if found is None:
             return None
         fixed, changed = found
@@ -555,6 +549,13 @@ class Engine:
         )
         distance = sum(cost(m) for m in changed)
         return Repair(final, changes, distance, self._used_custom)
+
+    def _repair_session(self) -> SatSession:
+        """A solver of its own for repairs: the variables and clauses each repair adds would
+        slow down every later question to the main one."""
+        if self._repair_sat is None:
+            self._repair_sat = SatSession(Encoding(self.model), self._check)
+        return self._repair_sat
 
     def _weights(self, weights):
         weights = dict(weights or {})
