@@ -26,6 +26,7 @@ from .results import Change, Conflict, Options, OptionStatus, Reason, Repair
 from .sat import ALL_CUSTOM, SatSession
 
 SESSION_GROWTH = 500_000  # solver variables added by repairs before the solver is rebuilt
+CONDITIONED_COUNTERS = 8  # counters kept for counts with choices fixed (per set of modules)
 
 
 class Engine:
@@ -48,6 +49,7 @@ class Engine:
         self._repair_sat: SatSession | None = None
         self._order: list[int] | None = None
         self._counter: tuple[frozenset, Counter] | None = None
+        self._conditioned: dict[tuple, Counter] = {}
         self._depends: set[str] = set()
 
     @classmethod
@@ -399,21 +401,34 @@ class Engine:
 
     # Counting, sampling, enumeration -------------------------------------------------------------
 
-    def _counted(self, question):
-        """Run ``question(counter)``, learning what custom rules read until it goes through."""
+    def _counted(self, question, first: tuple[int, ...] = ()):
+        """Run ``question(counter)``, learning what custom rules read until it goes through.
+
+        ``first``: modules the counter decides first (the fixed ones of a count), the rest in
+        the order that keeps few rules open once those are decided.
+        """
         while True:
             depends = frozenset(self._depends)
-            if self._counter is None or self._counter[0] != depends:
-                try:
-                    counter = Counter(self.model, self.order, self._check, depends)
-                except NeedsModule as needs:
-                    self._learn(needs)
-                    continue
-                self._counter = (depends, counter)
             try:
-                return question(self._counter[1])
+                counter = self._counter_for(depends, first)
+                return question(counter)
             except NeedsModule as needs:
                 self._learn(needs)
+
+    def _counter_for(self, depends: frozenset, first: tuple[int, ...]) -> Counter:
+        if not first:
+            if self._counter is None or self._counter[0] != depends:
+                self._counter = (depends, Counter(self.model, self.order, self._check, depends))
+            return self._counter[1]
+        key = (depends, first)
+        counter = self._conditioned.get(key)
+        if counter is None:
+            order = search_order(self.model, first)
+            counter = Counter(self.model, order, self._check, depends)
+            while len(self._conditioned) >= CONDITIONED_COUNTERS:
+                self._conditioned.pop(next(iter(self._conditioned)))
+            self._conditioned[key] = counter
+        return counter
 
     def _learn(self, needs: NeedsModule) -> None:
         if needs.module is None or len(self._depends) + 1 >= len(self.model.module_ids):
@@ -438,7 +453,8 @@ class Engine:
         values = self.model.indexes(partial or {})
         with self._lock:
             budget = Budget(max_states, max_bytes, timeout)
-            return self._counted(lambda counter: counter.count(values, budget))
+            first = tuple(sorted(values))
+            return self._counted(lambda counter: counter.count(values, budget), first)
 
     def sample(
         self,
