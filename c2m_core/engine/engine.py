@@ -18,7 +18,14 @@ from ..errors import InvalidInput
 from ..validation import Violation
 from .checker import Checker
 from .cnf import Encoding
-from .counting import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Budget, Counter, search_order
+from .counting import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_TIMEOUT,
+    Budget,
+    BudgetExceeded,
+    Counter,
+    search_order,
+)
 from .custom import Custom, CustomCheck, NeedsModule
 from .model import CatalogModel, EachRule, ExcludesRule, RequiresRule, SumRule
 from .repair import nearest
@@ -454,7 +461,13 @@ class Engine:
         with self._lock:
             budget = Budget(max_states, max_bytes, timeout)
             first = tuple(sorted(values))
-            return self._counted(lambda counter: counter.count(values, budget), first)
+            try:
+                return self._counted(lambda counter: counter.count(values, budget), first)
+            except BudgetExceeded:
+                # the counters' transition caches grew with the failed search: let them go
+                self._counter = None
+                self._conditioned.clear()
+                raise
 
     def sample(
         self,
