@@ -11,6 +11,7 @@ assumptions) for the solver-backed operations, the pure validator for validate.
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import sys
@@ -120,21 +121,57 @@ def random_catalog(modules, options, rules, seed, power_budget=None, each_limit=
     )
 
 
+#: The clock of every figure: this process's CPU time. The machine is shared (2 cores, several
+#: engineers' test runs), so wall time mostly measures the wait for a core; CPU time is what a
+#: question costs on a core of its own. HiGHS may use a helper thread, whose time is added:
+#: repair with a sum is, if anything, overstated.
+CLOCK = time.process_time
+
+
 def timed(function, inputs, repeat=1):
-    """Median seconds of ``function(x)`` over ``inputs`` (each run ``repeat`` times)."""
+    """Median CPU seconds of ``function(x)`` over ``inputs`` (each run ``repeat`` times)."""
     times = []
     for item in inputs:
         for _ in range(repeat):
-            start = time.perf_counter()
+            start = CLOCK()
             function(item)
-            times.append(time.perf_counter() - start)
+            times.append(CLOCK() - start)
     return statistics.median(times)
 
 
 def once(function):
-    start = time.perf_counter()
+    start = CLOCK()
     result = function()
-    return time.perf_counter() - start, result
+    return CLOCK() - start, result
+
+
+def benchmark_catalogs(quick: bool = False):
+    """(name, catalog, samples) of every random catalog the benchmark measures."""
+    samples = 10 if quick else 40
+    return [
+        ("5x6x10", random_catalog(5, 6, 10, seed=1), samples),
+        ("20x8x60", random_catalog(20, 8, 60, seed=2), samples),
+        ("40x8x150", random_catalog(40, 8, 150, seed=3), samples),
+        ("20x8x60+power", random_catalog(20, 8, 60, seed=2, power_budget=400), samples),
+        ("40x8x150+power", random_catalog(40, 8, 150, seed=3, power_budget=800), 10),
+    ]
+
+
+def sat_repair_reference(catalog, wishes, timeout):
+    """CPU seconds of each repair by the SAT descent alone (the way before the integer program),
+    None where it ran out of ``timeout``."""
+    from c2m_core.engine import OutOfTime
+
+    engine = _compiled(catalog)
+    engine._repair_session()._linear = None  # no integer program: the SAT descent answers
+    times = []
+    for wish in wishes:
+        try:
+            seconds, _ = once(lambda w=wish: engine.repair(w, timeout=timeout))
+        except OutOfTime:
+            seconds = None
+        times.append(seconds)
+    return times
 
 
 def fmt(seconds: float | None) -> str:
@@ -176,6 +213,7 @@ def bench_catalog(name, catalog, seed, samples):
         partials.append({m: configuration[m] for m in chosen})
     options_time = timed(engine.options, partials)
     repair_time = timed(engine.repair, broken)
+    repair_worst = max(once(lambda w=w: engine.repair(w))[0] for w in broken)
     count_time, count = _count(engine, {})
     fixed_time = fixed_count = None
     if count_time is not None:
@@ -192,6 +230,8 @@ def bench_catalog(name, catalog, seed, samples):
         "validate_floor": validate_floor,
         "options": options_time,
         "repair": repair_time,
+        "repair_worst": repair_worst,
+        "broken": broken,
         "repair_distance": changes,
         "broken_rules": broken_rules,
         "count_time": count_time,
@@ -352,15 +392,13 @@ def run(quick: bool = False):
 def main(argv):
     quick = "--quick" in argv
     samples = 10 if quick else 40
-    catalogs = [
-        ("5x6x10", random_catalog(5, 6, 10, seed=1), samples),
-        ("20x8x60", random_catalog(20, 8, 60, seed=2), samples),
-        ("40x8x150", random_catalog(40, 8, 150, seed=3), samples),
-        ("20x8x60+power", random_catalog(20, 8, 60, seed=2, power_budget=400), samples),
-        ("40x8x150+power", random_catalog(40, 8, 150, seed=3, power_budget=800), 5),
-    ]
+    catalogs = benchmark_catalogs(quick)
     print(f"python bench/engine.py{' --quick' if quick else ''}")
-    print("medians; floor = one raw SAT call on the compiled clauses; pure = validation.validate")
+    print(f"load average at start: {_load()}")
+    print(
+        "medians of CPU time; floor = one raw SAT call on the compiled clauses; "
+        "pure = validation.validate"
+    )
     header = (
         f"{'catalog':<15}{'compile':>10}{'floor':>9}{'validate':>10}{'pure':>10}"
         f"{'options':>10}{'x floor':>8}{'repair':>10}{'x floor':>8}{'broken':>7}{'moves':>6}"
@@ -400,7 +438,7 @@ def main(argv):
         agree = agree and same
         print(
             f"  {r['catalog']:<15} {'equal' if same else 'DIFFERENT'}: Ganak {reference:,} "
-            f"in {fmt(seconds)} (the engine: {fmt(r['count_time'])})"
+            f"in {fmt(seconds)} wall (the engine: {fmt(r['count_time'])} CPU)"
         )
     print()
     rows, count = bench_tv(samples)
@@ -411,35 +449,86 @@ def main(argv):
     by_name = {r["catalog"]: r for r in results}
     big, power = by_name["40x8x150"], by_name["40x8x150+power"]
 
+    print("repair with a power budget by the SAT descent alone (the way before), 3 wishes:")
+    sat_times = sat_repair_reference(power["catalog_object"], power["broken"][:3], timeout=300)
+    sat_figures = ", ".join(fmt(t) if t is not None else "over 300 s wall" for t in sat_times)
+    print(f"  {sat_figures}")
+    print()
+
     def under(seconds, target):
         return seconds is not None and seconds < target
 
+    def worst(key, rows_):
+        return max((r[key] for r in rows_), default=None)
+
+    floor = f"raw SAT call {fmt(big['floor'])}"
+    counted = [r for r in results if r["count_time"] is not None]
+    plain = [r for r in results if "power" not in r["catalog"]]
     checks = [
-        ("count 40x8x150 < 10 s", under(big["count_time"], TARGETS["count"])),
+        (
+            "count 40x8x150 < 10 s",
+            under(big["count_time"], TARGETS["count"]),
+            fmt(big["count_time"]) if big["count_time"] is not None else big["count"],
+            "Ganak above, when installed",
+        ),
         (
             "count with 3 fixed < 250 ms (every counted catalog)",
-            all(
-                under(r["count_fixed_time"], TARGETS["count_fixed"])
-                for r in results
-                if r["count_time"] is not None
-            ),
+            all(under(r["count_fixed_time"], TARGETS["count_fixed"]) for r in counted)
+            and big["count_time"] is not None,
+            "worst " + fmt(worst("count_fixed_time", counted)),
+            "40x8x150 counted" if big["count_time"] is not None else "40x8x150 not counted",
         ),
-        ("counts equal the independent counts", agree),
-        ("options 40x8x150 < 5 ms", under(big["options"], TARGETS["options"])),
-        ("options 40x8x150+power < 250 ms", under(power["options"], TARGETS["options_power"])),
-        ("repair 40x8x150+power < 1 s", under(power["repair"], TARGETS["repair_power"])),
+        ("counts equal the independent counts", agree, "", "Ganak"),
+        (
+            "options 40x8x150 < 5 ms",
+            under(big["options"], TARGETS["options"]),
+            fmt(big["options"]),
+            floor,
+        ),
+        (
+            "options 40x8x150+power < 250 ms",
+            under(power["options"], TARGETS["options_power"]),
+            fmt(power["options"]),
+            f"raw SAT call {fmt(power['floor'])}",
+        ),
+        (
+            "repair 40x8x150+power < 1 s",
+            under(power["repair"], TARGETS["repair_power"]),
+            f"median {fmt(power['repair'])}, worst {fmt(power['repair_worst'])}",
+            f"SAT descent {sat_figures}",
+        ),
         (
             "repair < 10 ms (catalogs without a sum)",
-            all(r["repair"] < TARGETS["repair"] for r in results if "power" not in r["catalog"]),
+            all(r["repair"] < TARGETS["repair"] for r in plain),
+            "worst median " + fmt(worst("repair", plain)),
+            floor,
         ),
         (
             "validate < 50 us (every catalog)",
             all(r["validate"] < TARGETS["validate"] for r in results),
+            "worst " + fmt(worst("validate", results)),
+            "pure validator " + fmt(worst("validate_floor", results)),
         ),
-        ("TV operations < 2 ms", all(s < TARGETS["tv"] for n, s in rows if n != rows[0][0])),
+        (
+            "TV operations < 2 ms",
+            all(s < TARGETS["tv"] for n, s in rows if n != rows[0][0]),
+            "worst " + fmt(max(s for n, s in rows if n != rows[0][0])),
+            "",
+        ),
     ]
-    for name, ok in checks:
-        print(f"  {'ok  ' if ok else 'MISS'} {name}")
+    for name, ok, figure, reference in checks:
+        print(
+            f"  {'ok  ' if ok else 'MISS'} {name}: {figure}"
+            + (f" ({reference})" if reference else "")
+        )
+    print(f"load average at end: {_load()}")
+
+
+def _load() -> str:
+    try:
+        return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 if __name__ == "__main__":

@@ -64,3 +64,17 @@ def _category(name):
         }
     )
     return Category(catalog)
+
+
+def test_bundled_plugins_declare_the_categories_of_their_custom_rules():
+    from c2m_core.engine.custom import declared_categories
+
+    app = C2M(db_path=":memory:")
+    implementations = app.pm.hook.validate_configuration.get_hookimpls()
+    bundled = {
+        impl.plugin_name: impl for impl in implementations if impl.plugin_name.startswith("c2m.")
+    }
+    assert {"c2m.tv", "c2m.fridge", "c2m.toilet_seat"} <= bundled.keys()
+    for name, impl in bundled.items():
+        registered = {category.name for category in impl.plugin.register_categories()}
+        assert declared_categories(impl.function) == registered, name

@@ -199,8 +199,8 @@ def test_solver_is_rebuilt_after_many_repairs_with_the_same_answers(app, monkeyp
     monkeypatch.setattr(engine_module, "SESSION_GROWTH", 5)
     engine = Engine(app.category("tv").catalog, app.engine("tv").custom)
     first = engine.repair(WISH, weights={"size": 2})
-    session = engine.sat
+    session = engine._repair_session()
     for _ in range(3):
         assert engine.repair(WISH, weights={"size": 2}) == first
-    assert engine.sat is not session
+    assert engine._repair_session() is not session
     assert engine.count() == 1676

@@ -30,6 +30,8 @@ class Checker:
         excludes: dict = {}
         each: dict = {}
         self.sums = []
+        self._tables: list[list] | None = None
+        self._wide: list[list] = []
         for index, rule in enumerate(model.rules):
             if isinstance(rule, RequiresRule):
                 then = self._pairs(rule.then)
@@ -56,6 +58,67 @@ class Checker:
             for rule in self.catalog.rules
             if isinstance(rule, Requires)
         }
+
+    def flips(self, values: Mapping[int, int], pending, covered: set) -> None:
+        """Add to ``covered`` every pending ``(module, option)`` that can replace its module's
+        value in the valid configuration ``values`` (module index -> value) and leave every
+        declarative rule satisfied.
+
+        Only the rules of the flipped module can change; a rule over two modules answers from
+        a table (the allowed options of one module for each value of the other), a wider rule
+        or a sum is evaluated directly.
+        """
+        if self._tables is None:
+            self._tables = self._flip_tables()
+        by_module: dict[int, list[int]] = {}
+        for m, j in pending:
+            if (m, j) not in covered:
+                by_module.setdefault(m, []).append(j)
+        for m, options in by_module.items():
+            allowed = -1
+            for other, table in self._tables[m]:
+                allowed &= table[values[other]]
+                if not allowed:
+                    break
+            if not allowed:
+                continue
+            for rule in self._wide[m]:
+                if not allowed:
+                    break
+                allowed &= self._allowed(rule, m, values, options)
+            for j in options:
+                if allowed >> j & 1:
+                    covered.add((m, j))
+
+    def _flip_tables(self):
+        model = self.model
+        self._wide = [[] for _ in model.module_ids]
+        tables: list[list] = [[] for _ in model.module_ids]
+        for rule in model.rules:
+            modules = rule.modules
+            if isinstance(rule, SumRule) or len(modules) != 2:
+                for m in modules:
+                    self._wide[m].append(rule)
+                continue
+            for m, other in ((modules[0], modules[1]), (modules[1], modules[0])):
+                table = {}
+                for w in model.values(other):
+                    mask = 0
+                    for j in range(len(model.option_ids[m])):
+                        if _holds(rule, {m: j, other: w}):
+                            mask |= 1 << j
+                    table[w] = mask
+                tables[m].append((other, table))
+        return tables
+
+    def _allowed(self, rule, m: int, values: Mapping[int, int], options) -> int:
+        trial = dict(values)
+        mask = 0
+        for j in options:
+            trial[m] = j
+            if _holds(rule, trial):
+                mask |= 1 << j
+        return mask
 
     def _pairs(self, sets: Mapping[int, frozenset[int]]) -> frozenset[tuple[str, str]]:
         ids, options = self.model.module_ids, self.model.option_ids
@@ -143,3 +206,20 @@ def _chosen(refs, known: Mapping[str, str]) -> tuple[str, ...]:
         if option is not None and (ref.option is None or ref.option == option):
             found[f"{ref.module}.{option}"] = None
     return tuple(found)
+
+
+def _holds(rule, values: Mapping[int, int]) -> bool:
+    """Whether ``rule`` (of the catalog model) holds for ``values`` (module index -> value,
+    ``NONE`` for left out), which give a value to every module the rule mentions."""
+    if isinstance(rule, RequiresRule):
+        fired = any(values[m] in options for m, options in rule.fire.items())
+        return not fired or any(values[m] in options for m, options in rule.then.items())
+    if isinstance(rule, ExcludesRule):
+        return sum(1 for m, options in rule.refs if values[m] in options) <= 1
+    fired = rule.fire is None or any(values[m] in options for m, options in rule.fire.items())
+    if isinstance(rule, EachRule):
+        return not fired or all(values[m] not in bad for m, bad in rule.offend.items())
+    if not fired:
+        return True
+    total = sum(rule.amount(m, values[m]) for m in rule.amounts)
+    return (rule.low is None or total >= rule.low) and (rule.high is None or total <= rule.high)

@@ -565,16 +565,20 @@ def _getter(indexes):
     return itemgetter(*indexes)
 
 
-def search_order(model: CatalogModel) -> list[int]:
-    """A module order that keeps few rules open at a time (greedy, ties by catalog order)."""
+def search_order(model: CatalogModel, first=()) -> list[int]:
+    """A module order that keeps few rules open at a time (greedy, ties by catalog order).
+
+    ``first``: modules to decide before all others (the fixed choices of a count: once they
+    are decided, the rules they take part in narrow the others' values instead of staying open).
+    """
     scopes = [
         frozenset(rule.modules)
         for rule in model.rules
         if not (isinstance(rule, EachRule) and rule.fire is None) and len(rule.modules) > 1
     ]
-    remaining = list(range(len(model.module_ids)))
-    placed: set[int] = set()
-    order = []
+    remaining = [m for m in range(len(model.module_ids)) if m not in first]
+    placed: set[int] = set(first)
+    order = list(first)
     while remaining:
 
         def opened(m):

@@ -36,6 +36,7 @@ from .sat import ALL_CUSTOM, SatSession
 
 SESSION_GROWTH = 500_000  # solver variables added by repairs before the solver is rebuilt
 EVERY_LIMIT = 1_000_000  # configurations enumerate lists at once (more: walked with the solver)
+CONDITIONED_COUNTERS = 8  # counters kept for counts with choices fixed (per set of modules)
 
 
 class Engine:
@@ -57,8 +58,10 @@ class Engine:
         )
         self._checker: Checker | None = None
         self._sat: SatSession | None = None
+        self._repair_sat: SatSession | None = None
         self._order: list[int] | None = None
         self._counter: tuple[frozenset, Counter] | None = None
+        self._conditioned: dict[tuple, Counter] = {}
         self._depends: set[str] = set()
 
     @classmethod
@@ -325,8 +328,12 @@ class Engine:
 
         if self._check is not None:
             drop(ALL_CUSTOM)
+        selectors = sat.selectors
         for key in reversed(range(self.model.named_rules)):
-            drop(key)
+            if selectors[key] in core:
+                drop(key)
+            else:
+                disabled.add(key)
         done: set[str] = set()
         while ALL_CUSTOM not in disabled and (pending := sorted(set(sat.custom_rules) - done)):
             for rule_id in pending:
@@ -377,9 +384,9 @@ class Engine:
             ]
             cores = {}
             enc = sat.encoding
-            # With a sum limit each solver call is slow: first try every pending option in
-            # place of a model's choice (the fast checker), and ask the solver only for the rest.
-            flips = self._check is None and any(isinstance(r, SumRule) for r in model.rules)
+            # Without custom rules, first try every pending option in place of a model's choice
+            # (table lookups), and ask the solver only for the rest.
+            flips = self._check is None
             if flips:
                 self._cover_by_flips(found, pending, covered)
                 pending = [item for item in pending if item not in covered]
@@ -390,10 +397,7 @@ class Engine:
                 wanted: dict[int, int] = {}
                 for m, j in pending:
                     wanted.setdefault(m, enc.x(m, j))
-                preferred = set(wanted.values())
-                sat.prefer(
-                    lit if lit in preferred else -lit for lit in range(1, enc.option_vars + 1)
-                )
+                sat.prefer_only(wanted.values())
                 found = sat.solve([*base, sat.encoding.x(*target)])
                 if found is None:
                     cores[target] = sat.core
@@ -432,34 +436,38 @@ class Engine:
     def _cover_by_flips(self, values: dict[int, int], pending, covered: set) -> None:
         """Add to ``covered`` the pending options that can replace their module's value in the
         valid configuration ``values`` and leave it valid."""
-        model = self.model
-        configuration = model.configuration(values)
-        validate = self.checker.validate
-        for m, j in pending:
-            if (m, j) in covered:
-                continue
-            trial = dict(configuration)
-            trial[model.module_ids[m]] = model.option_ids[m][j]
-            if not validate(trial):
-                covered.add((m, j))
+        self.checker.flips(values, pending, covered)
 
     # Counting, sampling, enumeration -------------------------------------------------------------
 
-    def _counted(self, question):
-        """Run ``question(counter)``, learning what custom rules read until it goes through."""
+    def _counted(self, question, first: tuple[int, ...] = ()):
+        """Run ``question(counter)``, learning what custom rules read until it goes through.
+
+        ``first``: modules the counter decides first (the fixed ones of a count), the rest in
+        the order that keeps few rules open once those are decided.
+        """
         while True:
             depends = frozenset(self._depends)
-            if self._counter is None or self._counter[0] != depends:
-                try:
-                    counter = Counter(self.model, self.order, self._check, depends)
-                except NeedsModule as needs:
-                    self._learn(needs)
-                    continue
-                self._counter = (depends, counter)
             try:
-                return question(self._counter[1])
+                counter = self._counter_for(depends, first)
+                return question(counter)
             except NeedsModule as needs:
                 self._learn(needs)
+
+    def _counter_for(self, depends: frozenset, first: tuple[int, ...]) -> Counter:
+        if not first:
+            if self._counter is None or self._counter[0] != depends:
+                self._counter = (depends, Counter(self.model, self.order, self._check, depends))
+            return self._counter[1]
+        key = (depends, first)
+        counter = self._conditioned.get(key)
+        if counter is None:
+            order = search_order(self.model, first)
+            counter = Counter(self.model, order, self._check, depends)
+            while len(self._conditioned) >= CONDITIONED_COUNTERS:
+                self._conditioned.pop(next(iter(self._conditioned)))
+            self._conditioned[key] = counter
+        return counter
 
     def _learn(self, needs: NeedsModule) -> None:
         if needs.module is None or len(self._depends) + 1 >= len(self.model.module_ids):
@@ -484,7 +492,14 @@ class Engine:
         values = self.model.indexes(partial or {})
         with self._lock:
             budget = Budget(max_states, max_bytes, timeout)
-            return self._counted(lambda counter: counter.count(values, budget))
+            first = tuple(sorted(values))
+            try:
+                return self._counted(lambda counter: counter.count(values, budget), first)
+            except BudgetExceeded:
+                # the counters' transition caches grew with the failed search: let them go
+                self._counter = None
+                self._conditioned.clear()
+                raise
 
     def sample(
         self,
@@ -601,11 +616,12 @@ class Engine:
                 )
         hard = {m: wish[m] for module_id in keep for m in model.members[module_id] if m in wish}
         with self._lock:
-            with self.sat.time_budget(timeout):
-                found = nearest(self.sat, wish, hard, cost)
-            if self.sat.grown > SESSION_GROWTH:
-                self.sat.close()
-                self._sat = None
+            sat = self._repair_session()
+            with sat.time_budget(timeout):
+                found = nearest(sat, wish, hard, cost)
+            if sat.grown > SESSION_GROWTH:
+                sat.close()
+                self._repair_sat = None
         if found is None:
             return None
         fixed, changed = found
@@ -618,6 +634,13 @@ class Engine:
         )
         distance = sum(cost(m) for m in changed)
         return Repair(final, changes, distance, self._used_custom)
+
+    def _repair_session(self) -> SatSession:
+        """A solver of its own for repairs: the variables and clauses each repair adds would
+        slow down every later question to the main one."""
+        if self._repair_sat is None:
+            self._repair_sat = SatSession(Encoding(self.model), self._check)
+        return self._repair_sat
 
     def _weights(self, weights):
         weights = dict(weights or {})

@@ -8,19 +8,24 @@ custom rule read, guarded by that custom rule's own selector. Then the solver tr
 
 from __future__ import annotations
 
-import threading
 import time
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from pysat.card import ITotalizer
 from pysat.solvers import Minisat22
 
+from .checker import Checker
 from .cnf import Encoding
 from .counting import OutOfTime
 from .custom import CustomCheck
-from .model import NONE
+from .model import NONE, SumRule
+
+if TYPE_CHECKING:
+    from .linear import LinearForm
 
 ALL_CUSTOM = object()
+CONFLICTS_PER_SLICE = 2000  # solver conflicts between two looks at the clock
 
 
 class SatSession:
@@ -36,6 +41,9 @@ class SatSession:
         self.core: set[int] = set()
         self._stays: list[int] | None = None
         self._totalizer: list[int] | None = None
+        self._linear: LinearForm | None | bool = False
+        self._checker: Checker | None = None
+        self._unchosen = [-var for var in range(1, encoding.option_vars + 1)]
         self.compiled_vars = encoding.top
         self.limited: float | None = None
         self.deadline = 0.0
@@ -46,20 +54,20 @@ class SatSession:
 
     @contextmanager
     def time_budget(self, seconds: float | None):
-        """Within the block, a solver call still running after ``seconds`` raises ``OutOfTime``."""
+        """Within the block, a solver call still running after ``seconds`` raises ``OutOfTime``.
+
+        The solver runs in slices of ``CONFLICTS_PER_SLICE`` conflicts and the clock is read
+        between them (no timer thread: starting one cost more than most questions).
+        """
         if seconds is None:
             yield
             return
-        timer = threading.Timer(seconds, self.solver.interrupt)
         self.limited = seconds
         self.deadline = time.monotonic() + seconds
-        timer.start()
         try:
             yield
         finally:
-            timer.cancel()
             self.limited = None
-            self.solver.clear_interrupt()
 
     @property
     def grown(self) -> int:
@@ -101,11 +109,12 @@ class SatSession:
             else:
                 assumptions.extend(self.selectors.values())
             if self.limited:
-                if time.monotonic() > self.deadline:
-                    raise OutOfTime(self.limited, "the search")
-                answer = self.solver.solve_limited(assumptions=assumptions, expect_interrupt=True)
-                if answer is None:
-                    raise OutOfTime(self.limited, "the search")
+                answer = None
+                while answer is None:
+                    if time.monotonic() > self.deadline:
+                        raise OutOfTime(self.limited, "the search")
+                    self.solver.conf_budget(CONFLICTS_PER_SLICE)
+                    answer = self.solver.solve_limited(assumptions=assumptions)
             else:
                 answer = self.solver.solve(assumptions=assumptions)
             if not answer:
@@ -133,10 +142,9 @@ class SatSession:
         model = self.solver.get_model()
         values = dict.fromkeys(range(len(self.model.module_ids)), NONE)
         owner = self.owner
-        for lit in model[: self.encoding.option_vars]:
-            if lit > 0:
-                m, j = owner[lit]
-                values[m] = j
+        for lit in [lit for lit in model[: self.encoding.option_vars] if lit > 0]:
+            m, j = owner[lit]
+            values[m] = j
         return values
 
     def stay_vars(self) -> list[int]:
@@ -159,6 +167,34 @@ class SatSession:
             totalizer.delete()
         return self._totalizer
 
+    @property
+    def linear(self) -> LinearForm | None:
+        """The rules as a 0-1 integer program, when the catalog has a sum limit and no custom
+        rules (made once; None otherwise, or when scipy is missing)."""
+        if self._linear is False:
+            self._linear = None
+            if self.check is None and any(isinstance(r, SumRule) for r in self.model.rules):
+                try:
+                    from .linear import LinearForm
+                except ImportError:  # pragma: no cover - scipy is a core dependency
+                    return None
+                self._linear = LinearForm(self.encoding)
+        return self._linear  # type: ignore[return-value]
+
+    @property
+    def checker(self) -> Checker:
+        """The exact validator of the catalog's declarative rules (made once)."""
+        if self._checker is None:
+            self._checker = Checker(self.model)
+        return self._checker
+
     def prefer(self, lits) -> None:
         """Hint the solver to make these literals true where it has the choice (speed only)."""
         self.solver.set_phases(literals=list(lits))
+
+    def prefer_only(self, options) -> None:
+        """Hint the solver to choose these option variables and no other (speed only)."""
+        phases = list(self._unchosen)
+        for var in options:
+            phases[var - 1] = var
+        self.solver.set_phases(literals=phases)

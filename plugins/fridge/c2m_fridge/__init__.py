@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from c2m_core import Category, PluginMeta, Violation, hookimpl
+from c2m_core.engine import applies_to
 
 HERE = Path(__file__).parent
 
@@ -36,6 +37,7 @@ def energy_efficiency_index(capacity, compressor, cooling) -> int:
 
 
 @hookimpl
+@applies_to("fridge")
 def validate_configuration(category, configuration):
     """The certified grade must cover the build's energy efficiency index: a product of three
     modules' attributes compared with a fourth's, which a declarative limit cannot express."""

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from c2m_core import Category, PluginMeta, Violation, hookimpl
+from c2m_core.engine import applies_to
 
 HERE = Path(__file__).parent
 
@@ -31,6 +32,7 @@ def register_categories():
 
 
 @hookimpl
+@applies_to("toilet-seat")
 def validate_configuration(category, configuration):
     """An instant heater must warm the nozzle's flow as it runs: physics a limit cannot say."""
     if category.name != "toilet-seat" or not {"water-heating", "nozzle"} <= configuration.keys():

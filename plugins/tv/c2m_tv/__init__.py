@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from c2m_core import Category, PluginMeta, Violation, hookimpl
+from c2m_core.engine import applies_to
 
 from .normalize import normalize_wish  # noqa: F401 (a hook implementation)
 
@@ -22,6 +23,7 @@ def register_categories():
 
 
 @hookimpl
+@applies_to("tv")
 def validate_configuration(category, configuration):
     """The base must carry the panel and the frame: a comparison between two attributes."""
     if category.name != "tv" or "size" not in configuration or "base" not in configuration:
