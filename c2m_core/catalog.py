@@ -14,7 +14,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import attrs
 
@@ -358,7 +358,7 @@ class Catalog:
         """The modules whose value is a number in a range (``Module.number`` is set)."""
         return tuple(module for module in self.modules if module.number is not None)
 
-    def canonical(self, configuration: Mapping[str, object]) -> dict[str, object]:
+    def canonical(self, configuration: Mapping[str, Any]) -> dict[str, Any]:
         """``configuration`` in the one form every stage compares and stores.
 
         Integers given for numeric modules become their option ids (``{"length": 240}`` becomes
@@ -369,7 +369,7 @@ class Catalog:
         """
         numeric = {module.id for module in self.numeric_modules}
         multiple = {module.id: module for module in self.modules if module.multiple}
-        canonical: dict[str, object] = {}
+        canonical: dict[str, Any] = {}
         for m, v in configuration.items():
             if m in numeric and isinstance(v, int) and not isinstance(v, bool):
                 v = str(v)

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
-from ..catalog import Catalog, Part
+from ..catalog import Catalog, Choice, Part
 from ..errors import InvalidInput
 from ..money import Money
 from ..variants import Variant
@@ -290,13 +290,13 @@ def warehouse_for(region: str, warehouses: Mapping[str, str]) -> str | None:
 # Bill of materials --------------------------------------------------------------------------------
 
 
-def catalog_parts(catalog: Catalog, configuration: Mapping[str, str]) -> list[Part]:
+def catalog_parts(catalog: Catalog, configuration: Mapping[str, Choice]) -> list[Part]:
     """The parts one unit needs, from the chosen options in catalog order (not aggregated)."""
     return [part for _, option in catalog.chosen_options(configuration) for part in option.parts]
 
 
 def expand_bom(
-    catalog: Catalog, configuration: Mapping[str, str], parts: Sequence[Part], quantity: int
+    catalog: Catalog, configuration: Mapping[str, Choice], parts: Sequence[Part], quantity: int
 ) -> tuple[BomLine, ...]:
     """Aggregate per-unit ``parts`` by part number (first appearance order), with totals."""
     per_unit: dict[str, int] = {}
@@ -315,7 +315,7 @@ def expand_bom(
     )
 
 
-def lead_time_days(catalog: Catalog, configuration: Mapping[str, str]) -> int:
+def lead_time_days(catalog: Catalog, configuration: Mapping[str, Choice]) -> int:
     """The longest lead time of the chosen options: the last part's arrival."""
     return max((o.lead_time_days for _, o in catalog.chosen_options(configuration)), default=0)
 

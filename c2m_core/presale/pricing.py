@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from ..catalog import Catalog
+from ..catalog import Catalog, Choice
 from ..errors import InvalidInput
 from ..money import Money
 
@@ -265,7 +265,7 @@ class Amounts:
         return self.total - self.credit
 
 
-def catalog_price(catalog: Catalog, configuration: Mapping[str, str]) -> Money:
+def catalog_price(catalog: Catalog, configuration: Mapping[str, Choice]) -> Money:
     """The category's base price plus the price deltas of the chosen options."""
     deltas = sum(option.price for _, option in catalog.chosen_options(configuration))
     return Money(catalog.base_price + deltas, catalog.currency)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from ..catalog import Catalog, choice_ids
+from ..catalog import Catalog, Choice, choice_ids
 from ..errors import InvalidInput
 
 SOURCES = ("aggregate", "manual", "plugin")
@@ -28,7 +28,7 @@ class Variant:
     campaign_id: int
     key: str
     name: str
-    configuration: Mapping[str, str]
+    configuration: Mapping[str, Choice]
     source: str = "manual"
     covered_quantity: int = 0
     position: int = 0

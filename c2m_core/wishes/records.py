@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from ..catalog import Choice
 from ..errors import InvalidInput
 from ..imports import Rejected as Rejected
 from ..variants.records import Variant
@@ -39,7 +40,7 @@ class Wish:
     id: int | None
     campaign_id: int
     customer: str
-    configuration: Mapping[str, str]
+    configuration: Mapping[str, Choice]
     quantity: int = 1
     region: str | None = None
     price_ceiling: int | None = None
@@ -77,7 +78,7 @@ class WishBatch:
 class DemandGroup:
     """Identical stored wishes collapsed: their configuration, how many, their total quantity."""
 
-    configuration: Mapping[str, str]
+    configuration: Mapping[str, Choice]
     wishes: int
     quantity: int
 

@@ -189,9 +189,9 @@ class _Intake:
             if normalized is not None:
                 configuration = normalized
         configuration = self.catalog.canonical(configuration)
+        key: tuple | None = tuple(configuration.items())
         try:
-            key: tuple | None = tuple(configuration.items())
-            verdict = self.verdicts.get(key)
+            verdict = self.verdicts.get(key)  # type: ignore[arg-type]
         except TypeError:  # a value no module takes (a mapping, say): judged, not remembered
             key = verdict = None
         if verdict is None:
