@@ -20,6 +20,7 @@ from click.testing import CliRunner  # noqa: E402
 from c2m_core import C2M  # noqa: E402
 from c2m_core.campaigns.service import CampaignService  # noqa: E402
 from c2m_core.cli import make_cli  # noqa: E402
+from c2m_core.money import format_minor  # noqa: E402
 from c2m_core.server import create_app  # noqa: E402
 from c2m_core.server.tokens import create_token  # noqa: E402
 
@@ -416,3 +417,34 @@ def test_the_dashboard_lists_recent_wishes_with_consumer_text_inert(site, accept
     assert section.count(f"<bdi>{escaped}</bdi>") == 2
     assert "<script>alert" not in page.text and "49" not in section
     assert ("最新愿望" in section) == accept.startswith("zh")
+
+
+# Multi-select modules ---------------------------------------------------------------------------
+
+
+def test_a_multi_select_module_is_checkboxes_priced_per_pack_and_wished_as_a_set(site):
+    client, app, tokens = site
+    app.campaigns.create("fridge1", "fridge", title="Fridge")
+    app.campaigns.advance("fridge1")
+    campaign = app.campaigns.get("fridge1")
+    catalog = app.campaigns.catalog(campaign)
+    picked = {"cfg.layout": "french-door", "cfg.functions": ["sterilizer", "fast-freeze"]}
+    page = client.get("/c/fridge1/configure", params=picked)
+    assert page.status_code == 200, page.text
+    for option in catalog.module("functions").options:
+        box = re.search(rf'<input type="checkbox" id="opt-functions-{option.id}"[^>]*>', page.text)
+        assert box is not None, option.id
+        assert ("checked" in box.group(0)) == (option.id in ("sterilizer", "fast-freeze"))
+    chosen = {"layout": "french-door", "functions": ("fast-freeze", "sterilizer")}
+    price = catalog.base_price + sum(o.price for _, o in catalog.chosen_options(chosen))
+    assert (
+        f'<span id="price">{campaign.currency} {format_minor(price, campaign.currency)}'
+        in page.text
+    )
+
+    client.get(issue(client, tokens, slug="fridge1").json()["signin_path"])
+    form = dict(picked, note="", quantity="1", csrf=csrf_of(client, "/c/fridge1/configure"))
+    posted = client.post("/c/fridge1/wish", data=form, follow_redirects=False)
+    assert posted.status_code == 200, posted.text
+    (wish,) = app.store.wishes.after(campaign.id, 0)
+    assert wish.configuration["functions"] == ("fast-freeze", "sterilizer")

@@ -16,8 +16,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
 
+from ...catalog import Choice
 from ...errors import C2MError
 from ...money import format_minor
+from ...presale.pricing import catalog_price
 from ...templating import core_templates_dir
 from ..scopes import BRAND
 from ..tokens import verify_token
@@ -230,8 +232,17 @@ def _parse_form(body: bytes) -> dict[str, Any]:
 
     if len(body) > 200_000:
         raise _Refused(413, "the form is too large")
+    return _fields(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def _query(request: Request) -> dict[str, Any]:
+    """The query string's fields like a posted form's: each field's value, or a list."""
+    return _fields(request.query_params.multi_items())
+
+
+def _fields(pairs) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
+    for key, value in pairs:
         out.setdefault(key, [])
         out[key].append(value)
     return {k: v[0] if len(v) == 1 else v for k, v in out.items()}
@@ -247,16 +258,20 @@ def _values(data: Mapping, key: str) -> list[str]:
 # Configurator ----------------------------------------------------------------------------------
 
 
-def _configuration(data: Mapping, catalog) -> dict[str, str]:
+def _configuration(data: Mapping, catalog) -> dict[str, Choice]:
     modules = {m.id: m for m in catalog.modules}
-    chosen = {}
+    chosen: dict[str, Choice] = {}
     for key in data:
         if key.startswith(CONFIG_PREFIX):
-            module = key[len(CONFIG_PREFIX) :]
-            value = _values(data, key)[-1] if _values(data, key) else ""
-            if module in modules and value and modules[module].option(value) is not None:
-                chosen[module] = value
-    return chosen
+            module = modules.get(key[len(CONFIG_PREFIX) :])
+            if module is None:
+                continue
+            known = [v for v in _values(data, key) if v and module.option(v) is not None]
+            if module.multiple and known:
+                chosen[module.id] = tuple(dict.fromkeys(known))
+            elif known:
+                chosen[module.id] = known[-1]
+    return catalog.canonical(chosen)
 
 
 def _configurator(view: _View, campaign, data: Mapping, message: str | None = None) -> dict:
@@ -278,9 +293,7 @@ def _configurator(view: _View, campaign, data: Mapping, message: str | None = No
         count = engine.count(chosen, max_states=COUNT_LIMIT) if options.satisfiable else 0
     except C2MError:
         count = None
-    price = catalog.base_price + sum(
-        (m.option(chosen[m.id]).price if m.id in chosen else 0) for m in catalog.modules
-    )
+    price = catalog_price(catalog, chosen).amount
     titles = {(m.id, o.id): o.title_in(view.lang) for m in catalog.modules for o in m.options}
     module_titles = {m.id: m.title_in(view.lang) for m in catalog.modules}
     return {
@@ -381,7 +394,7 @@ def router_for(services, config: PagesConfig) -> APIRouter:
     def configure(request: Request, slug: str):
         view = _View(request, slug)
         campaign = view.app.campaigns.get(slug)
-        context = _configurator(view, campaign, dict(request.query_params.multi_items()))
+        context = _configurator(view, campaign, _query(request))
         name = "pages/_configurator.html" if view.htmx else "pages/configure.html"
         return view.render(name, **context)
 
@@ -451,7 +464,7 @@ def router_for(services, config: PagesConfig) -> APIRouter:
     @_guard
     def vote_page(request: Request, slug: str):
         view = _View(request, slug)
-        context = _vote_context(view, slug, dict(request.query_params.multi_items()))
+        context = _vote_context(view, slug, _query(request))
         return view.render("pages/vote.html", **context)
 
     @router.post("/c/{slug}/vote")
@@ -634,17 +647,7 @@ def router_for(services, config: PagesConfig) -> APIRouter:
 
 def _prices(app, campaign, variants) -> dict[int, int]:
     catalog = app.campaigns.category(campaign).catalog
-    out = {}
-    for v in variants:
-        out[v.id] = catalog.base_price + sum(
-            (
-                m.option(v.configuration[m.id]).price
-                if m.id in v.configuration and m.option(v.configuration[m.id])
-                else 0
-            )
-            for m in catalog.modules
-        )
-    return out
+    return {v.id: catalog_price(catalog, v.configuration).amount for v in variants}
 
 
 def _presale(app, slug: str):
