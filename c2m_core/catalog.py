@@ -70,11 +70,6 @@ def choice_ids(value) -> tuple[str, ...]:
     return tuple(value)
 
 
-def configuration_from_json(text: str) -> dict[str, Choice]:
-    """A configuration stored as JSON, with a multi-select module's list of ids a tuple again."""
-    return {m: tuple(v) if isinstance(v, list) else v for m, v in json.loads(text).items()}
-
-
 @attrs.frozen
 class Part:
     """A bill-of-materials line: a part number and how many of it one unit needs."""

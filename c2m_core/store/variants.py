@@ -6,8 +6,7 @@ import json
 
 from sqlite_utils.migrations import Migrations
 
-from ..catalog import configuration_from_json
-from ..variants.records import Variant
+from ..variants.records import Variant, configuration_from_json
 from .database import Area, StoreError
 
 migrations = Migrations("c2m.variants")

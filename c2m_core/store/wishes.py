@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlite_utils.migrations import Migrations
 
-from ..catalog import configuration_from_json
+from ..variants.records import configuration_from_json
 from ..wishes.records import (
     CommonTexts,
     DemandGroup,

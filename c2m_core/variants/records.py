@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import attrs
@@ -38,6 +39,11 @@ class Variant:
         data = attrs.asdict(self)
         data["configuration"] = dict(self.configuration)
         return data
+
+
+def configuration_from_json(text: str) -> dict[str, Choice]:
+    """A configuration stored as JSON, with a multi-select module's list of ids a tuple again."""
+    return {m: tuple(v) if isinstance(v, list) else v for m, v in json.loads(text).items()}
 
 
 def variant_key(catalog: Catalog, configuration: Mapping[str, str]) -> str:
