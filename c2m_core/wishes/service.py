@@ -140,6 +140,7 @@ class _Intake:
         self.catalog = category.catalog
         self.module_ids = self.catalog.module_ids
         self.multiple = {module.id for module in self.catalog.modules if module.multiple}
+        self.reshape = bool(self.multiple or self.catalog.numeric_modules)
         self.verdicts: dict[tuple, tuple | InvalidInput] = {}
         self.normalize = self.app.pm.hook.normalize_wish
         self.has_normalizers = bool(self.normalize.get_hookimpls())
@@ -188,7 +189,8 @@ class _Intake:
             )
             if normalized is not None:
                 configuration = normalized
-        configuration = self.catalog.canonical(configuration)
+        if self.reshape:
+            configuration = self.catalog.canonical(configuration)
         key: tuple | None = tuple(configuration.items())
         try:
             verdict = self.verdicts.get(key)  # type: ignore[arg-type]
@@ -224,7 +226,8 @@ class _Intake:
         """(the configuration in catalog order, valid, violations, suggestion); identical
         configurations get the same objects, which the store serialises once."""
         stated: dict[str, str] = {}
-        configuration = self.catalog.canonical(configuration)
+        if self.reshape:
+            configuration = self.catalog.canonical(configuration)
         if self.catalog.numeric_modules:
             configuration, stated = _tolerances(self.catalog, configuration)
         for module, option in configuration.items():
