@@ -622,6 +622,12 @@ class PresaleStore(Area):
             if row is None:
                 return False
             variant_id, quantity = row
+            # The offer's row before the pledge's: every writer locks them in that order, so a
+            # cancel that promotes a waiting pledge cannot deadlock with one cancelling it.
+            self.query_one(
+                f"SELECT 1 FROM presale_offers WHERE variant_id = ?{self.store.FOR_UPDATE}",
+                [variant_id],
+            )
             takes, frees = (
                 old not in HOLDING and new in HOLDING,
                 old in HOLDING and new not in HOLDING,
