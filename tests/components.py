@@ -19,6 +19,11 @@ from pathlib import Path
 LOCK = Path(tempfile.gettempdir()) / "c2m-tests-apt.lock"
 
 
+def in_ci() -> bool:
+    """True in CI (``CI`` is 1, true or yes), where a component that cannot start fails the run."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
 def ensure_installed(packages: Sequence[str], present: Callable[[], bool]) -> str | None:
     """Install the Debian ``packages`` unless ``present()``; None when present, else why not."""
     if present():

@@ -145,7 +145,8 @@ def postgres_server():
 
     Skipped with the reason when PostgreSQL is not installed, except in CI, where it fails.
     """
-    from pg_server import Unavailable, in_ci, start_server
+    from components import in_ci
+    from pg_server import Unavailable, start_server
 
     from c2m_core.store import open_store
 

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from components import in_ci
 
 from c2m_core.handoff.plan import DemandLine
 
@@ -58,7 +59,7 @@ def b2mml_schema():
     folder = b2mml_dir()
     if folder is None:
         where = f"B2MML schemas not found at {REPO.parent / 'shared' / 'b2mml'} nor in ${B2MML_ENV}"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        if in_ci():
             pytest.fail(where)
         pytest.skip(where)
     from lxml import etree

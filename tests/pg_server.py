@@ -34,10 +34,6 @@ TEMPLATE = "c2m_template"
 VERSIONS = ("15", "16", "17", "14")
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
 def find_bin_dir() -> Path | None:
     """The folder holding ``initdb``, ``pg_ctl`` and ``postgres``, or None."""
     for version in VERSIONS:
