@@ -65,8 +65,10 @@ def shop(served):
     return Client(server.url, tokens["storefront"])
 
 
-def until(check, what: str, limit: float = 60.0):
-    """Poll ``check`` until it returns something true (the server works in the background)."""
+def until(check, what: str, limit: float = 600.0):
+    """Poll ``check`` until it returns something true (the server works in the background).
+
+    ``limit`` only stops a run that would otherwise hang; it is far beyond any slow machine."""
     deadline = time.monotonic() + limit
     while True:
         found = check()
