@@ -1,8 +1,10 @@
 """The consumer pages and the dashboard in Debian's Chromium (Selenium, /usr/bin/chromedriver).
 
 One server (uvicorn in a thread) and one browser for the module. In CI a browser that cannot
-start is a failure, never a skip. Screenshots of each page at desktop and phone width go to
-docs/screenshots/.
+start is a failure, never a skip. Screenshots of each page at desktop and phone width go to a
+temporary folder, or to ``$C2M_SCREENSHOTS`` to refresh the docs' ones
+(``C2M_SCREENSHOTS=docs/screenshots pytest tests/test_pages_browser.py``): a test run leaves the
+checkout as it found it.
 """
 
 from __future__ import annotations
@@ -28,8 +30,6 @@ from c2m_core import C2M  # noqa: E402
 from c2m_core.server import create_app  # noqa: E402
 from c2m_core.server.tokens import create_token  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "docs" / "screenshots"
 HOSTILE = "<script>alert(1)</script> {{ 7*7 }} \u202eevil"
 CHROMIUM = os.environ.get("C2M_CHROMIUM", "/usr/bin/chromium")
 DRIVER = os.environ.get("C2M_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -114,13 +114,19 @@ def _wait(driver, css):
     return WebDriverWait(driver, WAIT).until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
 
 
-def _shoot(driver, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = os.environ.get("C2M_SCREENSHOTS")
+    return Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+
+
+def _shoot(driver, folder: Path, name: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
     for width, label in ((1280, "desktop"), (390, "phone")):
         driver.set_window_size(width, 900)
         height = driver.execute_script("return document.body.scrollHeight")
         driver.set_window_size(width, min(max(height + 120, 600), 4000))
-        driver.save_screenshot(str(SHOTS / f"{name}-{label}.png"))
+        driver.save_screenshot(str(folder / f"{name}-{label}.png"))
     driver.set_window_size(1280, 900)
 
 
@@ -173,7 +179,7 @@ def _dashboard_action(driver, url, name, **fields):
     return _wait(driver, "#message").text
 
 
-def test_a_campaign_through_the_pages(site, browser):
+def test_a_campaign_through_the_pages(site, browser, shots):
     url, app, driver = site["url"], site["app"], browser
 
     # A consumer signs in (demo) with a hostile name and configures a TV.
@@ -182,7 +188,7 @@ def test_a_campaign_through_the_pages(site, browser):
     driver.find_element(By.CSS_SELECTOR, ".identity button").click()
     _wait(driver, "#configurator")
     _accessible(driver)
-    _shoot(driver, "configure")
+    _shoot(driver, shots, "configure")
     assert not driver.find_elements(By.CSS_SELECTOR, ".option.unavailable")
     driver.find_element(By.CSS_SELECTOR, "label[for='opt-size-65-oled']").click()
     reason = WebDriverWait(driver, WAIT).until(
@@ -212,7 +218,7 @@ def test_a_campaign_through_the_pages(site, browser):
     _dashboard_action(driver, url, "open_vote", method="schulze")
     _accessible(driver)
     _inert(driver)
-    _shoot(driver, "dashboard")
+    _shoot(driver, shots, "dashboard")
 
     # The consumer ranks by keyboard alone and votes; re-casting shows the ballot replaced.
     driver.get(f"{url}/c/tv1/vote")
@@ -227,7 +233,7 @@ def test_a_campaign_through_the_pages(site, browser):
         li.get_attribute("data-id") for li in driver.find_elements(By.CSS_SELECTOR, "#ranking li")
     ]
     assert order[1] == first
-    _shoot(driver, "vote")
+    _shoot(driver, shots, "vote")
     driver.find_element(By.ID, "cast").click()
     assert _wait(driver, "#message").text
     driver.find_element(By.ID, "cast").click()
@@ -244,7 +250,7 @@ def test_a_campaign_through_the_pages(site, browser):
     driver.get(f"{url}/c/tv1/presale")
     button = _wait(driver, "form.pledge button")
     _accessible(driver)
-    _shoot(driver, "presale")
+    _shoot(driver, shots, "presale")
     from selenium.webdriver.common.action_chains import ActionChains
 
     ActionChains(driver).double_click(button).perform()
