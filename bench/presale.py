@@ -2,18 +2,23 @@
 
 Each pledge is the whole safe path with the default ``ledger`` provider: one ``BEGIN IMMEDIATE``
 transaction that checks the key and the pre-sale, reserves the units with the guarded counter
-update, writes the pledge (committed), its two transitions, the ledger's authorize and capture,
-its deposit payment (written once, succeeded: the ledger captures before the payment row is
-written) and its three events. Two floors, measured in the same run with the same number of
-processes on a file with the same pragmas (WAL, synchronous NORMAL):
+update, writes the pledge (committed, its two opening transitions in its row), one ledger row
+for its deposit's authorization and capture, its deposit payment (written once, succeeded: the
+ledger captures before the payment row is written) and its three events. Three floors, measured
+in the same run with the same number of processes on a file with the same pragmas (WAL,
+synchronous NORMAL):
 
 - ``one-row insert``: plain ``sqlite3`` ``BEGIN IMMEDIATE`` transactions inserting one row each;
 - ``same writes``: plain ``sqlite3`` making exactly the writes c2m makes for each pledge (the
-  counter update and the inserts), in the same tables, one transaction each (for
-  ``place_many``, one transaction per batch with multi-row inserts), without any of c2m's checks.
+  counter update and the inserts, payloads of the same length), in the same tables, one
+  transaction each (for ``place_many``, one transaction per batch with multi-row inserts),
+  without any of c2m's checks;
+- ``minimal writes``: plain ``sqlite3`` writing the least any pledge must record (the counter,
+  the pledge row with its unique key, one event), the same way. Its own ratio against the
+  one-row insert is the most any pledge path could reach against that floor on this machine.
 
 ``WAL pages written per pledge`` counts what the load cannot move: the pages each commit writes
-to the WAL (each a write to the file) and the statements run, for c2m and both floors.
+to the WAL (each a write to the file) and the statements run, for c2m and every floor.
 
 ``at 100,000 pledges`` places pledges on a variant that already holds 100,000 and on an empty
 one, alternately, three times each; the ratio is the median rate on the full variant over the
@@ -84,81 +89,122 @@ def _floor_worker(db_path, worker, count, batch, barrier, results):
 
 
 _NOW = "2026-11-27T12:00:00.000000+00:00"
+_FINGERPRINT = "5f" * 32
+#: Payloads as long as c2m's for these pledges (``pledge.placed`` carries the whole pledge).
+_PLACED = (
+    '{"balance": 116910, "campaign": "bench", "campaign_id": 1, "created_at": "%s", '
+    '"credit_per_unit": 12990, "currency": "CNY", "customer": "c", "deposit": 12990, '
+    '"deposit_per_unit": 12990, "fingerprint": "%s", "id": %d, "key": "%s", '
+    '"personalisation": [], "pledge_id": %d, "quantity": 1, "region": null, '
+    '"state": "placed", "total": 129900, "unit_price": 129900, "updated_at": "%s", '
+    '"variant_id": %d}'
+)
+_CAPTURED = (
+    '{"amount": 12990, "campaign": "bench", "customer": "c", "key": "%s", "kind": "deposit", '
+    '"payment_id": %d, "pledge_id": %d, "reference": "ledger-capture-c2m:bench:%d:deposit", '
+    '"variant_id": %d}'
+)
+_COMMITTED = (
+    '{"campaign": "bench", "customer": "c", "key": "%s", "pledge_id": %d, "variant_id": %d}'
+)
+_OPENING = '[[null, "placed", "pledged"], ["placed", "committed", "deposit captured"]]'
 
 
-def _same_writes(conn, variant_id: int, keys: list[str]) -> None:
-    """Exactly the rows c2m writes for these pledges (one transaction), with plain sqlite3."""
-    n = len(keys)
-    conn.execute("BEGIN IMMEDIATE")
+def _counter(conn, variant_id: int, n: int) -> None:
     conn.execute(
         "UPDATE presale_offers SET held = held + ? WHERE variant_id = ? "
         "AND (capacity IS NULL OR held + ? <= capacity)",
         [n, variant_id, n],
-    ) if n > 1 else conn.execute(
-        "UPDATE presale_offers SET held = held + 1 WHERE variant_id = ? "
-        "AND (capacity IS NULL OR held + 1 <= capacity)",
-        [variant_id],
     )
+
+
+def _same_writes(conn, variant_id: int, keys: list[str]) -> None:
+    """Exactly the rows c2m writes for these pledges (one transaction), with plain sqlite3: the
+    counter, the pledges (their opening transitions in the row), one ledger row per capture,
+    the deposit payments and three events each, as multi-row inserts."""
+    n = len(keys)
+    conn.execute("BEGIN IMMEDIATE")
+    _counter(conn, variant_id, n)
     rows = conn.execute(
         "INSERT INTO pledges (campaign_id, variant_id, customer, quantity, region, "
         "idempotency_key, fingerprint, state, currency, unit_price, deposit_per_unit, "
-        "credit_per_unit, created_at, updated_at) VALUES "
+        "credit_per_unit, created_at, updated_at, opening) VALUES "
         + ", ".join(
-            ["(1, ?, 'c', 1, NULL, ?, 'f', 'committed', 'CNY', 129900, 12990, 12990, ?, ?)"] * n
+            ["(1, ?, 'c', 1, NULL, ?, ?, 'committed', 'CNY', 129900, 12990, 12990, ?, ?, ?)"] * n
         )
         + " RETURNING id",
-        [v for key in keys for v in (variant_id, key, _NOW, _NOW)],
+        [v for key in keys for v in (variant_id, key, _FINGERPRINT, _NOW, _NOW, _OPENING)],
     ).fetchall()
     ids = [r[0] for r in rows]
-    conn.execute(
-        "INSERT INTO pledge_transitions (pledge_id, from_state, to_state, reason, at) VALUES "
-        + ", ".join(["(?, NULL, 'placed', 'pledged', ?), (?, 'placed', 'committed', 'x', ?)"] * n),
-        [v for i in ids for v in (i, _NOW, i, _NOW)],
-    )
+    pay_keys = [f"c2m:bench:{i}:deposit" for i in ids]
     conn.execute(
         "INSERT INTO payment_ledger (provider, operation, idempotency_key, campaign_id, "
-        "pledge_id, amount, currency, reference, created_at) VALUES "
-        + ", ".join(["('ledger', ?, ?, 1, ?, 12990, 'CNY', ?, ?)"] * 2 * n),
-        [v for i, key in zip(ids, keys, strict=True) for op in ("authorize", "capture")
-         for v in (op, f"p{key}", i, f"ledger-{op}-p{key}", _NOW)],
+        "pledge_id, amount, currency, reference, authorize_reference, created_at) VALUES "
+        + ", ".join(["('ledger', 'capture', ?, 1, ?, 12990, 'CNY', ?, ?, ?)"] * n),
+        [v for i, key in zip(ids, pay_keys, strict=True)
+         for v in (key, i, f"ledger-capture-{key}", f"ledger-authorize-{key}", _NOW)],
     )  # fmt: skip
-    conn.execute(
+    payment_ids = conn.execute(
         "INSERT INTO payments (pledge_id, campaign_id, kind, amount, currency, provider, "
         "idempotency_key, state, attempts, authorization, reference, created_at, updated_at) "
         "VALUES "
         + ", ".join(["(?, 1, 'deposit', 12990, 'CNY', 'ledger', ?, 'succeeded', 1, ?, ?, ?, ?)"]
                     * n)
         + " RETURNING id",
-        [v for i, key in zip(ids, keys, strict=True)
-         for v in (i, f"p{key}", f"ledger-authorize-p{key}", f"ledger-capture-p{key}", _NOW, _NOW)],
+        [v for i, key in zip(ids, pay_keys, strict=True)
+         for v in (i, key, f"ledger-authorize-{key}", f"ledger-capture-{key}", _NOW, _NOW)],
     ).fetchall()  # fmt: skip
-    for i in ids:
-        conn.execute(
-            "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, 1, ?, ?)",
-            ["pledge.placed", f'{{"id": {i}, "state": "placed", "customer": "c"}}', _NOW],
-        )
-        conn.execute(
-            "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, 1, ?, ?)",
-            ["payment.succeeded", f'{{"payment_id": {i}}}', _NOW],
-        )
-        conn.execute(
-            "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, 1, ?, ?)",
-            ["pledge.committed", f'{{"pledge_id": {i}}}', _NOW],
-        )
+    events = []
+    for i, key, (payment_id,) in zip(ids, keys, payment_ids, strict=True):
+        events += [
+            ("pledge.placed", _PLACED % (_NOW, _FINGERPRINT, i, key, i, _NOW, variant_id)),
+            ("payment.succeeded", _CAPTURED % (key, payment_id, i, i, variant_id)),
+            ("pledge.committed", _COMMITTED % (key, i, variant_id)),
+        ]
+    conn.executemany(
+        "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, 1, ?, ?)",
+        [(kind, payload, _NOW) for kind, payload in events],
+    )
     conn.execute("COMMIT")
 
 
-def _same_writes_worker(db_path, variant_id, worker, count, batch, barrier, results):
+def _minimal_writes(conn, variant_id: int, keys: list[str]) -> None:
+    """The least any pledge must record, with plain sqlite3: the counter, the pledge row (with
+    its unique key) and one event, in one transaction."""
+    n = len(keys)
+    conn.execute("BEGIN IMMEDIATE")
+    _counter(conn, variant_id, n)
+    rows = conn.execute(
+        "INSERT INTO pledges (campaign_id, variant_id, customer, quantity, region, "
+        "idempotency_key, fingerprint, state, currency, unit_price, deposit_per_unit, "
+        "credit_per_unit, created_at, updated_at) VALUES "
+        + ", ".join(
+            ["(1, ?, 'c', 1, NULL, ?, ?, 'committed', 'CNY', 129900, 12990, 12990, ?, ?)"] * n
+        )
+        + " RETURNING id",
+        [v for key in keys for v in (variant_id, key, _FINGERPRINT, _NOW, _NOW)],
+    ).fetchall()
+    conn.executemany(
+        "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, 1, ?, ?)",
+        [("pledge.placed", _PLACED % (_NOW, _FINGERPRINT, i, key, i, _NOW, variant_id), _NOW)
+         for (i,), key in zip(rows, keys, strict=True)],
+    )  # fmt: skip
+    conn.execute("COMMIT")
+
+
+FLOORS = {"same": _same_writes, "minimal": _minimal_writes}
+
+
+def _writes_worker(db_path, writes, variant_id, worker, count, batch, barrier, results):
     conn = sqlite3.connect(db_path, timeout=30, isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA synchronous = NORMAL")
     barrier.wait()
     start = time.time()
     step = batch or 1
+    write = FLOORS[writes]
     for first in range(0, count, step):
-        _same_writes(
-            conn, variant_id, [f"w{worker}-{i}" for i in range(first, min(first + step, count))]
-        )
+        write(conn, variant_id, [f"w{worker}-{i}" for i in range(first, min(first + step, count))])
     results.put((start, time.time()))
     conn.close()
 
@@ -209,21 +255,27 @@ def _floor_db(folder: Path) -> Path:
 
 
 def _run_case(folder: Path, writers: int, total: int, batch: int, already: int = 0):
-    """(c2m seconds, one-row floor seconds, same-writes floor seconds) for ``total`` pledges."""
+    """Seconds for ``total`` pledges: c2m, then the floors (one-row insert, same writes,
+    minimal writes), each on its own copy of the database, with the same writers."""
     per_writer = total // writers
     db_path, variant_id = _presale_db(folder, total, already)
-    same_path = folder / "same.db"
-    shutil.copy(db_path, same_path)  # same schema, same rows already there
+    copies = {}
+    for name in FLOORS:
+        copies[name] = folder / f"{name}.db"
+        shutil.copy(db_path, copies[name])  # same schema, same rows already there
     pledging = _timed(
         _pledge_worker, [(db_path, variant_id, w, per_writer, batch) for w in range(writers)]
     )
     floor_path = _floor_db(folder)
     floor = _timed(_floor_worker, [(floor_path, w, per_writer, batch) for w in range(writers)])
-    same = _timed(
-        _same_writes_worker,
-        [(same_path, variant_id, w, per_writer, batch) for w in range(writers)],
-    )
-    return pledging, floor, same
+    floors = {
+        name: _timed(
+            _writes_worker,
+            [(path, name, variant_id, w, per_writer, batch) for w in range(writers)],
+        )
+        for name, path in copies.items()
+    }
+    return pledging, floor, floors
 
 
 def _writes_per_pledge(folder: Path, count: int) -> dict[str, tuple[float, float]]:
@@ -254,9 +306,13 @@ def _writes_per_pledge(folder: Path, count: int) -> dict[str, tuple[float, float
             app.store.db.conn,
             lambda i: app.presale.place("bench", variant_id, "c", 1, f"k{i}"),
         )
-    same = sqlite3.connect(same_path, isolation_level=None)
-    found["same"] = measure(same, lambda i: _same_writes(same, variant_id, [f"k{i}"]))
-    same.close()
+    for name, write in FLOORS.items():
+        conn = sqlite3.connect(same_path, isolation_level=None)
+        found[name] = measure(
+            conn,
+            lambda i, write=write, conn=conn, name=name: write(conn, variant_id, [f"{name}{i}"]),
+        )
+        conn.close()
     floor = sqlite3.connect(_floor_db(folder), isolation_level=None)
 
     def insert(index: int) -> None:
@@ -282,7 +338,7 @@ def run(quick: bool = False) -> list[Row]:
     for operation, writers, batch, before in cases:
         count = total * (5 if batch else 1)
         with tempfile.TemporaryDirectory() as folder:
-            pledging, floor, same = _run_case(Path(folder), writers, count, batch, before)
+            pledging, floor, floors = _run_case(Path(folder), writers, count, batch, before)
         done = (count // writers) * writers
         rows.append(
             Row(
@@ -293,19 +349,33 @@ def run(quick: bool = False) -> list[Row]:
                 floor / pledging,
             )
         )
+        for name, label in (("same", "same writes"), ("minimal", "minimal writes")):
+            rows.append(
+                Row(
+                    operation,
+                    f"{done} pledges",
+                    fmt_rate(done / pledging, "pledges"),
+                    f"sqlite3, {label} {fmt_rate(done / floors[name], 'pledges')}",
+                    floors[name] / pledging,
+                )
+            )
         rows.append(
             Row(
-                operation,
+                f"{operation}: minimal writes against the one-row insert",
                 f"{done} pledges",
-                fmt_rate(done / pledging, "pledges"),
-                f"sqlite3, same writes {fmt_rate(done / same, 'pledges')}",
-                same / pledging,
+                f"minimal writes {fmt_rate(done / floors['minimal'], 'pledges')}",
+                f"one-row insert {fmt_rate(done / floor, 'inserts')}",
+                floor / floors["minimal"],
             )
         )
     with tempfile.TemporaryDirectory() as folder:
         writes = _writes_per_pledge(Path(folder), total)
     pages, statements = writes["c2m"]
-    for name, label in (("floor", "one-row insert"), ("same", "sqlite3, same writes")):
+    for name, label in (
+        ("floor", "one-row insert"),
+        ("same", "sqlite3, same writes"),
+        ("minimal", "sqlite3, minimal writes"),
+    ):
         floor_pages, floor_statements = writes[name]
         rows.append(
             Row(

@@ -359,3 +359,72 @@ def test_a_pledge_as_data_matches_its_amounts():
         assert pledge.to_dict() == expected
 
     check()
+
+
+def test_new_pledge_payloads_are_the_text_the_event_log_makes_of_their_dicts():
+    """The hot path writes the three payloads of a new pledge as text; each is exactly what
+    ``Store.event`` writes for the dict a shop's code reads (``_pledge_payload``)."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from c2m_core.campaigns.records import Campaign
+    from c2m_core.presale.records import Pledge
+    from c2m_core.presale.service import (
+        DEPOSIT,
+        _captured_json,
+        _committed_json,
+        _placed_json,
+        _pledge_payload,
+        _text_json,
+    )
+    from c2m_core.store.database import _payload_json
+
+    text = st.text(min_size=1, max_size=12)
+
+    @given(
+        text, text, text, st.one_of(st.none(), text), st.integers(1, 10**9),
+        st.integers(0, 10**7), st.integers(0, 10**7), st.integers(0, 10**7),
+        st.integers(1, 2**40), st.integers(1, 2**40), text,
+    )  # fmt: skip
+    def check(slug, customer, key, region, quantity, price, deposit, credit, pid, pay, ref):
+        campaign = Campaign(7, slug, "tv", slug, "CNY", ("presale",), state="presale")
+        now = "2030-01-01T12:00:00.000000+00:00"
+        pledge = Pledge(
+            pid, 7, 3, customer, quantity, region, key, "ab" * 32, COMMITTED, "CNY", price,
+            deposit, credit, now, now,
+        )  # fmt: skip
+        placed = _pledge_payload(campaign, pledge, **(pledge.to_dict() | {"state": PLACED}))
+        captured = _pledge_payload(
+            campaign, pledge, payment_id=pay, kind=DEPOSIT, amount=deposit * quantity,
+            reference=ref,
+        )  # fmt: skip
+        slug_json = _text_json(slug)
+        assert _placed_json(slug_json, pledge) == _payload_json(placed)
+        assert _captured_json(slug_json, pledge, pay, ref) == _payload_json(captured)
+        assert _committed_json(slug_json, pledge) == _payload_json(
+            _pledge_payload(campaign, pledge)
+        )
+
+    check()
+
+
+def test_a_fingerprint_is_the_digest_of_the_canonical_request():
+    """The fingerprint stored with every pledge, against its definition (sha256 of the sorted,
+    compact JSON of the request): pledges stored before keep answering replays."""
+    import hashlib
+    import json
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from c2m_core.presale.records import fingerprint
+
+    @given(st.integers(1, 2**40), st.text(), st.integers(1, 10**9), st.one_of(st.none(), st.text()))
+    def check(variant_id, customer, quantity, region):
+        request = {"variant": variant_id, "customer": customer, "quantity": quantity,
+                   "region": region}  # fmt: skip
+        canonical = json.dumps(request, sort_keys=True, separators=(",", ":"))
+        expected = hashlib.sha256(canonical.encode()).hexdigest()
+        assert fingerprint(variant_id, customer, quantity, region) == expected
+
+    check()

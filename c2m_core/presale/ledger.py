@@ -1,7 +1,9 @@
 """The default payment provider, ``ledger``: records every money movement, moves no money.
 
 It writes only c2m's database, so it captures a pledge's deposit inside the transaction that stores
-the pledge (``capture_payments_in_transaction``): a pledge is one transaction. Each (operation,
+the pledge (``capture_payments_in_transaction``): a pledge is one transaction, and its deposit's
+authorization and capture, which happen together or not at all, are one ledger row that reads as
+the two entries. Each (operation,
 idempotency key) is recorded once, so a retried call returns the first
 reference: that is the contract every provider must keep. Shops replace it with their own
 provider plugin and choose it per campaign (``c2m presale open --provider NAME``).
@@ -39,15 +41,13 @@ def capture_payment(app, provider, pledge, payment):
 def capture_payments_in_transaction(app, provider, captures):
     if provider != NAME:
         return None
-    references = app.store.presale.ledger_record_many(
+    return app.store.presale.ledger_capture_many(
         NAME,
         [
-            (operation, payment.key, payment.amount, pledge.campaign_id, pledge.id)
+            (payment.key, payment.amount, pledge.campaign_id, pledge.id)
             for pledge, payment in captures
-            for operation in ("authorize", "capture")
         ],
     )
-    return list(zip(references[::2], references[1::2], strict=True))
 
 
 @hookimpl

@@ -333,16 +333,25 @@ class Store(AfterCommitQueue):
             ],
         )
 
-    def events(self, rows: list[tuple[str, int | None, dict]]) -> None:
-        """Append many ``(type, campaign_id, payload)`` events, in order, in one statement."""
+    def events(self, rows: Sequence[tuple[str, int | None, dict | str]]) -> None:
+        """Append many ``(type, campaign_id, payload)`` events, in order, in one statement.
+
+        A payload given as text is stored as it is: the caller encoded it as ``event`` encodes
+        a dict (sorted keys, ``ensure_ascii=False``), for hot paths that write many.
+        """
         if not self.in_transaction:
             raise RuntimeError("events are written inside the transaction of their change")
         now = self.now()
         self.executemany(
             "INSERT INTO events (type, campaign_id, payload, created_at) VALUES (?, ?, ?, ?)",
             [
-                (type, campaign_id, _payload_json(payload), now)
-                for type, campaign_id, payload in rows
+                (
+                    kind,
+                    campaign_id,
+                    payload if isinstance(payload, str) else _payload_json(payload),
+                    now,
+                )  # fmt: skip
+                for kind, campaign_id, payload in rows
             ],
         )
 

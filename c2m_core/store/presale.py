@@ -214,10 +214,36 @@ def m003_unsettled_payments(db):
     )
 
 
+@migrations()
+def m004_lean_pledges(db):
+    """The lean pledge write model (issue 15).
+
+    - ``pledges.opening``: the transitions a pledge went through in the transaction that stored
+      it (JSON ``[[from, to, reason], ...]``, all at ``created_at``), so storing a pledge writes
+      no ``pledge_transitions`` rows; that table keeps the later moves. NULL on the pledges
+      stored before: their whole history is in ``pledge_transitions``, as it was.
+    - ``payment_ledger.authorize_reference``: the default ledger's in-transaction capture is one
+      row (``operation`` ``capture``) that also records its authorization; it reads as the two
+      entries it stands for. NULL on every row before: each was one movement, as it was.
+    - ``pledges_variant_state`` is dropped: it cost every pledge an index entry for reads that
+      run at close and in audits, which now read the campaign's pledges through the key index.
+      Waiting pledges, which every cancel looks for, get a partial index of their own (empty
+      unless the pre-sale has a waitlist).
+    """
+    db.execute("ALTER TABLE pledges ADD COLUMN opening TEXT")
+    db.execute("ALTER TABLE payment_ledger ADD COLUMN authorize_reference TEXT")
+    db.execute("DROP INDEX pledges_variant_state")
+    db.execute(
+        f"CREATE INDEX pledges_waiting ON pledges (variant_id, id) WHERE state = '{WAITLISTED}'"
+    )
+
+
 _PLEDGE_COLUMNS = (
     "id, campaign_id, variant_id, customer, quantity, region, idempotency_key, fingerprint, "
     "state, currency, unit_price, deposit_per_unit, credit_per_unit, created_at, updated_at"
 )
+#: The columns an ``INSERT`` of a pledge fills: the record's, then its opening transitions.
+_INSERT_COLUMNS = _PLEDGE_COLUMNS[4:] + ", opening"
 _OFFER_COLUMNS = (
     "id, campaign_id, variant_id, position, currency, unit_price, deposit_per_unit, "
     "credit_per_unit, threshold, capacity, state, units_at_close, held"
@@ -250,6 +276,19 @@ def _cancellation_rule(text: str) -> CancellationRule:
     return CancellationRule.from_dict(json.loads(text))
 
 
+def _opening(moves) -> str:
+    """A pledge's opening transitions as stored in its row: JSON ``[[from, to, reason], ...]``."""
+    return json.dumps([list(move) for move in moves])
+
+
+#: The two openings a placed pledge may have: (state it is stored in, ``opening``).
+_PLACED = (PLACED, _opening(((None, PLACED, "pledged"),)))
+_CAPTURED = (
+    COMMITTED,
+    _opening(((None, PLACED, "pledged"), (PLACED, COMMITTED, "deposit captured"))),
+)
+
+
 def _marks(values) -> str:
     return ", ".join("?" for _ in values)
 
@@ -263,9 +302,9 @@ class PresaleStore(Area):
     #: two; ``bench/postgres.py`` measures both (see the README's performance section).
     RESERVE = COUNTER
 
-    #: Where ``held_units`` counts from: SQLite is told to use the covering index (its planner
-    #: may otherwise pick the campaign one); PostgreSQL has no such hint (``AREA_SQL``).
-    PLEDGES_BY_VARIANT_STATE = "pledges INDEXED BY pledges_variant_state"
+    #: Where ``held_units`` counts from: the same on both backends since the covering index
+    #: it named was dropped (``m004_lean_pledges``); kept for ``postgres.AREA_SQL``.
+    PLEDGES_BY_VARIANT_STATE = "pledges"
 
     # Presales and offers -------------------------------------------------------------------------
 
@@ -369,22 +408,24 @@ class PresaleStore(Area):
 
     def held_units(self, campaign_id: int, variant_id: int) -> int:
         """Units of a variant held by pledges (placed, committed and after), recounted."""
-        # by variant alone (variant ids are unique), so the covering index answers it
+        # through the campaign's key index: an audit reads, no pledge pays an index entry for it
         return self.query(
             f"SELECT COALESCE(SUM(quantity), 0) FROM {self.PLEDGES_BY_VARIANT_STATE} "
-            f"WHERE variant_id = ? AND state IN ({_marks(HOLDING)})",
-            [variant_id, *HOLDING],
+            f"WHERE campaign_id = ? AND variant_id = ? AND state IN ({_marks(HOLDING)})",
+            [campaign_id, variant_id, *HOLDING],
         )[0][0]
 
     def audit(self, campaign_id: int) -> list[HeldAudit]:
         """Each offer's ``held`` counter next to a recount of its pledges; writes nothing."""
-        return [
-            HeldAudit(
-                offer.variant_id,
-                offer.capacity,
-                offer.held,
-                self.held_units(campaign_id, offer.variant_id),
+        held = dict(
+            self.query(
+                f"SELECT variant_id, SUM(quantity) FROM {self.PLEDGES_BY_VARIANT_STATE} "
+                f"WHERE campaign_id = ? AND state IN ({_marks(HOLDING)}) GROUP BY variant_id",
+                [campaign_id, *HOLDING],
             )
+        )
+        return [
+            HeldAudit(offer.variant_id, offer.capacity, offer.held, held.get(offer.variant_id, 0))
             for offer in self.offers(campaign_id)
         ]
 
@@ -489,7 +530,8 @@ class PresaleStore(Area):
 
         A pledge inserted ``placed`` holds its units: reserved by the guarded update of the
         offer's counter in the same transaction, or ``SoldOut`` (with the units left) and nothing
-        stored. A ``waitlisted`` pledge holds nothing.
+        stored. A ``waitlisted`` pledge holds nothing. The first state is recorded in the
+        pledge's row (``opening``), read back by ``transitions``.
         """
         if pledge.state not in INITIAL_STATES:
             raise IllegalPledgeTransition(None, pledge.state)
@@ -498,7 +540,7 @@ class PresaleStore(Area):
             if pledge.state in HOLDING:
                 self._reserve(pledge.variant_id, pledge.quantity)
             pledge_id = self.insert_returning(
-                f"INSERT INTO pledges ({_PLEDGE_COLUMNS[4:]}) VALUES ({_marks(range(14))}) "
+                f"INSERT INTO pledges ({_INSERT_COLUMNS}) VALUES ({_marks(range(15))}) "
                 "RETURNING id",
                 [
                     pledge.campaign_id,
@@ -515,12 +557,10 @@ class PresaleStore(Area):
                     pledge.credit_per_unit,
                     now,
                     now,
+                    _opening(((None, pledge.state, reason),)),
                 ],
             )
-            self._transition(pledge_id, None, pledge.state, reason, now)
-        stored = self.pledge(pledge_id)
-        assert stored is not None
-        return stored
+        return attrs.evolve(pledge, id=pledge_id, created_at=now, updated_at=now)
 
     def insert_pledges(
         self, pledges: Sequence[Pledge], waitlist: bool = False, captured: bool = False
@@ -535,72 +575,62 @@ class PresaleStore(Area):
         same transaction. A pledge whose idempotency key the campaign already has (another
         writer stored it first) is not stored, its units are freed, and its result is None.
         Returned pledges carry their ids and times; nothing is read back.
+
+        The writes: the counter update (one per variant), then one multi-row ``INSERT`` per
+        500 pledges, each row carrying its opening transitions (``opening``).
         """
         now = self.store.now()
         results: list[Pledge | SoldOut | None] = []
-        history: list[list[tuple[str | None, str, str]]] = []
+        openings: list[tuple[str, str]] = []  # per stored result: (state, opening)
+        placed = _CAPTURED if captured else _PLACED
         with self.store.transaction():
             for pledge in pledges:
                 if pledge.state != PLACED:
                     raise IllegalPledgeTransition(None, pledge.state)
             refused = self._reserve_many(pledges)
             for pledge, ex in zip(pledges, refused, strict=True):
-                if ex is not None:
-                    if not waitlist:
-                        results.append(ex)
-                        history.append([])
-                        continue
+                if ex is None:
+                    results.append(pledge)
+                    openings.append(placed)
+                elif waitlist:
                     reason = f"over capacity ({ex.units_left} left)"
                     results.append(pledge)
-                    history.append([(None, WAITLISTED, reason)])
-                    continue
-                if captured:
-                    results.append(pledge)
-                    history.append(
-                        [(None, PLACED, "pledged"), (PLACED, COMMITTED, "deposit captured")]
-                    )
+                    openings.append((WAITLISTED, _opening(((None, WAITLISTED, reason),))))
                 else:
-                    results.append(pledge)
-                    history.append([(None, PLACED, "pledged")])
+                    results.append(ex)
             storing = [(i, p) for i, p in enumerate(results) if isinstance(p, Pledge)]
             ids: dict[str, int] = {}
+            row = f"({_marks(range(15))})"
             for chunk in range(0, len(storing), _ROWS_PER_STATEMENT):
                 part = storing[chunk : chunk + _ROWS_PER_STATEMENT]
                 params: list = []
-                for index, p in part:
+                for (_, p), (state, opening) in zip(
+                    part, openings[chunk : chunk + len(part)], strict=True
+                ):
                     params += [p.campaign_id, p.variant_id, p.customer, p.quantity, p.region,
-                               p.key, p.fingerprint, history[index][-1][1], p.currency,
-                               p.unit_price,
-                               p.deposit_per_unit, p.credit_per_unit, now, now]  # fmt: skip
+                               p.key, p.fingerprint, state, p.currency, p.unit_price,
+                               p.deposit_per_unit, p.credit_per_unit, now, now,
+                               opening]  # fmt: skip
                 rows = self.query(
-                    f"INSERT INTO pledges ({_PLEDGE_COLUMNS[4:]}) VALUES "
-                    + ", ".join([f"({_marks(range(14))})"] * len(part))
+                    f"INSERT INTO pledges ({_INSERT_COLUMNS}) VALUES "
+                    + ", ".join([row] * len(part))
                     + " ON CONFLICT (campaign_id, idempotency_key) DO NOTHING"
                     " RETURNING id, idempotency_key",
                     params,
                 )
                 ids.update((key, pledge_id) for pledge_id, key in rows)
-            transitions: list = []
-            for index, p in storing:
+            for (index, p), (state, _) in zip(storing, openings, strict=True):
                 pledge_id = ids.get(p.key)
-                state = history[index][-1][1]
                 if pledge_id is None:  # lost the key to a concurrent writer
                     if state in HOLDING:
                         self._release(p.variant_id, p.quantity)
                     results[index] = None
                     continue
-                results[index] = attrs.evolve(
-                    p, id=pledge_id, state=state, created_at=now, updated_at=now
-                )
-                for old, new, reason in history[index]:
-                    transitions += [pledge_id, old, new, reason, now]
-            for chunk in range(0, len(transitions), 5 * _ROWS_PER_STATEMENT):
-                part = transitions[chunk : chunk + 5 * _ROWS_PER_STATEMENT]
-                self.execute(
-                    "INSERT INTO pledge_transitions (pledge_id, from_state, to_state, reason, at) "
-                    "VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * (len(part) // 5)),
-                    part,
-                )
+                results[index] = Pledge(
+                    pledge_id, p.campaign_id, p.variant_id, p.customer, p.quantity, p.region,
+                    p.key, p.fingerprint, state, p.currency, p.unit_price, p.deposit_per_unit,
+                    p.credit_per_unit, now, now, p.personalisation,
+                )  # fmt: skip
         return results
 
     def move_pledge(self, pledge_id: int, old: str, new: str, reason: str) -> bool:
@@ -655,12 +685,21 @@ class PresaleStore(Area):
         )
 
     def transitions(self, pledge_id: int) -> list[Transition]:
+        """Every state the pledge went through, oldest first: those recorded in its row when it
+        was stored (``opening``, at ``created_at``), then the later moves."""
+        found = self.query_one("SELECT opening, created_at FROM pledges WHERE id = ?", [pledge_id])
+        opening = []
+        if found is not None and found[0] is not None:
+            opening = [
+                Transition(pledge_id, old, new, reason, found[1])
+                for old, new, reason in json.loads(found[0])
+            ]
         rows = self.query(
             "SELECT pledge_id, from_state, to_state, reason, at FROM pledge_transitions "
             "WHERE pledge_id = ? ORDER BY id",
             [pledge_id],
         )
-        return [Transition(*row) for row in rows]
+        return opening + [Transition(*row) for row in rows]
 
     def pledge(self, pledge_id: int) -> Pledge | None:
         found = self._pledges("id = ?", [pledge_id])
@@ -687,10 +726,13 @@ class PresaleStore(Area):
     ) -> list[Pledge]:
         """A campaign's pledges, oldest first (that is waitlist order)."""
         params: list[object]
+        if variant_id is not None and states == (WAITLISTED,):
+            # the partial index of waiting pledges: what every cancel of an open pre-sale reads
+            return self._pledges(f"variant_id = ? AND state = '{WAITLISTED}'", [variant_id])
+        where, params = ["campaign_id = ?"], [campaign_id]
         if variant_id is not None:
-            where, params = ["variant_id = ?"], [variant_id]
-        else:
-            where, params = ["campaign_id = ?"], [campaign_id]
+            where.append("variant_id = ?")
+            params.append(variant_id)
         if states:
             where.append(f"state IN ({_marks(states)})")
             params.extend(states)
@@ -952,15 +994,71 @@ class PresaleStore(Area):
                         )[0][0]
         return references
 
+    def ledger_capture_many(
+        self, provider: str, captures: Sequence[tuple[str, Money, int | None, int | None]]
+    ) -> list[tuple[str, str]]:
+        """Record the authorization and capture of many ``(key, amount, campaign_id,
+        pledge_id)`` inside the open transaction, one row each; one ``(authorization,
+        reference)`` per capture, in order.
+
+        For a provider that captures in the pledge's transaction: the two movements happen
+        together or not at all, so one row (operation ``capture``, with its
+        ``authorize_reference``) records both, and ``ledger`` reads it as the two entries. A key
+        captured before returns what was recorded for it; nothing is recorded twice.
+        """
+        if not captures:
+            return []
+        now = self.store.now()
+        answers = [
+            (f"{provider}-authorize-{key}", f"{provider}-capture-{key}") for key, *_ in captures
+        ]
+        with self.store.transaction():
+            for chunk in range(0, len(captures), _ROWS_PER_STATEMENT):
+                part = captures[chunk : chunk + _ROWS_PER_STATEMENT]
+                params: list = []
+                for (key, amount, campaign_id, pledge_id), (authorized, captured) in zip(
+                    part, answers[chunk : chunk + len(part)], strict=True
+                ):
+                    params += [provider, key, campaign_id, pledge_id, amount.amount,
+                               amount.currency, captured, authorized, now]  # fmt: skip
+                changed = self.execute(
+                    "INSERT INTO payment_ledger (provider, operation, idempotency_key, "
+                    "campaign_id, pledge_id, amount, currency, reference, authorize_reference, "
+                    "created_at) VALUES "
+                    + ", ".join(["(?, 'capture', ?, ?, ?, ?, ?, ?, ?, ?)"] * len(part))
+                    + " ON CONFLICT (provider, operation, idempotency_key) DO NOTHING",
+                    params,
+                )
+                if changed != len(part):  # some were captured before: what they recorded
+                    for index in range(chunk, chunk + len(part)):
+                        key = captures[index][0]
+                        reference, authorized = self.query_one(
+                            "SELECT reference, authorize_reference FROM payment_ledger WHERE "
+                            "provider = ? AND operation = 'capture' AND idempotency_key = ?",
+                            [provider, key],
+                        ) or (None, None)
+                        answers[index] = (authorized or answers[index][0], reference)
+        return answers
+
     def ledger(self, campaign_id: int | None = None) -> list[LedgerEntry]:
-        """Ledger entries, oldest first (optionally of one campaign)."""
+        """Ledger entries, oldest first (optionally of one campaign).
+
+        A capture recorded with its authorization (``ledger_capture_many``) reads as two
+        entries with its row's id: the authorization, then the capture.
+        """
         where, params = ("WHERE campaign_id = ?", [campaign_id]) if campaign_id else ("", [])
         rows = self.query(
             "SELECT id, provider, operation, idempotency_key, campaign_id, pledge_id, amount, "
-            f"currency, reference, created_at FROM payment_ledger {where} ORDER BY id",
+            f"currency, reference, created_at, authorize_reference FROM payment_ledger {where} "
+            "ORDER BY id",
             params,
         )
-        return [
-            LedgerEntry(r[0], r[1], r[2], r[3], r[4], r[5], Money(r[6], r[7]), r[8], r[9])
-            for r in rows
-        ]
+        entries = []
+        for r in rows:
+            amount = Money(r[6], r[7])
+            if r[10] is not None:
+                entries.append(
+                    LedgerEntry(r[0], r[1], "authorize", r[3], r[4], r[5], amount, r[10], r[9])
+                )
+            entries.append(LedgerEntry(r[0], r[1], r[2], r[3], r[4], r[5], amount, r[8], r[9]))
+        return entries

@@ -18,6 +18,7 @@ from c2m_core.money import Money
 from c2m_core.presale.pricing import CancellationRule, DepositRule
 from c2m_core.presale.records import (
     CANCELLED,
+    COMMITTED,
     HOLDING,
     INITIAL_STATES,
     PLACED,
@@ -288,3 +289,84 @@ def test_the_counter_migration_fills_held_from_existing_pledges(store, open_stor
     store.close()
     reopened = open_store()
     assert reopened.presale.audit(campaign_id) == [HeldAudit(offer.variant_id, 10, 3, 3)]
+
+
+def test_the_lean_pledge_migration_keeps_what_every_stored_row_meant(
+    store, open_store, store_target
+):
+    """A database made at the schema before ``m004_lean_pledges`` (opening transitions as rows,
+    the ledger's authorize and capture as two rows, the variant/state index): after the
+    migration every record reads as before, and new pledges use the lean rows beside them."""
+    campaign_id, [offer] = on_sale(store, capacity=10)
+    table = "_sqlite_migrations" if store_target.endswith(".db") else "_c2m_migrations"
+    at = store.now()
+    with store.transaction():  # rewind to the old schema, then write as the old code wrote
+        store.execute("ALTER TABLE pledges DROP COLUMN opening")
+        store.execute("ALTER TABLE payment_ledger DROP COLUMN authorize_reference")
+        store.execute("DROP INDEX pledges_waiting")
+        store.execute("CREATE INDEX pledges_variant_state ON pledges (variant_id, state, quantity)")
+        store.execute(f"DELETE FROM {table} WHERE name = 'm004_lean_pledges'")
+        old = {}
+        for key, state, quantity in (("a", COMMITTED, 2), ("w", WAITLISTED, 3)):
+            old[key] = store.insert_returning(
+                "INSERT INTO pledges (campaign_id, variant_id, customer, quantity, region, "
+                "idempotency_key, fingerprint, state, currency, unit_price, deposit_per_unit, "
+                "credit_per_unit, created_at, updated_at) "
+                "VALUES (?, ?, 'ann', ?, NULL, ?, 'f', ?, 'EUR', 1000, 1000, 1000, ?, ?) "
+                "RETURNING id",
+                [campaign_id, offer.variant_id, quantity, key, state, at, at],
+            )
+        moves = [(old["a"], None, PLACED, "pledged"), (old["a"], PLACED, COMMITTED, "captured"),
+                 (old["w"], None, WAITLISTED, "over capacity (0 left)")]  # fmt: skip
+        for pledge_id, a, b, reason in moves:
+            store.execute(
+                "INSERT INTO pledge_transitions (pledge_id, from_state, to_state, reason, at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [pledge_id, a, b, reason, at],
+            )
+        store.execute("UPDATE presale_offers SET held = 2 WHERE id = ?", [offer.id])
+        for operation in ("authorize", "capture"):
+            store.execute(
+                "INSERT INTO payment_ledger (provider, operation, idempotency_key, campaign_id, "
+                "pledge_id, amount, currency, reference, created_at) "
+                "VALUES ('ledger', ?, 'k:a', ?, ?, 2000, 'EUR', ?, ?)",
+                [operation, campaign_id, old["a"], f"ledger-{operation}-k:a", at],
+            )
+    store.close()
+    reopened = open_store().presale
+    assert [(t.from_state, t.to_state, t.reason) for t in reopened.transitions(old["a"])] == [
+        (None, PLACED, "pledged"),
+        (PLACED, COMMITTED, "captured"),
+    ]
+    assert [p.key for p in reopened.pledges(campaign_id, offer.variant_id, (WAITLISTED,))] == ["w"]
+    assert reopened.audit(campaign_id) == [HeldAudit(offer.variant_id, 10, 2, 2)]
+    (new,) = reopened.insert_pledges([pledge(offer, "b")], captured=True)
+    assert isinstance(new, Pledge) and new.state == COMMITTED
+    with reopened.store.transaction():
+        captured = reopened.ledger_capture_many(
+            "ledger", [("k:b", Money(1000, "EUR"), campaign_id, new.id)]
+        )
+    assert captured == [("ledger-authorize-k:b", "ledger-capture-k:b")]
+    assert [(e.operation, e.key, e.reference) for e in reopened.ledger(campaign_id)] == [
+        ("authorize", "k:a", "ledger-authorize-k:a"),
+        ("capture", "k:a", "ledger-capture-k:a"),
+        ("authorize", "k:b", "ledger-authorize-k:b"),
+        ("capture", "k:b", "ledger-capture-k:b"),
+    ]
+    assert [(t.from_state, t.to_state) for t in reopened.transitions(new.id)] == [
+        (None, PLACED),
+        (PLACED, COMMITTED),
+    ]
+    assert reopened.move_pledge(new.id, COMMITTED, CANCELLED, "customer")
+    assert [t.reason for t in reopened.transitions(new.id)] == [
+        "pledged",
+        "deposit captured",
+        "customer",
+    ]
+    assert reopened.audit(campaign_id) == [HeldAudit(offer.variant_id, 10, 2, 2)]
+    # a capture recorded again returns what was recorded and records nothing more
+    with reopened.store.transaction():
+        again = reopened.ledger_capture_many(
+            "ledger", [("k:b", Money(1000, "EUR"), campaign_id, new.id)]
+        )
+    assert again == captured and len(reopened.ledger(campaign_id)) == 4
