@@ -1,5 +1,7 @@
 """Contract: opening, migrating and the event log, for every store implementation."""
 
+import json
+
 import pytest
 
 
@@ -23,6 +25,18 @@ def test_events_since_a_cursor_are_in_order_and_each_once(store):
     assert [e.payload["n"] for e in store.events_since(0)] == [0, 1, 2, 3, 4]
     assert [e.id for e in store.events_since(ids[1])] == ids[2:]
     assert store.events_since(ids[-1]) == []
+
+
+def test_many_events_read_back_alike_whether_given_as_dicts_or_encoded_text(store):
+    """``events`` takes payloads as dicts or already encoded (hot paths): both read back alike."""
+    payload = {"customer": "王\u202e<b>", "n": 1}
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+    with store.transaction():
+        store.events([("test.dict", None, payload), ("test.text", None, text)])
+    assert [(e.type, e.payload) for e in store.events_since(0)] == [
+        ("test.dict", payload),
+        ("test.text", payload),
+    ]
 
 
 def test_a_transaction_that_fails_at_its_first_statement_leaves_nothing(store):
