@@ -6,8 +6,8 @@ Services never see SQL: they call the areas' methods with records. Every write r
 ``Store.transaction()`` (``BEGIN IMMEDIATE``) together with the event row that records it.
 
 **The dialect seam.** Areas run SQL only through a few methods of ``Store`` (and their
-``Area`` shortcuts): ``execute``, ``executemany``, ``query``, ``query_one`` and
-``insert_returning``, with ``?`` placeholders and SQL that PostgreSQL accepts too (standard
+``Area`` shortcuts): ``execute``, ``execute_later``, ``executemany``, ``query``, ``query_one``
+and ``insert_returning``, with ``?`` placeholders and SQL that PostgreSQL accepts too (standard
 types, ``ON CONFLICT ... DO``, ``RETURNING``, JSON kept as TEXT). Where the backends differ the
 difference is a named attribute of the store: ``FOR_SHARE`` and ``FOR_UPDATE`` (row-lock
 suffixes for a ``SELECT``; empty here because ``BEGIN IMMEDIATE`` already serialises writers)
@@ -98,6 +98,9 @@ class Area:
 
     def executemany(self, sql: str, rows: Iterable[Sequence]) -> int:
         return self.store.executemany(sql, rows)
+
+    def execute_later(self, sql: str, params: Sequence = ()) -> None:
+        self.store.execute_later(sql, params)
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         return self.store.query(sql, params)
@@ -289,6 +292,12 @@ class Store(AfterCommitQueue):
     def execute(self, sql: str, params: Sequence = ()) -> int:
         """Run one statement; the number of rows it changed."""
         return self.db.conn.execute(sql, params).rowcount
+
+    def execute_later(self, sql: str, params: Sequence = ()) -> None:
+        """Run a statement whose outcome the caller does not read. SQLite runs it now; a
+        backend with round trips may send it with the next statement or the commit, and raise
+        its error there (the transaction then rolls back)."""
+        self.db.conn.execute(sql, params)
 
     def executemany(self, sql: str, rows: Iterable[Sequence]) -> int:
         """Run one statement per parameter row; the number of rows changed in total."""

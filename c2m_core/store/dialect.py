@@ -87,6 +87,23 @@ def pyformat(sql: str) -> str:
     return _TOKENS.sub(replace, _quote_reserved(sql).replace("%", "%%"))
 
 
+_PREPARABLE = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def postgres_statement(sql: str) -> tuple[bytes, bool]:
+    """A portable statement as libpq takes it (``$1``, ``$2``... placeholders, ``%`` as it is,
+    SQLite's column types translated in DDL), and whether it may be prepared (a query or DML)."""
+    sql = postgres_ddl(sql) if _DDL.match(sql) else sql
+    numbers = iter(range(1, 1 << 16))
+
+    def replace(match: re.Match) -> str:
+        return match.group(1) or f"${next(numbers)}"
+
+    text = _TOKENS.sub(replace, _quote_reserved(sql))
+    return text.encode(), bool(_PREPARABLE.match(sql))
+
+
 _DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
 
 

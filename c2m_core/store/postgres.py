@@ -24,6 +24,7 @@ pass it through the ``POSTGRES`` dialect. What differs lives here:
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import json
@@ -33,11 +34,12 @@ from contextlib import contextmanager
 from sqlite_utils.migrations import Migrations
 
 from .database import Event, Store, StoreError, _payload_json, isoformat, utc_now
-from .dialect import POSTGRES, display_target
+from .dialect import POSTGRES, display_target, postgres_statement
 
 try:
     import psycopg
-    from psycopg.adapt import Loader
+    from psycopg import pq
+    from psycopg.adapt import Loader, PyFormat, Transformer
 except ImportError as ex:  # pragma: no cover - exercised only without the extra
     raise StoreError("the PostgreSQL store needs psycopg: pip install 'c2m[postgres]'") from ex
 
@@ -86,6 +88,11 @@ def m001_events(db) -> None:
     db.execute("CREATE INDEX events_campaign ON events (campaign_id, id)")
 
 
+#: Statement texts (with their parameter types) prepared per connection, at most.
+MAX_PREPARED = 256
+_SUCCEEDED = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK)
+_BEGIN = (None, b"BEGIN", None, None, None)
+_COMMIT = (None, b"COMMIT", None, None, None)
 #: Rows of one ``INSERT INTO events`` statement (4 parameters each).
 EVENTS_PER_STATEMENT = 256
 
@@ -108,7 +115,7 @@ class _NumericLoader(Loader):
 def connect(url: str):
     """A psycopg connection in autocommit mode (the store issues ``BEGIN`` itself)."""
     try:
-        conn = psycopg.connect(url, autocommit=True)
+        conn = psycopg.connect(url, autocommit=True, client_encoding="UTF8")
     except psycopg.Error as ex:
         raise StoreError(f"cannot open database {display_target(url)}: {ex}") from ex
     conn.adapters.register_loader("numeric", _NumericLoader)
@@ -154,11 +161,13 @@ class PostgresStore(Store):
         self.url = url
         self.clock = clock
         self.conn = connect(url)
-        #: One cursor for every statement of the seam: each result is read before the next
-        #: statement runs, and a new cursor per statement costs as much as the round trip.
+        #: For ``executemany``: a new cursor per call costs as much as the round trip.
         self._cursor = self.conn.cursor()
+        self._transformer = Transformer(self.conn)
+        self._prepared: dict[tuple[bytes, tuple[int, ...] | None], bytes] = {}
         self._depth = 0
         self._begin_pending = False
+        self._later: list[tuple] = []
         self._after_commit: list[Callable[[], object]] = []
         self._areas = [area(self) for area in areas]
         for area in self._areas:
@@ -169,35 +178,125 @@ class PostgresStore(Store):
 
     # -- the base methods every area runs its SQL through -------------------------------------
 
+    def _statement(self, sql: str, params: Sequence) -> tuple:
+        """A portable statement ready for libpq: (prepared name or None, text, values, types,
+        formats). Prepared once per connection (per text and parameter types, up to
+        ``MAX_PREPARED``), then executed by name; psycopg's own adapters dump the values."""
+        query, prepare = postgres_statement(sql)
+        params = POSTGRES.params(params)
+        transformer = self._transformer
+        values = transformer.dump_sequence(params, [PyFormat.AUTO] * len(params))
+        types = transformer.types
+        key = (query, types)
+        name = self._prepared.get(key)
+        if name is None and prepare and len(self._prepared) < MAX_PREPARED:
+            name = b"c2m_%d" % len(self._prepared)
+            self._check(self.conn.pgconn.prepare(name, query, types))
+            self._prepared[key] = name
+        return name, query, values, types, transformer.formats
+
     def _run(self, sql: str, params: Sequence = ()):
-        """Run a portable statement; its cursor (read it before running another). The first
-        statement of a transaction sends the transaction's ``BEGIN`` first."""
-        if self._begin_pending:
-            self._begin_now()
-        return self._cursor.execute(POSTGRES.sql(sql), POSTGRES.params(params))
+        """Run a portable statement; its result (``PGresult``), raising on error.
 
-    def _command(self, command: bytes) -> None:
-        """Run ``BEGIN``, ``COMMIT`` or ``ROLLBACK`` straight through libpq: a third of the
-        client time of a psycopg ``execute``, for statements with no parameters or rows."""
-        result = self.conn.pgconn.exec_(command)
-        if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
-            raise psycopg.errors.error_from_result(result, encoding=self.conn.info.encoding)
+        The statement goes straight through libpq, its rows loaded by psycopg's adapters, as
+        its cursor would, at a third of the client time. What is waiting to be sent (the
+        transaction's ``BEGIN``, statements queued by ``execute_later``) goes with it, in one
+        round trip.
+        """
+        statement = self._statement(sql, params)
+        if self._begin_pending or self._later:
+            return self._send_pending(statement)
+        name, query, values, types, formats = statement
+        pgconn = self.conn.pgconn
+        if name is None:
+            return self._check(pgconn.exec_params(query, values, types, formats))
+        return self._check(pgconn.exec_prepared(name, values, formats))
 
-    def _begin_now(self) -> None:
-        """Send a pending ``BEGIN`` (before running anything that bypasses ``_run``)."""
+    def _send_pending(self, last=None):
+        """Send the pending ``BEGIN``, the queued statements and ``last`` (a statement, or
+        ``COMMIT``) in one round trip (libpq's pipeline mode); the result of ``last``.
+
+        The first error is raised once every result is read; the statements after it were not
+        run, and the transaction is then aborted (the caller rolls it back).
+        """
+        pgconn = self.conn.pgconn
+        queue = self._later
+        self._later = []
         if self._begin_pending:
             self._begin_pending = False
-            self._command(b"BEGIN")
+            queue.insert(0, _BEGIN)
+        if last is not None:
+            queue.append(last)
+        if not queue:
+            return None
+        pgconn.enter_pipeline_mode()
+        try:
+            for name, query, values, types, formats in queue:
+                if name is None:
+                    pgconn.send_query_params(query, values, types, formats)
+                else:
+                    pgconn.send_query_prepared(name, values, formats)
+            pgconn.pipeline_sync()
+            results = []
+            for _ in queue:
+                results.append(pgconn.get_result())
+                while pgconn.get_result() is not None:
+                    pass
+            synced = pgconn.get_result()
+        finally:
+            if pgconn.pipeline_status:
+                with contextlib.suppress(psycopg.Error):
+                    pgconn.exit_pipeline_mode()
+        if synced is None or synced.status != pq.ExecStatus.PIPELINE_SYNC:
+            raise psycopg.OperationalError("the server did not answer a pipeline in full")
+        for result in results:
+            self._check(result)
+        return results[-1]
+
+    def _check(self, result):
+        if result is None:
+            raise psycopg.OperationalError("no result from the server (connection lost?)")
+        if result.status not in _SUCCEEDED:
+            raise psycopg.errors.error_from_result(result, encoding=self.conn.info.encoding)
+        return result
+
+    def _command(self, command: bytes) -> None:
+        """Run ``BEGIN``, ``COMMIT`` or ``ROLLBACK`` (no parameters, no rows)."""
+        self._check(self.conn.pgconn.exec_(command))
+
+    def _begin_now(self) -> None:
+        """Send what is waiting (``BEGIN``, queued statements) before running anything that
+        bypasses ``_run``."""
+        if self._begin_pending or self._later:
+            self._send_pending()
+
+    def execute_later(self, sql: str, params: Sequence = ()) -> None:
+        """Run a statement whose outcome the caller does not read, with the next round trip:
+        queued, and sent with the next statement or the ``COMMIT`` (an error it raises is
+        raised there, and the transaction rolls back). Outside a transaction it runs now."""
+        if not self._depth:
+            self._run(sql, params)
+            return
+        self._later.append(self._statement(sql, params))
 
     def execute(self, sql: str, params: Sequence = ()) -> int:
         """Run a statement; the number of rows it changed."""
-        return self._run(sql, params).rowcount
+        changed = self._run(sql, params).command_tuples
+        return -1 if changed is None else changed
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
-        return self._run(sql, params).fetchall()
+        result = self._run(sql, params)
+        if not result.ntuples:
+            return []
+        self._transformer.set_pgresult(result)
+        return self._transformer.load_rows(0, result.ntuples, tuple)
 
     def query_one(self, sql: str, params: Sequence = ()) -> tuple | None:
-        return self._run(sql, params).fetchone()
+        result = self._run(sql, params)
+        if not result.ntuples:
+            return None
+        self._transformer.set_pgresult(result)
+        return self._transformer.load_row(0, tuple)
 
     def insert_returning(self, sql: str, params: Sequence = ()):
         """Run an ``INSERT ... RETURNING x``; the first returned value (None when nothing was
@@ -306,13 +405,16 @@ class PostgresStore(Store):
         try:
             yield self
             self._depth = 0
-            if self._begin_pending:  # nothing ran: nothing to commit
+            if self._later:  # the queued statements and the COMMIT: one round trip
+                self._send_pending(_COMMIT)
+            elif self._begin_pending:  # nothing ran: nothing to commit
                 self._begin_pending = False
             else:
                 self._command(b"COMMIT")
         except BaseException:
             self._depth = 0
             self._begin_pending = False
+            self._later = []
             self._after_commit.clear()
             if not self.conn.closed and self.conn.info.transaction_status != 0:
                 self._command(b"ROLLBACK")
@@ -321,8 +423,9 @@ class PostgresStore(Store):
 
     def events(self, rows: Sequence[tuple[str, int | None, dict | str]]) -> None:
         """Append many ``(type, campaign_id, payload)`` events, in order: one multi-row
-        ``INSERT`` per ``EVENTS_PER_STATEMENT`` (a pledge's few events are one round trip).
-        A payload given as text is stored as it is (see ``Store.events``)."""
+        ``INSERT`` per ``EVENTS_PER_STATEMENT``, sent with the next statement or the commit
+        (``execute_later``). A payload given as text is stored as it is (see
+        ``Store.events``)."""
         if not self.in_transaction:
             raise RuntimeError("events are written inside the transaction of their change")
         now = self.now()
@@ -332,7 +435,7 @@ class PostgresStore(Store):
             for type, campaign_id, payload in chunk:
                 text = payload if isinstance(payload, str) else _payload_json(payload)
                 params += (type, campaign_id, text, now)
-            self._run(_insert_events_sql(len(chunk)), params)
+            self.execute_later(_insert_events_sql(len(chunk)), params)
 
     _VISIBLE = f"(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << {EVENT_BITS})"
 
