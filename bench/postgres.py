@@ -50,35 +50,64 @@ LABELS = {COUNTER: "counter update", ROW_LOCK: "row lock"}
 ROUNDS = 3
 
 
+def _backend_seconds(pid: int) -> float | None:
+    """CPU seconds used so far by the server process ``pid``; None when it cannot be read
+    (a server on another machine)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(pid: int) -> tuple[float, float | None]:
+    """This process's CPU seconds and those of its server process ``pid``."""
+    return time.process_time(), _backend_seconds(pid)
+
+
+def _report(results, start: float, cpu_before, sold_out: int, pid: int) -> None:
+    client, server = _cpu(pid)
+    used = client - cpu_before[0]
+    if server is not None and cpu_before[1] is not None:
+        used += server - cpu_before[1]
+    else:
+        used = float("nan")
+    results.put((start, time.time(), sold_out, used))
+
+
 def _pledge_worker(url, variant_ids, worker, count, reserve, barrier, results):
     sold_out = 0
     with C2M(url) as app:
         app.store.presale.RESERVE = reserve
         app.campaigns.get("bench")  # connect before timing
+        pid = app.store.conn.info.backend_pid
         barrier.wait()
-        start = time.time()
+        start, before = time.time(), _cpu(pid)
         for index in range(count):
             try:
                 variant_id = variant_ids[(worker + index) % len(variant_ids)]
                 app.presale.place("bench", variant_id, f"c{worker}", 1, f"w{worker}-{index}")
             except SoldOut:
                 sold_out += 1
-        results.put((start, time.time(), sold_out))
+        _report(results, start, before, sold_out, pid)
 
 
 def _floor_worker(url, worker, count, barrier, results):
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
+        pid = conn.info.backend_pid
         barrier.wait()
-        start = time.time()
+        start, before = time.time(), _cpu(pid)
         for index in range(count):
             conn.execute("INSERT INTO t (worker, n) VALUES (%s, %s)", [worker, index])
-        results.put((start, time.time(), 0))
+        _report(results, start, before, 0, pid)
 
 
-def _timed(target, arguments: list[tuple]) -> tuple[float, int]:
-    """Wall time from the first start to the last end, and the pledges refused as sold out."""
+def _timed(target, arguments: list[tuple]) -> tuple[float, int, float]:
+    """Wall time from the first start to the last end, the pledges refused as sold out, and
+    the CPU seconds the writers and their server processes used (NaN when not readable)."""
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(len(arguments)), ctx.Queue()
     processes = [ctx.Process(target=target, args=(*args, barrier, results)) for args in arguments]
@@ -89,8 +118,8 @@ def _timed(target, arguments: list[tuple]) -> tuple[float, int]:
         process.join()
         if process.exitcode:
             raise RuntimeError(f"a benchmark writer failed with exit code {process.exitcode}")
-    wall = max(end for _, end, _ in spans) - min(start for start, _, _ in spans)
-    return wall, sum(refused for _, _, refused in spans)
+    wall = max(span[1] for span in spans) - min(span[0] for span in spans)
+    return wall, sum(span[2] for span in spans), sum(span[3] for span in spans)
 
 
 def _tv_variants(app: C2M, count: int) -> list[dict]:
@@ -167,20 +196,21 @@ def _databases():
         server.stop()
 
 
-def _pledge_run(fresh, writers: int, per_writer: int, reserve: str) -> tuple[float, int]:
+def _pledge_run(fresh, writers: int, per_writer: int, reserve: str) -> tuple[float, int, float]:
     """Seconds for ``per_writer`` pledges from each of ``writers`` processes on a fresh
-    pre-sale, and how many were sold out; checks there was no oversell."""
+    pre-sale, how many were sold out, and the CPU seconds used (writers and their server
+    processes); checks there was no oversell."""
     capacity = per_writer * writers * 9 // 10 // VARIANTS  # some pledges must sell out
     url = fresh()
     variant_ids = _presale(url, capacity)
-    pledging, refused = _timed(
+    pledging, refused, cpu = _timed(
         _pledge_worker, [(url, variant_ids, w, per_writer, reserve) for w in range(writers)]
     )
     held = _check_no_oversell(url, capacity)
     placed = per_writer * writers - refused
     if held != placed:
         raise AssertionError(f"{placed} pledges placed but {held} units held")
-    return pledging, refused
+    return pledging, refused, cpu
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -200,27 +230,44 @@ def run(quick: bool = False) -> list[Row]:
                 )
             # the floor and both ways alternated, so all three see about the same load
             floors: list[float] = []
+            floor_cpus: list[float] = []
             timings: dict[str, list[float]] = {COUNTER: [], ROW_LOCK: []}
+            cpus: dict[str, list[float]] = {COUNTER: [], ROW_LOCK: []}
             refused = 0
             for _ in range(rounds):
-                floors.append(
-                    _timed(_floor_worker, [(floor_url, w, per_writer) for w in range(writers)])[0]
+                seconds, _, cpu = _timed(
+                    _floor_worker, [(floor_url, w, per_writer) for w in range(writers)]
                 )
+                floors.append(seconds)
+                floor_cpus.append(cpu)
                 for reserve in timings:
-                    seconds, refused = _pledge_run(fresh, writers, per_writer, reserve)
+                    seconds, refused, cpu = _pledge_run(fresh, writers, per_writer, reserve)
                     timings[reserve].append(seconds)
+                    cpus[reserve].append(cpu)
             floor = statistics.median(floors)
+            floor_cpu = statistics.median(floor_cpus)
             done = per_writer * writers
+            where = f"{writers} process{'es' if writers > 1 else ''}, {VARIANTS} variants"
             for reserve, seconds in timings.items():
                 pledging = statistics.median(seconds)
                 rows.append(
                     Row(
-                        f"PostgreSQL pledge, deposit captured, {LABELS[reserve]} "
-                        f"({writers} process{'es' if writers > 1 else ''}, {VARIANTS} variants)",
+                        f"PostgreSQL pledge, deposit captured, {LABELS[reserve]} ({where})",
                         f"{done} pledges ({refused} sold out) x {rounds}",
                         fmt_rate(done / pledging, "pledges"),
                         f"psycopg single-row insert {fmt_rate(done / floor, 'inserts')}",
                         floor / pledging,
+                    )
+                )
+            cpu = statistics.median(cpus[COUNTER])
+            if cpu == cpu:  # not NaN: the server's processes could be read
+                rows.append(
+                    Row(
+                        f"PostgreSQL pledge CPU time, client + server, {LABELS[COUNTER]} ({where})",
+                        f"{done} pledges x {rounds}",
+                        f"{cpu / done * 1e6:,.0f} us/pledge",
+                        f"psycopg single-row insert {floor_cpu / done * 1e6:,.0f} us/insert",
+                        floor_cpu / cpu,
                     )
                 )
     return rows
