@@ -242,6 +242,7 @@ class VotingArea(Protocol):
         vote_id: int,
         ballots: Sequence[CastBallot],
         count: Callable[[Iterable[tuple[Mapping, int]]], Mapping[str, int]] | None = None,
+        texts: Sequence[str] | None = None,
     ) -> list[CastBallot] | None:
         """Store ``ballots`` (their ``replaced`` is ignored), atomically.
 
@@ -258,6 +259,10 @@ class VotingArea(Protocol):
         they replaced (``(ballot, -1)`` pairs), each counter by one atomic addition: when
         every cast of a vote passes ``count``, ``running_tally`` equals ``count`` of the
         current ballots, also with concurrent writers.
+
+        ``texts``, when given, are the ballots' stored texts (``voting.vote.ballot_text`` of
+        each, made by the caller, which often has them already); by default they are encoded
+        here.
         """
         ...
 

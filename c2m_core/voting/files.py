@@ -74,12 +74,33 @@ def read_ballots(
 
 
 def _ballots(source: ImportFile) -> Iterator[BallotRow]:
+    if source.format == "csv":
+        yield from _csv_ballots(source)
+        return
     for item in source:
         if isinstance(item, Rejected):
             yield BallotRow(item.line, None, None, item.reason)
             continue
         line, data = item
-        voter = data.pop("voter", "" if source.format == "csv" else None)
-        if source.format == "csv":
-            data = {name: value.strip() for name, value in data.items() if value.strip()}
+        voter = data.pop("voter", None)
         yield BallotRow(line, voter, data)
+
+
+def _csv_ballots(source: ImportFile) -> Iterator[BallotRow]:
+    """The CSV rows as ballots: the voter's cell, and a mapping of the ballot fields whose
+    cells are not blank (stripped)."""
+    header = source.header
+    assert header is not None  # a CSV file's header is read when it is opened
+    at = header.index("voter")
+    fields = [(name, i) for i, name in enumerate(header) if name != "voter"]
+    for item in source.cells():
+        if isinstance(item, Rejected):
+            yield BallotRow(item.line, None, None, item.reason)
+            continue
+        line, cells = item
+        ballot = {}
+        for name, i in fields:
+            value = cells[i]
+            if value and (value := value.strip()):
+                ballot[name] = value
+        yield BallotRow(line, cells[at], ballot)
