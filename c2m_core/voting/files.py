@@ -8,6 +8,7 @@ reads them (``1,4``, ``1=4,2=3``, ``3>1=2>4``) or as JSON values.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -25,6 +26,9 @@ class BallotRow(NamedTuple):
     voter: object
     ballot: Mapping | None
     error: str | None = None
+
+
+_row = functools.partial(tuple.__new__, BallotRow)  # a BallotRow, without a Python call
 
 
 def detect_format(path: Path, format: str | None = None) -> str:
@@ -83,7 +87,7 @@ def _ballots(source: ImportFile) -> Iterator[BallotRow]:
             continue
         line, data = item
         voter = data.pop("voter", None)
-        yield BallotRow(line, voter, data)
+        yield _row((line, voter, data, None))
 
 
 def _csv_ballots(source: ImportFile) -> Iterator[BallotRow]:
@@ -103,4 +107,4 @@ def _csv_ballots(source: ImportFile) -> Iterator[BallotRow]:
             value = cells[i]
             if value and (value := value.strip()):
                 ballot[name] = value
-        yield BallotRow(line, cells[at], ballot)
+        yield _row((line, cells[at], ballot, None))

@@ -45,15 +45,17 @@ def pairwise_preferences(ballots: Ballots, candidates: Sequence[int]) -> list[li
     n = len(candidates)
     mask_of = _Masks(candidates)
     links: Counter = Counter()
+    single: list[tuple[int, int]] = []  # the links of ballots counted once, counted at the end
     for ballot, count in ballots:
         masks = list(map(mask_of.__getitem__, map(tuple, ballot["rank"])))
         masks.reverse()
         below = accumulate(masks, or_)
         if count == 1:
-            links.update(zip(islice(masks, 1, None), below, strict=False))
+            single.extend(zip(islice(masks, 1, None), below, strict=False))
         else:
             for link in zip(islice(masks, 1, None), below, strict=False):
                 links[link] += count
+    links.update(single)
     per_member: list[Counter] = [Counter() for _ in range(n)]
     for (group, below), count in links.items():
         if count:
