@@ -241,3 +241,35 @@ def test_an_import_stops_when_the_campaign_leaves_its_wishes_stage(app):
     assert advanced == ["vote"]
     assert app.wishes.count("tv-2026") == 2  # the first batch, and nothing after the change
     assert consistent(app) == 2
+
+
+def test_an_import_stores_what_submitting_each_row_stores(app, tmp_path):
+    """Rows that repeat a configuration are judged once and share it; what is stored for each
+    is what ``submit`` stores for that row alone."""
+    catalog = app.campaigns.catalog(app.campaigns.get("tv-2026"))
+    wishes = list(
+        synthetic_wishes(
+            catalog, lambda c: not app.validate("tv", c), 400, seed=3, invalid_share=0.2
+        )
+    )
+    path = tmp_path / "wishes.csv"
+    write_csv(path, wishes, catalog.module_ids)
+    report = import_file(app, path)
+    assert report.imported == 400 and not report.rejected
+    app.campaigns.create("one-by-one", "tv")
+    app.campaigns.advance("one-by-one")
+    for row in wishes:
+        app.wishes.submit("one-by-one", **{k: v for k, v in row.items() if v is not None})
+
+    def stored(slug):
+        campaign = app.campaigns.get(slug).id
+        return [
+            (w.external_id, w.customer, dict(w.configuration), w.quantity, w.region,
+             w.price_ceiling, w.note, w.valid, w.violations, w.suggestion)
+            for w in app.store.wishes.after(campaign, 0)
+        ]  # fmt: skip
+
+    imported = stored("tv-2026")
+    assert imported == stored("one-by-one")
+    assert len({str(row[2]) for row in imported}) < 400  # configurations did repeat
+    assert any(not row[7] for row in imported)  # and some broke a rule

@@ -55,7 +55,12 @@ def capture_in_transaction(app, provider: str, campaign, captures: list) -> list
         not isinstance(answers, list | tuple)
         or len(answers) != len(captures)
         or not all(
-            isinstance(a, tuple | list) and len(a) == 2 and all(isinstance(x, str) and x for x in a)
+            isinstance(a, tuple | list)
+            and len(a) == 2
+            and isinstance(a[0], str)
+            and isinstance(a[1], str)
+            and a[0]
+            and a[1]
             for a in answers
         )
     ):

@@ -567,15 +567,15 @@ class PresaleService:
         requests = []
         personalised = []
         for index, item in enumerate(pledges):
-            where = f"pledges[{index}]."
             if not isinstance(item, Mapping):
                 raise InvalidInput(
                     f"pledges[{index}]: {item!r} is not accepted; use a mapping with "
                     "variant_id, customer, quantity, key and optionally region"
                 )
-            unknown = sorted(set(item) - set(_REQUEST_FIELDS))
-            missing = [f for f in _REQUEST_FIELDS[:4] if f not in item]
-            if unknown or missing:
+            fields = item.keys()
+            if not (_REQUIRED_FIELDS <= fields <= _KNOWN_FIELDS):
+                unknown = sorted(set(item) - _KNOWN_FIELDS)
+                missing = [f for f in _REQUEST_FIELDS[:4] if f not in item]
                 raise InvalidInput(
                     f"pledges[{index}]: "
                     + (f"unknown field {unknown[0]!r}" if unknown else f"{missing[0]} missing")
@@ -588,7 +588,7 @@ class PresaleService:
                     item["quantity"],
                     item["key"],
                     item.get("region"),
-                    where,
+                    f"pledges[{index}].",
                 )
             )
             personalised.append(item.get("personalisation"))
@@ -731,8 +731,12 @@ class PresaleService:
             answers = payments.capture_in_transaction(
                 self.app, presale.provider, campaign, list(zip(holding, unsaved, strict=True))
             )
-            intents = area.insert_payments(deposits, captured=answers)
-            by_pledge = {i.pledge_id: (i.id, i.reference) for i in intents}
+            ids = area.insert_captured_payments(deposits, answers)
+            by_pledge = {
+                p.id: (payment_id, reference)  # type: ignore[misc]
+                for p, payment_id, (_, reference) in zip(holding, ids, answers, strict=True)
+            }
+            intents = []
         else:
             intents = area.insert_payments(deposits)
         for index in fresh:
@@ -1291,6 +1295,8 @@ class PresaleService:
 
 
 _REQUEST_FIELDS = ("variant_id", "customer", "quantity", "key", "region", "personalisation")
+_KNOWN_FIELDS = frozenset(_REQUEST_FIELDS)
+_REQUIRED_FIELDS = frozenset(_REQUEST_FIELDS[:4])
 
 
 @attrs.frozen
@@ -1309,10 +1315,22 @@ class _Request:
 
 
 def _request(variant_id, customer, quantity, key, region, where: str) -> _Request:
-    customer = _text(customer, f"{where}customer")
-    quantity = _count(quantity, f"{where}quantity", 1)
-    key = _text(key, f"{where}key")
-    region = _text(region, f"{where}region", 64, optional=True)
+    if not (  # the checks of _text and _count, inline: field names are made only for errors
+        type(customer) is str
+        and 0 < len(customer) <= MAX_TEXT
+        and not customer.isspace()
+        and type(key) is str
+        and 0 < len(key) <= MAX_TEXT
+        and not key.isspace()
+        and type(quantity) is int
+        and 1 <= quantity <= MAX_COUNT
+        and (region is None or (type(region) is str and 0 < len(region) <= 64))
+        and (region is None or not region.isspace())
+    ):
+        customer = _text(customer, f"{where}customer")
+        quantity = _count(quantity, f"{where}quantity", 1)
+        key = _text(key, f"{where}key")
+        region = _text(region, f"{where}region", 64, optional=True)
     if isinstance(variant_id, bool) or not isinstance(variant_id, int):
         raise InvalidInput(f"{where}variant: {variant_id!r} is not a variant id")
     return _Request(

@@ -44,7 +44,14 @@ from ..personalisation.records import Upload
 from ..variants.records import Variant
 from ..voting.result import VoteResult
 from ..voting.vote import BallotCount, CastBallot, ReplacedBallot, Vote
-from ..wishes.records import CommonTexts, DemandGroup, ViolationGroup, Wish, WishBatch
+from ..wishes.records import (
+    CommonTexts,
+    DemandGroup,
+    NewWish,
+    ViolationGroup,
+    Wish,
+    WishBatch,
+)
 from .records import Event
 
 
@@ -154,12 +161,13 @@ class WishesArea(Protocol):
     """Wishes as submitted (valid or not), and the demand they add up to."""
 
     def insert_batch(
-        self, campaign_id: int, wishes: Sequence[Wish], state: str
+        self, campaign_id: int, wishes: Sequence[Wish | NewWish], state: str
     ) -> WishBatch | None:
         """Store ``wishes`` for the campaign with a ``wish.submitted`` event each, atomically.
 
-        The wishes' ``id``, ``campaign_id`` and ``created_at`` are ignored (the store assigns
-        them); configurations are stored in the key order given, so give identical wishes in
+        ``wishes`` are ``Wish`` records or ``NewWish`` tuples (what the intake makes); a
+        ``Wish``'s ``id``, ``campaign_id`` and ``created_at`` are ignored (the store assigns
+        them). Configurations are stored in the key order given, so give identical wishes in
         one order (the service uses catalog order) for them to collapse in ``demand``.
 
         The batch is stored only while the campaign is in ``state``: None, with nothing stored,
@@ -242,6 +250,7 @@ class VotingArea(Protocol):
         vote_id: int,
         ballots: Sequence[CastBallot],
         count: Callable[[Iterable[tuple[Mapping, int]]], Mapping[str, int]] | None = None,
+        texts: Sequence[str] | None = None,
     ) -> list[CastBallot] | None:
         """Store ``ballots`` (their ``replaced`` is ignored), atomically.
 
@@ -258,6 +267,10 @@ class VotingArea(Protocol):
         they replaced (``(ballot, -1)`` pairs), each counter by one atomic addition: when
         every cast of a vote passes ``count``, ``running_tally`` equals ``count`` of the
         current ballots, also with concurrent writers.
+
+        ``texts``, when given, are the ballots' stored texts (``voting.vote.ballot_text`` of
+        each, made by the caller, which often has them already); by default they are encoded
+        here.
         """
         ...
 

@@ -773,11 +773,49 @@ class PresaleStore(Area):
         captured them inside this transaction), each is stored ``succeeded`` at its first
         attempt instead of ``pending``: one write instead of an insert and an update.
         """
+        ids = self._write_payments(intents, captured)
+        state, attempts = (PENDING, 0) if captured is None else (SUCCEEDED, 1)
+        answers = [(None, None)] * len(intents) if captured is None else captured
+        return [
+            Payment(
+                payment_id,
+                pledge.id or 0,
+                pledge.campaign_id,
+                kind,
+                amount,
+                provider,
+                key,
+                state,
+                attempts,
+                authorization,
+                reference,
+            )  # fmt: skip
+            for payment_id, (pledge, kind, amount, provider, key), (
+                authorization,
+                reference,
+            ) in zip(ids, intents, answers, strict=True)
+        ]
+
+    def insert_captured_payments(
+        self,
+        intents: Sequence[tuple[Pledge, str, Money, str, str]],
+        captured: Sequence[tuple[str, str]],
+    ) -> list[int]:
+        """``insert_payments`` with ``captured``, answering only the new payments' ids, in order
+        (for a caller that holds every other field already)."""
+        return self._write_payments(intents, captured)
+
+    def _write_payments(
+        self,
+        intents: Sequence[tuple[Pledge, str, Money, str, str]],
+        captured: Sequence[tuple[str, str]] | None,
+    ) -> list[int]:
         if captured is not None and len(captured) != len(intents):
             raise ValueError("captured needs one (authorization, reference) per intent")
         now = self.store.now()
         state, attempts = (PENDING, 0) if captured is None else (SUCCEEDED, 1)
-        payments: list[Payment] = []
+        ids: list[int] = []
+        row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         with self.store.transaction():
             for chunk in range(0, len(intents), _ROWS_PER_STATEMENT):
                 part = intents[chunk : chunk + _ROWS_PER_STATEMENT]
@@ -798,30 +836,13 @@ class PresaleStore(Area):
                     "INSERT INTO payments (pledge_id, campaign_id, kind, amount, currency, "
                     "provider, idempotency_key, state, attempts, authorization, reference, "
                     "created_at, updated_at) VALUES "
-                    + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(part))
+                    + ", ".join([row] * len(part))
                     + " RETURNING id, idempotency_key",
                     params,
                 )
-                ids = dict((key, payment_id) for payment_id, key in rows)
-                payments += [
-                    Payment(
-                        ids[key],
-                        pledge.id or 0,
-                        pledge.campaign_id,
-                        kind,
-                        amount,
-                        provider,
-                        key,
-                        state,
-                        attempts,
-                        authorization,
-                        reference,
-                    )  # fmt: skip
-                    for (pledge, kind, amount, provider, key), (authorization, reference) in zip(
-                        part, answers, strict=True
-                    )
-                ]
-        return payments
+                by_key = dict((key, payment_id) for payment_id, key in rows)
+                ids += [by_key[intent[4]] for intent in part]
+        return ids
 
     def payments_succeeded(self, captures: Sequence[tuple[int, str, str]]) -> int:
         """``payment_succeeded`` for many ``(payment_id, authorization, reference)``; how many

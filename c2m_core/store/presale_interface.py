@@ -148,6 +148,13 @@ class PresaleArea(Protocol):
         captured them in the open transaction: stored ``succeeded`` (one attempt) directly.
         """
 
+    def insert_captured_payments(
+        self,
+        intents: Sequence[tuple[Pledge, str, Money, str, str]],
+        captured: Sequence[tuple[str, str]],
+    ) -> list[int]:
+        """``insert_payments`` with ``captured``, answering only the new payments' ids, in order."""
+
     def payments_succeeded(self, captures: Sequence[tuple[int, str, str]]) -> int:
         """``payment_succeeded`` for many ``(payment_id, authorization, reference)``; how many
         were recorded now (each at most once, as ``payment_succeeded``)."""
@@ -217,5 +224,13 @@ class PresaleArea(Protocol):
         """``ledger_record`` for many ``(operation, key, amount, campaign_id, pledge_id)``; one
         reference per movement, in order (the first reference for a key recorded before)."""
 
+    def ledger_capture_many(
+        self, provider: str, captures: Sequence[tuple[str, Money, int | None, int | None]]
+    ) -> list[tuple[str, str]]:
+        """Record the authorization and capture of many ``(key, amount, campaign_id,
+        pledge_id)`` made together in the open transaction, once per key; one
+        ``(authorization, reference)`` each, in order. ``ledger`` reads each as both entries."""
+
     def ledger(self, campaign_id: int | None = None) -> list[LedgerEntry]:
-        """Ledger entries, oldest first (of one campaign, when given)."""
+        """Ledger entries, oldest first (of one campaign, when given); a capture recorded with
+        its authorization reads as the two entries."""

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import chain
+from operator import itemgetter
 
 from sqlite_utils.migrations import Migrations
 
 from ..voting.result import VoteResult
-from ..voting.vote import CLOSED, OPEN, BallotCount, CastBallot, ReplacedBallot, Vote
+from ..voting.vote import (
+    CLOSED,
+    OPEN,
+    BallotCount,
+    CastBallot,
+    ReplacedBallot,
+    Vote,
+    ballot_text,
+)
 from .database import Area, StoreError
 
 migrations = Migrations("c2m.votes")
@@ -82,11 +93,11 @@ def m002_running_tally(db):
 #: (a negative count subtracts) -> counter name -> change.
 CountBallots = Callable[[Iterable[tuple[Mapping, int]]], Mapping[str, int]]
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 _VOTE_COLUMNS = (
     "id, campaign_id, method, candidates, winners, options, opens_at, closes_at, state, "
     "result, opened_at, closed_at, running"
 )
+_FIRST = itemgetter(0)
 #: Rows per multi-row ``INSERT`` of first ballots, and voters per ``IN (...)`` read.
 INSERT_ROWS = 500
 READ_VOTERS = 5_000
@@ -140,41 +151,59 @@ class VotingStore(Area):
         )
 
     def cast(
-        self, vote_id: int, ballots: Sequence[CastBallot], count: CountBallots | None = None
+        self,
+        vote_id: int,
+        ballots: Sequence[CastBallot],
+        count: CountBallots | None = None,
+        texts: Sequence[str] | None = None,
     ) -> list[CastBallot] | None:
         """Store ballots, each replacing its voter's current one; None when the vote does not
         accept ballots now (nothing stored).
 
         With ``count``, the running tally changes in the same transaction by the counters of
-        the ballots cast minus those of the ballots they replaced.
+        the ballots cast minus those of the ballots they replaced. ``texts``, when given, are
+        the ballots' canonical texts (``ballot_text`` of each, which a method's
+        ``normalise_text`` makes faster than encoding them again).
 
         One current ballot per (vote, voter) is the primary key. Every replaced ballot, stored
-        before or earlier in ``ballots``, goes to the history exactly once: a voter's current
-        row is locked before it is read and replaced, and a first ballot is an insert that a
-        concurrent first ballot of the same voter turns into a replacement. Returns the
-        ballots as given, each with the ballot it replaced (None for a voter's first).
+        before or earlier in ``ballots``, goes to the history exactly once: a first ballot is
+        an insert that a stored (or concurrently stored) ballot of the same voter turns into a
+        replacement, and a voter's current row is locked before it is read and replaced.
+        Voters are inserted and locked in sorted order, so concurrent writers wait for each
+        other instead of deadlocking. Returns the ballots as given, each with the ballot it
+        replaced (None for a voter's first).
         """
         with self.store.transaction():
             vote = self._one(f"id = ?{self.store.FOR_SHARE}", vote_id)
             if vote is None or vote.window_problem(self.now()) is not None:
                 return None
-            texts = [_CANONICAL(b.ballot) for b in ballots]
-            last: dict[str, int] = {}
-            for index, ballot in enumerate(ballots):
-                last[ballot.voter] = index
-            current = self._current(vote_id, list(last))
-            first = [voter for voter in last if voter not in current]
-            for _ in range(CAST_ATTEMPTS):
-                if not first:
-                    break
-                inserted = self._insert_first(vote_id, first, ballots, texts, last)
-                raced = [voter for voter in first if voter not in inserted]
-                current.update(self._current(vote_id, raced))
-                for voter in inserted:
-                    current[voter] = None
-                first = [voter for voter in raced if voter not in current]
+            if texts is None:
+                texts = [ballot_text(b.ballot) for b in ballots]
+            voters = [b.voter for b in ballots]
+            indexes = range(len(voters))
+            last = dict(zip(voters, indexes, strict=True))
+            if len(last) == len(voters):
+                firsts = last
             else:
-                raise StoreError(f"could not store the first ballots of {len(first)} voters")
+                firsts = dict(zip(reversed(voters), reversed(indexes), strict=True))
+            current: dict = {}
+            pending = sorted(firsts)
+            for _ in range(CAST_ATTEMPTS):
+                inserted = self._insert_first(vote_id, pending, ballots, texts, firsts)
+                if len(inserted) == len(pending):
+                    break
+                stored = [voter for voter in pending if voter not in inserted]
+                current.update(self._current(vote_id, stored))
+                pending = [voter for voter in stored if voter not in current]
+                if not pending:
+                    break
+            else:
+                raise StoreError(f"could not store the first ballots of {len(pending)} voters")
+            if not current and len(last) == len(voters):
+                # every voter's first ballot: nothing replaced, nothing to update
+                if count is not None:
+                    self._count_new(vote_id, count, ballots, texts)
+                return list(ballots)
             history, updates, cast = [], [], []
             replaced_texts: list[str | None] = []
             for index, ballot in enumerate(ballots):
@@ -198,6 +227,7 @@ class VotingStore(Area):
                     history,
                 )
             if updates:
+                updates.sort(key=lambda row: row[3])
                 self.executemany(
                     "UPDATE ballots SET ballot = ?, cast_at = ? WHERE vote_id = ? AND voter = ?",
                     updates,
@@ -206,12 +236,18 @@ class VotingStore(Area):
                 self._count(vote_id, count, cast, texts, replaced_texts)
         return cast
 
+    def _count_new(self, vote_id, count, ballots, texts) -> None:
+        """``_count`` when no ballot replaced another: identical texts counted once."""
+        ballot_of = dict(zip(texts, (b.ballot for b in ballots), strict=True))
+        self._apply(vote_id, count(
+            (ballot_of[text], n) for text, n in Counter(texts).items()
+        ))  # fmt: skip
+
     def _count(self, vote_id, count, cast, texts, replaced_texts) -> None:
         """Add the counters of ``cast`` and subtract those of the ballots they replaced.
 
         Ballots are grouped by their canonical text first, so a ballot cast and replaced in
-        one batch, or cast by many voters, is counted once with its net count. Counters are
-        changed in name order, so concurrent writers lock them in the same order.
+        one batch, or cast by many voters, is counted once with its net count.
         """
         net: dict[str, list] = {}
         for index, ballot in enumerate(cast):
@@ -227,7 +263,11 @@ class VotingStore(Area):
                     net[text] = [ballot.replaced, -1]
                 else:
                     entry[1] -= 1
-        changes = count((ballot, n) for ballot, n in net.values() if n)
+        self._apply(vote_id, count((ballot, n) for ballot, n in net.values() if n))
+
+    def _apply(self, vote_id: int, changes: Mapping[str, int]) -> None:
+        """One atomic addition per changed counter, in name order (so concurrent writers lock
+        them in the same order)."""
         rows = [(vote_id, name, value) for name, value in sorted(changes.items()) if value]
         if rows:
             self.executemany(
@@ -260,26 +300,23 @@ class VotingStore(Area):
                 found[voter] = (text, at, None)
         return found
 
-    def _insert_first(self, vote_id, voters, ballots, texts, last) -> set[str]:
-        """Insert the first ballot of each of ``voters`` (their first in ``ballots``) unless a
-        concurrent writer did; the voters inserted."""
-        firsts: dict[str, int] = {}
-        for index, ballot in enumerate(ballots):
-            firsts.setdefault(ballot.voter, index)
+    def _insert_first(self, vote_id, voters, ballots, texts, firsts) -> set[str]:
+        """Insert the first ballot of each of ``voters`` (their first in ``ballots``, at
+        ``firsts[voter]``) unless the voter has a stored ballot; the voters inserted."""
         inserted: set[str] = set()
-        for start in range(0, len(voters), INSERT_ROWS):
-            chunk = voters[start : start + INSERT_ROWS]
-            params = []
-            for voter in chunk:
-                index = firsts[voter]
-                params += [vote_id, voter, texts[index], ballots[index].cast_at]
+        values = [
+            (vote_id, voter, texts[index], ballots[index].cast_at)
+            for voter, index in zip(voters, map(firsts.__getitem__, voters), strict=True)
+        ]
+        for start in range(0, len(values), INSERT_ROWS):
+            chunk = values[start : start + INSERT_ROWS]
             rows = self.query(
                 "INSERT INTO ballots (vote_id, voter, ballot, cast_at) VALUES "
                 + ", ".join(["(?, ?, ?, ?)"] * len(chunk))
                 + " ON CONFLICT (vote_id, voter) DO NOTHING RETURNING voter",
-                params,
+                list(chain.from_iterable(chunk)),
             )
-            inserted.update(row[0] for row in rows)
+            inserted.update(map(_FIRST, rows))
         return inserted
 
     def ballot(self, vote_id: int, voter: str) -> CastBallot | None:

@@ -15,6 +15,7 @@ from ..variants.records import configuration_from_json
 from ..wishes.records import (
     CommonTexts,
     DemandGroup,
+    NewWish,
     ViolationGroup,
     Wish,
     WishBatch,
@@ -84,7 +85,7 @@ _ROW = f"({', '.join('?' for _ in COLUMNS)})"
 #: Rows per multi-row ``INSERT`` (each binds ``len(COLUMNS)`` parameters).
 INSERT_ROWS = 500
 TEXT_FIELDS = ("note", "raw")
-#: How many configuration texts a store remembers between batches.
+#: How many texts (of configurations, violations, suggestions) a store remembers by identity.
 CONFIGURATIONS_KEPT = 100_000
 
 
@@ -96,7 +97,6 @@ class WishStore(Area):
 
     def __init__(self, store):
         super().__init__(store)
-        self._configurations: dict[tuple, str] = {}
         self._texts: dict[int, tuple[object, str]] = {}
 
     # Dialect-specific: the event payload of each stored wish, built by the database from the
@@ -106,7 +106,7 @@ class WishStore(Area):
     EVENT_PAYLOAD = "json_object('customer', customer, 'external_id', external_id, 'wish_id', id)"
 
     def insert_batch(
-        self, campaign_id: int, wishes: Sequence[Wish], state: str
+        self, campaign_id: int, wishes: Sequence[Wish | NewWish], state: str
     ) -> WishBatch | None:
         """Store ``wishes`` and a ``wish.submitted`` event for each one stored, atomically.
 
@@ -128,7 +128,7 @@ class WishStore(Area):
             ids: list[int] = []
             invalid = 0
             per_statement = max(1, min(INSERT_ROWS, self.store.MAX_PARAMETERS // len(COLUMNS)))
-            known = self._configurations
+            texts = self._texts
             now = self.now()
             for start in range(0, len(wishes), per_statement):
                 chunk = wishes[start : start + per_statement]
@@ -140,10 +140,13 @@ class WishStore(Area):
                         wish.violations,
                         wish.suggestion,
                     )
-                    key = tuple(configuration.items())
-                    text = known.get(key)
-                    if text is None:
-                        text = self._configuration_text(key, configuration)
+                    # the intake hands identical configurations (and violations, suggestions)
+                    # as one shared object: its text is found by identity
+                    entry = texts.get(id(configuration))
+                    if entry is not None and entry[0] is configuration:
+                        text = entry[1]
+                    else:
+                        text = self._text(configuration, _configuration_text)
                     extend(
                         (
                             campaign_id,
@@ -179,18 +182,10 @@ class WishStore(Area):
                 )
         return WishBatch(tuple(ids), invalid)
 
-    def _configuration_text(self, key: tuple, configuration) -> str:
-        """The stored text of a configuration, remembered by content across batches (an
-        import repeats the same few thousand configurations a million times)."""
-        if len(self._configurations) >= CONFIGURATIONS_KEPT:
-            self._configurations.clear()
-        text = self._configurations[key] = _COMPACT(dict(configuration))
-        return text
-
     def _text(self, value, encode) -> str:
-        """The JSON text of a violations tuple or a suggestion, remembered by identity across
-        batches (the intake hands identical ones as one shared object; the entry keeps the
-        object alive, so its id is not reused)."""
+        """The JSON text of a configuration, a violations tuple or a suggestion, remembered by
+        identity across batches (the intake hands identical ones as one shared object; the
+        entry keeps the object alive, so its id is not reused)."""
         entry = self._texts.get(id(value))
         if entry is not None and entry[0] is value:
             return entry[1]
@@ -289,6 +284,12 @@ class WishStore(Area):
 
 
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _configuration_text(configuration) -> str:
+    return _COMPACT(dict(configuration))
+
+
 _VIOLATIONS = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 _SUGGESTION = json.JSONEncoder(ensure_ascii=False).encode
 

@@ -258,3 +258,74 @@ def _id_texts(candidates: tuple[int, ...]):
 def format_ranking(groups: Sequence[Sequence[int]]) -> str:
     """``[[3], [1, 2], [4]]`` -> ``"3>1=2>4"``."""
     return ">".join("=".join(map(str, group)) for group in groups)
+
+
+# Canonical text, fast: the import path builds a ballot's stored text (``vote.ballot_text``)
+# from pieces prepared once per vote instead of encoding every ballot as JSON again.
+
+#: How many distinct field texts a method's ``normaliser`` remembers the reading of.
+KNOWN_TEXTS = 10_000
+
+
+@functools.lru_cache(maxsize=64)
+def score_pieces(candidates: tuple[int, ...], low: int, high: int) -> dict:
+    """``"id=score"`` (and ``id:score``) -> (candidate position, [id, score], ``[id,score]``).
+
+    The ``[id, score]`` lists are shared by every ballot that has the pair: canonical ballots
+    are values, read and never changed (a ballot handed to a hook included).
+    """
+    table = {}
+    for position, ident in enumerate(candidates):
+        for score in range(low, high + 1):
+            entry = (position, [ident, score], f"[{ident},{score}]")
+            table[f"{ident}={score}"] = table[f"{ident}:{score}"] = entry
+    return table
+
+
+def ids_text(ids: Sequence[int]) -> str:
+    """The JSON text of a list of variant ids."""
+    return "[" + ",".join(map(str, ids)) + "]"
+
+
+class RankGroups(dict):
+    """Group text of a ranking (``"1=2"``) -> (bit mask, ids in candidate order, JSON text),
+    filled as groups are met; None for text that is not a group of distinct known ids.
+
+    The id lists are shared by every ballot with the group: canonical ballots are values,
+    read and never changed.
+    """
+
+    LIMIT = 50_000
+
+    def __init__(self, candidates: tuple[int, ...]):
+        super().__init__()
+        self.candidates = candidates
+        self.bits = {str(c): 1 << i for i, c in enumerate(candidates)}
+        self.full = (1 << len(candidates)) - 1
+        self._rest: dict[int, tuple] = {}
+
+    def entry(self, mask: int) -> tuple:
+        ids = [c for i, c in enumerate(self.candidates) if mask >> i & 1]
+        return (mask, ids, ids_text(ids))
+
+    def rest(self, listed: int) -> tuple:
+        """The group of the candidates a ranking leaves out (tied below every ranked one)."""
+        found = self._rest.get(listed)
+        if found is None:
+            found = self._rest[listed] = self.entry(self.full & ~listed)
+        return found
+
+    def __missing__(self, text: str):
+        bits = list(map(self.bits.get, text.split("=")))
+        if None in bits or len(set(bits)) != len(bits):
+            return None
+        found = self.entry(sum(bits))  # type: ignore[arg-type]
+        if len(self) < self.LIMIT:
+            self[text] = found
+        return found
+
+
+@functools.lru_cache(maxsize=64)
+def rank_groups(candidates: tuple[int, ...]) -> RankGroups:
+    """The ``RankGroups`` of a vote's candidates (made once per candidate tuple)."""
+    return RankGroups(candidates)

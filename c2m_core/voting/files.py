@@ -8,6 +8,7 @@ reads them (``1,4``, ``1=4,2=3``, ``3>1=2>4``) or as JSON values.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -25,6 +26,9 @@ class BallotRow(NamedTuple):
     voter: object
     ballot: Mapping | None
     error: str | None = None
+
+
+_row = functools.partial(tuple.__new__, BallotRow)  # a BallotRow, without a Python call
 
 
 def detect_format(path: Path, format: str | None = None) -> str:
@@ -74,12 +78,33 @@ def read_ballots(
 
 
 def _ballots(source: ImportFile) -> Iterator[BallotRow]:
+    if source.format == "csv":
+        yield from _csv_ballots(source)
+        return
     for item in source:
         if isinstance(item, Rejected):
             yield BallotRow(item.line, None, None, item.reason)
             continue
         line, data = item
-        voter = data.pop("voter", "" if source.format == "csv" else None)
-        if source.format == "csv":
-            data = {name: value.strip() for name, value in data.items() if value.strip()}
-        yield BallotRow(line, voter, data)
+        voter = data.pop("voter", None)
+        yield _row((line, voter, data, None))
+
+
+def _csv_ballots(source: ImportFile) -> Iterator[BallotRow]:
+    """The CSV rows as ballots: the voter's cell, and a mapping of the ballot fields whose
+    cells are not blank (stripped)."""
+    header = source.header
+    assert header is not None  # a CSV file's header is read when it is opened
+    at = header.index("voter")
+    fields = [(name, i) for i, name in enumerate(header) if name != "voter"]
+    for item in source.cells():
+        if isinstance(item, Rejected):
+            yield BallotRow(item.line, None, None, item.reason)
+            continue
+        line, cells = item
+        ballot = {}
+        for name, i in fields:
+            value = cells[i]
+            if value and (value := value.strip()):
+                ballot[name] = value
+        yield _row((line, cells[at], ballot, None))

@@ -13,11 +13,23 @@ ballot; a method without that form is counted from the ballots.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import chain
+from operator import itemgetter, methodcaller
 
 from ..errors import InvalidInput
-from .ballots import InvalidBallot, candidate_id, id_list, scores
+from .ballots import (
+    KNOWN_TEXTS,
+    InvalidBallot,
+    candidate_id,
+    id_list,
+    ids_text,
+    score_pieces,
+    scores,
+)
 from .result import VoteResult, rank_by_totals
+from .vote import ballot_text
 
 MIN_SCORE = 0
 MAX_SCORE = 5
@@ -52,6 +64,23 @@ class VotingMethod:
     def normalise(self, ballot: Mapping, candidates: Sequence[int], options: Mapping) -> dict:
         """One ballot in canonical, JSON-ready form; ``InvalidBallot`` says what is wrong."""
         raise NotImplementedError
+
+    def normaliser(
+        self, candidates: Sequence[int], options: Mapping
+    ) -> Callable[[Mapping], tuple[dict, str]]:
+        """A function from one ballot to ``(normalise(ballot), its stored text)`` for a vote.
+
+        An import makes it once and calls it for every distinct ballot. A method may override
+        it to prepare tables once and build the text without encoding the ballot again; the
+        text must equal ``vote.ballot_text`` of the ballot returned, and a ballot the fast path
+        does not take goes to ``normalise``, which names what is wrong.
+        """
+
+        def normalise(ballot: Mapping) -> tuple[dict, str]:
+            normal = self.normalise(ballot, candidates, options)
+            return normal, ballot_text(normal)
+
+        return normalise
 
     def tally(
         self, ballots: Ballots, candidates: Sequence[int], winners: int, options: Mapping
@@ -222,19 +251,68 @@ class Score(IncrementalMethod):
             normal["would_buy"] = id_list("would_buy", ballot["would_buy"], candidates)
         return normal
 
+    def normaliser(self, candidates, options):
+        pieces = score_pieces(tuple(candidates), MIN_SCORE, MAX_SCORE)
+        careful = super().normaliser(candidates, options)
+        buys: dict[str, tuple[list[int], str]] = {}
+
+        def normalise(ballot):
+            # The common case, quickly: score text of one separator kind, known ids in
+            # candidate order, each once, scores in range; anything else goes to ``normalise``.
+            value = ballot.get("score")
+            if type(value) is not str:
+                return careful(ballot)
+            entries: list = list(map(pieces.get, value.split(";" if ";" in value else ",")))
+            if None in entries:
+                return careful(ballot)
+            positions = list(map(_FIRST, entries))
+            if positions != sorted(set(positions)):
+                return careful(ballot)
+            normal = {"score": list(map(_SECOND, entries))}
+            text = '{"score":[' + ",".join(map(_THIRD, entries))
+            buy = ballot.get("would_buy")
+            if buy is None or buy == "":
+                if len(ballot) != 1:
+                    return careful(ballot)
+                return normal, text + "]}"
+            if type(buy) is not str or len(ballot) != 2:
+                return careful(ballot)
+            found = buys.get(buy)
+            if found is None:
+                ids = id_list("would_buy", buy, candidates)
+                found = ids, ids_text(ids)
+                if len(buys) < KNOWN_TEXTS:
+                    buys[buy] = found
+            normal["would_buy"] = found[0]
+            return normal, text + '],"would_buy":' + found[1] + "}"
+
+        return normalise
+
     def counters(self, ballots, candidates, options):
-        points = dict.fromkeys(candidates, 0)
-        scored = dict.fromkeys(candidates, 0)
-        buy = dict.fromkeys(candidates, 0)
+        # Each ballot's (variant, score) pairs and would-buy ids are counted by Counter (in C)
+        # and turned into the per-variant figures once: a batch has few distinct pairs.
+        pairs: Counter = Counter()
+        buy: Counter = Counter()
+        single = []
         total = 0
         for ballot, count in ballots:
-            for variant, score in ballot["score"]:
-                points[variant] += score * count
-                scored[variant] += count
+            total += count
+            if count == 1:
+                single.append(ballot)
+                continue
+            for pair in ballot["score"]:
+                pairs[tuple(pair)] += count
             for variant in ballot.get("would_buy", ()):
                 buy[variant] += count
-            total += count
-        return named({"points": points, "scored": scored, "would_buy": buy}, total)
+        pairs.update(map(tuple, chain.from_iterable(map(_SCORE, single))))
+        buy.update(chain.from_iterable(map(_WOULD_BUY, single)))
+        points = dict.fromkeys(candidates, 0)
+        scored = dict.fromkeys(candidates, 0)
+        for (variant, score), count in pairs.items():
+            points[variant] += score * count
+            scored[variant] += count
+        would_buy = {c: buy[c] for c in candidates}
+        return named({"points": points, "scored": scored, "would_buy": would_buy}, total)
 
     def tally_counters(self, counters, candidates, winners, options):
         points = per_variant(counters, "points", candidates)
@@ -254,3 +332,8 @@ class Score(IncrementalMethod):
             tie_breaks=ties,
             details={"scale": [MIN_SCORE, MAX_SCORE]},
         )
+
+
+_SCORE = itemgetter("score")
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
+_WOULD_BUY = methodcaller("get", "would_buy", ())

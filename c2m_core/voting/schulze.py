@@ -10,28 +10,65 @@ when several qualify the earliest in candidate order (each such tie-break is sta
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from functools import reduce
+from itertools import accumulate, islice
+from operator import itemgetter, or_
 
-from .ballots import ranking
+from .ballots import rank_groups, ranking
 from .methods import Ballots, IncrementalMethod
 from .result import VoteResult, advancing_text, variants_text
 
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
+
+
+class _Masks(dict):
+    """A group of variant ids (a tuple) -> its bit mask in candidate order."""
+
+    def __init__(self, candidates: Sequence[int]):
+        super().__init__()
+        self.bit = {c: 1 << i for i, c in enumerate(candidates)}
+
+    def __missing__(self, group: tuple) -> int:
+        mask = self[group] = sum(map(self.bit.__getitem__, group))
+        return mask
+
 
 def pairwise_preferences(ballots: Ballots, candidates: Sequence[int]) -> list[list[int]]:
-    """The matrix ``d`` in candidate order from ``(ballot, count)`` pairs."""
-    index = {c: i for i, c in enumerate(candidates)}
+    """The matrix ``d`` in candidate order from ``(ballot, count)`` pairs.
+
+    Each ballot is reduced to (group, everything ranked below it) pairs of bit masks,
+    counted by ``Counter`` (in C); a batch has few distinct pairs, and each adds its count to
+    ``d`` once.
+    """
     n = len(candidates)
-    d = [[0] * n for _ in range(n)]
+    mask_of = _Masks(candidates)
+    links: Counter = Counter()
+    single: list[tuple[int, int]] = []  # the links of ballots counted once, counted at the end
     for ballot, count in ballots:
-        below: list[int] = []
-        for group in reversed(ballot["rank"]):
-            members = [index[c] for c in group]
-            if below:
-                for i in members:
-                    row = d[i]
-                    for j in below:
-                        row[j] += count
-            below.extend(members)
+        masks = list(map(mask_of.__getitem__, map(tuple, ballot["rank"])))
+        masks.reverse()
+        below = accumulate(masks, or_)
+        if count == 1:
+            single.extend(zip(islice(masks, 1, None), below, strict=False))
+        else:
+            for link in zip(islice(masks, 1, None), below, strict=False):
+                links[link] += count
+    links.update(single)
+    per_member: list[Counter] = [Counter() for _ in range(n)]
+    for (group, below), count in links.items():
+        if count:
+            for i in range(n):
+                if group >> i & 1:
+                    per_member[i][below] += count
+    d = [[0] * n for _ in range(n)]
+    for i, counts in enumerate(per_member):
+        row = d[i]
+        for below, count in counts.items():
+            for j in range(n):
+                if below >> j & 1:
+                    row[j] += count
     return d
 
 
@@ -108,6 +145,33 @@ class Schulze(IncrementalMethod):
     def normalise(self, ballot, candidates, options):
         value = self.require(ballot, "rank", "a ranking such as 3>1=2>4")
         return {"rank": ranking("rank", value, candidates)}
+
+    def normaliser(self, candidates, options):
+        groups = rank_groups(tuple(candidates))
+        group, rest, full = groups.__getitem__, groups.rest, groups.full
+        careful = super().normaliser(candidates, options)
+
+        def normalise(ballot):
+            # The common case, quickly: ranking text of known ids, each once, no spaces;
+            # anything else goes to ``normalise``, which names what is wrong.
+            value = ballot.get("rank")
+            if type(value) is not str or len(ballot) != 1:
+                return careful(ballot)
+            entries = list(map(group, value.split(">")))
+            if None in entries:
+                return careful(ballot)
+            masks = list(map(_FIRST, entries))
+            listed = reduce(or_, masks)
+            if sum(masks) != listed:  # a variant in two places
+                return careful(ballot)
+            if listed != full:
+                entries.append(rest(listed))
+            return (
+                {"rank": list(map(_SECOND, entries))},
+                '{"rank":[' + ",".join(map(_THIRD, entries)) + "]}",
+            )
+
+        return normalise
 
     def counters(self, ballots, candidates, options):
         total = 0

@@ -22,7 +22,7 @@ from ..notifications import has_listeners
 from ..plugins import collect
 from ..store.database import isoformat
 from .ballots import InvalidBallot
-from .files import BallotRow, read_ballots
+from .files import BallotRow, detect_format, read_ballots
 from .methods import IncrementalMethod, VotingMethod
 from .result import VoteResult
 from .vote import (
@@ -40,6 +40,8 @@ from .vote import (
 VOTE_STATE = "vote"
 BATCH_SIZE = 10_000
 MAX_VOTER_LENGTH = 200
+#: How many distinct raw ballots an import remembers the canonical form (or error) of.
+KNOWN_BALLOTS = 100_000
 #: How often ``audit`` recounts when ballots keep arriving while it does.
 AUDIT_ATTEMPTS = 5
 
@@ -91,6 +93,12 @@ def check_voter(voter) -> str:
             f"{MAX_VOTER_LENGTH} are accepted"
         )
     return voter
+
+
+def _plain(ballot: dict) -> bool:
+    """True when every value of ``ballot`` is non-blank text (a CSV row's fields, say): such a
+    ballot goes to its method as it is."""
+    return all(type(value) is str and value for value in ballot.values())
 
 
 def _variant_ids(value) -> list:
@@ -284,7 +292,19 @@ class VoteService:
 
     def normalise(self, vote: Vote, ballot) -> dict:
         """The canonical form of ``ballot`` for ``vote``; ``InvalidBallot`` says what is wrong."""
+        return self.normalise_text(vote, ballot)[0]
+
+    def normalise_text(self, vote: Vote, ballot) -> tuple[dict, str]:
+        """``normalise`` and the ballot's stored text (``voting.vote.ballot_text``)."""
         method = self.method(vote.method)
+        return self._normalise_with(
+            method, method.normaliser(vote.candidates, vote.options), ballot
+        )
+
+    @staticmethod
+    def _normalise_with(method: VotingMethod, normalise, ballot) -> tuple[dict, str]:
+        """``ballot`` with its blank fields left out, checked for fields ``method`` does not
+        read, through ``normalise`` (the method's ``normaliser`` for the vote)."""
         if not isinstance(ballot, Mapping):
             raise InvalidBallot(
                 f"a {method.name} ballot is a mapping of its fields ({', '.join(method.fields)}), "
@@ -297,7 +317,7 @@ class VoteService:
                 f"ballot field {unknown[0]!r} is not read by the {method.name} method; "
                 f"its fields: {', '.join(method.fields)}"
             )
-        return method.normalise(given, vote.candidates, vote.options)
+        return normalise(given)
 
     def cast(self, slug: str, voter: str, ballot: Mapping) -> CastBallot:
         """Store ``voter``'s ballot, replacing (and keeping) an earlier one.
@@ -309,11 +329,13 @@ class VoteService:
         campaign = app.campaigns.get(slug)
         vote = self.require(slug)
         voter = check_voter(voter)
-        normal = self.normalise(vote, ballot)
+        normal, text = self.normalise_text(vote, ballot)
         store = app.store
         with store.transaction():
             now = store.now()
-            done = store.voting.cast(vote.id, [CastBallot(voter, normal, now)], self._count(vote))
+            done = store.voting.cast(
+                vote.id, [CastBallot(voter, normal, now)], self._count(vote), [text]
+            )
             if done is None:
                 current = store.voting.for_campaign(campaign.id)
                 problem = current.window_problem(store.now()) or "it stopped accepting ballots"
@@ -372,14 +394,17 @@ class VoteService:
         """
         vote = self.require(slug)
         rows = read_ballots(Path(path), self.method(vote.method).fields, format)
-        return self._import(slug, rows, strict, batch_size, progress)
+        plain = detect_format(Path(path), format) == "csv"
+        return self._import(slug, rows, strict, batch_size, progress, plain)
 
     def _check_window(self, slug: str, vote: Vote, now: str) -> None:
         problem = vote.window_problem(now)
         if problem is not None:
             raise VoteNotOpen(f"campaign {slug!r}: {problem}")
 
-    def _import(self, slug, rows, strict, batch_size, progress) -> ImportReport:
+    def _import(self, slug, rows, strict, batch_size, progress, plain=False) -> ImportReport:
+        """Cast ``rows`` (``(line, voter, ballot, error)``) in batches. ``plain``: every ballot
+        is a mapping of the method's fields to non-blank text (a CSV file's rows)."""
         app = self.app
         store = app.store
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -391,21 +416,64 @@ class VoteService:
         read = 0
         count = self._count(vote)
 
+        # Each distinct raw ballot is read and checked once: an import often repeats a few
+        # ballots many times. ``known`` maps the raw fields to (canonical ballot, its text) or
+        # to the error, until it stops paying (fewer than one row in ten repeats an earlier).
+        known: dict | None = {}
+        hits = misses = 0
+        method = self.method(vote.method)
+        fields = frozenset(method.fields)
+        normalise = method.normaliser(vote.candidates, vote.options)
+
+        def judged(ballot) -> tuple[dict, str] | InvalidInput:
+            try:
+                if plain or ballot.keys() <= fields and _plain(ballot):
+                    return normalise(ballot)
+                return self._normalise_with(method, normalise, ballot)
+            except InvalidInput as ex:
+                return ex
+
         def accepted():
-            nonlocal read
-            for row in rows:
+            nonlocal read, known, hits, misses
+            for line, given, ballot, error in rows:
                 read += 1
-                if row.error is not None:
-                    rejected.append(Rejected(row.line, row.error))
+                if error is not None:
+                    rejected.append(Rejected(line, error))
                     continue
-                try:
-                    voter = check_voter(row.voter)
-                    normal = self.normalise(vote, row.ballot)
-                except InvalidInput as ex:
-                    named = row.voter if isinstance(row.voter, str) else None
-                    rejected.append(Rejected(row.line, str(ex), named))
+                voter = given
+                if (
+                    type(voter) is not str
+                    or not 0 < len(voter) <= MAX_VOTER_LENGTH
+                    or (voter[0].isspace() or voter[-1].isspace())
+                ):
+                    try:
+                        voter = check_voter(voter)
+                    except InvalidInput as ex:
+                        named = voter if isinstance(voter, str) else None
+                        rejected.append(Rejected(line, str(ex), named))
+                        continue
+                found: tuple[dict, str] | InvalidInput | None
+                if known is None or type(ballot) is not dict:
+                    found = judged(ballot)
+                else:
+                    try:
+                        key = tuple(ballot.items())
+                        found = known.get(key)
+                    except TypeError:  # a JSON list or object value: judged, not remembered
+                        found = judged(ballot)
+                    else:
+                        if found is None:
+                            found = known[key] = judged(ballot)
+                            misses += 1
+                            if misses >= KNOWN_BALLOTS:
+                                known = None if hits * 10 < misses else {}
+                                hits = misses = 0
+                        else:
+                            hits += 1
+                if type(found) is not tuple:
+                    rejected.append(Rejected(line, str(found), given))
                     continue
-                yield row.line, voter, normal
+                yield line, voter, found
 
         reported = 0
 
@@ -464,8 +532,9 @@ class VoteService:
             now = store.now()
             done = store.voting.cast(
                 vote.id,
-                [CastBallot(voter, normal, now) for _, voter, normal in batch],
+                [CastBallot(voter, normal, now) for _, voter, (normal, _) in batch],
                 count,
+                [text for _, _, (_, text) in batch],
             )
             if done is not None:
                 store.event(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 
 import attrs
@@ -10,6 +11,12 @@ from .result import VoteResult, int_tuple
 
 OPEN = "open"
 CLOSED = "closed"
+
+ballot_text = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+"""The canonical text of a canonical ballot, as stored: compact JSON with sorted keys.
+
+Equal ballots have equal text, so ballots collapse with ``GROUP BY ballot``. A method's
+``normalise_text`` may build the same text faster; it must be exactly this."""
 
 
 @attrs.frozen

@@ -14,6 +14,7 @@ yielded.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from operator import itemgetter
 from pathlib import Path
 
 from ..imports import ImportFile, detect_format
@@ -22,6 +23,8 @@ from .records import FIELDS, Rejected
 __all__ = ["CSV_FIELDS", "detect_format", "open_wishes", "read_wishes"]
 
 CSV_FIELDS = tuple(f for f in FIELDS if f != "configuration")
+#: How many distinct module cell tuples a CSV read shares ``configuration`` mappings for.
+CONFIGURATIONS_KEPT = 100_000
 
 
 def open_wishes(source, module_ids: Sequence[str], format: str | None = None) -> ImportFile:
@@ -42,16 +45,53 @@ def read_wishes(
     source = open_wishes(path, module_ids, format)
     if source.format != "csv":
         return source.lines, iter(source)
-    modules = frozenset(module_ids)
-    return source.lines, _split_modules(source, modules)
+    return source.lines, _csv_wishes(source, frozenset(module_ids))
 
 
-def _split_modules(rows, modules: frozenset[str]):
-    for item in rows:
+def _csv_wishes(source, modules: frozenset[str]) -> Iterator[tuple[int, dict] | Rejected]:
+    """The rows of a CSV wish file as ``(line, data)``: the cells that are not blank, and the
+    module cells as ``configuration`` (stripped).
+
+    Rows with the same module cells share one ``configuration`` mapping (a file repeats a few
+    thousand configurations a million times), which the intake judges once; it is read, never
+    changed.
+    """
+    header = source.header
+    fields = [(name, i) for i, name in enumerate(header) if name not in modules]
+    chosen = [(name, i) for i, name in enumerate(header) if name in modules]
+    names = [name for name, _ in fields]
+    pick = _picker([i for _, i in fields])
+    pick_modules = _picker([i for _, i in chosen])
+    module_names = [name for name, _ in chosen]
+    configurations: dict[tuple, dict] = {}
+    for item in source.cells():
         if isinstance(item, Rejected):
             yield item
             continue
         line, cells = item
-        data: dict[str, object] = {k: v for k, v in cells.items() if k not in modules}
-        data["configuration"] = {k: v.strip() for k, v in cells.items() if k in modules and v}
+        data: dict[str, object] = {
+            name: value for name, value in zip(names, pick(cells), strict=True) if value
+        }
+        key = pick_modules(cells)
+        configuration = configurations.get(key)
+        if configuration is None:
+            configuration = {
+                module: value.strip()
+                for module, value in zip(module_names, key, strict=True)
+                if value
+            }
+            if len(configurations) >= CONFIGURATIONS_KEPT:
+                configurations.clear()
+            configurations[key] = configuration
+        data["configuration"] = configuration
         yield line, data
+
+
+def _picker(indexes: list[int]):
+    """A function from a row's cells to the cells at ``indexes``, as a tuple."""
+    if not indexes:
+        return lambda cells: ()
+    if len(indexes) == 1:
+        at = indexes[0]
+        return lambda cells: (cells[at],)
+    return itemgetter(*indexes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import attrs
 
@@ -59,6 +60,25 @@ class Wish:
         data["personalisation"] = [dict(unit) for unit in self.personalisation]
         data["violations"] = list(self.violations)
         return data
+
+
+class NewWish(NamedTuple):
+    """A checked wish not stored yet, as the intake makes it for the store
+    (``WishesArea.insert_batch`` takes these or ``Wish`` records): the fields of ``Wish``
+    that a caller gives, without the ones the store assigns. A tuple, so an import of a
+    million rows makes it cheaply."""
+
+    customer: str
+    configuration: Mapping[str, Choice]
+    quantity: int = 1
+    region: str | None = None
+    price_ceiling: int | None = None
+    note: str | None = None
+    raw: str | None = None
+    external_id: str | None = None
+    valid: bool = True
+    violations: tuple[dict, ...] = ()
+    suggestion: Mapping[str, str] | None = None
 
 
 @attrs.frozen

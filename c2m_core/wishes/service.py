@@ -10,6 +10,7 @@ idempotent: the same id again returns the first wish.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
@@ -38,12 +39,29 @@ from .records import (
     AggregationResult,
     ImportRejected,
     ImportReport,
+    NewWish,
     Rejected,
     StandardSizes,
     Wish,
     WishStats,
 )
 from .sizes import SizeDemand, choose_sizes, restricted
+
+#: How many configuration mappings the intake remembers its verdicts on by identity.
+VERDICTS_KEPT = 100_000
+_new_wish = functools.partial(tuple.__new__, NewWish)
+#: The fields ``_Intake.wish`` reads with one ``map`` (``quantity`` has a default of its own).
+_INTAKE_FIELDS = (
+    "customer",
+    "region",
+    "price_ceiling",
+    "note",
+    "raw",
+    "external_id",
+    "configuration",
+)
+#: Quantities as text, read without parsing.
+_QUANTITIES = {str(n): n for n in range(1, 101)}
 
 
 def _bad(field: str, value, accepted: str) -> InvalidInput:
@@ -142,45 +160,45 @@ class _Intake:
         self.multiple = {module.id for module in self.catalog.modules if module.multiple}
         self.reshape = bool(self.multiple or self.catalog.numeric_modules)
         self.verdicts: dict[tuple, tuple | InvalidInput] = {}
+        self.seen: dict[int, tuple[Mapping, tuple | InvalidInput]] = {}
         self.normalize = self.app.pm.hook.normalize_wish
         self.has_normalizers = bool(self.normalize.get_hookimpls())
 
-    def wish(self, data: Mapping) -> Wish:
+    def wish(self, data: Mapping) -> NewWish:
         """The wish to store (``data`` has ``FIELDS``); raises ``InvalidInput``.
 
         Runs once per imported row: plain values take the short path, anything else the
         checks that name the field.
         """
-        get = data.get
-        customer = get("customer")
+        customer, region, price, note, raw, external_id, configuration = map(
+            data.get, _INTAKE_FIELDS
+        )
         if type(customer) is not str or len(customer) > MAX_REF or _blank(customer):
             customer = _text("customer", customer, MAX_REF, required=True)
             assert customer is not None  # required: refused rather than None
-        quantity = get("quantity", 1)
-        if type(quantity) is str and quantity.isdecimal() and quantity.isascii():
-            quantity = int(quantity)
+        quantity = data.get("quantity", 1)
+        if type(quantity) is str:
+            quantity = _QUANTITIES.get(quantity, quantity)
         if type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY:
-            quantity = _integer("quantity", quantity, 1, MAX_QUANTITY)
-        region = get("region")
+            if type(quantity) is str and quantity.isdecimal() and quantity.isascii():
+                quantity = int(quantity)
+            if type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY:
+                quantity = _integer("quantity", quantity, 1, MAX_QUANTITY)
         if region is not None and (
             type(region) is not str or len(region) > MAX_REF or _blank(region)
         ):
             region = _text("region", region, MAX_REF)
-        price = get("price_ceiling")
         if price is not None:
             price = _integer("price_ceiling", price, 0, MAX_PRICE)
-        note = get("note")
         if note is not None:
             note = _text("note", note, MAX_TEXT)
-        raw = get("raw")
         if raw is not None:
             raw = _text("raw", raw, MAX_TEXT)
-        external_id = get("external_id")
         if external_id is not None and (
             type(external_id) is not str or len(external_id) > MAX_REF or _blank(external_id)
         ):
             external_id = _text("external_id", external_id, MAX_REF)
-        configuration = get("configuration") or {}
+        configuration = configuration or {}
         if type(configuration) is not dict and not isinstance(configuration, Mapping):
             raise _bad("configuration", configuration, "a mapping of module ids to option ids")
         if raw is not None and self.has_normalizers:
@@ -191,6 +209,37 @@ class _Intake:
                 configuration = normalized
         if self.reshape:
             configuration = self.catalog.canonical(configuration)
+        # A reader hands rows with the same configuration one shared mapping: judged once,
+        # found again by identity (the entry keeps it alive, so its id is not reused).
+        seen = self.seen.get(id(configuration))
+        if seen is not None and seen[0] is configuration:
+            verdict = seen[1]
+        else:
+            verdict = self.judged(configuration)
+            if len(self.seen) >= VERDICTS_KEPT:
+                self.seen.clear()
+            self.seen[id(configuration)] = (configuration, verdict)
+        if isinstance(verdict, InvalidInput):
+            raise verdict
+        ordered, valid, violations, suggestion = verdict
+        return _new_wish(
+            (
+                customer,
+                ordered,
+                quantity,
+                region,
+                price,
+                note,
+                raw,
+                external_id,
+                valid,
+                violations,
+                suggestion,
+            )
+        )
+
+    def judged(self, configuration: Mapping) -> tuple | InvalidInput:
+        """The verdict on ``configuration`` or its error, remembered by content."""
         key: tuple | None = tuple(configuration.items())
         try:
             verdict = self.verdicts.get(key)  # type: ignore[arg-type]
@@ -203,24 +252,7 @@ class _Intake:
                 verdict = ex
             if key is not None:
                 self.verdicts[key] = verdict
-        if isinstance(verdict, InvalidInput):
-            raise verdict
-        ordered, valid, violations, suggestion = verdict
-        return Wish(
-            None,
-            self.campaign.id,
-            customer,
-            ordered,
-            quantity,
-            region,
-            price,
-            note,
-            raw,
-            external_id,
-            valid,
-            violations,
-            suggestion,
-        )
+        return verdict
 
     def verdict(self, configuration: Mapping) -> tuple[dict, bool, tuple[dict, ...], dict | None]:
         """(the configuration in catalog order, valid, violations, suggestion); identical
@@ -390,7 +422,7 @@ class WishService:
         counts: Counter[str] = Counter()
         stored: list[tuple[int, ...]] = []
         notify = has_listeners(self.app.pm, "wish_submitted")
-        batch: list[Wish] = []
+        batch: list[NewWish] = []
         line = 0
 
         def flush():

@@ -227,6 +227,20 @@ def test_payments_captured_in_the_transaction_are_written_once_succeeded(store):
         store.presale.insert_payments(intents, captured=[("auth", "ref")])
 
 
+def test_captured_payments_answer_their_ids_in_order(store):
+    campaign_id, [offer] = on_sale(store)
+    made = [store.presale.insert_pledge(pledge(offer, key), "pledged") for key in "ab"]
+    intents = [(p, "deposit", Money(1000, "EUR"), "ledger", f"k:{p.key}") for p in made]
+    with store.transaction():
+        ids = store.presale.insert_captured_payments(intents, [("au-a", "r-a"), ("au-b", "r-b")])
+    stored = store.presale.payments(campaign_id)
+    assert ids == [p.id for p in stored]
+    assert [(p.pledge_id, p.key, p.state, p.reference) for p in stored] == [
+        (made[0].id, "k:a", "succeeded", "r-a"),
+        (made[1].id, "k:b", "succeeded", "r-b"),
+    ]
+
+
 def test_the_ledger_records_each_key_once_and_returns_records(store):
     campaign_id, _ = on_sale(store)
     first = store.presale.ledger_record("ledger", "capture", "k1", Money(5, "EUR"), campaign_id)

@@ -109,3 +109,33 @@ def test_concurrent_batches_store_each_external_id_once(store, store_target):
     assert {w.external_id for w in stored} == everything
     events = store.events_since(0, limit=1000, types=("wish.submitted",))
     assert sorted(e.payload["wish_id"] for e in events) == sorted(ids)
+
+
+def test_new_wishes_sharing_objects_are_stored_like_records(store):
+    """The intake hands ``NewWish`` tuples whose equal configurations, violations and
+    suggestions are one shared object; each wish is stored as a ``Wish`` record would be."""
+    from c2m_core.wishes.records import NewWish
+
+    owner = campaign(store)
+    shared = {"size": "85", "panel": "lcd"}
+    suggestion = {"size": "75"}
+    new = [
+        NewWish(
+            f"c{i}", shared, 1 + i % 3, None, None, None, None, f"n{i}", False, BROKEN, suggestion
+        )
+        for i in range(5)
+    ]
+    fresh = [
+        wish(f"c{i}", f"w{i}", configuration=dict(shared), quantity=1 + i % 3, valid=False,
+             violations=tuple(dict(v) for v in BROKEN), suggestion=dict(suggestion))
+        for i in range(5)
+    ]  # fmt: skip
+    first = store.wishes.insert_batch(owner.id, new, "wishes")
+    second = store.wishes.insert_batch(owner.id, fresh, "wishes")
+    assert first.stored == second.stored == 5 and first.invalid == second.invalid == 5
+    stored = store.wishes.get_many(first.wish_ids + second.wish_ids)
+    fields = [(w.customer, dict(w.configuration), w.quantity, w.violations, w.suggestion)
+              for w in stored]  # fmt: skip
+    assert fields[:5] == fields[5:]
+    assert {w.external_id for w in stored[:5]} == {f"n{i}" for i in range(5)}
+    assert store.wishes.violation_sets(owner.id) == [ViolationGroup(BROKEN, 10, 18)]
