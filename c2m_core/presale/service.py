@@ -603,20 +603,30 @@ class PresaleService:
 
     def _place(self, campaign: Campaign, requests: list[_Request]) -> list[PlaceResult]:
         """Store requested pledges in one transaction, then settle what must go out, notify."""
-        store = self._store
+        store, area = self._store, self._area
         while True:
             with store.transaction():
-                presale = self._presale(campaign)
+                known = None
+                if len(requests) == 1:  # the pre-sale, the offer and the key in one read
+                    found, offer, stored = area.placing(
+                        campaign.id, requests[0].variant_id, requests[0].key
+                    )
+                    known = (
+                        {} if stored is None else {stored.key: stored},
+                        {} if offer is None else {offer.variant_id: offer},
+                    )
+                    presale = found if found is not None else self._presale(campaign)
+                else:
+                    presale = self._presale(campaign)
                 if not self._due(presale):
                     in_db = payments.in_database(self.app, presale.provider)
                     results, fresh, pending = self._place_in_transaction(
-                        campaign, presale, requests, in_db
+                        campaign, presale, requests, in_db, known
                     )
                     break
             self._settle_if_due(campaign)  # past its deadline: close it, then answer
         for payment in pending:  # a provider that calls out: intent committed, now the call
             self._settle_payment(campaign, payment)
-        area = self._area
         waiting = {i for i in fresh if results[i].pledge.state == PLACED}  # type: ignore[union-attr]
         for index, result in enumerate(results):
             pledge = result.pledge
@@ -635,16 +645,27 @@ class PresaleService:
         return results
 
     def _place_in_transaction(
-        self, campaign: Campaign, presale: Presale, requests: list[_Request], in_db: bool
+        self,
+        campaign: Campaign,
+        presale: Presale,
+        requests: list[_Request],
+        in_db: bool,
+        known: tuple[dict[str, Pledge], dict[int, Offer]] | None = None,
     ) -> tuple[list[PlaceResult], list[int], list[Payment]]:
+        """``known``: the requests' stored pledges by key and their offers, already read in
+        this transaction (``PresaleStore.placing``)."""
         area, store = self._area, self._store
         campaign_id = campaign.id
         assert campaign_id is not None
-        existing = area.pledges_by_keys(campaign_id, [r.key for r in requests])
+        offers: dict[int, Offer] | None = None
+        if known is None:
+            existing = area.pledges_by_keys(campaign_id, [r.key for r in requests])
+        else:
+            existing, offers = known
         results: list[PlaceResult | None] = [None] * len(requests)
         first: dict[str, int] = {}  # key -> index of its first new request in this batch
         asking: list[tuple[int, Pledge]] = []
-        offers: dict[int, Offer] | None = None
+        checked = False
         for index, request in enumerate(requests):
             stored = existing.get(request.key)
             if stored is not None:
@@ -655,8 +676,10 @@ class PresaleService:
             if request.key in first:
                 continue  # answered after the first is stored
             first[request.key] = index
-            if offers is None:
+            if not checked:
                 self._require_open(campaign, presale)
+                checked = True
+            if offers is None:
                 offers = (
                     {o.variant_id: o for o in area.offers(campaign.id)} if len(requests) > 1 else {}
                 )

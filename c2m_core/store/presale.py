@@ -248,6 +248,17 @@ _OFFER_COLUMNS = (
     "id, campaign_id, variant_id, position, currency, unit_price, deposit_per_unit, "
     "credit_per_unit, threshold, capacity, state, units_at_close, held"
 )
+_PLACING = (
+    "SELECT s.campaign_id, s.state, s.deadline, s.provider, s.deposit, s.cancellation, "
+    "s.waitlist, s.opened_at, s.closed_at, "
+    + ", ".join(f"o.{c}" for c in _OFFER_COLUMNS.split(", "))
+    + ", "
+    + ", ".join(f"p.{c}" for c in _PLEDGE_COLUMNS.split(", "))
+    + " FROM presales s "
+    "LEFT JOIN presale_offers o ON o.campaign_id = s.campaign_id AND o.variant_id = ? "
+    "LEFT JOIN pledges p ON p.campaign_id = s.campaign_id AND p.idempotency_key = ? "
+    "WHERE s.campaign_id = ?"
+)
 _PAYMENT_COLUMNS = (
     "id, pledge_id, campaign_id, kind, amount, currency, provider, idempotency_key, state, "
     "attempts, authorization, reference, error"
@@ -287,6 +298,20 @@ _CAPTURED = (
     COMMITTED,
     _opening(((None, PLACED, "pledged"), (PLACED, COMMITTED, "deposit captured"))),
 )
+
+
+def _presale(row) -> Presale:
+    return Presale(
+        campaign_id=row[0],
+        state=row[1],
+        deadline=row[2],
+        provider=row[3],
+        deposit=_deposit_rule(row[4]),
+        cancellation=_cancellation_rule(row[5]),
+        waitlist=bool(row[6]),
+        opened_at=row[7],
+        closed_at=row[8],
+    )
 
 
 def _marks(values) -> str:
@@ -330,19 +355,21 @@ class PresaleStore(Area):
             "opened_at, closed_at FROM presales WHERE campaign_id = ?",
             [campaign_id],
         )
+        return None if row is None else _presale(row)
+
+    def placing(
+        self, campaign_id: int, variant_id: int, key: str
+    ) -> tuple[Presale | None, Offer | None, Pledge | None]:
+        """What placing one pledge reads, in one statement: the campaign's pre-sale, the
+        variant's offer and the pledge already stored with idempotency ``key`` (each None when
+        there is none)."""
+        row = self.query_one(_PLACING, [variant_id, key, campaign_id])
         if row is None:
-            return None
-        return Presale(
-            campaign_id=row[0],
-            state=row[1],
-            deadline=row[2],
-            provider=row[3],
-            deposit=_deposit_rule(row[4]),
-            cancellation=_cancellation_rule(row[5]),
-            waitlist=bool(row[6]),
-            opened_at=row[7],
-            closed_at=row[8],
-        )
+            return None, None, None
+        presale = _presale(row[:9])
+        offer = None if row[9] is None else Offer(*row[9:22])
+        pledge = None if row[22] is None else Pledge(*row[22:37])
+        return presale, offer, pledge
 
     def close_presale(self, campaign_id: int) -> bool:
         """Mark the presale closed; False when it was not open."""

@@ -50,6 +50,12 @@ class PresaleArea(Protocol):
     def due_presales(self, now: str) -> list[int]:
         """Campaign ids of open pre-sales whose deadline (ISO 8601 UTC) is at or before ``now``."""
 
+    def placing(
+        self, campaign_id: int, variant_id: int, key: str
+    ) -> tuple[Presale | None, Offer | None, Pledge | None]:
+        """The campaign's pre-sale, the variant's offer and the pledge stored with idempotency
+        ``key``, read together (what placing one pledge needs); None for each that is missing."""
+
     def insert_offer(self, offer: Offer) -> Offer:
         """Store an offer (``held`` starts at 0) and return it with its id."""
 

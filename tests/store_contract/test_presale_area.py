@@ -227,6 +227,18 @@ def test_payments_captured_in_the_transaction_are_written_once_succeeded(store):
         store.presale.insert_payments(intents, captured=[("auth", "ref")])
 
 
+def test_placing_reads_the_presale_the_offer_and_the_key_together(store):
+    campaign_id, [offer, other] = on_sale(store, variants=2)
+    made = store.presale.insert_pledge(pledge(offer, "a"), "pledged")
+    presale = store.presale.presale(campaign_id)
+    stored = store.presale.pledge(made.id)
+    offers = store.presale.offers(campaign_id)
+    assert store.presale.placing(campaign_id, offer.variant_id, "a") == (presale, offers[0], stored)
+    assert store.presale.placing(campaign_id, other.variant_id, "b") == (presale, offers[1], None)
+    assert store.presale.placing(campaign_id, 10**6, "a") == (presale, None, stored)
+    assert store.presale.placing(campaign_id + 1, offer.variant_id, "a") == (None, None, None)
+
+
 def test_captured_payments_answer_their_ids_in_order(store):
     campaign_id, [offer] = on_sale(store)
     made = [store.presale.insert_pledge(pledge(offer, key), "pledged") for key in "ab"]
