@@ -35,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+import attrs
+
 from c2m_core import C2M
 from c2m_core.errors import SoldOut
 from c2m_core.store.maintenance import integrity_problems
@@ -66,14 +68,14 @@ def _cpu(pid: int) -> tuple[float, float | None]:
     return time.process_time(), _backend_seconds(pid)
 
 
-def _report(results, start: float, cpu_before, sold_out: int, pid: int) -> None:
+def _report(results, start: float, cpu_before, sold_out: int, pid: int, trips) -> None:
     client, server = _cpu(pid)
     used = client - cpu_before[0]
     if server is not None and cpu_before[1] is not None:
         used += server - cpu_before[1]
     else:
         used = float("nan")
-    results.put((start, time.time(), sold_out, used))
+    results.put((start, time.time(), sold_out, used, *trips))
 
 
 def _pledge_worker(url, variant_ids, worker, count, reserve, barrier, results):
@@ -83,14 +85,17 @@ def _pledge_worker(url, variant_ids, worker, count, reserve, barrier, results):
         app.campaigns.get("bench")  # connect before timing
         pid = app.store.conn.info.backend_pid
         barrier.wait()
+        store = app.store
         start, before = time.time(), _cpu(pid)
+        trips = (store.round_trips, store.statements)
         for index in range(count):
             try:
                 variant_id = variant_ids[(worker + index) % len(variant_ids)]
                 app.presale.place("bench", variant_id, f"c{worker}", 1, f"w{worker}-{index}")
             except SoldOut:
                 sold_out += 1
-        _report(results, start, before, sold_out, pid)
+        trips = (store.round_trips - trips[0], store.statements - trips[1])
+        _report(results, start, before, sold_out, pid, trips)
 
 
 def _floor_worker(url, worker, count, barrier, results):
@@ -102,15 +107,47 @@ def _floor_worker(url, worker, count, barrier, results):
         start, before = time.time(), _cpu(pid)
         for index in range(count):
             conn.execute("INSERT INTO t (worker, n) VALUES (%s, %s)", [worker, index])
-        _report(results, start, before, 0, pid)
+        _report(results, start, before, 0, pid, (count, count))
 
 
-def _timed(target, arguments: list[tuple]) -> tuple[float, int, float]:
-    """Wall time from the first start to the last end, the pledges refused as sold out, and
-    the CPU seconds the writers and their server processes used (NaN when not readable)."""
+@attrs.frozen
+class Timed:
+    """One run of writers: wall seconds from the first start to the last end, the pledges
+    refused as sold out, the CPU seconds of the writers and their server processes (NaN when
+    not readable), the round trips and statements they sent, and the WAL bytes written."""
+
+    seconds: float
+    refused: int
+    cpu: float
+    round_trips: int
+    statements: int
+    wal: int
+
+
+def _wal_position(url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()[0]
+
+
+def _wal_since(url: str, position: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return int(
+            conn.execute(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s::pg_lsn)", [position]
+            ).fetchone()[0]
+        )
+
+
+def _timed(target, url: str, arguments: list[tuple]) -> Timed:
+    """Run ``target`` in one process per argument tuple, all on database ``url``."""
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(len(arguments)), ctx.Queue()
     processes = [ctx.Process(target=target, args=(*args, barrier, results)) for args in arguments]
+    wal = _wal_position(url)
     for process in processes:
         process.start()
     spans = [results.get(timeout=900) for _ in processes]
@@ -118,8 +155,11 @@ def _timed(target, arguments: list[tuple]) -> tuple[float, int, float]:
         process.join()
         if process.exitcode:
             raise RuntimeError(f"a benchmark writer failed with exit code {process.exitcode}")
-    wall = max(span[1] for span in spans) - min(span[0] for span in spans)
-    return wall, sum(span[2] for span in spans), sum(span[3] for span in spans)
+    return Timed(
+        max(span[1] for span in spans) - min(span[0] for span in spans),
+        *(sum(span[field] for span in spans) for field in (2, 3, 4, 5)),
+        _wal_since(url, wal),
+    )
 
 
 def _tv_variants(app: C2M, count: int) -> list[dict]:
@@ -196,21 +236,20 @@ def _databases():
         server.stop()
 
 
-def _pledge_run(fresh, writers: int, per_writer: int, reserve: str) -> tuple[float, int, float]:
-    """Seconds for ``per_writer`` pledges from each of ``writers`` processes on a fresh
-    pre-sale, how many were sold out, and the CPU seconds used (writers and their server
-    processes); checks there was no oversell."""
+def _pledge_run(fresh, writers: int, per_writer: int, reserve: str) -> Timed:
+    """``per_writer`` pledges from each of ``writers`` processes on a fresh pre-sale, timed;
+    checks there was no oversell."""
     capacity = per_writer * writers * 9 // 10 // VARIANTS  # some pledges must sell out
     url = fresh()
     variant_ids = _presale(url, capacity)
-    pledging, refused, cpu = _timed(
-        _pledge_worker, [(url, variant_ids, w, per_writer, reserve) for w in range(writers)]
+    timed = _timed(
+        _pledge_worker, url, [(url, variant_ids, w, per_writer, reserve) for w in range(writers)]
     )
     held = _check_no_oversell(url, capacity)
-    placed = per_writer * writers - refused
+    placed = per_writer * writers - timed.refused
     if held != placed:
         raise AssertionError(f"{placed} pledges placed but {held} units held")
-    return pledging, refused, cpu
+    return timed
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -229,27 +268,25 @@ def run(quick: bool = False) -> list[Row]:
                     "worker BIGINT, n BIGINT)"
                 )
             # the floor and both ways alternated, so all three see about the same load
-            floors: list[float] = []
-            floor_cpus: list[float] = []
-            timings: dict[str, list[float]] = {COUNTER: [], ROW_LOCK: []}
-            cpus: dict[str, list[float]] = {COUNTER: [], ROW_LOCK: []}
-            refused = 0
+            floors: list[Timed] = []
+            runs: dict[str, list[Timed]] = {COUNTER: [], ROW_LOCK: []}
             for _ in range(rounds):
-                seconds, _, cpu = _timed(
-                    _floor_worker, [(floor_url, w, per_writer) for w in range(writers)]
+                floors.append(
+                    _timed(
+                        _floor_worker,
+                        floor_url,
+                        [(floor_url, w, per_writer) for w in range(writers)],
+                    )
                 )
-                floors.append(seconds)
-                floor_cpus.append(cpu)
-                for reserve in timings:
-                    seconds, refused, cpu = _pledge_run(fresh, writers, per_writer, reserve)
-                    timings[reserve].append(seconds)
-                    cpus[reserve].append(cpu)
-            floor = statistics.median(floors)
-            floor_cpu = statistics.median(floor_cpus)
+                for reserve in runs:
+                    runs[reserve].append(_pledge_run(fresh, writers, per_writer, reserve))
+            floor = statistics.median(t.seconds for t in floors)
+            floor_cpu = statistics.median(t.cpu for t in floors)
+            refused = runs[COUNTER][-1].refused
             done = per_writer * writers
             where = f"{writers} process{'es' if writers > 1 else ''}, {VARIANTS} variants"
-            for reserve, seconds in timings.items():
-                pledging = statistics.median(seconds)
+            for reserve, timed in runs.items():
+                pledging = statistics.median(t.seconds for t in timed)
                 rows.append(
                     Row(
                         f"PostgreSQL pledge, deposit captured, {LABELS[reserve]} ({where})",
@@ -259,7 +296,7 @@ def run(quick: bool = False) -> list[Row]:
                         floor / pledging,
                     )
                 )
-            cpu = statistics.median(cpus[COUNTER])
+            cpu = statistics.median(t.cpu for t in runs[COUNTER])
             if cpu == cpu:  # not NaN: the server's processes could be read
                 rows.append(
                     Row(
@@ -268,6 +305,27 @@ def run(quick: bool = False) -> list[Row]:
                         f"{cpu / done * 1e6:,.0f} us/pledge",
                         f"psycopg single-row insert {floor_cpu / done * 1e6:,.0f} us/insert",
                         floor_cpu / cpu,
+                    )
+                )
+            if writers == 1:  # the same per pledge with 8; load cannot move these
+                counted = runs[COUNTER][-1]
+                rows.append(
+                    Row(
+                        f"PostgreSQL pledge round trips (statements), {LABELS[COUNTER]} ({where})",
+                        f"{done} pledges ({counted.refused} sold out)",
+                        f"{counted.round_trips / done:.1f} ({counted.statements / done:.1f})",
+                        "psycopg single-row insert 1.0 (1.0)",
+                        done / counted.round_trips,
+                    )
+                )
+                floor_wal = statistics.median(t.wal for t in floors) / done
+                rows.append(
+                    Row(
+                        f"PostgreSQL pledge WAL written, {LABELS[COUNTER]} ({where})",
+                        f"{done} pledges",
+                        f"{counted.wal / done:,.0f} bytes/pledge",
+                        f"psycopg single-row insert {floor_wal:,.0f} bytes/insert",
+                        floor_wal * done / counted.wal,
                     )
                 )
     return rows

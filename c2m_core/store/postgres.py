@@ -168,6 +168,10 @@ class PostgresStore(Store):
         self._depth = 0
         self._begin_pending = False
         self._later: list[tuple] = []
+        #: Round trips to the server and statements sent through the seam so far (``bench``
+        #: reports them per pledge: figures the machine's load cannot move).
+        self.round_trips = 0
+        self.statements = 0
         self._after_commit: list[Callable[[], object]] = []
         self._areas = [area(self) for area in areas]
         for area in self._areas:
@@ -208,6 +212,8 @@ class PostgresStore(Store):
             return self._send_pending(statement)
         name, query, values, types, formats = statement
         pgconn = self.conn.pgconn
+        self.round_trips += 1
+        self.statements += 1
         if name is None:
             return self._check(pgconn.exec_params(query, values, types, formats))
         return self._check(pgconn.exec_prepared(name, values, formats))
@@ -229,6 +235,8 @@ class PostgresStore(Store):
             queue.append(last)
         if not queue:
             return None
+        self.round_trips += 1
+        self.statements += len(queue)
         pgconn.enter_pipeline_mode()
         try:
             for name, query, values, types, formats in queue:
@@ -262,6 +270,8 @@ class PostgresStore(Store):
 
     def _command(self, command: bytes) -> None:
         """Run ``BEGIN``, ``COMMIT`` or ``ROLLBACK`` (no parameters, no rows)."""
+        self.round_trips += 1
+        self.statements += 1
         self._check(self.conn.pgconn.exec_(command))
 
     def _begin_now(self) -> None:
