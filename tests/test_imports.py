@@ -7,7 +7,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from c2m_core import C2M
@@ -193,3 +193,59 @@ def test_import_pledges_from_rows_a_file_object_and_a_path(app, tmp_path):
     assert [p.key for p in app.presale.pledges("p")] == ["o1", "o4"]
     with pytest.raises(InvalidInput, match="the file is empty"):
         app.presale.import_pledges("p", io.BytesIO(b""), format="csv")
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.one_of(
+            st.builds(
+                lambda obj, before, after: before + json.dumps(obj) + after,
+                st.dictionaries(
+                    st.sampled_from(["voter", "rank", "other"]),
+                    st.one_of(
+                        st.text(max_size=5), st.integers(), st.none(), st.lists(st.integers())
+                    ),
+                    max_size=3,
+                ),
+                st.sampled_from(["", " ", "\t", "\ufeff"]),
+                st.sampled_from(["", " ", "\t ", "\u3000", "x", "}", " {}", "\x0b"]),
+            ),
+            st.text(max_size=12),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_json_lines_read_fast_as_json_loads_reads_them(lines):
+    """The reader's quick path for JSON Lines (a value from column 1) reads exactly what
+    ``json.loads`` reads, and refuses exactly what it refuses, with its message."""
+    import c2m_core.imports as imports
+
+    text = "\n".join(line.replace("\n", " ").replace("\r", " ") for line in lines) + "\n"
+    if not text.strip() or "\0" in text:
+        return
+
+    def rows():
+        try:
+            source = ImportFile(
+                io.BytesIO(text.encode("utf-8", "surrogatepass")),
+                ["voter", "rank"],
+                ["voter"],
+                "jsonl",
+                nested=["rank"],
+            )
+        except InvalidInput as ex:
+            return str(ex)
+        return [r.to_dict() if isinstance(r, Rejected) else r for r in source]
+
+    fast = rows()
+
+    def careful(text, index):
+        raise StopIteration(index)
+
+    original, imports._scan = imports._scan, careful
+    try:
+        assert fast == rows()
+    finally:
+        imports._scan = original

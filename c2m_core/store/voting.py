@@ -203,7 +203,10 @@ class VotingStore(Area):
                 # every voter's first ballot: nothing replaced, nothing to update
                 if count is not None:
                     self._count_new(vote_id, count, ballots, texts)
-                return list(ballots)
+                return [
+                    b if b.replaced is None else CastBallot(b.voter, b.ballot, b.cast_at)
+                    for b in ballots
+                ]
             history, updates, cast = [], [], []
             replaced_texts: list[str | None] = []
             for index, ballot in enumerate(ballots):

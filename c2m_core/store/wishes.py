@@ -173,13 +173,21 @@ class WishStore(Area):
                 ids.extend(row[0] for row in rows)
                 invalid += sum(1 for row in rows if not row[1])
             ids.sort()
-            for id_chunk in self._chunks(ids):
-                self.execute(
-                    "INSERT INTO events (type, campaign_id, payload, created_at) "
-                    f"SELECT 'wish.submitted', campaign_id, {self.EVENT_PAYLOAD}, created_at "
-                    f"FROM wishes WHERE id IN ({', '.join('?' for _ in id_chunk)}) ORDER BY id",
-                    id_chunk,
-                )
+            events = (
+                "INSERT INTO events (type, campaign_id, payload, created_at) "
+                f"SELECT 'wish.submitted', campaign_id, {self.EVENT_PAYLOAD}, created_at "
+                "FROM wishes WHERE "
+            )
+            if ids and ids[-1] - ids[0] + 1 == len(ids):
+                # The ids fill their range (the usual case: a batch is one insert run), so
+                # the range holds exactly the wishes just stored: read as one range scan.
+                self.execute(events + "id BETWEEN ? AND ? ORDER BY id", [ids[0], ids[-1]])
+            else:
+                for id_chunk in self._chunks(ids):
+                    self.execute(
+                        events + f"id IN ({', '.join('?' for _ in id_chunk)}) ORDER BY id",
+                        id_chunk,
+                    )
         return WishBatch(tuple(ids), invalid)
 
     def _text(self, value, encode) -> str:

@@ -302,18 +302,11 @@ class RankGroups(dict):
         self.candidates = candidates
         self.bits = {str(c): 1 << i for i, c in enumerate(candidates)}
         self.full = (1 << len(candidates)) - 1
-        self._rest: dict[int, tuple] = {}
+        self.rest = _Rest(self)
 
     def entry(self, mask: int) -> tuple:
         ids = [c for i, c in enumerate(self.candidates) if mask >> i & 1]
         return (mask, ids, ids_text(ids))
-
-    def rest(self, listed: int) -> tuple:
-        """The group of the candidates a ranking leaves out (tied below every ranked one)."""
-        found = self._rest.get(listed)
-        if found is None:
-            found = self._rest[listed] = self.entry(self.full & ~listed)
-        return found
 
     def __missing__(self, text: str):
         bits = list(map(self.bits.get, text.split("=")))
@@ -322,6 +315,19 @@ class RankGroups(dict):
         found = self.entry(sum(bits))  # type: ignore[arg-type]
         if len(self) < self.LIMIT:
             self[text] = found
+        return found
+
+
+class _Rest(dict):
+    """The mask of the candidates a ranking lists -> the group of those it leaves out (tied
+    below every ranked one), as a ``RankGroups`` entry."""
+
+    def __init__(self, groups: RankGroups):
+        super().__init__()
+        self.groups = groups
+
+    def __missing__(self, listed: int) -> tuple:
+        found = self[listed] = self.groups.entry(self.groups.full & ~listed)
         return found
 
 

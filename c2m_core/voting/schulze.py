@@ -148,7 +148,7 @@ class Schulze(IncrementalMethod):
 
     def normaliser(self, candidates, options):
         groups = rank_groups(tuple(candidates))
-        group, rest, full = groups.__getitem__, groups.rest, groups.full
+        group, rest, full = groups.__getitem__, groups.rest.__getitem__, groups.full
         careful = super().normaliser(candidates, options)
 
         def normalise(ballot):

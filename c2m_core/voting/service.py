@@ -42,6 +42,9 @@ BATCH_SIZE = 10_000
 MAX_VOTER_LENGTH = 200
 #: How many distinct raw ballots an import remembers the canonical form (or error) of.
 KNOWN_BALLOTS = 100_000
+#: After every this many distinct ballots, an import stops remembering them unless at least
+#: one row in ten repeated an earlier one.
+JUDGED_WINDOW = 10_000
 #: How often ``audit`` recounts when ballots keep arriving while it does.
 AUDIT_ATTEMPTS = 5
 
@@ -98,7 +101,12 @@ def check_voter(voter) -> str:
 def _plain(ballot: dict) -> bool:
     """True when every value of ``ballot`` is non-blank text (a CSV row's fields, say): such a
     ballot goes to its method as it is."""
-    return all(type(value) is str and value for value in ballot.values())
+    values = ballot.values()
+    try:
+        "".join(values)
+    except TypeError:  # a value that is not text
+        return False
+    return "" not in values
 
 
 def _variant_ids(value) -> list:
@@ -465,9 +473,10 @@ class VoteService:
                         if found is None:
                             found = known[key] = judged(ballot)
                             misses += 1
-                            if misses >= KNOWN_BALLOTS:
-                                known = None if hits * 10 < misses else {}
-                                hits = misses = 0
+                            if misses % JUDGED_WINDOW == 0 and hits * 10 < misses:
+                                known = None  # repeats too rare to pay for remembering
+                            elif len(known) >= KNOWN_BALLOTS:
+                                known.clear()
                         else:
                             hits += 1
                 if type(found) is not tuple:

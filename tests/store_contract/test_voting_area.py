@@ -143,3 +143,27 @@ def test_casting_without_count_leaves_the_running_tally_alone(store):
     store.voting.cast(opened.id, [CastBallot("ann", {"choice": 2}, now)], count_choices)
     # ann's first ballot was subtracted when replaced; bob's was never counted
     assert store.voting.running_tally(opened.id) == {"ballots": 1, "choice/2": 1}
+
+
+def test_cast_stores_the_texts_given_and_ignores_a_replaced_given(store):
+    from c2m_core.voting.vote import ballot_text
+
+    owner = campaign(store, f"v{next(SLUGS)}", state="vote")
+    opened = vote(store, owner.id)
+    now = store.now()
+    stale = {"choice": 2}
+    done = store.voting.cast(
+        opened.id,
+        [CastBallot("ann", {"choice": 1}, now, stale), CastBallot("bob", {"choice": 2}, now)],
+        count_choices,
+        [ballot_text({"choice": 1}), ballot_text({"choice": 2})],
+    )
+    assert [(c.voter, c.replaced) for c in done] == [("ann", None), ("bob", None)]
+    again = store.voting.cast(
+        opened.id, [CastBallot("ann", {"choice": 2}, now, stale)], count_choices, ['{"choice":2}']
+    )
+    assert again[0].replaced == {"choice": 1}
+    assert [(c.ballot, c.voters) for c in store.voting.ballot_counts(opened.id)] == [
+        ({"choice": 2}, 2)
+    ]
+    assert store.voting.running_tally(opened.id) == {"ballots": 2, "choice/2": 2}
