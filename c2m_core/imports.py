@@ -366,20 +366,35 @@ class ImportFile:
                 )  # fmt: skip
             self._header = header
             width = len(header)
-            records = self._csv_records(reader)
-            first = next(records, None)
-            if first is None:
-                raise _unusable(
-                    self.name, "line 1 is a header and no rows follow",
-                    f"one row per line after the header; {self._accepted()}",
-                )  # fmt: skip
-            yield None
             # One loop reads and checks every row (a generator per row layer costs a tenth of
             # a fast import): ``start`` is a record's first line, ``end`` its last.
-            start, row = first
             end = reader.line_num
-            cells = self._cells
+            first = True
+            row: list[str] | Rejected
             while True:
+                while True:  # the next record that is not all blank cells
+                    start = end + 1
+                    try:
+                        row = next(reader)
+                    except StopIteration:
+                        if first:
+                            raise _unusable(
+                                self.name, "line 1 is a header and no rows follow",
+                                f"one row per line after the header; {self._accepted()}",
+                            ) from None  # fmt: skip
+                        return
+                    except csv.Error as ex:
+                        end = reader.line_num
+                        row = Rejected(start, f"the row cannot be read as CSV ({ex})")
+                        break
+                    end = reader.line_num
+                    first_cell = row[0] if row else ""
+                    if (first_cell and not first_cell.isspace()) or "".join(row).strip():
+                        break
+                if first:
+                    first = False
+                    yield None
+                    cells = self._cells  # the reader may ask for cells once the header is known
                 if isinstance(row, Rejected):
                     yield row
                 elif len(row) != width:
@@ -394,39 +409,6 @@ class ImportFile:
                         start,
                         {name: cell for name, cell in zip(header, row, strict=True) if cell},
                     )
-                while True:
-                    start = end + 1
-                    try:
-                        row = next(reader)
-                    except StopIteration:
-                        return
-                    except csv.Error as ex:
-                        end = reader.line_num
-                        row = Rejected(start, f"the row cannot be read as CSV ({ex})")
-                        break
-                    end = reader.line_num
-                    first_cell = row[0] if row else ""
-                    if (first_cell and not first_cell.isspace()) or "".join(row).strip():
-                        break  # not a row of blank cells
-
-    @staticmethod
-    def _csv_records(reader) -> Iterator[tuple[int, list[str] | Rejected]]:
-        """(first line, cells) of each non-blank record after the header."""
-        end = reader.line_num
-        while True:
-            start = end + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as ex:
-                end = reader.line_num
-                yield start, Rejected(start, f"the row cannot be read as CSV ({ex})")
-                continue
-            end = reader.line_num
-            if not "".join(row).strip():  # every cell blank
-                continue
-            yield start, row
 
     def _check_object(self, data: Any) -> str | None:
         if (  # the common case, quickly: known keys with short text values, required present

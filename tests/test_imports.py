@@ -85,6 +85,7 @@ HOSTILE = {
     "blank": (b"\n\n  \n", "the file is empty"),
     "bom only": (codecs.BOM_UTF8, "the file is empty"),
     "header alone": (b"HEADER\n", "line 1 is a header and no rows follow"),
+    "header and blank rows": (b"HEADER\n\n , \n,\n", "line 1 is a header and no rows follow"),
     "thousands of columns": (
         (",".join(f"c{i}" for i in range(5000)) + "\n1\n").encode(),
         f"the header has 5,000 columns, more than {MAX_COLUMNS}",
