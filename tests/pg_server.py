@@ -3,7 +3,9 @@
 The server is initialised in a temporary folder and listens only on a Unix socket in that
 folder (no TCP port). PostgreSQL refuses to run as root, so when the tests run as root the
 server runs as a system user (``c2mtest``, created when missing). It is stopped by its PID at
-the end of the session, also when the session fails.
+the end of the session, also when the session fails. A run that is killed cannot stop its
+server, so each folder names the process that owns it, and the next start stops the servers of
+owners that are gone and removes their folders (``reap_orphans``).
 
 Each test gets its own database, created from a template that was migrated once
 (``CREATE DATABASE ... TEMPLATE``), so per-test set-up costs a file copy, not a migration.
@@ -32,6 +34,8 @@ SERVER_USER = "c2mtest"
 ROLE = "c2m"
 TEMPLATE = "c2m_template"
 VERSIONS = ("15", "16", "17", "14")
+PREFIX = "c2m-pg-"
+OWNER = "owner"
 
 
 def find_bin_dir() -> Path | None:
@@ -56,7 +60,8 @@ class PostgresServer:
     def __init__(self, bin_dir: Path, durable: bool = False):
         self.bin_dir = bin_dir
         self.durable = durable
-        self.folder = Path(tempfile.mkdtemp(prefix="c2m-pg-"))
+        self.folder = Path(tempfile.mkdtemp(prefix=PREFIX))
+        (self.folder / OWNER).write_text(_process_identity(os.getpid()) or "")
         self.data = self.folder / "data"
         self.pid: int | None = None
         self._names = itertools.count(1)
@@ -128,13 +133,7 @@ class PostgresServer:
     def stop(self) -> None:
         """Stop the server by its PID (fast shutdown, then kill) and remove its folder."""
         if self.pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGINT)
-                deadline = time.monotonic() + 30
-                while time.monotonic() < deadline:
-                    os.kill(self.pid, 0)
-                    time.sleep(0.05)
-                os.kill(self.pid, signal.SIGKILL)
+            _stop_process(self.pid)
             self.pid = None
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -161,6 +160,59 @@ class PostgresServer:
     def drop_database(self, name: str) -> None:
         with self.admin() as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _stop_process(pid: int) -> None:
+    """Ask ``pid`` to shut down fast, wait up to 30 s for it to go, then kill it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            os.kill(pid, 0)
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+
+
+def _process_identity(pid: int) -> str | None:
+    """``pid`` and its start time, which tell this process from a later one given the same
+    PID; None when no such process runs."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return str(pid)
+    # Fields after the command name, which is in parentheses and may hold spaces.
+    start_time = stat.rsplit(")", 1)[1].split()[19]
+    return f"{pid} {start_time}"
+
+
+def reap_orphans(root: str | Path | None = None) -> list[Path]:
+    """Stop the servers of test runs that were killed and remove their folders.
+
+    A folder is an orphan when the process written in its ``owner`` file no longer runs.
+    Folders without an owner (being created, or from before owners were recorded) are left
+    alone. The server is stopped only when its postmaster's command line names the folder, so a
+    PID reused by another process is never signalled. Returns the folders removed.
+    """
+    removed = []
+    for folder in sorted(Path(root or tempfile.gettempdir()).glob(f"{PREFIX}*")):
+        try:
+            owner = (folder / OWNER).read_text()
+            alive = _process_identity(int(owner.split()[0])) == owner
+        except (OSError, ValueError, IndexError):
+            continue
+        if alive:
+            continue
+        data = folder / "data"
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pid = int((data / "postmaster.pid").read_text().split()[0])
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if str(data).encode() in command:
+                _stop_process(pid)
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
 
 
 def _server_user() -> dict:
@@ -194,6 +246,7 @@ def start_server(durable: bool = False) -> PostgresServer:
     except ImportError as ex:
         raise Unavailable(f"psycopg is not installed ({ex}); pip install -e '.[test]'") from ex
     problem = ensure_installed(["postgresql"], lambda: find_bin_dir() is not None)
+    reap_orphans()
     bin_dir = find_bin_dir()
     if bin_dir is None:
         raise Unavailable(f"PostgreSQL binaries (initdb, pg_ctl) not found: {problem}")
