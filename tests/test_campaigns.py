@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from c2m_core import C2M, InvalidInput, hookimpl, load_catalog
+from c2m_core import C2M, Conflict, InvalidInput, hookimpl, load_catalog
 from c2m_core.campaigns import IllegalTransition, UnknownCampaign
 from c2m_core.cli import make_cli
 
@@ -47,10 +47,12 @@ def test_bad_campaign_input_is_rejected_and_nothing_stored(tv_app, kwargs, messa
     assert tv_app.campaigns.list() == []
 
 
-def test_duplicate_slug_is_refused(tv_app):
-    tv_app.campaigns.create("a", "tv")
-    with pytest.raises(InvalidInput, match="already exists"):
-        tv_app.campaigns.create("a", "tv")
+def test_duplicate_slug_is_a_conflict_naming_the_slug(tv_app):
+    first = tv_app.campaigns.create("a", "tv")
+    with pytest.raises(Conflict, match="already exists") as refused:
+        tv_app.campaigns.create("a", "tv", title="Another")
+    assert (refused.value.field, refused.value.value) == ("slug", "a")
+    assert tv_app.campaigns.list() == [first]
 
 
 def test_walk_through_every_state_and_record_each_transition(tv_app):

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from c2m_core import C2M, InvalidInput
+from c2m_core import C2M, Conflict, InvalidInput
 from c2m_core.cli import cli
 from c2m_core.demo import nice_between, plan_presale, run_demo
 
@@ -258,7 +258,7 @@ def test_bad_input_is_refused(tmp_path):
         with pytest.raises(InvalidInput, match="wishes"):
             run_demo(app, wishes=True, out=tmp_path)
         app.campaigns.create("taken", "tv")
-        with pytest.raises(InvalidInput, match="already exists"):
+        with pytest.raises(Conflict, match="already exists"):
             run_demo(app, wishes=100, slug="taken", out=tmp_path)
         (tmp_path / "kept").mkdir()
         with pytest.raises(InvalidInput, match="exists already"):

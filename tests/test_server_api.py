@@ -76,6 +76,19 @@ def test_register_routes_serves_plugin_routes_with_scopes_and_problems(served):
     assert paths["/plugins/labels/{slug}"]["get"]["x-c2m-scopes"] == ["brand", "read"]
 
 
+def test_creating_a_campaign_whose_slug_is_taken_is_a_409_naming_the_slug(served):
+    client, tokens, app = served
+    answer = client.post(
+        "/campaigns",
+        json={"slug": "tv26", "category": "tv", "title": "Again"},
+        headers={**auth(tokens["brand"]), "Idempotency-Key": "again"},
+    )
+    assert answer.status_code == 409
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert (answer.json()["field"], answer.json()["value"]) == ("slug", "tv26")
+    assert [c.title for c in app.campaigns.list()] == ["tv26"]
+
+
 def test_a_request_in_flight_with_the_same_key_gets_409_and_retry_after(served):
     client, tokens, app = served
     body = {"slug": "tv27", "category": "tv"}

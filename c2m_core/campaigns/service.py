@@ -13,7 +13,7 @@ import attrs
 
 from ..catalog import ID_PATTERN, Catalog
 from ..category import Category
-from ..errors import InvalidInput
+from ..errors import Conflict, InvalidInput
 from ..money import check_currency
 from .records import (
     CLOSED,
@@ -99,7 +99,11 @@ class CampaignService:
         with store.transaction():
             campaign = store.campaigns.insert(campaign)
             if campaign is None:
-                raise InvalidInput(f"campaign {slug!r} already exists; choose another slug")
+                raise Conflict(
+                    f"campaign {slug!r} already exists; choose another slug",
+                    field="slug",
+                    value=slug,
+                )
             store.event("campaign.created", campaign.id, campaign.to_dict())
         return campaign
 
