@@ -1,11 +1,11 @@
 """The personalisation service, reached as ``app.personalisation``: uploads and per-unit values.
 
-``upload`` checks a file by its content against one of the campaign's image fields and stores
-it by sha256 in the files folder (``app.files_dir``), then records it; a refused file leaves
-the folder and the database as they were. ``check_units`` turns what a wish or a pledge sends
-(a list with one mapping of field id -> value per unit) into what is stored, refusing unknown
-fields, unknown uploads, text outside a field's alphabet or length, more sets than units, and
-units without a required field.
+``upload`` checks a file by its content against one of the campaign's image fields, removes its
+metadata and stores it by sha256 in the files folder (``app.files_dir``), then records it; a
+refused file leaves the folder and the database as they were. ``check_units`` turns what a wish
+or a pledge sends (a list with one mapping of field id -> value per unit) into what is stored,
+refusing unknown fields, unknown uploads, text outside a field's alphabet or length, more sets
+than units, and units without a required field.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ..errors import InvalidInput, NotFound
 from .fields import ImageField, PersonalisationField, TextField
 from .files import FileStore, is_sha256
 from .images import check_file_name, check_image
+from .metadata import DamagedImage, strip_metadata
 from .records import PLEDGE, WISH, Upload
 
 MAX_UPLOAD_BYTES = 50_000_000
@@ -52,8 +53,10 @@ class PersonalisationService:
 
         Returns the ``Upload`` (its ``sha256`` is what a pledge or wish sends as the field's
         value). The content decides: it must decode fully as one of the field's types within
-        its byte and pixel limits. ``filename`` is only checked (a path in it is refused) and
-        never used. Storing the same content again returns the same upload.
+        its byte and pixel limits. What is stored is the image without its metadata (EXIF with
+        its GPS position, XMP, comments: ``metadata.strip_metadata``), pixels untouched, and the
+        sha256 is of that. ``filename`` is only checked (a path in it is refused) and never
+        used. Storing the same image again, with or without metadata, returns the same upload.
         """
         check_file_name(filename)
         campaign = self.app.campaigns.get(slug)
@@ -65,8 +68,14 @@ class PersonalisationService:
                 field="file",
                 accepted=image.accepted,
             )
-        data = bytes(data)
-        media_type, width, height = check_image(image, data)
+        media_type, width, height = check_image(image, bytes(data))
+        try:
+            data = strip_metadata(bytes(data), media_type)
+        except DamagedImage as ex:
+            raise InvalidInput(
+                f"file: {ex}; expected {image.accepted}", field="file", accepted=image.accepted
+            ) from None
+        check_image(image, data)  # what is stored decodes as what was checked
         digest = self.files.put(data)
         store = self.app.store
         with store.transaction():
