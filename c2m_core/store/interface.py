@@ -274,6 +274,25 @@ class VotingArea(Protocol):
         """
         ...
 
+    def cast_first(
+        self,
+        vote_id: int,
+        voters: Sequence[str],
+        texts: Sequence[str],
+        cast_at: str,
+        counters: Mapping[str, int] | None = None,
+    ) -> bool | None:
+        """Store the ballots of voters who have none yet, atomically: ``texts[i]`` (a stored
+        text, ``voting.vote.ballot_text``) becomes ``voters[i]``'s ballot, cast at
+        ``cast_at``, and the running tally changes by ``counters`` (the counters of these
+        ballots), as one ``cast`` of them would.
+
+        None, with nothing stored, when the vote does not accept ballots now (as ``cast``);
+        False, with nothing stored, when a voter is given twice or already has a ballot (then
+        ``cast`` stores them, replacing); True when every ballot was stored.
+        """
+        ...
+
     def running_tally(self, vote_id: int) -> dict[str, int]:
         """The vote's running tally: counter name -> value, counters at 0 left out."""
         ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import chain
+from itertools import chain, repeat
 from operator import itemgetter
 
 from sqlite_utils.migrations import Migrations
@@ -238,6 +238,55 @@ class VotingStore(Area):
             if count is not None:
                 self._count(vote_id, count, cast, texts, replaced_texts)
         return cast
+
+    def cast_first(
+        self,
+        vote_id: int,
+        voters: Sequence[str],
+        texts: Sequence[str],
+        cast_at: str,
+        counters: Mapping[str, int] | None = None,
+    ) -> bool | None:
+        """Store the first ballots of ``voters`` (``interface.VotingArea.cast_first``).
+
+        The rows go in by multi-row inserts in voter order (as ``cast``'s first ballots, so
+        concurrent writers wait for each other instead of deadlocking) that skip a voter who
+        has a ballot; when one was skipped, they are rolled back to a savepoint taken before,
+        and False says ``cast`` must store them.
+        """
+        with self.store.transaction():
+            vote = self._one(f"id = ?{self.store.FOR_SHARE}", vote_id)
+            if vote is None or vote.window_problem(self.now()) is not None:
+                return None
+            if len(set(voters)) != len(voters):
+                return False
+            order = sorted(range(len(voters)), key=voters.__getitem__)
+            values = list(
+                zip(
+                    repeat(vote_id),
+                    map(voters.__getitem__, order),
+                    map(texts.__getitem__, order),
+                    repeat(cast_at),
+                )
+            )
+            self.execute("SAVEPOINT first_ballots")
+            stored = 0
+            for start in range(0, len(values), INSERT_ROWS):
+                chunk = values[start : start + INSERT_ROWS]
+                stored += self.execute(
+                    "INSERT INTO ballots (vote_id, voter, ballot, cast_at) VALUES "
+                    + ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+                    + " ON CONFLICT (vote_id, voter) DO NOTHING",
+                    list(chain.from_iterable(chunk)),
+                )
+            if stored != len(values):
+                self.execute("ROLLBACK TO SAVEPOINT first_ballots")
+                self.execute("RELEASE SAVEPOINT first_ballots")
+                return False
+            self.execute("RELEASE SAVEPOINT first_ballots")
+            if counters:
+                self._apply(vote_id, counters)
+        return True
 
     def _count_new(self, vote_id, count, ballots, texts) -> None:
         """``_count`` when no ballot replaced another: identical texts counted once."""
