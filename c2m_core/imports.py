@@ -19,9 +19,10 @@ import csv
 import gc
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from itertools import chain, islice, repeat
+from itertools import chain, islice
 from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol
@@ -421,17 +422,10 @@ class ImportFile:
             while lines := list(islice(fp, size)):
                 first = line + 1
                 line += len(lines)
-                try:  # every line one JSON value, with nothing but whitespace after it
-                    scanned = list(map(_scan, lines, repeat(0)))
-                except (StopIteration, ValueError, RecursionError):
-                    pass
-                else:
-                    data = list(map(_FIRST, scanned))
-                    if list(map(_SECOND, scanned)) == list(
-                        map(len, map(str.rstrip, lines, repeat(" \t\n\r")))
-                    ) and self._plain_objects(data):
-                        yield RowBatch(range(first, line + 1), data, [])
-                        continue
+                data = _objects(lines)
+                if data is not None and self._plain_objects(data):
+                    yield RowBatch(range(first, line + 1), data, [])
+                    continue
                 batch = RowBatch([], [], [])
                 for number, text in enumerate(lines, start=first):
                     _add(batch, self._jsonl_line(number, text))
@@ -639,7 +633,29 @@ class ImportFile:
 
 
 _scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+_FIRST = itemgetter(0)
+
+
+#: Two JSON objects side by side: ``}``, a comma, ``{``, with whitespace between.
+_TWO_OBJECTS = re.compile(r"\}\s*,\s*\{")
+
+
+def _objects(lines: list[str]) -> list | None:
+    """One JSON value per line, read by one ``json.loads`` of the lines as an array; None
+    when the lines are not one value each (then each line is read on its own).
+
+    Commas join the lines, so a value spread over two lines would read as one and a line with
+    two objects as two; neither is taken: the count of values must be the count of lines,
+    and no line may hold ``},{`` (two objects side by side, the only way a line of objects
+    yields two values; a string or nested list holding those characters is merely read
+    line by line)."""
+    if _TWO_OBJECTS.search("".join(lines)):
+        return None
+    try:
+        data = json.loads("[" + ",".join(lines) + "]")
+    except (ValueError, RecursionError):
+        return None
+    return data if len(data) == len(lines) else None
 
 
 def _multi_line(cells: str) -> bool:

@@ -14,10 +14,13 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_votes import BordaPlugin
 from voting_support import voting_campaign
 
 from c2m_core import C2M, InvalidInput
+from c2m_core.hookspecs import hookimpl
 from c2m_core.imports import ImportFile
+from c2m_core.voting import IncrementalMethod, Plurality
 from c2m_core.voting.files import read_ballots
 
 SLUGS = itertools.count()
@@ -249,6 +252,10 @@ def jsonl_text(draw):
                         "   ",
                         '{"voter": "' + "g" * 10_001 + '"}',
                         '{"voter": 5}',
+                        '{"voter": "h"',
+                        '"score": "2"}',
+                        '{"voter": "i"},{"voter": "j"}',
+                        '{"voter": "k", "score": "},{"}',
                     ]
                 )
             )
@@ -282,3 +289,68 @@ def test_batches_hold_exactly_the_rows_read_one_by_one(text, size):
         found += list(zip(batch.lines, batch.rows, strict=True)) + batch.rejected
     line = lambda item: item.line if hasattr(item, "line") else item[0]  # noqa: E731
     assert sorted(found, key=line) == expected
+
+
+def test_a_line_holding_two_objects_cannot_make_up_for_one_spread_over_two():
+    """Read as one array, these lines hold as many values as lines: the first two lines are
+    one object, the third two. Each line is a row of its own, and none of these is usable."""
+    text = '{"voter": "a"\n"score": "1"}\n{"voter": "b"},{"voter": "c"}\n'
+    batches = list(source(text, "jsonl").batches(10))
+    assert [row.line for batch in batches for row in batch.rejected] == [1, 2, 3]
+    assert not any(batch.rows for batch in batches)
+
+
+class FirstChoice(IncrementalMethod):
+    """A plugin's incremental method with no batch form of its own: the default one reads
+    its ballots (each distinct one once) and counts them with its ``counters``."""
+
+    name = "first"
+    fields = ("rank",)
+
+    def normalise(self, ballot, candidates, options):
+        first = str(self.require(ballot, "rank", "a ranking")).split(">")[0].strip()
+        return {"first": Plurality().normalise({"choice": first}, candidates, options)["choice"]}
+
+    def counters(self, ballots, candidates, options):
+        return Plurality().counters(
+            (({"choice": ballot["first"]}, count) for ballot, count in ballots),
+            candidates,
+            options,
+        )
+
+    def tally_counters(self, counters, candidates, winners, options):
+        return Plurality().tally_counters(counters, candidates, winners, options)
+
+
+class FirstChoicePlugin:
+    @hookimpl
+    def register_voting_methods(self, app):
+        return [FirstChoice()]
+
+
+@pytest.mark.parametrize("name", ["borda", "first"])
+def test_plugin_methods_import_files_and_count_them_as_their_rows(tmp_path, name):
+    plugins = [BordaPlugin(), FirstChoicePlugin()]
+    with (
+        C2M(db_path=tmp_path / "bulk.db", plugins=plugins) as bulk,
+        C2M(db_path=tmp_path / "rows.db", plugins=plugins) as rows,
+    ):
+        for app in (bulk, rows):
+            voting_campaign(app, variants=3)
+            app.voting.open("tv26", name)
+        a, b, c = bulk.voting.get("tv26").candidates
+        path = tmp_path / "ballots.csv"
+        path.write_text(
+            f"voter,rank\nann,{a}>{b}>{c}\nbob,{c}>{b}\ncat,{c}>{c}\nann,{b}>{a}\n"
+            f"dan,{b}>{a}>{c}\nzed,99>{a}\neve,{c}>{a}\n",
+            encoding="utf-8",
+        )
+        for _ in range(2):  # the second time, every ballot replaces one
+            imported = bulk.voting.import_file("tv26", path, batch_size=4)
+            reference = rows.voting._import(
+                "tv26", read_ballots(path, ["rank"]), False, 4, None, True
+            )
+            assert outcome(bulk, "tv26", imported) == outcome(rows, "tv26", reference)
+            assert 7 in [r.line for r in imported.rejected]  # variant 99
+        assert bulk.voting.audit("tv26").ok
+        assert bulk.voting.close("tv26") == rows.voting.close("tv26")

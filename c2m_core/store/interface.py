@@ -251,6 +251,7 @@ class VotingArea(Protocol):
         ballots: Sequence[CastBallot],
         count: Callable[[Iterable[tuple[Mapping, int]]], Mapping[str, int]] | None = None,
         texts: Sequence[str] | None = None,
+        counted: Mapping[str, int] | None = None,
     ) -> list[CastBallot] | None:
         """Store ``ballots`` (their ``replaced`` is ignored), atomically.
 
@@ -270,7 +271,9 @@ class VotingArea(Protocol):
 
         ``texts``, when given, are the ballots' stored texts (``voting.vote.ballot_text`` of
         each, made by the caller, which often has them already); by default they are encoded
-        here.
+        here. ``counted``, when given with ``count``, is ``count`` of ``ballots`` as the
+        caller made it already (an import counts a batch as it reads it): the tally then
+        changes by ``counted`` minus ``count`` of the ballots replaced.
         """
         ...
 

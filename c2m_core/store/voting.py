@@ -156,6 +156,7 @@ class VotingStore(Area):
         ballots: Sequence[CastBallot],
         count: CountBallots | None = None,
         texts: Sequence[str] | None = None,
+        counted: Mapping[str, int] | None = None,
     ) -> list[CastBallot] | None:
         """Store ballots, each replacing its voter's current one; None when the vote does not
         accept ballots now (nothing stored).
@@ -163,7 +164,9 @@ class VotingStore(Area):
         With ``count``, the running tally changes in the same transaction by the counters of
         the ballots cast minus those of the ballots they replaced. ``texts``, when given, are
         the ballots' canonical texts (``ballot_text`` of each, which a method's
-        ``normalise_text`` makes faster than encoding them again).
+        ``normalise_text`` makes faster than encoding them again). ``counted``, when given, is
+        ``count`` of ``ballots`` already made by the caller: only the replaced ballots are
+        counted here.
 
         One current ballot per (vote, voter) is the primary key. Every replaced ballot, stored
         before or earlier in ``ballots``, goes to the history exactly once: a first ballot is
@@ -201,7 +204,9 @@ class VotingStore(Area):
                 raise StoreError(f"could not store the first ballots of {len(pending)} voters")
             if not current and len(last) == len(voters):
                 # every voter's first ballot: nothing replaced, nothing to update
-                if count is not None:
+                if count is not None and counted is not None:
+                    self._apply(vote_id, counted)
+                elif count is not None:
                     self._count_new(vote_id, count, ballots, texts)
                 return [
                     b if b.replaced is None else CastBallot(b.voter, b.ballot, b.cast_at)
@@ -236,7 +241,7 @@ class VotingStore(Area):
                     updates,
                 )
             if count is not None:
-                self._count(vote_id, count, cast, texts, replaced_texts)
+                self._count(vote_id, count, cast, texts, replaced_texts, counted)
         return cast
 
     def cast_first(
@@ -295,19 +300,21 @@ class VotingStore(Area):
             (ballot_of[text], n) for text, n in Counter(texts).items()
         ))  # fmt: skip
 
-    def _count(self, vote_id, count, cast, texts, replaced_texts) -> None:
-        """Add the counters of ``cast`` and subtract those of the ballots they replaced.
+    def _count(self, vote_id, count, cast, texts, replaced_texts, counted=None) -> None:
+        """Add the counters of ``cast`` (``counted`` when given) and subtract those of the
+        ballots they replaced.
 
         Ballots are grouped by their canonical text first, so a ballot cast and replaced in
         one batch, or cast by many voters, is counted once with its net count.
         """
         net: dict[str, list] = {}
         for index, ballot in enumerate(cast):
-            entry = net.get(texts[index])
-            if entry is None:
-                net[texts[index]] = [ballot.ballot, 1]
-            else:
-                entry[1] += 1
+            if counted is None:
+                entry = net.get(texts[index])
+                if entry is None:
+                    net[texts[index]] = [ballot.ballot, 1]
+                else:
+                    entry[1] += 1
             if ballot.replaced is not None:
                 text = replaced_texts[index]
                 entry = net.get(text)
@@ -315,7 +322,11 @@ class VotingStore(Area):
                     net[text] = [ballot.replaced, -1]
                 else:
                     entry[1] -= 1
-        self._apply(vote_id, count((ballot, n) for ballot, n in net.values() if n))
+        changes = count((ballot, n) for ballot, n in net.values() if n)
+        if counted is not None:
+            changes = Counter(changes)
+            changes.update(counted)
+        self._apply(vote_id, changes)
 
     def _apply(self, vote_id: int, changes: Mapping[str, int]) -> None:
         """One atomic addition per changed counter, in name order (so concurrent writers lock

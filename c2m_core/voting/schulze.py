@@ -67,6 +67,11 @@ def preferences_from_links(links: Counter, n: int) -> list[list[int]]:
         if count:
             for i in bits[group]:
                 per_member[i][below] += count
+    return _rows(per_member, bits, n)
+
+
+def _rows(per_member: list[Counter], bits: _Bits, n: int) -> list[list[int]]:
+    """``d`` from each candidate's counted masks of the candidates ranked below it."""
     d = [[0] * n for _ in range(n)]
     for i, counts in enumerate(per_member):
         row = d[i]
@@ -80,10 +85,14 @@ def preferences_from_keys(links: Counter, n: int) -> list[list[int]]:
     """``preferences_from_links`` of links given as one int each: the group's mask shifted
     left by ``n``, plus the mask of everything ranked below it."""
     full = (1 << n) - 1
-    pairs: Counter = Counter()
+    bits = _Bits()
+    per_member: list[Counter] = [Counter() for _ in range(n)]
     for key, count in links.items():
-        pairs[key >> n, key & full] = count
-    return preferences_from_links(pairs, n)
+        if count:
+            below = key & full
+            for i in bits[key >> n]:
+                per_member[i][below] += count
+    return _rows(per_member, bits, n)
 
 
 class _Bits(dict):

@@ -614,6 +614,7 @@ class VoteService:
         read = reported = imported = replaced = 0
         held: list[_Accepted] = []
         stopped = None
+        try_first = True
 
         def report_progress():
             nonlocal reported
@@ -621,8 +622,12 @@ class VoteService:
                 progress(read - reported)
                 reported = read
 
-        for batch in batches:
-            with gc_paused():
+        pending = iter(batches)
+        while True:
+            with gc_paused():  # reading a batch makes as many objects as storing it
+                batch = next(pending, None)
+                if batch is None:
+                    break
                 read += len(batch.lines) + len(batch.rejected)
                 accepted = self._accepted(batch, judge, rejected)
                 if not accepted.voters or strict:
@@ -630,7 +635,7 @@ class VoteService:
                         held.append(accepted)
                     report_progress()
                     continue
-                done = self._store_accepted(campaign, vote, accepted, running)
+                done = self._store_accepted(campaign, vote, accepted, running, try_first)
             if done is None:
                 problem = store.voting.for_campaign(campaign.id).window_problem(store.now())
                 stopped = (
@@ -640,6 +645,9 @@ class VoteService:
                 break
             imported += len(accepted.voters)
             replaced += done
+            # A batch that replaced ballots is often followed by more (a file imported
+            # again): those go straight to ``cast`` until a batch replaces none.
+            try_first = not done
             report_progress()
         report_progress()
         rejected.sort(key=lambda row: row.line)
@@ -702,21 +710,24 @@ class VoteService:
             lambda index: judged.ballot(indexes[index]),
         )
 
-    def _store_accepted(self, campaign, vote, accepted: _Accepted, running: bool) -> int | None:
+    def _store_accepted(
+        self, campaign, vote, accepted: _Accepted, running: bool, try_first: bool = True
+    ) -> int | None:
         """Store one batch of accepted ballots in one transaction, with its
-        ``ballots.imported`` event: as first ballots (``cast_first``) when every voter is new,
-        else by ``cast``. The number of ballots replaced; None when the vote no longer
-        accepts ballots."""
+        ``ballots.imported`` event: as first ballots (``cast_first``, unless not
+        ``try_first``) when every voter is new, else by ``cast``. The number of ballots
+        replaced; None when the vote no longer accepts ballots."""
         store = self.app.store
         voters = accepted.voters
         casts: list[CastBallot] | None = None
         with store.transaction():
             now = store.now()
-            first = store.voting.cast_first(
-                vote.id, voters, accepted.texts, now, accepted.counters if running else None
-            )
-            if first is None:
-                return None
+            counted = accepted.counters if running else None
+            first = False
+            if try_first:
+                first = store.voting.cast_first(vote.id, voters, accepted.texts, now, counted)
+                if first is None:
+                    return None
             if first:
                 replaced_voters: list[str] = []
             else:
@@ -725,6 +736,7 @@ class VoteService:
                     [CastBallot(v, accepted.ballot(i), now) for i, v in enumerate(voters)],
                     self._count(vote),
                     accepted.texts,
+                    counted,
                 )
                 if casts is None:
                     return None
