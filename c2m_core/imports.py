@@ -370,7 +370,10 @@ class ImportFile:
                 line += len(lines)
                 if (
                     set(map(len, rows)) == {width}
-                    and max(map(len, chain.from_iterable(rows))) <= MAX_FIELD
+                    and (  # no cell is longer than its line
+                        max(map(len, lines)) <= MAX_FIELD
+                        or max(map(len, chain.from_iterable(rows))) <= MAX_FIELD
+                    )
                     and "" not in (firsts := list(map(_FIRST, rows)))
                     and not any(map(str.isspace, firsts))
                 ):

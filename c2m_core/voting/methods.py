@@ -387,6 +387,8 @@ class Score(IncrementalMethod):
         def buy(value):
             if type(value) is not str or len(buys) >= KNOWN_TEXTS:
                 return None
+            if value in buys:  # met earlier in the same batch
+                return buys[value]
             try:
                 ids = id_list("would_buy", value, candidates)
             except InvalidInput:

@@ -61,7 +61,7 @@ def pairwise_preferences(ballots: Ballots, candidates: Sequence[int]) -> list[li
 
 def preferences_from_links(links: Counter, n: int) -> list[list[int]]:
     """The matrix ``d`` from counted (group, everything ranked below it) pairs of bit masks."""
-    bits = _Bits()
+    bits = _bits()
     per_member: list[Counter] = [Counter() for _ in range(n)]
     for (group, below), count in links.items():
         if count:
@@ -85,7 +85,7 @@ def preferences_from_keys(links: Counter, n: int) -> list[list[int]]:
     """``preferences_from_links`` of links given as one int each: the group's mask shifted
     left by ``n``, plus the mask of everything ranked below it."""
     full = (1 << n) - 1
-    bits = _Bits()
+    bits = _bits()
     per_member: list[Counter] = [Counter() for _ in range(n)]
     for key, count in links.items():
         if count:
@@ -101,6 +101,16 @@ class _Bits(dict):
     def __missing__(self, mask: int) -> tuple[int, ...]:
         found = self[mask] = tuple(i for i in range(mask.bit_length()) if mask >> i & 1)
         return found
+
+
+_BITS = _Bits()
+
+
+def _bits() -> _Bits:
+    """The positions of masks' bits, remembered across batches (up to 65,536 masks)."""
+    if len(_BITS) > 1 << 16:
+        _BITS.clear()
+    return _BITS
 
 
 def strongest_paths(d: Sequence[Sequence[int]]) -> list[list[int]]:
