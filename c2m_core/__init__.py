@@ -71,6 +71,7 @@ _EXPORTS = {
     "InvalidVariant": ".variants",
     "Variant": ".variants",
     "IncrementalMethod": ".voting",
+    "JudgedBallots": ".voting",
     "InvalidBallot": ".voting",
     "VoteResult": ".voting",
     "VotingMethod": ".voting",
@@ -147,7 +148,13 @@ if TYPE_CHECKING:
     from .store import Event, StoreError
     from .validation import Violation
     from .variants import InvalidVariant, Variant
-    from .voting import IncrementalMethod, InvalidBallot, VoteResult, VotingMethod
+    from .voting import (
+        IncrementalMethod,
+        InvalidBallot,
+        JudgedBallots,
+        VoteResult,
+        VotingMethod,
+    )
     from .voting.service import NoVote, VoteNotOpen
     from .voting.vote import CastBallot, Vote
     from .wishes import Wish
@@ -176,6 +183,7 @@ __all__ = [
     "IdempotencyConflict",
     "IllegalTransition",
     "IncrementalMethod",
+    "JudgedBallots",
     "InvalidBallot",
     "InvalidInput",
     "InvalidVariant",

@@ -19,10 +19,13 @@ import csv
 import gc
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import chain, islice
+from operator import itemgetter, methodcaller
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, NamedTuple, Protocol
 
 import attrs
 
@@ -100,6 +103,16 @@ def exit_code(report: ImportReport) -> int:
 
 
 Row = tuple[int, dict]
+
+
+class RowBatch(NamedTuple):
+    """Rows read together by ``ImportFile.batches``: the line number of each row, the rows (a
+    CSV file's cells in header order, a JSON Lines file's objects), and the rows of the same
+    lines that could not be used."""
+
+    lines: Sequence[int]
+    rows: list
+    rejected: list[Rejected]
 
 
 def _unusable(name: str, problem: str, accepted: str, value: Any = None) -> InvalidInput:
@@ -309,6 +322,146 @@ class ImportFile:
     def __iter__(self) -> Iterator[Row | Rejected]:
         return self._rows
 
+    def batches(self, size: int) -> Iterator[RowBatch]:
+        """The rows in batches of up to ``size`` lines, checked as ``cells()`` (CSV) or
+        ``rows()`` check them, blank lines skipped: for imports that read, check and store a
+        batch at a time instead of a row at a time. Read the file once, with this or
+        ``rows()`` / ``cells()``.
+
+        A batch whose lines are each one well-formed record is read and checked by a few
+        calls over the whole batch (the ``csv`` module, ``json``'s scanner, ``map``); the first
+        batch that is not (a quoted cell over several lines, a row that cannot be read, a
+        blank line) and the rest of a CSV file are read record by record, with the same
+        results.
+        """
+        if size < 1:
+            raise ValueError("a batch holds at least one line")
+        if self.format == "csv":
+            self._rows.close()  # type: ignore[attr-defined]  # the header is checked
+            return self._csv_batches(size)
+        if self.format == "jsonl":
+            self._rows.close()  # type: ignore[attr-defined]
+            return self._jsonl_batches(size)
+        return _batched(self._rows, size)
+
+    def _csv_batches(self, size: int) -> Iterator[RowBatch]:
+        header = self._header
+        assert header is not None
+        width = len(header)
+        with self._text() as fp:
+            reader = csv.reader(fp)
+            next(reader)
+            line = reader.line_num
+            while lines := list(islice(fp, size)):
+                rows: list | None
+                try:
+                    rows = list(csv.reader(lines))
+                except csv.Error:
+                    rows = None
+                if (
+                    rows is None
+                    or len(rows) != len(lines)
+                    or '"' in "".join(lines)
+                    and _multi_line("\0".join(chain.from_iterable(rows)))
+                ):  # a record over several lines: record by record from here on
+                    yield from _batched(self._csv_records(chain(lines, fp), line), size)
+                    return
+                first = line + 1
+                line += len(lines)
+                if (
+                    set(map(len, rows)) == {width}
+                    and (  # no cell is longer than its line
+                        max(map(len, lines)) <= MAX_FIELD
+                        or max(map(len, chain.from_iterable(rows))) <= MAX_FIELD
+                    )
+                    and "" not in (firsts := list(map(_FIRST, rows)))
+                    and not any(map(str.isspace, firsts))
+                ):
+                    yield RowBatch(range(first, line + 1), rows, [])
+                    continue
+                batch = RowBatch([], [], [])
+                for number, row in enumerate(rows, start=first):
+                    _add(batch, self._checked_cells(number, row))
+                if batch.lines or batch.rejected:
+                    yield batch
+
+    def _csv_records(self, lines: Iterator[str], before: int) -> Iterator:
+        """``(line, cells)`` or ``Rejected`` of each record of ``lines`` (which follow line
+        ``before``), as ``cells()`` reads them."""
+        reader = csv.reader(lines)
+        end = before
+        while True:
+            start = end + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as ex:
+                end = before + reader.line_num
+                yield Rejected(start, f"the row cannot be read as CSV ({ex})")
+                continue
+            end = before + reader.line_num
+            checked = self._checked_cells(start, row)
+            if checked is not None:
+                yield checked
+
+    def _checked_cells(self, line: int, row: list[str]):
+        """``(line, row)``, ``Rejected`` when it cannot be used, None for a blank record."""
+        header = self._header
+        assert header is not None
+        first_cell = row[0] if row else ""
+        if not ((first_cell and not first_cell.isspace()) or "".join(row).strip()):
+            return None
+        if len(row) != len(header):
+            return Rejected(line, f"{len(row):,} fields, but the header has {len(header)}")
+        if max(map(len, row)) > MAX_FIELD:
+            long = next(i for i, cell in enumerate(row) if len(cell) > MAX_FIELD)
+            return Rejected(line, _too_long_message(header[long], len(row[long])))
+        return line, row
+
+    def _jsonl_batches(self, size: int) -> Iterator[RowBatch]:
+        with self._text() as fp:
+            line = 0
+            while lines := list(islice(fp, size)):
+                first = line + 1
+                line += len(lines)
+                data = _objects(lines)
+                if data is not None and self._plain_objects(data):
+                    yield RowBatch(range(first, line + 1), data, [])
+                    continue
+                batch = RowBatch([], [], [])
+                for number, text in enumerate(lines, start=first):
+                    _add(batch, self._jsonl_line(number, text))
+                if batch.lines or batch.rejected:
+                    yield batch
+
+    def _jsonl_line(self, line: int, text: str):
+        """``(line, object)``, ``Rejected``, or None for a blank line, as ``rows()`` reads it."""
+        if not text.strip():
+            return None
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as ex:
+            where = f" at column {ex.colno}" if isinstance(ex, json.JSONDecodeError) else ""
+            message = ex.msg if isinstance(ex, json.JSONDecodeError) else "nested too deeply"
+            return Rejected(line, f"not valid JSON ({message}{where})")
+        problem = self._check_object(data)
+        return (line, data) if problem is None else Rejected(line, problem)
+
+    def _plain_objects(self, data: list) -> bool:
+        """True when ``_check_object`` would find nothing wrong with any of ``data`` by its
+        quick test (objects of known keys, the required ones given, short text values)."""
+        try:
+            return (
+                set(map(type, data)) == {dict}
+                and max(map(len, data)) <= MAX_COLUMNS
+                and set(chain.from_iterable(data)) <= self._column_set
+                and all(all(map(methodcaller("get", key), data)) for key in self.required)
+                and max(map(len, map("".join, map(dict.values, data)))) <= MAX_FIELD
+            )
+        except TypeError:  # a value that is not text
+            return False
+
     def _chunks(self) -> Iterator[bytes]:
         assert self._path is not None
         with open(self._path, "rb") as fp:
@@ -483,6 +636,53 @@ class ImportFile:
 
 
 _scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_FIRST = itemgetter(0)
+
+
+#: Two JSON objects side by side: ``}``, a comma, ``{``, with whitespace between.
+_TWO_OBJECTS = re.compile(r"\}\s*,\s*\{")
+
+
+def _objects(lines: list[str]) -> list | None:
+    """One JSON value per line, read by one ``json.loads`` of the lines as an array; None
+    when the lines are not one value each (then each line is read on its own).
+
+    Commas join the lines, so a value spread over two lines would read as one and a line with
+    two objects as two; neither is taken: the count of values must be the count of lines,
+    and no line may hold ``},{`` (two objects side by side, the only way a line of objects
+    yields two values; a string or nested list holding those characters is merely read
+    line by line)."""
+    if _TWO_OBJECTS.search("".join(lines)):
+        return None
+    try:
+        data = json.loads("[" + ",".join(lines) + "]")
+    except (ValueError, RecursionError):
+        return None
+    return data if len(data) == len(lines) else None
+
+
+def _multi_line(cells: str) -> bool:
+    return "\n" in cells or "\r" in cells
+
+
+def _add(batch: RowBatch, item) -> None:
+    """Add a checked row (``(line, row)``), a ``Rejected`` or nothing (None) to ``batch``."""
+    if item is None:
+        return
+    if isinstance(item, Rejected):
+        batch.rejected.append(item)
+    else:
+        batch.lines.append(item[0])  # type: ignore[attr-defined]
+        batch.rows.append(item[1])
+
+
+def _batched(items: Iterator, size: int) -> Iterator[RowBatch]:
+    """Batches of ``size`` items (``(line, row)`` or ``Rejected``) as ``RowBatch`` tuples."""
+    while chunk := list(islice(items, size)):
+        batch = RowBatch([], [], [])
+        for item in chunk:
+            _add(batch, item)
+        yield batch
 
 
 def _longest(value: Any) -> int:

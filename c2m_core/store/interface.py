@@ -251,6 +251,7 @@ class VotingArea(Protocol):
         ballots: Sequence[CastBallot],
         count: Callable[[Iterable[tuple[Mapping, int]]], Mapping[str, int]] | None = None,
         texts: Sequence[str] | None = None,
+        counted: Mapping[str, int] | None = None,
     ) -> list[CastBallot] | None:
         """Store ``ballots`` (their ``replaced`` is ignored), atomically.
 
@@ -270,7 +271,28 @@ class VotingArea(Protocol):
 
         ``texts``, when given, are the ballots' stored texts (``voting.vote.ballot_text`` of
         each, made by the caller, which often has them already); by default they are encoded
-        here.
+        here. ``counted``, when given with ``count``, is ``count`` of ``ballots`` as the
+        caller made it already (an import counts a batch as it reads it): the tally then
+        changes by ``counted`` minus ``count`` of the ballots replaced.
+        """
+        ...
+
+    def cast_first(
+        self,
+        vote_id: int,
+        voters: Sequence[str],
+        texts: Sequence[str],
+        cast_at: str,
+        counters: Mapping[str, int] | None = None,
+    ) -> bool | None:
+        """Store the ballots of voters who have none yet, atomically: ``texts[i]`` (a stored
+        text, ``voting.vote.ballot_text``) becomes ``voters[i]``'s ballot, cast at
+        ``cast_at``, and the running tally changes by ``counters`` (the counters of these
+        ballots), as one ``cast`` of them would.
+
+        None, with nothing stored, when the vote does not accept ballots now (as ``cast``);
+        False, with nothing stored, when a voter is given twice or already has a ballot (then
+        ``cast`` stores them, replacing); True when every ballot was stored.
         """
         ...
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import chain
+from itertools import chain, repeat
 from operator import itemgetter
 
 from sqlite_utils.migrations import Migrations
@@ -156,6 +156,7 @@ class VotingStore(Area):
         ballots: Sequence[CastBallot],
         count: CountBallots | None = None,
         texts: Sequence[str] | None = None,
+        counted: Mapping[str, int] | None = None,
     ) -> list[CastBallot] | None:
         """Store ballots, each replacing its voter's current one; None when the vote does not
         accept ballots now (nothing stored).
@@ -163,7 +164,9 @@ class VotingStore(Area):
         With ``count``, the running tally changes in the same transaction by the counters of
         the ballots cast minus those of the ballots they replaced. ``texts``, when given, are
         the ballots' canonical texts (``ballot_text`` of each, which a method's
-        ``normalise_text`` makes faster than encoding them again).
+        ``normalise_text`` makes faster than encoding them again). ``counted``, when given, is
+        ``count`` of ``ballots`` already made by the caller: only the replaced ballots are
+        counted here.
 
         One current ballot per (vote, voter) is the primary key. Every replaced ballot, stored
         before or earlier in ``ballots``, goes to the history exactly once: a first ballot is
@@ -201,7 +204,9 @@ class VotingStore(Area):
                 raise StoreError(f"could not store the first ballots of {len(pending)} voters")
             if not current and len(last) == len(voters):
                 # every voter's first ballot: nothing replaced, nothing to update
-                if count is not None:
+                if count is not None and counted is not None:
+                    self._apply(vote_id, counted)
+                elif count is not None:
                     self._count_new(vote_id, count, ballots, texts)
                 return [
                     b if b.replaced is None else CastBallot(b.voter, b.ballot, b.cast_at)
@@ -236,8 +241,57 @@ class VotingStore(Area):
                     updates,
                 )
             if count is not None:
-                self._count(vote_id, count, cast, texts, replaced_texts)
+                self._count(vote_id, count, cast, texts, replaced_texts, counted)
         return cast
+
+    def cast_first(
+        self,
+        vote_id: int,
+        voters: Sequence[str],
+        texts: Sequence[str],
+        cast_at: str,
+        counters: Mapping[str, int] | None = None,
+    ) -> bool | None:
+        """Store the first ballots of ``voters`` (``interface.VotingArea.cast_first``).
+
+        The rows go in by multi-row inserts in voter order (as ``cast``'s first ballots, so
+        concurrent writers wait for each other instead of deadlocking) that skip a voter who
+        has a ballot; when one was skipped, they are rolled back to a savepoint taken before,
+        and False says ``cast`` must store them.
+        """
+        with self.store.transaction():
+            vote = self._one(f"id = ?{self.store.FOR_SHARE}", vote_id)
+            if vote is None or vote.window_problem(self.now()) is not None:
+                return None
+            if len(set(voters)) != len(voters):
+                return False
+            order = sorted(range(len(voters)), key=voters.__getitem__)
+            values = list(
+                zip(
+                    repeat(vote_id),
+                    map(voters.__getitem__, order),
+                    map(texts.__getitem__, order),
+                    repeat(cast_at),
+                )
+            )
+            self.execute("SAVEPOINT first_ballots")
+            stored = 0
+            for start in range(0, len(values), INSERT_ROWS):
+                chunk = values[start : start + INSERT_ROWS]
+                stored += self.execute(
+                    "INSERT INTO ballots (vote_id, voter, ballot, cast_at) VALUES "
+                    + ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+                    + " ON CONFLICT (vote_id, voter) DO NOTHING",
+                    list(chain.from_iterable(chunk)),
+                )
+            if stored != len(values):
+                self.execute("ROLLBACK TO SAVEPOINT first_ballots")
+                self.execute("RELEASE SAVEPOINT first_ballots")
+                return False
+            self.execute("RELEASE SAVEPOINT first_ballots")
+            if counters:
+                self._apply(vote_id, counters)
+        return True
 
     def _count_new(self, vote_id, count, ballots, texts) -> None:
         """``_count`` when no ballot replaced another: identical texts counted once."""
@@ -246,19 +300,21 @@ class VotingStore(Area):
             (ballot_of[text], n) for text, n in Counter(texts).items()
         ))  # fmt: skip
 
-    def _count(self, vote_id, count, cast, texts, replaced_texts) -> None:
-        """Add the counters of ``cast`` and subtract those of the ballots they replaced.
+    def _count(self, vote_id, count, cast, texts, replaced_texts, counted=None) -> None:
+        """Add the counters of ``cast`` (``counted`` when given) and subtract those of the
+        ballots they replaced.
 
         Ballots are grouped by their canonical text first, so a ballot cast and replaced in
         one batch, or cast by many voters, is counted once with its net count.
         """
         net: dict[str, list] = {}
         for index, ballot in enumerate(cast):
-            entry = net.get(texts[index])
-            if entry is None:
-                net[texts[index]] = [ballot.ballot, 1]
-            else:
-                entry[1] += 1
+            if counted is None:
+                entry = net.get(texts[index])
+                if entry is None:
+                    net[texts[index]] = [ballot.ballot, 1]
+                else:
+                    entry[1] += 1
             if ballot.replaced is not None:
                 text = replaced_texts[index]
                 entry = net.get(text)
@@ -266,7 +322,11 @@ class VotingStore(Area):
                     net[text] = [ballot.replaced, -1]
                 else:
                     entry[1] -= 1
-        self._apply(vote_id, count((ballot, n) for ballot, n in net.values() if n))
+        changes = count((ballot, n) for ballot, n in net.values() if n)
+        if counted is not None:
+            changes = Counter(changes)
+            changes.update(counted)
+        self._apply(vote_id, changes)
 
     def _apply(self, vote_id: int, changes: Mapping[str, int]) -> None:
         """One atomic addition per changed counter, in name order (so concurrent writers lock

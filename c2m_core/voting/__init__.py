@@ -1,7 +1,14 @@
 """Voting on variants: counting methods, ballots, results. The service is ``app.voting``."""
 
 from .ballots import InvalidBallot
-from .methods import Approval, IncrementalMethod, Plurality, Score, VotingMethod
+from .methods import (
+    Approval,
+    IncrementalMethod,
+    JudgedBallots,
+    Plurality,
+    Score,
+    VotingMethod,
+)
 from .result import TIE_RULE, VoteResult
 from .schulze import Schulze, pairwise_preferences, strongest_paths
 
@@ -10,6 +17,7 @@ __all__ = [
     "Approval",
     "IncrementalMethod",
     "InvalidBallot",
+    "JudgedBallots",
     "Plurality",
     "Schulze",
     "Score",

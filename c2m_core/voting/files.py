@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping, Sequence
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,6 +30,17 @@ class BallotRow(NamedTuple):
 
 
 _row = functools.partial(tuple.__new__, BallotRow)  # a BallotRow, without a Python call
+
+
+class BallotBatch(NamedTuple):
+    """Ballots read together (see ``read_ballot_batches``): each one's line, voter (as given)
+    and field values (a tuple in the method's ``fields`` order; None, ``""`` or ``[]`` for a
+    field not given), and the rows of the same lines that could not be read."""
+
+    lines: Sequence[int]
+    voters: list
+    values: list[tuple]
+    rejected: list[Rejected]
 
 
 def detect_format(path: Path, format: str | None = None) -> str:
@@ -75,6 +87,45 @@ def read_ballots(
     """
     source = ImportFile(path, ["voter", *fields], ["voter"], format, nested=fields)
     return _ballots(source)
+
+
+def read_ballot_batches(
+    path: Path, fields: Sequence[str], format: str | None = None, size: int = 10_000
+) -> Iterator[BallotBatch]:
+    """The rows of a ballot file in batches of up to ``size`` lines (``read_ballots``, a
+    batch at a time: a CSV file's cells are stripped, and a blank one is ``""``).
+
+    A file that cannot be used raises ``InvalidInput`` before the first batch.
+    """
+    source = ImportFile(path, ["voter", *fields], ["voter"], format, nested=fields)
+    return _ballot_batches(source, tuple(fields), size)
+
+
+def _ballot_batches(source: ImportFile, fields: tuple, size: int) -> Iterator[BallotBatch]:
+    if source.format == "csv":
+        header = source.header
+        assert header is not None
+        voter = itemgetter(header.index("voter"))
+        columns = [itemgetter(header.index(name)) if name in header else None for name in fields]
+        for batch in source.batches(size):
+            rows = batch.rows
+            values = [
+                [None] * len(rows) if column is None else map(str.strip, map(column, rows))
+                for column in columns
+            ]
+            yield BallotBatch(
+                batch.lines, list(map(voter, rows)), list(zip(*values, strict=True)), batch.rejected
+            )
+        return
+    getters = [methodcaller("get", name) for name in fields]
+    for batch in source.batches(size):
+        rows = batch.rows
+        yield BallotBatch(
+            batch.lines,
+            list(map(methodcaller("get", "voter"), rows)),
+            list(zip(*(map(get, rows) for get in getters), strict=True)),
+            batch.rejected,
+        )
 
 
 def _ballots(source: ImportFile) -> Iterator[BallotRow]:

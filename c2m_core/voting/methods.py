@@ -13,10 +13,14 @@ ballot; a method without that form is counted from the ballots.
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter, methodcaller
+from typing import NamedTuple
 
 from ..errors import InvalidInput
 from .ballots import (
@@ -37,6 +41,34 @@ MAX_SCORE = 5
 Ballots = Iterable[tuple[Mapping, int]]
 #: A running tally: counter name -> integer value (counters that are 0 may be left out).
 Counters = Mapping[str, int]
+
+
+class JudgedBallots(NamedTuple):
+    """What a method's ``batch_normaliser`` made of a batch of ballots, in their order."""
+
+    #: The stored text of each ballot (``vote.ballot_text`` of its canonical form); None for
+    #: a ballot rejected.
+    texts: list[str | None]
+    #: ``(index, why)`` of each ballot rejected, in order.
+    errors: list[tuple[int, InvalidInput]]
+    #: For an ``IncrementalMethod``: the counters of the accepted ballots, as if each were its
+    #: voter's first (None for other methods).
+    counters: dict | None
+    #: The canonical form of the accepted ballot at an index.
+    ballot: Callable[[int], Mapping]
+
+
+def _blank(value) -> bool:
+    return value is None or value == "" or value == []
+
+
+def add_counters(*counters: Mapping[str, int] | None) -> dict[str, int]:
+    """The sums of running-tally counters, zeros left out."""
+    total: Counter = Counter()
+    for each in counters:
+        if each:
+            total.update(each)
+    return {name: value for name, value in total.items() if value}
 
 
 class VotingMethod:
@@ -81,6 +113,62 @@ class VotingMethod:
             return normal, ballot_text(normal)
 
         return normalise
+
+    def batch_normaliser(
+        self, candidates: Sequence[int], options: Mapping
+    ) -> Callable[[Sequence[tuple]], JudgedBallots]:
+        """A function from a batch of ballots to their stored texts, what is wrong with the
+        bad ones and (an ``IncrementalMethod``'s) the counters of the good ones.
+
+        A ballot is a tuple of the method's ``fields`` in order, None (or ``""``, ``[]``) for
+        a field not given; an import makes the function once per vote and calls it per batch.
+        This one reads each distinct ballot of a batch once with ``normaliser`` and counts
+        each once with its multiplicity; a method may override it to read a batch faster,
+        with the same results.
+        """
+        normalise = self.normaliser(candidates, options)
+        fields = self.fields
+        incremental = isinstance(self, IncrementalMethod)
+
+        def judge_one(value: tuple) -> tuple[dict, str] | InvalidInput:
+            ballot = {name: v for name, v in zip(fields, value, strict=True) if not _blank(v)}
+            try:
+                return normalise(ballot)
+            except InvalidInput as ex:
+                return ex
+
+        def judge(values: Sequence[tuple]) -> JudgedBallots:
+            counts: Mapping[tuple, int]
+            try:
+                counts = Counter(values)
+            except TypeError:  # a JSON list or object: each read on its own
+                found = list(map(judge_one, values))
+                counts = {}
+            else:
+                judged = {value: judge_one(value) for value in counts}
+                found = list(map(judged.__getitem__, values))
+            texts: list[str | None] = []
+            errors: list[tuple[int, InvalidInput]] = []
+            for index, item in enumerate(found):
+                if isinstance(item, InvalidInput):
+                    texts.append(None)
+                    errors.append((index, item))
+                else:
+                    texts.append(item[1])
+            counters = None
+            if incremental:
+                if counts:
+                    weighted = (
+                        (judged[value][0], count)  # type: ignore[index]
+                        for value, count in counts.items()
+                        if type(judged[value]) is tuple
+                    )
+                else:
+                    weighted = ((item[0], 1) for item in found if type(item) is tuple)
+                counters = self.counters(weighted, candidates, options)  # type: ignore[attr-defined]
+            return JudgedBallots(texts, errors, counters, lambda index: found[index][0])  # type: ignore[index]
+
+        return judge
 
     def tally(
         self, ballots: Ballots, candidates: Sequence[int], winners: int, options: Mapping
@@ -288,6 +376,81 @@ class Score(IncrementalMethod):
 
         return normalise
 
+    def batch_normaliser(self, candidates, options):
+        careful = super().batch_normaliser(candidates, options)
+        candidates = tuple(candidates)
+        well_formed = score_pattern(candidates, MIN_SCORE, MAX_SCORE).fullmatch
+        pieces = score_pieces(candidates, MIN_SCORE, MAX_SCORE)
+        #: would_buy text -> the end of a ballot's stored text, and the ids it names
+        buys: dict = {None: ("}", ()), "": ("}", ())}
+
+        def buy(value):
+            if type(value) is not str or len(buys) >= KNOWN_TEXTS:
+                return None
+            if value in buys:  # met earlier in the same batch
+                return buys[value]
+            try:
+                ids = id_list("would_buy", value, candidates)
+            except InvalidInput:
+                return None  # read again with the ballot, to name the problem
+            found = buys[value] = (',"would_buy":' + ids_text(ids) + "}", ids)
+            return found
+
+        def judge(values):
+            # Score text of known ids in candidate order, each once, scores in range (one
+            # pattern, matched in C): the stored text is that text with its separators
+            # replaced, and the counters come from counting its pieces over the batch.
+            try:
+                scores = list(map(_FIRST, values))
+                matched = list(map(well_formed, scores))
+                wanted = list(map(_SECOND, values))
+                ends = list(map(buys.get, wanted))
+            except TypeError:  # a value that is not text, or a JSON list
+                return careful(values)
+            if None in ends:
+                ends = [
+                    end if end is not None else buy(w) for end, w in zip(ends, wanted, strict=True)
+                ]
+            if None in matched or None in ends:
+                slow = [
+                    i
+                    for i, (m, e) in enumerate(zip(matched, ends, strict=True))
+                    if m is None or e is None
+                ]
+                taken = set(slow)
+                fast = [i for i in range(len(values)) if i not in taken]
+                scores = list(map(scores.__getitem__, fast))
+                wanted = list(map(wanted.__getitem__, fast))
+                ends = list(map(ends.__getitem__, fast))
+            else:
+                slow = fast = []
+            joined = "\n".join(scores).replace(",", ";")
+            texts = list(
+                map(
+                    '{{"score":[[{}]]{}'.format,
+                    joined.replace("=", ",").replace(";", "],[").split("\n"),
+                    map(_FIRST, ends),  # type: ignore[arg-type]
+                )
+            )
+            points = dict.fromkeys(candidates, 0)
+            scored = dict.fromkeys(candidates, 0)
+            would_buy = dict.fromkeys(candidates, 0)
+            if scores:
+                for piece, count in Counter(joined.replace("\n", ";").split(";")).items():
+                    variant, score = pieces[piece][1]
+                    points[variant] += score * count
+                    scored[variant] += count
+                for wish, count in Counter(wanted).items():
+                    for variant in buys[wish][1]:
+                        would_buy[variant] += count
+            counted = {"points": points, "scored": scored, "would_buy": would_buy}
+            counters = named(counted, len(scores))
+            if not slow:
+                return JudgedBallots(texts, [], counters, _stored(texts))  # type: ignore[arg-type]
+            return _with_careful(values, fast, texts, slow, careful, counters)
+
+        return judge
+
     def counters(self, ballots, candidates, options):
         # Each ballot's (variant, score) pairs and would-buy ids are counted by Counter (in C)
         # and turned into the per-variant figures once: a batch has few distinct pairs.
@@ -332,6 +495,34 @@ class Score(IncrementalMethod):
             tie_breaks=ties,
             details={"scale": [MIN_SCORE, MAX_SCORE]},
         )
+
+
+def _stored(texts: list[str | None]) -> Callable[[int], Mapping]:
+    """The canonical ballot of each accepted index, read back from its stored text."""
+    return lambda index: json.loads(texts[index])  # type: ignore[arg-type]
+
+
+def _with_careful(values, fast, texts, slow, careful, counters) -> JudgedBallots:
+    """A batch read fast at the indexes ``fast`` (their ``texts`` and ``counters``) and by
+    ``careful`` (the default ``batch_normaliser``) at the indexes ``slow``."""
+    judged = careful(list(map(values.__getitem__, slow)))
+    every: list[str | None] = [None] * len(values)
+    for index, text in zip(fast, texts, strict=True):
+        every[index] = text
+    for index, text in zip(slow, judged.texts, strict=True):
+        every[index] = text
+    errors = [(slow[index], error) for index, error in judged.errors]
+    return JudgedBallots(every, errors, add_counters(counters, judged.counters), _stored(every))
+
+
+@functools.lru_cache(maxsize=64)
+def score_pattern(candidates: tuple[int, ...], low: int, high: int) -> re.Pattern:
+    """Score text whose stored form is its own text with the separators replaced: pairs
+    ``id=score`` of known ids in candidate order, each once, scores in range as plain
+    digits, separated by ``;`` or ``,`` (nothing before the first or after the last)."""
+    score = "|".join(sorted(map(str, range(low, high + 1)), key=len, reverse=True))
+    items = "".join(f"(?:(?:^|[;,]){ident}=(?:{score}))?" for ident in candidates)
+    return re.compile(f"(?![;,])(?=.){items}", re.ASCII)
 
 
 _SCORE = itemgetter("score")

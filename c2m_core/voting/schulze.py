@@ -14,13 +14,13 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import reduce
 from itertools import accumulate, islice
-from operator import itemgetter, or_
+from operator import itemgetter, or_, sub
 
 from .ballots import rank_groups, ranking
-from .methods import Ballots, IncrementalMethod
+from .methods import Ballots, IncrementalMethod, JudgedBallots, _stored, _with_careful
 from .result import VoteResult, advancing_text, variants_text
 
-_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
+_FIRST, _SECOND, _THIRD, _FOURTH = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3)
 
 
 class _Masks(dict):
@@ -56,20 +56,61 @@ def pairwise_preferences(ballots: Ballots, candidates: Sequence[int]) -> list[li
             for link in zip(islice(masks, 1, None), below, strict=False):
                 links[link] += count
     links.update(single)
+    return preferences_from_links(links, n)
+
+
+def preferences_from_links(links: Counter, n: int) -> list[list[int]]:
+    """The matrix ``d`` from counted (group, everything ranked below it) pairs of bit masks."""
+    bits = _bits()
     per_member: list[Counter] = [Counter() for _ in range(n)]
     for (group, below), count in links.items():
         if count:
-            for i in range(n):
-                if group >> i & 1:
-                    per_member[i][below] += count
+            for i in bits[group]:
+                per_member[i][below] += count
+    return _rows(per_member, bits, n)
+
+
+def _rows(per_member: list[Counter], bits: _Bits, n: int) -> list[list[int]]:
+    """``d`` from each candidate's counted masks of the candidates ranked below it."""
     d = [[0] * n for _ in range(n)]
     for i, counts in enumerate(per_member):
         row = d[i]
         for below, count in counts.items():
-            for j in range(n):
-                if below >> j & 1:
-                    row[j] += count
+            for j in bits[below]:
+                row[j] += count
     return d
+
+
+def preferences_from_keys(links: Counter, n: int) -> list[list[int]]:
+    """``preferences_from_links`` of links given as one int each: the group's mask shifted
+    left by ``n``, plus the mask of everything ranked below it."""
+    full = (1 << n) - 1
+    bits = _bits()
+    per_member: list[Counter] = [Counter() for _ in range(n)]
+    for key, count in links.items():
+        if count:
+            below = key & full
+            for i in bits[key >> n]:
+                per_member[i][below] += count
+    return _rows(per_member, bits, n)
+
+
+class _Bits(dict):
+    """A bit mask -> the positions of its set bits."""
+
+    def __missing__(self, mask: int) -> tuple[int, ...]:
+        found = self[mask] = tuple(i for i in range(mask.bit_length()) if mask >> i & 1)
+        return found
+
+
+_BITS = _Bits()
+
+
+def _bits() -> _Bits:
+    """The positions of masks' bits, remembered across batches (up to 65,536 masks)."""
+    if len(_BITS) > 1 << 16:
+        _BITS.clear()
+    return _BITS
 
 
 def strongest_paths(d: Sequence[Sequence[int]]) -> list[list[int]]:
@@ -131,6 +172,19 @@ def schulze_ranking(
     return ranking, tuple(statements)
 
 
+def _named(d: list[list[int]], candidates: Sequence[int], total: int) -> dict[str, int]:
+    """The counters of a pairwise matrix and a number of ballots, zeros left out."""
+    found = {
+        f"d/{a}/{b}": d[i][j]
+        for i, a in enumerate(candidates)
+        for j, b in enumerate(candidates)
+        if d[i][j]
+    }
+    if total:
+        found["ballots"] = total
+    return found
+
+
 class Schulze(IncrementalMethod):
     """Ranked ballots with ties; the Schulze (beatpath) winner, a full ranking for N winners.
 
@@ -173,6 +227,59 @@ class Schulze(IncrementalMethod):
 
         return normalise
 
+    def batch_normaliser(self, candidates, options):
+        careful = super().batch_normaliser(candidates, options)
+        candidates = tuple(candidates)
+        groups = rank_groups(candidates)
+        group, rest, full = groups.__getitem__, groups.rest.__getitem__, groups.full
+        n = len(candidates)
+
+        def judge(values):
+            # Each distinct ranking text of known ids, each once, no spaces, is read once into
+            # its stored text and its links (each group with everything ranked below it, one
+            # int: see ``RankGroups``), counted with its count.
+            try:
+                given = list(map(_FIRST, values))
+                counts = Counter(given)
+            except TypeError:  # a JSON list
+                return careful(values)
+            text_of: dict = {}
+            links: Counter = Counter()
+            single: list = []
+            total = 0
+            for value, count in counts.items():
+                if type(value) is not str:
+                    continue
+                entries = list(map(group, value.split(">")))
+                if None in entries:
+                    continue
+                masks = list(map(_FIRST, entries))
+                listed = sum(masks)
+                if reduce(or_, masks) != listed:  # a variant in two places
+                    continue
+                if listed != full:
+                    entries.append(rest(listed))
+                text_of[value] = '{"rank":[' + ",".join(map(_THIRD, entries)) + "]}"
+                total += count
+                keys = map(sub, map(_FOURTH, entries[:-1]), accumulate(masks, initial=0))
+                if count == 1:
+                    single.extend(keys)
+                else:
+                    for key in keys:
+                        links[key] += count
+            links.update(single)
+            d = preferences_from_keys(links, n)
+            counters = _named(d, candidates, total)
+            texts = list(map(text_of.get, given))
+            if len(text_of) == len(counts):
+                return JudgedBallots(texts, [], counters, _stored(texts))
+            slow = [i for i, text in enumerate(texts) if text is None]
+            fast = [i for i, text in enumerate(texts) if text is not None]
+            texts = list(map(texts.__getitem__, fast))
+            return _with_careful(values, fast, texts, slow, careful, counters)
+
+        return judge
+
     def counters(self, ballots, candidates, options):
         total = 0
 
@@ -183,15 +290,7 @@ class Schulze(IncrementalMethod):
                 yield ballot, count
 
         d = pairwise_preferences(counted(), candidates)
-        found = {
-            f"d/{a}/{b}": d[i][j]
-            for i, a in enumerate(candidates)
-            for j, b in enumerate(candidates)
-            if d[i][j]
-        }
-        if total:
-            found["ballots"] = total
-        return found
+        return _named(d, candidates, total)
 
     def tally_counters(self, counters, candidates, winners, options):
         d = [[counters.get(f"d/{a}/{b}", 0) for b in candidates] for a in candidates]

@@ -10,10 +10,13 @@ stores the result; ``winners`` gives the variants that advance to pre-sale.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
-from itertools import islice
+from itertools import accumulate, chain, islice
+from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from ..campaigns.service import Campaign, IllegalTransition
 from ..errors import C2MError, InvalidInput, NotFound
@@ -22,8 +25,8 @@ from ..notifications import has_listeners
 from ..plugins import collect
 from ..store.database import isoformat
 from .ballots import InvalidBallot
-from .files import BallotRow, detect_format, read_ballots
-from .methods import IncrementalMethod, VotingMethod
+from .files import BallotBatch, BallotRow, read_ballot_batches
+from .methods import IncrementalMethod, VotingMethod, add_counters
 from .result import VoteResult
 from .vote import (
     CLOSED,
@@ -109,10 +112,67 @@ def _plain(ballot: dict) -> bool:
     return "" not in values
 
 
+def _whole(batch_size) -> int:
+    """``batch_size`` when it can be one, else 1 (``_import`` refuses it, naming it)."""
+    if isinstance(batch_size, int) and not isinstance(batch_size, bool) and batch_size >= 1:
+        return batch_size
+    return 1
+
+
+def _plain_voters(voters: list) -> bool:
+    """True when every voter of a batch is text ``check_voter`` accepts as it is (checked
+    over the whole batch at once)."""
+    try:
+        return (
+            bool(voters)
+            and "" not in voters
+            and max(map(len, voters)) <= MAX_VOTER_LENGTH
+            and voters == list(map(str.strip, voters))
+        )
+    except TypeError:  # not text
+        return False
+
+
 def _variant_ids(value) -> list:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return list(value)
+
+
+class _Accepted(NamedTuple):
+    """The ballots of an import batch to store: lines, voters (checked), stored texts, their
+    counters (an incremental method's), and the canonical ballot at an index."""
+
+    lines: Sequence[int]
+    voters: list[str]
+    texts: list
+    counters: dict | None
+    ballot: Callable[[int], Mapping]
+
+
+def _no_ballot(index: int) -> Mapping:
+    raise IndexError(index)
+
+
+def _joined(parts: list[_Accepted]) -> _Accepted:
+    """Several batches of accepted ballots as one (a strict import stores them together)."""
+    starts = list(accumulate(len(part.voters) for part in parts))
+
+    def ballot(index: int) -> Mapping:
+        at = bisect_right(starts, index)
+        return parts[at].ballot(index - (starts[at - 1] if at else 0))
+
+    counters = [part.counters for part in parts]
+    return _Accepted(
+        list(chain.from_iterable(part.lines for part in parts)),
+        list(chain.from_iterable(part.voters for part in parts)),
+        list(chain.from_iterable(part.texts for part in parts)),
+        None if all(c is None for c in counters) else add_counters(*counters),
+        ballot,
+    )
+
+
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
 class VoteService:
@@ -401,9 +461,10 @@ class VoteService:
         are read.
         """
         vote = self.require(slug)
-        rows = read_ballots(Path(path), self.method(vote.method).fields, format)
-        plain = detect_format(Path(path), format) == "csv"
-        return self._import(slug, rows, strict, batch_size, progress, plain)
+        batches = read_ballot_batches(
+            Path(path), self.method(vote.method).fields, format, _whole(batch_size)
+        )
+        return self._import_batches(slug, batches, strict, batch_size, progress)
 
     def _check_window(self, slug: str, vote: Vote, now: str) -> None:
         problem = vote.window_problem(now)
@@ -532,6 +593,173 @@ class VoteService:
             report_progress()
         report_progress()
         return ImportReport(read, imported, replaced, rejected, stopped)
+
+    def _import_batches(
+        self, slug: str, batches: Iterable[BallotBatch], strict, batch_size, progress
+    ) -> ImportReport:
+        """``_import`` for batches read from a file (``read_ballot_batches``): voters are
+        checked, ballots read (``VotingMethod.batch_normaliser``) and counted a batch at a
+        time, and a batch of first ballots is stored by ``cast_first``."""
+        app = self.app
+        store = app.store
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidInput(f"batch size: {batch_size!r} is not a whole number of at least 1")
+        campaign = app.campaigns.get(slug)
+        vote = self.require(slug)
+        self._check_window(slug, vote, store.now())
+        method = self.method(vote.method)
+        judge = method.batch_normaliser(vote.candidates, vote.options)
+        running = self._count(vote) is not None
+        rejected: list[Rejected] = []
+        read = reported = imported = replaced = 0
+        held: list[_Accepted] = []
+        stopped = None
+        try_first = True
+
+        def report_progress():
+            nonlocal reported
+            if progress is not None and read > reported:
+                progress(read - reported)
+                reported = read
+
+        pending = iter(batches)
+        while True:
+            with gc_paused():  # reading a batch makes as many objects as storing it
+                batch = next(pending, None)
+                if batch is None:
+                    break
+                read += len(batch.lines) + len(batch.rejected)
+                accepted = self._accepted(batch, judge, rejected)
+                if not accepted.voters or strict:
+                    if accepted.voters:
+                        held.append(accepted)
+                    report_progress()
+                    continue
+                done = self._store_accepted(campaign, vote, accepted, running, try_first)
+            if done is None:
+                problem = store.voting.for_campaign(campaign.id).window_problem(store.now())
+                stopped = (
+                    f"stopped at line {accepted.lines[0]}: {problem}; that row and the rows "
+                    "after it were not imported"
+                )
+                break
+            imported += len(accepted.voters)
+            replaced += done
+            # A batch that replaced ballots is often followed by more (a file imported
+            # again): those go straight to ``cast`` until a batch replaces none.
+            try_first = not done
+            report_progress()
+        report_progress()
+        rejected.sort(key=lambda row: row.line)
+        if strict:
+            if rejected:
+                return ImportReport(
+                    read,
+                    0,
+                    0,
+                    rejected,
+                    stopped=f"strict import: nothing was imported because {len(rejected)} "
+                    "row(s) were rejected",
+                )
+            if held:
+                with gc_paused():
+                    done = self._store_accepted(campaign, vote, _joined(held), running)
+                if done is None:
+                    problem = store.voting.for_campaign(campaign.id).window_problem(store.now())
+                    stopped = (
+                        f"stopped at line {held[0].lines[0]}: {problem}; that row and the "
+                        "rows after it were not imported"
+                    )
+                else:
+                    imported, replaced = sum(len(a.voters) for a in held), done
+        return ImportReport(read, imported, replaced, rejected, stopped)
+
+    @staticmethod
+    def _accepted(batch: BallotBatch, judge, rejected: list[Rejected]) -> _Accepted:
+        """The rows of ``batch`` with a usable voter and ballot; ``rejected`` gets the others
+        (as ``_import`` words them: a voter is checked before the ballot)."""
+        rejected.extend(Rejected(row.line, row.reason) for row in batch.rejected)
+        lines, given, values = batch.lines, batch.voters, batch.values
+        voters = given
+        if not _plain_voters(given):
+            kept = []
+            for index, (line, voter) in enumerate(zip(lines, given, strict=True)):
+                try:
+                    kept.append((index, check_voter(voter)))
+                except InvalidInput as ex:
+                    named = voter if isinstance(voter, str) else None
+                    rejected.append(Rejected(line, str(ex), named))
+            indexes = list(map(_FIRST, kept))
+            lines = list(map(lines.__getitem__, indexes))
+            given = list(map(given.__getitem__, indexes))
+            values = list(map(values.__getitem__, indexes))
+            voters = list(map(_SECOND, kept))
+        if not voters:
+            return _Accepted([], [], [], None, _no_ballot)
+        judged = judge(values)
+        if not judged.errors:
+            return _Accepted(lines, voters, judged.texts, judged.counters, judged.ballot)
+        for index, error in judged.errors:
+            rejected.append(Rejected(lines[index], str(error), given[index]))
+        indexes = [i for i, text in enumerate(judged.texts) if text is not None]
+        return _Accepted(
+            list(map(lines.__getitem__, indexes)),
+            list(map(voters.__getitem__, indexes)),
+            list(map(judged.texts.__getitem__, indexes)),
+            judged.counters,
+            lambda index: judged.ballot(indexes[index]),
+        )
+
+    def _store_accepted(
+        self, campaign, vote, accepted: _Accepted, running: bool, try_first: bool = True
+    ) -> int | None:
+        """Store one batch of accepted ballots in one transaction, with its
+        ``ballots.imported`` event: as first ballots (``cast_first``, unless not
+        ``try_first``) when every voter is new, else by ``cast``. The number of ballots
+        replaced; None when the vote no longer accepts ballots."""
+        store = self.app.store
+        voters = accepted.voters
+        casts: list[CastBallot] | None = None
+        with store.transaction():
+            now = store.now()
+            counted = accepted.counters if running else None
+            first = False
+            if try_first:
+                first = store.voting.cast_first(vote.id, voters, accepted.texts, now, counted)
+                if first is None:
+                    return None
+            if first:
+                replaced_voters: list[str] = []
+            else:
+                casts = store.voting.cast(
+                    vote.id,
+                    [CastBallot(v, accepted.ballot(i), now) for i, v in enumerate(voters)],
+                    self._count(vote),
+                    accepted.texts,
+                    counted,
+                )
+                if casts is None:
+                    return None
+                replaced_voters = [cast.voter for cast in casts if cast.replaced is not None]
+            store.event(
+                "ballots.imported",
+                campaign.id,
+                {
+                    "campaign": campaign.slug,
+                    "vote_id": vote.id,
+                    "voters": voters,
+                    "replaced_voters": replaced_voters,
+                    "first_line": accepted.lines[0],
+                    "last_line": accepted.lines[-1],
+                    "ballots": len(voters),
+                    "replaced": len(replaced_voters),
+                },
+            )
+        if has_listeners(self.app.pm, "ballot_cast"):
+            if casts is None:
+                casts = [CastBallot(v, accepted.ballot(i), now) for i, v in enumerate(voters)]
+            self._notify(campaign, vote, casts)
+        return len(replaced_voters)
 
     def _store_batch(self, campaign, vote, batch, count) -> list[CastBallot] | None:
         """Cast one batch of ``(line, voter, canonical ballot)`` in one transaction, with its

@@ -12,7 +12,7 @@ import time
 from c2m_core.campaigns.records import STAGES, Campaign
 from c2m_core.store import open_store
 from c2m_core.variants.records import Variant
-from c2m_core.voting.vote import CastBallot, Vote
+from c2m_core.voting.vote import CastBallot, Vote, ballot_text
 from c2m_core.wishes.records import Wish
 
 CONFIGURATION = {"size": "65", "panel": "oled"}
@@ -191,6 +191,28 @@ def run_jobs(jobs, timeout: float = 120) -> list:
         process.join(timeout=timeout)
         assert process.exitcode == 0
     return [reports[index] for index in range(len(jobs))]
+
+
+def cast_first_batches(target: str, vote_id: int, batches: list, start):
+    """Store batches of ``(voter, choice)`` as an import does: by ``cast_first``, or by
+    ``cast`` when a voter has a ballot already; return how many ballots were replaced."""
+    store = open_store(target)
+    try:
+        start.wait()
+        replaced = 0
+        for batch in batches:
+            voters = [voter for voter, _ in batch]
+            texts = [ballot_text({"choice": choice}) for _, choice in batch]
+            counted = count_choices(({"choice": choice}, 1) for _, choice in batch)
+            with store.transaction():
+                done = store.voting.cast_first(vote_id, voters, texts, store.now(), counted)
+                if done is False:
+                    casts = [CastBallot(v, {"choice": c}, store.now()) for v, c in batch]
+                    stored = store.voting.cast(vote_id, casts, count_choices, texts)
+                    replaced += sum(cast.replaced is not None for cast in stored)
+        return replaced
+    finally:
+        store.close()
 
 
 def run_workers(function, argument_lists, timeout: float = 120) -> list:

@@ -5,10 +5,17 @@ from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from store_contract.support import campaign, cast_ballots, count_choices, run_workers, vote
+from store_contract.support import (
+    campaign,
+    cast_ballots,
+    cast_first_batches,
+    count_choices,
+    run_workers,
+    vote,
+)
 
 from c2m_core.voting.result import VoteResult
-from c2m_core.voting.vote import BallotCount, CastBallot, Vote
+from c2m_core.voting.vote import BallotCount, CastBallot, Vote, ballot_text
 
 WORKERS = 4
 VOTERS = 5
@@ -167,3 +174,72 @@ def test_cast_stores_the_texts_given_and_ignores_a_replaced_given(store):
         ({"choice": 2}, 2)
     ]
     assert store.voting.running_tally(opened.id) == {"ballots": 2, "choice/2": 2}
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=BATCHES, first=st.lists(st.booleans(), min_size=5, max_size=5))
+def test_first_ballots_are_stored_at_once_or_not_at_all(store, batches, first):
+    """``cast_first`` stores a batch when every voter is new and once each, and nothing
+    otherwise (``cast`` then stores it); the running tally follows either way."""
+    owner = campaign(store, f"f{next(SLUGS)}", state="vote")
+    opened = vote(store, owner.id)
+    current: dict[str, int] = {}
+    for batch, try_first in zip(batches, first, strict=False):
+        now = store.now()
+        texts = [ballot_text({"choice": c}) for _, c in batch]
+        voters = [v for v, _ in batch]
+        if try_first:
+            fresh = len(set(voters)) == len(voters) and not set(voters) & current.keys()
+            counted = count_choices(({"choice": c}, 1) for _, c in batch)
+            assert store.voting.cast_first(opened.id, voters, texts, now, counted) is fresh
+            if fresh:
+                current.update(batch)
+                continue
+        casts = [CastBallot(v, {"choice": c}, now) for v, c in batch]
+        store.voting.cast(opened.id, casts, count_choices, texts)
+        current.update(batch)
+    assert {b.voter: b.ballot["choice"] for b in store.voting.ballots(opened.id)} == current
+    reference = Counter(f"choice/{choice}" for choice in current.values())
+    reference["ballots"] = len(current)
+    assert store.voting.running_tally(opened.id) == _nonzero(dict(reference))
+
+
+def test_first_ballots_wait_for_an_open_vote(store):
+    owner = campaign(store, f"f{next(SLUGS)}", state="vote")
+    opened = vote(store, owner.id)
+    with store.transaction():
+        store.voting.close(opened.id, _empty_result())
+    assert store.voting.cast_first(opened.id, ["ann"], ['{"choice":1}'], store.now()) is None
+    assert store.voting.count_ballots(opened.id) == 0
+
+
+def test_concurrent_first_ballots_keep_one_ballot_per_voter(store, store_target):
+    """Writers storing overlapping batches by ``cast_first`` (and ``cast`` when a voter has a
+    ballot already): one ballot per voter, every replaced one kept, the tally a recount."""
+    owner = campaign(store, f"f{next(SLUGS)}", state="vote")
+    opened = vote(store, owner.id)
+    plans = [
+        [[(f"v{(w * 7 + r * 3 + k) % 9}", (w + k) % 2 + 1) for k in range(4)] for r in range(6)]
+        for w in range(WORKERS)
+    ]
+    replaced = run_workers(cast_first_batches, [(store_target, opened.id, p) for p in plans])
+    cast = [entry for plan in plans for batch in plan for entry in batch]
+    current = list(store.voting.ballots(opened.id))
+    history = store.voting.history(opened.id)
+    assert len(current) == len({v for v, _ in cast})
+    assert len(current) + len(history) == len(cast)
+    assert sum(replaced) == len(history)
+    recount = count_choices((c.ballot, c.voters) for c in store.voting.ballot_counts(opened.id))
+    assert store.voting.running_tally(opened.id) == _nonzero(recount)
+
+
+def _empty_result() -> VoteResult:
+    return VoteResult(
+        method="plurality",
+        candidates=(1, 2),
+        ballots=0,
+        totals=({"variant": 1, "votes": 0}, {"variant": 2, "votes": 0}),
+        ranking=(1, 2),
+        winners=(1,),
+        tie_breaks=(),
+    )
