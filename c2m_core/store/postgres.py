@@ -39,7 +39,7 @@ from .dialect import POSTGRES, display_target, postgres_statement
 try:
     import psycopg
     from psycopg import pq
-    from psycopg.adapt import Loader, PyFormat, Transformer
+    from psycopg.adapt import Dumper, Loader, PyFormat, Transformer
 except ImportError as ex:  # pragma: no cover - exercised only without the extra
     raise StoreError("the PostgreSQL store needs psycopg: pip install 'c2m[postgres]'") from ex
 
@@ -112,6 +112,16 @@ class _NumericLoader(Loader):
         return float(text) if "." in text or "e" in text.lower() else int(text)
 
 
+class _BoolAsIntDumper(Dumper):
+    """Python ``bool`` parameters as the integers 0/1 (the columns are integers on both
+    backends), dumped by the driver instead of a pass over every statement's parameters."""
+
+    oid = psycopg.postgres.types["int8"].oid
+
+    def dump(self, obj):
+        return b"1" if obj else b"0"
+
+
 def connect(url: str):
     """A psycopg connection in autocommit mode (the store issues ``BEGIN`` itself)."""
     try:
@@ -119,6 +129,7 @@ def connect(url: str):
     except psycopg.Error as ex:
         raise StoreError(f"cannot open database {display_target(url)}: {ex}") from ex
     conn.adapters.register_loader("numeric", _NumericLoader)
+    conn.adapters.register_dumper(bool, _BoolAsIntDumper)
     return conn
 
 
@@ -188,9 +199,9 @@ class PostgresStore(Store):
     def _statement(self, sql: str, params: Sequence) -> tuple:
         """A portable statement ready for libpq: (prepared name or None, text, values, types,
         formats). Prepared once per connection (per text and parameter types, up to
-        ``MAX_PREPARED``), then executed by name; psycopg's own adapters dump the values."""
+        ``MAX_PREPARED``), then executed by name; psycopg's own adapters dump the values
+        (``bool`` as 0/1, as ``POSTGRES.params`` makes it)."""
         query, prepare = postgres_statement(sql)
-        params = POSTGRES.params(params)
         transformer = self._transformer
         values = transformer.dump_sequence(params, [PyFormat.AUTO] * len(params))
         types = transformer.types
