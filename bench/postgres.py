@@ -33,6 +33,7 @@ import os
 import statistics
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import attrs
@@ -217,7 +218,7 @@ def _databases():
             with psycopg.connect(given, autocommit=True) as conn:
                 conn.execute(f"DROP DATABASE IF EXISTS {name}")
                 conn.execute(f"CREATE DATABASE {name}")
-            return psycopg.conninfo.make_conninfo(given, dbname=name)
+            return urllib.parse.urlunsplit(urllib.parse.urlsplit(given)._replace(path=f"/{name}"))
 
         yield fresh_given
         return

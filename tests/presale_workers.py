@@ -211,3 +211,38 @@ def place_batches(db_path, slug, variant_id, batches, barrier, results):
                     (result.key, result.outcome, result.pledge.id if result.pledge else None)
                 )
         results.put(seen)
+
+
+def place_numbered(target, slug, variant_id, worker, count, barrier, results):
+    """Place ``count`` pledges with keys of their own; report the worker's pledge ids and
+    the round trips it made (None where the store does not count them)."""
+    with C2M(target) as app:
+        app.campaigns.get(slug)  # connected before the race
+        barrier.wait()
+        before = getattr(app.store, "round_trips", None)
+        ids = [
+            app.presale.place(slug, variant_id, f"c{worker}", 1, f"w{worker}-{index}").id
+            for index in range(count)
+        ]
+        trips = None if before is None else app.store.round_trips - before
+    results.put((ids, trips))
+
+
+def follow_events(target, done, barrier, results):
+    """Follow the event cursor while pledges are placed, until ``done`` is set and nothing
+    more is to read; report the ids of the pledge and payment events in the order read."""
+    from c2m_core.store import open_store
+
+    store = open_store(target)
+    cursor, seen = 0, []
+    barrier.wait()
+    while True:
+        finished = done.is_set()  # before the read: what committed before it is read next
+        batch = store.events_since(cursor, limit=50)
+        if batch:
+            cursor = batch[-1].id
+            seen += [event.id for event in batch if event.type.startswith(("pledge.", "payment."))]
+        elif finished:
+            break
+    store.close()
+    results.put(seen)

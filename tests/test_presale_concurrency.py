@@ -213,3 +213,64 @@ def test_counter_equals_recount_after_concurrent_runs(db_target):
         assert variant.counter == sum(
             p.quantity for p in app.presale.pledges("c") if p.state in HOLDING
         )
+
+
+NUMBERING_WORKERS = 4
+NUMBERED_PLEDGES = 40
+
+
+def test_concurrent_pledges_take_ids_of_their_own_and_events_follow_commit_order(db_target):
+    """A pledge takes its id and its deposit payment's id with its units (``next_id``), before
+    writing them: processes placing at once never take the same ids, so every pledge is stored
+    in two round trips on PostgreSQL (none falls back after losing its ids to another writer),
+    every record and event names the ids it was stored with, and a reader following the event
+    cursor meanwhile sees each event once, in id order."""
+    variant_id = open_presale(db_target, deposit="10%")
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results, done = ctx.Barrier(NUMBERING_WORKERS + 1), ctx.Queue(), ctx.Event()
+    placing = [
+        ctx.Process(
+            target=presale_workers.place_numbered,
+            args=(db_target, "c", variant_id, w, NUMBERED_PLEDGES, barrier, results),
+        )
+        for w in range(NUMBERING_WORKERS)
+    ]
+    reader = ctx.Process(
+        target=presale_workers.follow_events, args=(db_target, done, barrier, results)
+    )
+    for process in [*placing, reader]:
+        process.start()
+    exit_codes = join_all(placing)
+    done.set()
+    assert exit_codes == [0] * NUMBERING_WORKERS
+    reports = [results.get(timeout=HANG_SECONDS) for _ in range(NUMBERING_WORKERS + 1)]
+    assert join_all([reader]) == [0]
+    [read] = [r for r in reports if not isinstance(r, tuple)]
+    placed = [r for r in reports if isinstance(r, tuple)]
+    with C2M(db_target) as app:
+        pledges = {p.id: p for p in app.presale.pledges("c")}
+        assert sorted(pledges) == sorted(i for ids, _ in placed for i in ids)
+        assert len(pledges) == NUMBERING_WORKERS * NUMBERED_PLEDGES
+        assert {p.state for p in pledges.values()} == {COMMITTED}
+        payments = {p.id: p for p in app.presale.payments("c")}
+        assert sorted(p.pledge_id for p in payments.values()) == sorted(pledges)
+        for payment in payments.values():
+            assert payment.key == f"c2m:c:{payment.pledge_id}:deposit"
+        captures = [e for e in app.store.presale.ledger() if e.operation == "capture"]
+        assert sorted(e.pledge_id for e in captures) == sorted(pledges)
+        assert all(e.key == f"c2m:c:{e.pledge_id}:deposit" for e in captures)
+        events = [e for e in app.store.events_since(0, limit=10_000) if e.campaign_id]
+        events = [e for e in events if e.type.startswith(("pledge.", "payment."))]
+        assert read == [e.id for e in events] == sorted(set(read))
+        for event in events:
+            pledge = pledges[event.payload["pledge_id"]]
+            assert event.payload["key"] == pledge.key
+            if event.type == "payment.succeeded":
+                assert payments[event.payload["payment_id"]].pledge_id == pledge.id
+        assert Counter(e.type for e in events) == {
+            "pledge.placed": len(pledges),
+            "payment.succeeded": len(pledges),
+            "pledge.committed": len(pledges),
+        }
+    if placed[0][1] is not None:  # a store that counts its round trips (PostgreSQL)
+        assert [trips for _, trips in placed] == [2 * NUMBERED_PLEDGES] * NUMBERING_WORKERS

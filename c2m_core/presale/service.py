@@ -523,6 +523,15 @@ class PresaleService:
         """
         request = _request(variant_id, customer, quantity, key, region, "")
         self._outside_transaction()
+        if not personalisation and share_code is None:
+            placed = self._place_reserved(slug, request)
+            if placed is not None:  # the common case: a new pledge stored, or sold out
+                campaign, results, fresh, pending = placed
+                answer = self._after_placing(campaign, results, fresh, pending)[0]
+                if answer.error is not None:
+                    raise answer.error
+                assert answer.pledge is not None
+                return answer.pledge
         campaign = self.app.campaigns.get(slug)
         if personalisation:
             request = self._personalised(campaign, request, personalisation)
@@ -530,7 +539,7 @@ class PresaleService:
             self._settle_if_due(campaign)
             referral = self.app.rewards.referral(campaign, variant_id, customer, share_code)
             request = attrs.evolve(request, referral=referral)
-        result = self._place(campaign, [request])[0]
+        result = self._place(campaign, [request], tried=True)[0]
         if result.error is not None:
             raise result.error
         assert result.pledge is not None
@@ -601,10 +610,23 @@ class PresaleService:
             return []
         return self._place(campaign, requests)
 
-    def _place(self, campaign: Campaign, requests: list[_Request]) -> list[PlaceResult]:
-        """Store requested pledges in one transaction, then settle what must go out, notify."""
+    def _place(
+        self, campaign: Campaign, requests: list[_Request], tried: bool = False
+    ) -> list[PlaceResult]:
+        """Store requested pledges in one transaction, then settle what must go out, notify.
+        ``tried``: ``_place_reserved`` was tried for the one request and could not place it."""
         store, area = self._store, self._area
-        while True:
+        placed = None
+        if (
+            not tried
+            and len(requests) == 1
+            and requests[0].referral is None
+            and not requests[0].personalisation
+        ):
+            reserved = self._place_reserved(campaign.slug, requests[0])
+            if reserved is not None:
+                placed = reserved[1:]
+        while placed is None:
             with store.transaction():
                 known = None
                 if len(requests) == 1:  # the pre-sale, the offer and the key in one read
@@ -620,11 +642,21 @@ class PresaleService:
                     presale = self._presale(campaign)
                 if not self._due(presale):
                     in_db = payments.in_database(self.app, presale.provider)
-                    results, fresh, pending = self._place_in_transaction(
-                        campaign, presale, requests, in_db, known
-                    )
+                    placed = self._place_in_transaction(campaign, presale, requests, in_db, known)
                     break
             self._settle_if_due(campaign)  # past its deadline: close it, then answer
+        return self._after_placing(campaign, *placed)
+
+    def _after_placing(
+        self,
+        campaign: Campaign,
+        results: list[PlaceResult],
+        fresh: list[int],
+        pending: list[Payment],
+    ) -> list[PlaceResult]:
+        """After the pledges' commit: call out for ``pending`` payments, complete replayed
+        pledges left unsettled, read back what settling changed, notify ``pledge_placed``."""
+        area = self._area
         for payment in pending:  # a provider that calls out: intent committed, now the call
             self._settle_payment(campaign, payment)
         waiting = {i for i in fresh if results[i].pledge.state == PLACED}  # type: ignore[union-attr]
@@ -643,6 +675,79 @@ class PresaleService:
             for index in fresh:
                 hook.pledge_placed(app=self.app, campaign=campaign, pledge=results[index].pledge)
         return results
+
+    def _place_reserved(
+        self, slug: str, request: _Request
+    ) -> tuple[Campaign, list[PlaceResult], list[int], list[Payment]] | None:
+        """One new pledge in the common case, as ``_place_in_transaction`` places it, in two
+        round trips: the campaign, pre-sale, offer and key read with the units reserved and
+        the pledge's and its deposit's ids taken (``placing_reserve``), then every write with
+        the commit. The campaign and what ``_place_in_transaction`` answers; None, with
+        nothing stored, when it is not that case (an unknown campaign, a key stored before, a
+        pre-sale closed or past its deadline, a variant not on sale, a waitlist, a writer that
+        stored the key at the same time): the general path then answers it."""
+        store, area = self._store, self._area
+        now = self.app.clock()
+        try:
+            with store.transaction():
+                campaign, presale, offer, stored, ids = area.placing_reserve(
+                    slug, request.variant_id, request.key, request.quantity, isoformat(now)
+                )
+                if (
+                    campaign is None
+                    or presale is None
+                    or offer is None
+                    or stored is not None
+                    or presale.state != OPEN
+                    or datetime.datetime.fromisoformat(presale.deadline) <= now
+                ):
+                    raise _NotPlain  # rolls back what was reserved
+                campaign_id = campaign.id
+                assert campaign_id is not None
+                if ids is None:  # sold out, unless a writer changed something in between
+                    refused = area.sold_out(request.variant_id, request.quantity)
+                    if refused is None or presale.waitlist:
+                        raise _NotPlain
+                    raise refused
+                pledge_id, payment_id = ids
+                in_db = payments.in_database(self.app, presale.provider)
+                pledge = area.insert_reserved(
+                    Pledge(pledge_id, campaign_id, request.variant_id, request.customer,
+                           request.quantity, request.region, request.key, request.fingerprint,
+                           PLACED, offer.currency, offer.unit_price, offer.deposit_per_unit,
+                           offer.credit_per_unit),
+                    captured=in_db,
+                )  # fmt: skip
+                amount = Money(pledge.deposit_per_unit * pledge.quantity, pledge.currency)
+                key = f"c2m:{slug}:{pledge_id}:{DEPOSIT}"
+                deposit = (pledge, DEPOSIT, amount, presale.provider, key)
+                text_slug = _text_json(slug)
+                events: list[tuple[str, int | None, dict | str]] = [
+                    ("pledge.placed", campaign_id, _placed_json(text_slug, pledge))
+                ]
+                pending: list[Payment] = []
+                if in_db:
+                    unsaved = Payment(
+                        0, pledge_id, campaign_id, DEPOSIT, amount, presale.provider, key,
+                        PENDING, 0,
+                    )  # fmt: skip
+                    answers = payments.capture_in_transaction(
+                        self.app, presale.provider, campaign, [(pledge, unsaved)]
+                    )
+                    area.insert_captured_payments([deposit], answers, ids=[payment_id])
+                    captured = _captured_json(text_slug, pledge, payment_id, answers[0][1])
+                    events.append(("payment.succeeded", campaign_id, captured))
+                    events.append(
+                        ("pledge.committed", campaign_id, _committed_json(text_slug, pledge))
+                    )
+                else:
+                    pending = area.insert_payments([deposit], ids=[payment_id])
+                store.events(events)
+        except (_NotPlain, store.UniqueViolation):
+            return None
+        except SoldOut as refused:  # nothing stored
+            return campaign, [PlaceResult(request.key, OUTCOME_SOLD_OUT, error=refused)], [], []
+        return campaign, [PlaceResult(request.key, OUTCOME_PLACED, pledge=pledge)], [0], pending
 
     def _place_in_transaction(
         self,
@@ -1315,6 +1420,11 @@ class PresaleService:
                 "pre-sale operations call the payment provider and must run outside a "
                 "transaction (the provider is called after the pledge is committed)"
             )
+
+
+class _NotPlain(Exception):
+    """Raised inside ``_place_reserved``'s transaction to roll it back: the general path
+    answers the request."""
 
 
 _REQUEST_FIELDS = ("variant_id", "customer", "quantity", "key", "region", "personalisation")

@@ -5,15 +5,17 @@ Each stage keeps its tables in an *area* (a module of this package with its own 
 Services never see SQL: they call the areas' methods with records. Every write runs in
 ``Store.transaction()`` (``BEGIN IMMEDIATE``) together with the event row that records it.
 
-**The dialect seam.** Areas run SQL only through a few methods of ``Store`` (and their
-``Area`` shortcuts): ``execute``, ``execute_later``, ``executemany``, ``query``, ``query_one``
-and ``insert_returning``, with ``?`` placeholders and SQL that PostgreSQL accepts too (standard
-types, ``ON CONFLICT ... DO``, ``RETURNING``, JSON kept as TEXT). Where the backends differ the
-difference is a named attribute of the store: ``FOR_SHARE`` and ``FOR_UPDATE`` (row-lock
-suffixes for a ``SELECT``; empty here because ``BEGIN IMMEDIATE`` already serialises writers)
-and ``MAX_PARAMETERS`` (how many ``?`` one statement may bind). A second backend subclasses
-``Store``, overrides these methods and attributes, and reuses every area unchanged, apart from
-the few statements an area marks as dialect-specific.
+**The dialect seam.** Areas run SQL only through a few methods of ``Store`` (and their ``Area``
+shortcuts): ``execute``, ``execute_later``, ``executemany``, ``query``, ``query_one``,
+``queries`` and ``insert_returning``, with ``?`` placeholders and SQL that PostgreSQL accepts
+too (standard types, ``ON CONFLICT ... DO``, ``RETURNING``, JSON kept as TEXT). Where the
+backends differ the difference is a named attribute of the store: ``FOR_SHARE`` and
+``FOR_UPDATE`` (row-lock suffixes for a ``SELECT``; empty here because ``BEGIN IMMEDIATE``
+already serialises writers), ``MAX_PARAMETERS`` (how many ``?`` one statement may bind),
+``next_id`` (the id a table's next row gets, for writes that number rows before inserting them)
+and ``UniqueViolation``. A second backend subclasses ``Store``, overrides these methods and
+attributes, and reuses every area unchanged, apart from the few statements an area marks as
+dialect-specific.
 
 What must wait for the commit (notifications to plugins, calls to a payment provider) is queued
 with ``Store.after_commit``; see ``docs/transactions.md``.
@@ -108,6 +110,9 @@ class Area:
     def query_one(self, sql: str, params: Sequence = ()) -> tuple | None:
         return self.store.query_one(sql, params)
 
+    def queries(self, statements: Sequence[tuple[str, Sequence]]) -> list[list[tuple]]:
+        return self.store.queries(statements)
+
     def insert_returning(self, sql: str, params: Sequence = ()):
         return self.store.insert_returning(sql, params)
 
@@ -167,6 +172,9 @@ class Store(AfterCommitQueue):
     FOR_UPDATE = ""
     #: The most ``?`` parameters one statement may bind (SQLite >= 3.32 allows 32,766).
     MAX_PARAMETERS = 32_766
+    #: What a statement that breaks a unique key raises (a writer that lost a race to insert
+    #: the same key; with ``execute_later`` it is raised at the next round trip).
+    UniqueViolation: type[Exception] = sqlite3.IntegrityError
 
     def __init__(self, path, areas=(), clock: Callable[[], datetime.datetime] = utc_now):
         self.path = str(path)
@@ -309,6 +317,22 @@ class Store(AfterCommitQueue):
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         """Every row of a ``SELECT`` (or of a statement with ``RETURNING``)."""
         return self.db.conn.execute(sql, params).fetchall()
+
+    def queries(self, statements: Sequence[tuple[str, Sequence]]) -> list[list[tuple]]:
+        """Run ``(sql, params)`` statements in order; the rows of each (as ``query``). SQLite
+        runs them one by one; a backend with round trips sends them together, with what
+        ``execute_later`` queued (an error raised by one is raised after all were answered,
+        and those after it did not run)."""
+        conn = self.db.conn
+        return [conn.execute(sql, params).fetchall() for sql, params in statements]
+
+    def next_id(self, table: str) -> str:
+        """An SQL expression worth the id the next row inserted into ``table`` (keyed by an
+        ``INTEGER PRIMARY KEY`` named ``id``) would get, for a statement that numbers rows
+        before inserting them. SQLite's is one more than the largest (what its insert takes;
+        ``BEGIN IMMEDIATE`` lets no other writer in before the commit); PostgreSQL takes it
+        from the table's sequence, unique however many writers run."""
+        return f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table})"
 
     def query_one(self, sql: str, params: Sequence = ()) -> tuple | None:
         """The first row of a ``SELECT``, or None."""

@@ -39,7 +39,7 @@ from .dialect import POSTGRES, display_target, postgres_statement
 try:
     import psycopg
     from psycopg import pq
-    from psycopg.adapt import Loader, PyFormat, Transformer
+    from psycopg.adapt import Dumper, Loader, PyFormat, Transformer
 except ImportError as ex:  # pragma: no cover - exercised only without the extra
     raise StoreError("the PostgreSQL store needs psycopg: pip install 'c2m[postgres]'") from ex
 
@@ -112,6 +112,16 @@ class _NumericLoader(Loader):
         return float(text) if "." in text or "e" in text.lower() else int(text)
 
 
+class _BoolAsIntDumper(Dumper):
+    """Python ``bool`` parameters as the integers 0/1 (the columns are integers on both
+    backends), dumped by the driver instead of a pass over every statement's parameters."""
+
+    oid = psycopg.postgres.types["int8"].oid
+
+    def dump(self, obj):
+        return b"1" if obj else b"0"
+
+
 def connect(url: str):
     """A psycopg connection in autocommit mode (the store issues ``BEGIN`` itself)."""
     try:
@@ -119,6 +129,7 @@ def connect(url: str):
     except psycopg.Error as ex:
         raise StoreError(f"cannot open database {display_target(url)}: {ex}") from ex
     conn.adapters.register_loader("numeric", _NumericLoader)
+    conn.adapters.register_dumper(bool, _BoolAsIntDumper)
     return conn
 
 
@@ -139,8 +150,9 @@ class PostgresStore(Store):
     """One PostgreSQL database shared by any number of processes and machines.
 
     The same ``Store`` with the same areas as on SQLite: this class replaces the dialect seam
-    (``execute``, ``executemany``, ``query``, ``query_one``, ``insert_returning`` and the
-    ``FOR_SHARE`` / ``FOR_UPDATE`` / ``MAX_PARAMETERS`` attributes), transactions, migrations
+    (``execute``, ``executemany``, ``query``, ``query_one``, ``queries``, ``insert_returning``,
+    ``next_id`` and the ``FOR_SHARE`` / ``FOR_UPDATE`` / ``MAX_PARAMETERS`` / ``UniqueViolation``
+    attributes), transactions, migrations
     and the event log, and sets the few statements an area marks as dialect-specific
     (``AREA_SQL``).
 
@@ -155,6 +167,7 @@ class PostgresStore(Store):
     FOR_UPDATE = " FOR UPDATE"
     #: The most parameters one statement may bind (the protocol's limit).
     MAX_PARAMETERS = 65_535
+    UniqueViolation = psycopg.errors.UniqueViolation
 
     def __init__(self, url: str, areas=(), clock: Callable[[], datetime.datetime] = utc_now):
         self.path = display_target(url)
@@ -165,6 +178,7 @@ class PostgresStore(Store):
         self._cursor = self.conn.cursor()
         self._transformer = Transformer(self.conn)
         self._prepared: dict[tuple[bytes, tuple[int, ...] | None], bytes] = {}
+        self._sequences: dict[str, str] = {}
         self._depth = 0
         self._begin_pending = False
         self._later: list[tuple] = []
@@ -185,9 +199,9 @@ class PostgresStore(Store):
     def _statement(self, sql: str, params: Sequence) -> tuple:
         """A portable statement ready for libpq: (prepared name or None, text, values, types,
         formats). Prepared once per connection (per text and parameter types, up to
-        ``MAX_PREPARED``), then executed by name; psycopg's own adapters dump the values."""
+        ``MAX_PREPARED``), then executed by name; psycopg's own adapters dump the values
+        (``bool`` as 0/1, as ``POSTGRES.params`` makes it)."""
         query, prepare = postgres_statement(sql)
-        params = POSTGRES.params(params)
         transformer = self._transformer
         values = transformer.dump_sequence(params, [PyFormat.AUTO] * len(params))
         types = transformer.types
@@ -209,7 +223,7 @@ class PostgresStore(Store):
         """
         statement = self._statement(sql, params)
         if self._begin_pending or self._later:
-            return self._send_pending(statement)
+            return self._send_pending([statement])[0]
         name, query, values, types, formats = statement
         pgconn = self.conn.pgconn
         self.round_trips += 1
@@ -218,9 +232,9 @@ class PostgresStore(Store):
             return self._check(pgconn.exec_params(query, values, types, formats))
         return self._check(pgconn.exec_prepared(name, values, formats))
 
-    def _send_pending(self, last=None):
-        """Send the pending ``BEGIN``, the queued statements and ``last`` (a statement, or
-        ``COMMIT``) in one round trip (libpq's pipeline mode); the result of ``last``.
+    def _send_pending(self, last: Sequence[tuple] = ()) -> list:
+        """Send the pending ``BEGIN``, the queued statements and ``last`` (statements, or
+        ``COMMIT``) in one round trip (libpq's pipeline mode); the results of ``last``.
 
         The first error is raised once every result is read; the statements after it were not
         run, and the transaction is then aborted (the caller rolls it back).
@@ -231,10 +245,9 @@ class PostgresStore(Store):
         if self._begin_pending:
             self._begin_pending = False
             queue.insert(0, _BEGIN)
-        if last is not None:
-            queue.append(last)
+        queue.extend(last)
         if not queue:
-            return None
+            return []
         self.round_trips += 1
         self.statements += len(queue)
         pgconn.enter_pipeline_mode()
@@ -259,7 +272,7 @@ class PostgresStore(Store):
             raise psycopg.OperationalError("the server did not answer a pipeline in full")
         for result in results:
             self._check(result)
-        return results[-1]
+        return results[len(results) - len(last) :]
 
     def _check(self, result):
         if result is None:
@@ -307,6 +320,30 @@ class PostgresStore(Store):
             return None
         self._transformer.set_pgresult(result)
         return self._transformer.load_row(0, tuple)
+
+    def queries(self, statements: Sequence[tuple[str, Sequence]]) -> list[list[tuple]]:
+        """Run ``(sql, params)`` statements in order, in one round trip with what is waiting
+        (``BEGIN``, ``execute_later``); the rows of each."""
+        results = self._send_pending([self._statement(sql, params) for sql, params in statements])
+        rows = []
+        transformer = self._transformer
+        for result in results:
+            if result.ntuples:
+                transformer.set_pgresult(result)
+                rows.append(transformer.load_rows(0, result.ntuples, tuple))
+            else:
+                rows.append([])
+        return rows
+
+    def next_id(self, table: str) -> str:
+        """``nextval`` of the sequence that numbers ``table``'s ids (looked up once per
+        connection): unique across every writer, never handed out twice, even by a
+        transaction that rolls back."""
+        sequence = self._sequences.get(table)
+        if sequence is None:  # a catalog read: it may run ahead of a pending BEGIN
+            found = self.conn.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            sequence = self._sequences[table] = found.fetchone()[0]
+        return f"nextval('{sequence}')"
 
     def insert_returning(self, sql: str, params: Sequence = ()):
         """Run an ``INSERT ... RETURNING x``; the first returned value (None when nothing was
@@ -416,7 +453,7 @@ class PostgresStore(Store):
             yield self
             self._depth = 0
             if self._later:  # the queued statements and the COMMIT: one round trip
-                self._send_pending(_COMMIT)
+                self._send_pending([_COMMIT])
             elif self._begin_pending:  # nothing ran: nothing to commit
                 self._begin_pending = False
             else:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import attrs
 from sqlite_utils.migrations import Migrations
 
+from ..campaigns.records import Campaign
 from ..money import Money
 from ..presale.pricing import CancellationRule, DepositRule
 from ..presale.records import (
@@ -45,6 +46,8 @@ from ..presale.records import (
     StateUnits,
     Transition,
 )
+from .campaigns import _COLUMNS as _CAMPAIGN_COLUMNS
+from .campaigns import CampaignStore
 from .database import Area
 
 migrations = Migrations("c2m.pledges")
@@ -244,6 +247,7 @@ _PLEDGE_COLUMNS = (
 )
 #: The columns an ``INSERT`` of a pledge fills: the record's, then its opening transitions.
 _INSERT_COLUMNS = _PLEDGE_COLUMNS[4:] + ", opening"
+_INSERT_NUMBERED = f"INSERT INTO pledges (id, {_INSERT_COLUMNS}) VALUES ({', '.join(['?'] * 16)})"
 _OFFER_COLUMNS = (
     "id, campaign_id, variant_id, position, currency, unit_price, deposit_per_unit, "
     "credit_per_unit, threshold, capacity, state, units_at_close, held"
@@ -259,6 +263,12 @@ _PLACING = (
     "LEFT JOIN pledges p ON p.campaign_id = s.campaign_id AND p.idempotency_key = ? "
     "WHERE s.campaign_id = ?"
 )
+#: ``_PLACING`` for a campaign named by its slug; its campaign is read by a statement of its
+#: own (``_CAMPAIGN``): joined in, the read costs PostgreSQL five times as much.
+_PLACING_BY_SLUG = _PLACING.replace(
+    "WHERE s.campaign_id = ?", "WHERE s.campaign_id = (SELECT id FROM campaigns WHERE slug = ?)"
+)
+_CAMPAIGN = f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE slug = ?"
 _PAYMENT_COLUMNS = (
     "id, pledge_id, campaign_id, kind, amount, currency, provider, idempotency_key, state, "
     "attempts, authorization, reference, error"
@@ -268,6 +278,15 @@ _REFUND_COLUMNS = (
     "reason, state, attempts, reference, error"
 )
 
+
+#: A capture recorded before keeps its row when it recorded the references a capture answers
+#: (``ledger_capture_many``); one with others is set to NULL, which ``NOT NULL`` refuses.
+_CAPTURED_BEFORE = (
+    " ON CONFLICT (provider, operation, idempotency_key) DO UPDATE SET reference = CASE "
+    "WHEN payment_ledger.reference = excluded.reference AND COALESCE("
+    "payment_ledger.authorize_reference, excluded.authorize_reference) = "
+    "excluded.authorize_reference THEN payment_ledger.reference END"
+)
 
 #: The two ways to reserve units (``PresaleStore.RESERVE``).
 COUNTER = "counter"
@@ -312,6 +331,15 @@ def _presale(row) -> Presale:
         opened_at=row[7],
         closed_at=row[8],
     )
+
+
+def _placing(row) -> tuple[Presale | None, Offer | None, Pledge | None]:
+    if row is None:
+        return None, None, None
+    presale = _presale(row[:9])
+    offer = None if row[9] is None else Offer(*row[9:22])
+    pledge = None if row[22] is None else Pledge(*row[22:37])
+    return presale, offer, pledge
 
 
 def _marks(values) -> str:
@@ -363,13 +391,90 @@ class PresaleStore(Area):
         """What placing one pledge reads, in one statement: the campaign's pre-sale, the
         variant's offer and the pledge already stored with idempotency ``key`` (each None when
         there is none)."""
-        row = self.query_one(_PLACING, [variant_id, key, campaign_id])
+        return _placing(self.query_one(_PLACING, [variant_id, key, campaign_id]))
+
+    def placing_reserve(
+        self, slug: str, variant_id: int, key: str, quantity: int, now: str
+    ) -> tuple[
+        Campaign | None, Presale | None, Offer | None, Pledge | None, tuple[int, int] | None
+    ]:
+        """What placing a new pledge reads, and its units reserved with the ids it and its
+        deposit payment will have, in one round trip: (campaign ``slug``, its pre-sale, the
+        variant's offer, the pledge stored with idempotency ``key``, (pledge id, payment id)),
+        each None when there is none.
+
+        The units are held (the guarded counter update, in the open transaction) only when the
+        variant is on sale in the campaign, they fit, the campaign has no pledge with ``key``
+        and its pre-sale is open and before its deadline at ``now`` (ISO 8601 UTC); otherwise
+        the ids are None and nothing changed. The ids come from ``next_id``: the caller writes
+        the pledge and its payment with them in this transaction (``insert_reserved``,
+        ``insert_payments(ids=...)``) or rolls it back. With ``RESERVE = ROW_LOCK`` the
+        offer's row is read ``FOR UPDATE`` with the rest, and updated after a check.
+        """
+        reading: list[tuple[str, Sequence]] = [
+            (_CAMPAIGN, [slug]),
+            (_PLACING_BY_SLUG, [variant_id, key, slug]),
+        ]
+        numbers = f"{self.store.next_id('pledges')}, {self.store.next_id('payments')}"
+        if self.RESERVE == ROW_LOCK:
+            named, found, locked = self.queries(
+                [
+                    *reading,
+                    (
+                        "SELECT capacity, held FROM presale_offers WHERE variant_id = ? AND "
+                        "campaign_id = (SELECT id FROM campaigns WHERE slug = ?)"
+                        f"{self.store.FOR_UPDATE}",
+                        [variant_id, slug],
+                    ),
+                ]
+            )
+            presale, offer, pledge = _placing(found[0] if found else None)
+            reserved = []
+            if (
+                locked
+                and (locked[0][0] is None or locked[0][1] + quantity <= locked[0][0])
+                and pledge is None
+                and presale is not None
+                and presale.state == OPEN
+                and presale.deadline > now
+            ):
+                reserved = self.query(
+                    f"UPDATE presale_offers SET held = held + ? WHERE variant_id = ? "
+                    f"RETURNING {numbers}",
+                    [quantity, variant_id],
+                )
+        else:
+            named, found, reserved = self.queries(
+                [
+                    *reading,
+                    (
+                        "UPDATE presale_offers SET held = held + ? WHERE variant_id = ? "
+                        "AND (capacity IS NULL OR held + ? <= capacity) "
+                        "AND campaign_id = (SELECT id FROM campaigns WHERE slug = ?) "
+                        "AND NOT EXISTS (SELECT 1 FROM pledges WHERE campaign_id = "
+                        "presale_offers.campaign_id AND idempotency_key = ?) "
+                        "AND EXISTS (SELECT 1 FROM presales WHERE campaign_id = "
+                        f"presale_offers.campaign_id AND state = '{OPEN}' AND deadline > ?) "
+                        f"RETURNING {numbers}",
+                        [quantity, variant_id, quantity, slug, key, now],
+                    ),
+                ]
+            )
+            presale, offer, pledge = _placing(found[0] if found else None)
+        campaign = CampaignStore._campaign(named[0]) if named else None
+        return campaign, presale, offer, pledge, (tuple(reserved[0]) if reserved else None)
+
+    def sold_out(self, variant_id: int, quantity: int) -> SoldOut | None:
+        """``SoldOut`` (with the units left) when ``quantity`` more units of the variant's
+        offer do not fit now; None when they do or it has no capacity."""
+        row = self.query_one(
+            "SELECT capacity, held FROM presale_offers WHERE variant_id = ?", [variant_id]
+        )
         if row is None:
-            return None, None, None
-        presale = _presale(row[:9])
-        offer = None if row[9] is None else Offer(*row[9:22])
-        pledge = None if row[22] is None else Pledge(*row[22:37])
-        return presale, offer, pledge
+            return SoldOut(variant_id, quantity, 0)
+        if row[0] is None or row[1] + quantity <= row[0]:
+            return None
+        return SoldOut(variant_id, quantity, max(row[0] - row[1], 0))
 
     def close_presale(self, campaign_id: int) -> bool:
         """Mark the presale closed; False when it was not open."""
@@ -589,6 +694,30 @@ class PresaleStore(Area):
             )
         return attrs.evolve(pledge, id=pledge_id, created_at=now, updated_at=now)
 
+    def insert_reserved(self, pledge: Pledge, captured: bool = False) -> Pledge:
+        """Store a new pledge whose units ``placing_reserve`` held and whose id it gave
+        (``pledge.id``): ``committed`` (moves ``pledged`` then ``deposit captured``) with
+        ``captured``, else ``placed``; returned with its state and times.
+
+        Sent with the next round trip (``execute_later``): a concurrent writer that stored the
+        campaign's ``key`` first makes that round trip raise the store's ``UniqueViolation``,
+        and the transaction rolls back.
+        """
+        now = self.store.now()
+        state, opening = _CAPTURED if captured else _PLACED
+        p = pledge
+        self.execute_later(
+            _INSERT_NUMBERED,
+            [p.id, p.campaign_id, p.variant_id, p.customer, p.quantity, p.region, p.key,
+             p.fingerprint, state, p.currency, p.unit_price, p.deposit_per_unit,
+             p.credit_per_unit, now, now, opening],
+        )  # fmt: skip
+        return Pledge(
+            p.id, p.campaign_id, p.variant_id, p.customer, p.quantity, p.region, p.key,
+            p.fingerprint, state, p.currency, p.unit_price, p.deposit_per_unit,
+            p.credit_per_unit, now, now, p.personalisation,
+        )  # fmt: skip
+
     def insert_pledges(
         self, pledges: Sequence[Pledge], waitlist: bool = False, captured: bool = False
     ) -> list[Pledge | SoldOut | None]:
@@ -792,15 +921,18 @@ class PresaleStore(Area):
         self,
         intents: Sequence[tuple[Pledge, str, Money, str, str]],
         captured: Sequence[tuple[str, str]] | None = None,
+        ids: Sequence[int] | None = None,
     ) -> list[Payment]:
         """``insert_payment`` for many ``(pledge, kind, amount, provider, key)``, in order, in as
         few statements as the backend allows; nothing is read back.
 
         With ``captured`` (one ``(authorization, reference)`` per intent, from a provider that
         captured them inside this transaction), each is stored ``succeeded`` at its first
-        attempt instead of ``pending``: one write instead of an insert and an update.
+        attempt instead of ``pending``: one write instead of an insert and an update. With
+        ``ids`` (one per intent, from ``next_id``, as ``placing_reserve`` gives them) the
+        payments get those ids and are sent with the next round trip (``execute_later``).
         """
-        ids = self._write_payments(intents, captured)
+        ids = self._write_payments(intents, captured, ids)
         state, attempts = (PENDING, 0) if captured is None else (SUCCEEDED, 1)
         answers = [(None, None)] * len(intents) if captured is None else captured
         return [
@@ -827,18 +959,22 @@ class PresaleStore(Area):
         self,
         intents: Sequence[tuple[Pledge, str, Money, str, str]],
         captured: Sequence[tuple[str, str]],
+        ids: Sequence[int] | None = None,
     ) -> list[int]:
         """``insert_payments`` with ``captured``, answering only the new payments' ids, in order
         (for a caller that holds every other field already)."""
-        return self._write_payments(intents, captured)
+        return self._write_payments(intents, captured, ids)
 
     def _write_payments(
         self,
         intents: Sequence[tuple[Pledge, str, Money, str, str]],
         captured: Sequence[tuple[str, str]] | None,
+        numbered: Sequence[int] | None = None,
     ) -> list[int]:
         if captured is not None and len(captured) != len(intents):
             raise ValueError("captured needs one (authorization, reference) per intent")
+        if numbered is not None:
+            return self._write_numbered_payments(intents, captured, numbered)
         now = self.store.now()
         state, attempts = (PENDING, 0) if captured is None else (SUCCEEDED, 1)
         ids: list[int] = []
@@ -870,6 +1006,37 @@ class PresaleStore(Area):
                 by_key = dict((key, payment_id) for payment_id, key in rows)
                 ids += [by_key[intent[4]] for intent in part]
         return ids
+
+    def _write_numbered_payments(
+        self,
+        intents: Sequence[tuple[Pledge, str, Money, str, str]],
+        captured: Sequence[tuple[str, str]] | None,
+        numbered: Sequence[int],
+    ) -> list[int]:
+        if len(numbered) != len(intents):
+            raise ValueError("ids needs one id per intent")
+        now = self.store.now()
+        state, attempts = (PENDING, 0) if captured is None else (SUCCEEDED, 1)
+        answers = [(None, None)] * len(intents) if captured is None else captured
+        row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        with self.store.transaction():
+            for chunk in range(0, len(intents), _ROWS_PER_STATEMENT):
+                part = range(chunk, min(chunk + _ROWS_PER_STATEMENT, len(intents)))
+                params: list = []
+                for index in part:
+                    pledge, kind, amount, provider, key = intents[index]
+                    authorization, reference = answers[index]
+                    assert pledge.id is not None, "payments are for stored pledges"
+                    params += [numbered[index], pledge.id, pledge.campaign_id, kind,
+                               amount.amount, amount.currency, provider, key, state, attempts,
+                               authorization, reference, now, now]  # fmt: skip
+                self.execute_later(
+                    "INSERT INTO payments (id, pledge_id, campaign_id, kind, amount, currency, "
+                    "provider, idempotency_key, state, attempts, authorization, reference, "
+                    "created_at, updated_at) VALUES " + ", ".join([row] * len(part)),
+                    params,
+                )
+        return list(numbered)
 
     def payments_succeeded(self, captures: Sequence[tuple[int, str, str]]) -> int:
         """``payment_succeeded`` for many ``(payment_id, authorization, reference)``; how many
@@ -1051,8 +1218,13 @@ class PresaleStore(Area):
 
         For a provider that captures in the pledge's transaction: the two movements happen
         together or not at all, so one row (operation ``capture``, with its
-        ``authorize_reference``) records both, and ``ledger`` reads it as the two entries. A key
-        captured before returns what was recorded for it; nothing is recorded twice.
+        ``authorize_reference``) records both, and ``ledger`` reads it as the two entries.
+        Nothing is read back: the rows are sent with the next round trip (``execute_later``),
+        and the answers are the references the rows record, ``{provider}-authorize-{key}`` and
+        ``{provider}-capture-{key}``. A key captured before is recorded once: it answers the
+        same references, which it recorded too (every capture since c2m records its
+        references so; one recorded with other references, by a c2m before that, refuses the
+        transaction, which then rolls back, rather than answer what it did not record).
         """
         if not captures:
             return []
@@ -1060,32 +1232,27 @@ class PresaleStore(Area):
         answers = [
             (f"{provider}-authorize-{key}", f"{provider}-capture-{key}") for key, *_ in captures
         ]
+        recording = list(zip(captures, answers, strict=True))
+        if len({key for key, *_ in captures}) < len(captures):  # each key once: its first
+            first: dict[str, tuple] = {}
+            for capture in recording:
+                first.setdefault(capture[0][0], capture)
+            recording = list(first.values())
         with self.store.transaction():
-            for chunk in range(0, len(captures), _ROWS_PER_STATEMENT):
-                part = captures[chunk : chunk + _ROWS_PER_STATEMENT]
+            for chunk in range(0, len(recording), _ROWS_PER_STATEMENT):
+                part = recording[chunk : chunk + _ROWS_PER_STATEMENT]
                 params: list = []
-                for (key, amount, campaign_id, pledge_id), (authorized, captured) in zip(
-                    part, answers[chunk : chunk + len(part)], strict=True
-                ):
+                for (key, amount, campaign_id, pledge_id), (authorized, captured) in part:
                     params += [provider, key, campaign_id, pledge_id, amount.amount,
                                amount.currency, captured, authorized, now]  # fmt: skip
-                changed = self.execute(
+                self.execute_later(
                     "INSERT INTO payment_ledger (provider, operation, idempotency_key, "
                     "campaign_id, pledge_id, amount, currency, reference, authorize_reference, "
                     "created_at) VALUES "
                     + ", ".join(["(?, 'capture', ?, ?, ?, ?, ?, ?, ?, ?)"] * len(part))
-                    + " ON CONFLICT (provider, operation, idempotency_key) DO NOTHING",
+                    + _CAPTURED_BEFORE,
                     params,
                 )
-                if changed != len(part):  # some were captured before: what they recorded
-                    for index in range(chunk, chunk + len(part)):
-                        key = captures[index][0]
-                        reference, authorized = self.query_one(
-                            "SELECT reference, authorize_reference FROM payment_ledger WHERE "
-                            "provider = ? AND operation = 'capture' AND idempotency_key = ?",
-                            [provider, key],
-                        ) or (None, None)
-                        answers[index] = (authorized or answers[index][0], reference)
         return answers
 
     def ledger(self, campaign_id: int | None = None) -> list[LedgerEntry]:
