@@ -1,5 +1,6 @@
 """Importing wishes from files: rejected rows, strict mode, encodings, a killed import."""
 
+import itertools
 import json
 import os
 import select
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from waiting import HANG_SECONDS
 
 from c2m_core import C2M, InvalidInput
@@ -273,3 +276,90 @@ def test_an_import_stores_what_submitting_each_row_stores(app, tmp_path):
     assert imported == stored("one-by-one")
     assert len({str(row[2]) for row in imported}) < 400  # configurations did repeat
     assert any(not row[7] for row in imported)  # and some broke a rule
+
+
+_CELLS = st.sampled_from(
+    ["", " ", "u1", "u2", "w1", "w2", "1", "2", "0", "150", "-1", "1.5", "１", "99999999999999999",
+     "1000000000000000", "CN-SD", "a note", "65-oled", " 65-oled ", "55-4k", "43-4k", "mini-led",
+     "graphite", "walnut", "feet", "nope", "a,b", 'say "hi"', "two\nlines", "x" * 201, "\t"]
+)  # fmt: skip
+_HEADERS = [
+    "external_id,customer,quantity,region,price_ceiling,note,size,backlight,appearance,functions,base",
+    "size,customer,backlight,external_id,appearance,quantity,functions,note,base,region",
+    "customer,raw,size,base",
+    "customer,external_id",
+]
+
+
+def _csv_line(cells, quoted: bool) -> str:
+    if not quoted:
+        return ",".join(cells)
+    return ",".join('"' + cell.replace('"', '""') + '"' if "," in cell else cell for cell in cells)
+
+
+_SLUGS = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory):
+    """One database for many examples (each imports into campaigns of its own)."""
+    with C2M(db_path=tmp_path_factory.mktemp("quick-csv") / "c2m.db") as app:
+        yield app
+
+
+@settings(max_examples=150)
+@given(
+    st.sampled_from(_HEADERS),
+    st.lists(
+        st.tuples(
+            st.integers(-1, 1),  # cells missing or one too many
+            st.lists(_CELLS, min_size=12, max_size=12),
+            st.booleans(),  # quote cells holding commas
+            st.sampled_from(["\n", "\r\n", "\n\n", "\n , ,\n"]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.booleans(),
+)
+def test_the_quick_csv_reader_imports_what_the_row_reader_imports(
+    shared_app, header, rows, last_newline
+):
+    """``submit_many`` reads a CSV file from ``read_wishes`` with its own quicker reader (plain
+    lines split on commas, configurations judged once per module cells' text): it stores and
+    rejects exactly what the rows read one by one store and reject, with the same lines and
+    messages, whatever the file holds (quotes, blank lines, bad values, ragged rows)."""
+    width = header.count(",") + 1
+    text = header + "\n"
+    for change, cells, quoted, end in rows:
+        text += _csv_line(cells[: max(1, width + change)], quoted) + end
+    if not last_newline:
+        text = text.rstrip("\n")
+    app = shared_app
+    path = Path(app.store.path).parent / "wishes.csv"
+    path.write_text(text, encoding="utf-8")
+    modules = app.category("tv").catalog.module_ids
+
+    def imported(quick: bool):
+        slug = f"c{next(_SLUGS)}"
+        app.campaigns.create(slug, "tv")
+        app.campaigns.advance(slug)
+        try:
+            _, rows = read_wishes(path, modules)
+        except InvalidInput as ex:
+            return str(ex)
+        try:
+            report = app.wishes.submit_many(
+                slug, rows if quick else (row for row in rows), batch_size=3
+            )
+        except InvalidInput as ex:
+            return str(ex)
+        campaign = app.campaigns.get(slug).id
+        stored = [
+            (w.external_id, w.customer, dict(w.configuration), w.quantity, w.region,
+             w.price_ceiling, w.note, w.raw, w.valid, w.violations, w.suggestion)
+            for w in app.store.wishes.after(campaign, 0)
+        ]  # fmt: skip
+        return report.to_dict(), stored
+
+    assert imported(quick=True) == imported(quick=False)

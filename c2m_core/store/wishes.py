@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from sqlite_utils.migrations import Migrations
 
@@ -97,7 +98,7 @@ class WishStore(Area):
 
     def __init__(self, store):
         super().__init__(store)
-        self._texts: dict[int, tuple[object, str]] = {}
+        self._texts: dict[int, tuple] = {}
 
     # Dialect-specific: the event payload of each stored wish, built by the database from the
     # row (SQLite's json_object; PostgreSQL uses json_build_object(...)::text). Only what a
@@ -130,37 +131,52 @@ class WishStore(Area):
             per_statement = max(1, min(INSERT_ROWS, self.store.MAX_PARAMETERS // len(COLUMNS)))
             texts = self._texts
             now = self.now()
-            for start in range(0, len(wishes), per_statement):
-                chunk = wishes[start : start + per_statement]
+            news = (
+                cast(Sequence[NewWish], wishes)
+                if all(type(wish) is NewWish for wish in wishes)
+                else [_new_wish(wish) for wish in wishes]
+            )
+            for start in range(0, len(news), per_statement):
+                chunk = news[start : start + per_statement]
                 params: list = []
                 extend = params.extend
-                for wish in chunk:
-                    configuration, violations, suggestion = (
-                        wish.configuration,
-                        wish.violations,
-                        wish.suggestion,
-                    )
-                    # the intake hands identical configurations (and violations, suggestions)
-                    # as one shared object: its text is found by identity
+                for (
+                    customer,
+                    configuration,
+                    quantity,
+                    region,
+                    price_ceiling,
+                    note,
+                    raw,
+                    external_id,
+                    valid,
+                    violations,
+                    suggestion,
+                ) in chunk:
+                    # the intake hands the configuration, violations and suggestion of
+                    # identical wishes as the same objects: their texts are found by identity
                     entry = texts.get(id(configuration))
-                    if entry is not None and entry[0] is configuration:
-                        text = entry[1]
-                    else:
-                        text = self._text(configuration, _configuration_text)
+                    if (
+                        entry is None
+                        or entry[0] is not configuration
+                        or entry[1] is not violations
+                        or entry[2] is not suggestion
+                    ):
+                        entry = self._texts_of(configuration, violations, suggestion)
                     extend(
                         (
                             campaign_id,
-                            wish.customer,
-                            text,
-                            wish.quantity,
-                            wish.region,
-                            wish.price_ceiling,
-                            wish.note,
-                            wish.raw,
-                            wish.external_id,
-                            1 if wish.valid else 0,
-                            self._text(violations, _VIOLATIONS) if violations else "[]",
-                            None if suggestion is None else self._text(suggestion, _SUGGESTION),
+                            customer,
+                            entry[3],
+                            quantity,
+                            region,
+                            price_ceiling,
+                            note,
+                            raw,
+                            external_id,
+                            1 if valid else 0,
+                            entry[4],
+                            entry[5],
                             now,
                         )
                     )
@@ -190,18 +206,22 @@ class WishStore(Area):
                     )
         return WishBatch(tuple(ids), invalid)
 
-    def _text(self, value, encode) -> str:
-        """The JSON text of a configuration, a violations tuple or a suggestion, remembered by
-        identity across batches (the intake hands identical ones as one shared object; the
-        entry keeps the object alive, so its id is not reused)."""
-        entry = self._texts.get(id(value))
-        if entry is not None and entry[0] is value:
-            return entry[1]
+    def _texts_of(self, configuration, violations, suggestion) -> tuple:
+        """The JSON texts of a wish's configuration, violations and suggestion, remembered by
+        the configuration's identity across batches (the intake hands identical ones as the
+        same objects; the entry keeps them alive, so the id is not reused)."""
         if len(self._texts) >= CONFIGURATIONS_KEPT:
             self._texts.clear()
-        text = encode(value)
-        self._texts[id(value)] = (value, text)
-        return text
+        entry = (
+            configuration,
+            violations,
+            suggestion,
+            _configuration_text(configuration),
+            _VIOLATIONS(violations) if violations else "[]",
+            None if suggestion is None else _SUGGESTION(suggestion),
+        )
+        self._texts[id(configuration)] = entry
+        return entry
 
     def _chunks(self, ids: Sequence[int]) -> Iterable[Sequence[int]]:
         size = self.store.MAX_PARAMETERS
@@ -289,6 +309,25 @@ class WishStore(Area):
             [campaign_id, limit],
         )
         return CommonTexts(total, tuple((text, n) for text, n in common))
+
+
+def _new_wish(wish: Wish | NewWish) -> NewWish:
+    """A wish record as the tuple ``insert_batch`` writes from."""
+    if isinstance(wish, NewWish):
+        return wish
+    return NewWish(
+        wish.customer,
+        wish.configuration,
+        wish.quantity,
+        wish.region,
+        wish.price_ceiling,
+        wish.note,
+        wish.raw,
+        wish.external_id,
+        wish.valid,
+        wish.violations,
+        wish.suggestion,
+    )
 
 
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

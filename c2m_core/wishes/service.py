@@ -27,6 +27,7 @@ from ..notifications import has_listeners
 from ..validation import Violation, structural_violations
 from ..variants import variant_key
 from .aggregation import Coverage, Demand, choose_variants, popular_completions
+from .imports import CsvWishRows
 from .records import (
     BATCH_SIZE,
     MAX_PRICE,
@@ -238,6 +239,13 @@ class _Intake:
             )
         )
 
+    def configuration_verdict(self, configuration: dict) -> tuple | InvalidInput:
+        """The verdict on a configuration read from a file (module ids to option ids as text),
+        as ``wish`` reaches it, or the error refusing it."""
+        if self.reshape:
+            configuration = self.catalog.canonical(configuration)
+        return self.judged(configuration)
+
     def judged(self, configuration: Mapping) -> tuple | InvalidInput:
         """The verdict on ``configuration`` or its error, remembered by content."""
         key: tuple | None = tuple(configuration.items())
@@ -441,7 +449,7 @@ class WishService:
             if progress is not None:
                 progress(line)
 
-        def fill() -> bool:
+        def fill_rows() -> bool:
             """Read rows into the batch until it is full (True) or the rows end (False)."""
             nonlocal line
             for item in pending:
@@ -459,6 +467,16 @@ class WishService:
                     return True
             return False
 
+        def fill_csv() -> bool:
+            """The same from a CSV file, read by its own quicker reader."""
+            nonlocal line
+            assert isinstance(items, CsvWishRows)
+            rows, last, more = items.fill(intake, batch, rejected, batch_size)
+            counts["rows"] += rows
+            line = last or line
+            return more
+
+        fill = fill_csv if isinstance(items, CsvWishRows) and items.unread else fill_rows
         pending = iter(items)
         with store.transaction() if strict else nullcontext():
             more = True
