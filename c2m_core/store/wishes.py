@@ -133,7 +133,7 @@ class WishStore(Area):
             now = self.now()
             news = (
                 cast(Sequence[NewWish], wishes)
-                if all(type(wish) is NewWish for wish in wishes)
+                if set(map(type, wishes)) <= {NewWish}
                 else [_new_wish(wish) for wish in wishes]
             )
             for start in range(0, len(news), per_statement):

@@ -21,6 +21,7 @@ from ..campaigns.records import IllegalTransition
 from ..catalog import Choice
 from ..category import Category
 from ..engine import Engine
+from ..engine.table import ValidTable
 from ..errors import C2MError, InvalidInput
 from ..imports import gc_paused
 from ..notifications import has_listeners
@@ -48,6 +49,9 @@ from .records import (
 )
 from .sizes import SizeDemand, choose_sizes, restricted
 
+#: How many distinct configurations an import judges with solver calls before it asks for the
+#: catalog's table of valid configurations (whose making costs as much as a few hundred).
+TABLE_AFTER = 1000
 #: How many configuration mappings the intake remembers its verdicts on by identity.
 VERDICTS_KEPT = 100_000
 _new_wish = functools.partial(tuple.__new__, NewWish)
@@ -162,6 +166,7 @@ class _Intake:
         self.reshape = bool(self.multiple or self.catalog.numeric_modules)
         self.verdicts: dict[tuple, tuple | InvalidInput] = {}
         self.seen: dict[int, tuple[Mapping, tuple | InvalidInput]] = {}
+        self.judgements = 0
         self.normalize = self.app.pm.hook.normalize_wish
         self.has_normalizers = bool(self.normalize.get_hookimpls())
 
@@ -290,9 +295,24 @@ class _Intake:
         return self.verdict_of(ordered)
 
     def verdict_of(self, ordered: dict) -> tuple[dict, bool, tuple[dict, ...], dict | None]:
-        """The verdict on a configuration of known modules and options, in catalog order."""
-        violations = self.app.validate(self.category, ordered, complete=False)
-        if not violations and not self.service._satisfiable(self.category, ordered):
+        """The verdict on a configuration of known modules and options, in catalog order.
+
+        The rules are checked by the engine's validator (indexes built once per catalog; the
+        same violations as ``C2M.validate``, plugins' custom rules included). Once an import
+        has judged ``TABLE_AFTER`` configurations, whether the choices can be completed and
+        the nearest valid choice come from the catalog's table of valid configurations when
+        it is small enough to have one (``engine.table.ValidTable``: the engine's answers)."""
+        engine = self.service._engine(self.category)
+        violations = engine.validate(ordered, complete=False)
+        self.judgements += 1
+        table = None
+        if self.judgements > TABLE_AFTER:
+            table = self.service._table(self.category)
+        if table is not None:
+            satisfiable, nearest = table.judge(ordered)
+        else:
+            satisfiable = not violations and self.service._satisfiable(self.category, ordered)
+        if not violations and not satisfiable:
             violations = [
                 Violation(
                     "unsatisfiable",
@@ -303,7 +323,12 @@ class _Intake:
             ]
         if not violations:
             return ordered, True, (), None
-        suggestion = self.service._suggest(self.category, ordered)
+        if table is not None:
+            suggestion = (
+                None if nearest is None else {m: o for m, o in nearest.items() if m in ordered}
+            )
+        else:
+            suggestion = self.service._suggest(self.category, ordered)
         return ordered, False, tuple(v.to_dict() for v in violations), suggestion
 
 
@@ -330,6 +355,18 @@ class WishService:
 
     def _completions(self, category: Category, partial: Mapping, limit: int) -> list[dict]:
         return list(self._engine(category).enumerate(dict(partial), limit))
+
+    def _table(self, category: Category) -> ValidTable | None:
+        """The table of valid configurations of ``category``'s engine (made once per engine;
+        None for a catalog too large for one, or with multi-select modules)."""
+        engine = self._engine(category)
+        tables = self.app.caches.setdefault("valid-tables", {})
+        entry = tables.get(id(engine))
+        if entry is None or entry[0] is not engine:
+            entry = tables[id(engine)] = (engine, ValidTable.of(engine))
+            while len(tables) > 8:
+                tables.pop(next(iter(tables)))
+        return entry[1]
 
     def _satisfiable(self, category: Category, partial: Mapping) -> bool:
         return self._engine(category).is_satisfiable(dict(partial))
