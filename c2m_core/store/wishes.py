@@ -7,7 +7,9 @@ so identical wishes have identical text and collapse with ``GROUP BY configurati
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, repeat
+from operator import itemgetter, truth
 from typing import cast
 
 from sqlite_utils.migrations import Migrations
@@ -98,7 +100,7 @@ class WishStore(Area):
 
     def __init__(self, store):
         super().__init__(store)
-        self._texts: dict[int, tuple] = {}
+        self._kept: dict = {}
 
     # Dialect-specific: the event payload of each stored wish, built by the database from the
     # row (SQLite's json_object; PostgreSQL uses json_build_object(...)::text). Only what a
@@ -129,7 +131,6 @@ class WishStore(Area):
             ids: list[int] = []
             invalid = 0
             per_statement = max(1, min(INSERT_ROWS, self.store.MAX_PARAMETERS // len(COLUMNS)))
-            texts = self._texts
             now = self.now()
             news = (
                 cast(Sequence[NewWish], wishes)
@@ -138,56 +139,46 @@ class WishStore(Area):
             )
             for start in range(0, len(news), per_statement):
                 chunk = news[start : start + per_statement]
-                params: list = []
-                extend = params.extend
-                for (
-                    customer,
-                    configuration,
-                    quantity,
-                    region,
-                    price_ceiling,
-                    note,
-                    raw,
-                    external_id,
-                    valid,
+                (
+                    customers,
+                    configurations,
+                    quantities,
+                    regions,
+                    price_ceilings,
+                    notes,
+                    raws,
+                    external_ids,
+                    valids,
                     violations,
-                    suggestion,
-                ) in chunk:
-                    # the intake hands the configuration, violations and suggestion of
-                    # identical wishes as the same objects: their texts are found by identity
-                    entry = texts.get(id(configuration))
-                    if (
-                        entry is None
-                        or entry[0] is not configuration
-                        or entry[1] is not violations
-                        or entry[2] is not suggestion
-                    ):
-                        entry = self._texts_of(configuration, violations, suggestion)
-                    extend(
-                        (
-                            campaign_id,
-                            customer,
-                            entry[3],
-                            quantity,
-                            region,
-                            price_ceiling,
-                            note,
-                            raw,
-                            external_id,
-                            1 if valid else 0,
-                            entry[4],
-                            entry[5],
-                            now,
+                    suggestions,
+                ) = zip(*chunk, strict=True)
+                params = list(
+                    chain.from_iterable(
+                        zip(
+                            repeat(campaign_id),
+                            customers,
+                            self._texts(configurations, _configuration_text),
+                            quantities,
+                            regions,
+                            price_ceilings,
+                            notes,
+                            raws,
+                            external_ids,
+                            map(int, map(truth, valids)),
+                            self._texts(violations, _violations_text),
+                            self._texts(suggestions, _suggestion_text),
+                            repeat(now),
                         )
                     )
+                )
                 rows = self.query(
                     f"INSERT INTO wishes ({', '.join(COLUMNS)}) VALUES "
                     + ", ".join([_ROW] * len(chunk))
                     + " ON CONFLICT (campaign_id, external_id) DO NOTHING RETURNING id, valid",
                     params,
                 )
-                ids.extend(row[0] for row in rows)
-                invalid += sum(1 for row in rows if not row[1])
+                ids.extend(map(itemgetter(0), rows))
+                invalid += len(rows) - sum(map(truth, map(itemgetter(1), rows)))
             ids.sort()
             events = (
                 "INSERT INTO events (type, campaign_id, payload, created_at) "
@@ -206,22 +197,24 @@ class WishStore(Area):
                     )
         return WishBatch(tuple(ids), invalid)
 
-    def _texts_of(self, configuration, violations, suggestion) -> tuple:
-        """The JSON texts of a wish's configuration, violations and suggestion, remembered by
-        the configuration's identity across batches (the intake hands identical ones as the
-        same objects; the entry keeps them alive, so the id is not reused)."""
-        if len(self._texts) >= CONFIGURATIONS_KEPT:
-            self._texts.clear()
-        entry = (
-            configuration,
-            violations,
-            suggestion,
-            _configuration_text(configuration),
-            _VIOLATIONS(violations) if violations else "[]",
-            None if suggestion is None else _SUGGESTION(suggestion),
-        )
-        self._texts[id(configuration)] = entry
-        return entry
+    def _texts(self, values: Sequence, encode) -> Iterator[str | None]:
+        """The JSON texts of ``values`` (configurations, violations or suggestions, each kind
+        with its own ``encode``), remembered by identity across batches: the intake hands the
+        ones of identical wishes as the same objects. The cache keeps each object alive, so
+        its id is not reused while its text is remembered."""
+        kept, texts = self._kept.setdefault(encode, ({}, {}))
+        ids = list(map(id, values))
+        missing = set(ids).difference(texts)
+        if missing:
+            if len(texts) + len(missing) > CONFIGURATIONS_KEPT:
+                kept.clear()
+                texts.clear()
+                missing = set(ids)
+            for object_id, value in zip(ids, values, strict=True):
+                if object_id in missing and object_id not in texts:
+                    kept[object_id] = value
+                    texts[object_id] = encode(value)
+        return map(texts.__getitem__, ids)
 
     def _chunks(self, ids: Sequence[int]) -> Iterable[Sequence[int]]:
         size = self.store.MAX_PARAMETERS
@@ -339,6 +332,14 @@ def _configuration_text(configuration) -> str:
 
 _VIOLATIONS = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 _SUGGESTION = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _violations_text(violations) -> str:
+    return _VIOLATIONS(violations) if violations else "[]"
+
+
+def _suggestion_text(suggestion) -> str | None:
+    return None if suggestion is None else _SUGGESTION(suggestion)
 
 
 def _wish(row) -> Wish:
