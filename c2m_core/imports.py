@@ -721,3 +721,17 @@ def whole_number(data: Mapping, name: str, minimum: int = 1, maximum: int = 2**6
             accepted=accepted,
         )
     return number
+
+
+def csv_text(source: ImportFile) -> tuple[IO[str], int]:
+    """The text of a checked CSV ``source`` after its header row, and the number of lines the
+    header took: for a reader that splits plain lines itself and hands the others to
+    ``csv.reader`` (wish imports). The file is read once: ``source.rows()`` and
+    ``source.cells()`` read nothing after this. The caller closes the text."""
+    if source.format != "csv":
+        raise ValueError("csv_text() reads CSV files; use rows()")
+    source._rows.close()  # type: ignore[attr-defined]  # the header is checked
+    fp = source._text()
+    reader = csv.reader(fp)
+    next(reader)
+    return fp, reader.line_num

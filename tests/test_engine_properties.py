@@ -19,8 +19,10 @@ from engine_reference import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from c2m_core import C2M
 from c2m_core.catalog import Catalog, choice_ids
 from c2m_core.engine import Engine
+from c2m_core.engine.table import ValidTable
 from c2m_core.validation import known_choices, validate
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -323,3 +325,44 @@ def test_compile_keeps_no_process_global_state():
     assert Engine.compile(Catalog.from_dict(catalog.to_dict())) is not engine
     assert not hasattr(Engine, "_cache")
     assert engine.count() == 1
+
+
+@st.composite
+def single_select_problems(draw):
+    """(catalog without multi-select modules, custom or None, a partial configuration)."""
+    catalog = Catalog.from_dict(draw(catalog_data()))
+    custom = draw(customs(catalog)) if draw(st.booleans()) else None
+    partial = {
+        module.id: draw(st.sampled_from(module.option_ids))
+        for module in catalog.modules
+        if draw(st.integers(0, 2)) > 0
+    }
+    return catalog, custom, partial
+
+
+@SETTINGS
+@given(single_select_problems())
+def test_the_table_of_valid_configurations_judges_as_the_engine(problem):
+    """``ValidTable`` (the wish import's judge for small catalogs) answers as brute force and
+    the engine: whether a partial configuration can be completed, and its nearest valid
+    configuration in the documented order of repairs."""
+    catalog, custom, wish = problem
+    engine = Engine(catalog, custom)
+    table = ValidTable.of(engine)
+    assert table is not None
+    satisfiable, nearest = table.judge(wish)
+    assert satisfiable == bool(solutions(catalog, custom, wish)) == engine.is_satisfiable(wish)
+    candidates = solutions(catalog, custom)
+    if not candidates:
+        assert nearest is None and engine.repair(wish) is None
+        return
+    assert nearest == min(candidates, key=_repair_key(catalog, wish, {}))
+    assert nearest == engine.repair(wish).configuration
+
+
+def test_no_table_for_multi_select_modules():
+    with C2M(db_path=":memory:") as app:
+        fridge = app.category("fridge")
+        assert any(module.multiple for module in fridge.catalog.modules)
+        assert ValidTable.of(app.engine(fridge)) is None
+        assert ValidTable.of(app.engine("tv")) is not None

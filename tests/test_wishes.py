@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from c2m_core import C2M, C2MError, InvalidInput, hookimpl
+from c2m_core import C2M, C2MError, InvalidInput, Violation, hookimpl
 from c2m_core.campaigns import IllegalTransition, UnknownCampaign
 
 OLED = {"size": "65-oled", "appearance": "graphite", "functions": "cinema", "base": "feet"}
@@ -385,3 +385,49 @@ def test_an_import_stops_when_the_campaign_moves_on(app, slug):
     with pytest.raises(IllegalTransition, match="'vote'"):
         app.wishes.submit_many(slug, rows(), batch_size=2)
     assert app.wishes.count(slug) == 4
+
+
+class _NoWalnutFeet:
+    """A plugin's custom rule (undeclared: asked about every category)."""
+
+    @hookimpl
+    def validate_configuration(self, category, configuration):
+        if configuration.get("appearance") == "walnut" and configuration.get("base") == "feet":
+            return [Violation("no-walnut-feet", "walnut on feet", ("base.feet",), kind="custom")]
+        return []
+
+
+def test_every_tv_wish_is_judged_as_validate_and_the_engine_judge_it(tmp_path):
+    """Each partial TV wish (every one there is) is stored with the violations ``C2M.validate``
+    reports (plugins' rules included), or as unsatisfiable when the rules allow its choices
+    but no complete configuration has them all; valid exactly when neither; with the engine's
+    nearest valid choice when invalid. (The import judges its first ``TABLE_AFTER`` distinct
+    wishes with the solver, the others with the catalog's table of valid configurations.)"""
+    with C2M(db_path=tmp_path / "c2m.db", plugins=[_NoWalnutFeet()]) as app:
+        slug = open_campaign(app)
+        category, engine = tv_engine(app)
+        catalog = category.catalog
+        choices = [[None, *m.option_ids] for m in catalog.modules]
+        wishes = [
+            {m: o for m, o in zip(catalog.module_ids, combination, strict=True) if o is not None}
+            for combination in itertools.product(*choices)
+        ]
+        items = [(n, {"customer": f"u{n}", "configuration": w}) for n, w in enumerate(wishes, 1)]
+        report = app.wishes.submit_many(slug, items)
+        assert report.imported == len(wishes) and not report.rejected
+        stored = app.store.wishes.after(app.campaigns.get(slug).id, 0)
+        assert any(v["rule"] == "no-walnut-feet" for w in stored for v in w.violations)
+        for wish, configuration in zip(stored, wishes, strict=True):
+            expected = [
+                {**v.to_dict(), "options": list(v.options)}
+                for v in app.validate(category, configuration, False)
+            ]
+            if not expected and not engine.is_satisfiable(configuration):
+                expected = [{"rule": "unsatisfiable", "kind": "engine"}]
+                got = [{"rule": v["rule"], "kind": v["kind"]} for v in wish.violations]
+            else:
+                got = list(wish.violations)
+            assert got == expected
+            assert wish.valid == (not expected)
+            suggestion = None if wish.valid else app.wishes._suggest(category, configuration)
+            assert wish.suggestion == suggestion

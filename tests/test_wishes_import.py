@@ -1,5 +1,6 @@
 """Importing wishes from files: rejected rows, strict mode, encodings, a killed import."""
 
+import itertools
 import json
 import os
 import select
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from waiting import HANG_SECONDS
 
 from c2m_core import C2M, InvalidInput
@@ -273,3 +276,138 @@ def test_an_import_stores_what_submitting_each_row_stores(app, tmp_path):
     assert imported == stored("one-by-one")
     assert len({str(row[2]) for row in imported}) < 400  # configurations did repeat
     assert any(not row[7] for row in imported)  # and some broke a rule
+
+
+_CELLS = st.sampled_from(
+    ["", " ", "u1", "u2", "w1", "w2", "1", "2", "0", "150", "-1", "1.5", "１", "99999999999999999",
+     "1000000000000000", "CN-SD", "a note", "65-oled", " 65-oled ", "55-4k", "43-4k", "mini-led",
+     "graphite", "walnut", "feet", "nope", "a,b", 'say "hi"', "two\nlines", "x" * 201, "\t"]
+)  # fmt: skip
+_HEADERS = [
+    "external_id,customer,quantity,region,price_ceiling,note,size,backlight,appearance,functions,base",
+    "size,customer,backlight,external_id,appearance,quantity,functions,note,base,region",
+    "customer,raw,size,base",
+    "customer,external_id",
+]
+
+
+def _csv_line(cells, quoted: bool) -> str:
+    if not quoted:
+        return ",".join(cells)
+    return ",".join('"' + cell.replace('"', '""') + '"' if "," in cell else cell for cell in cells)
+
+
+_SLUGS = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory):
+    """One database for many examples (each imports into campaigns of its own)."""
+    with C2M(db_path=tmp_path_factory.mktemp("quick-csv") / "c2m.db") as app:
+        yield app
+
+
+_PLAIN = {
+    "external_id": ["", "w1", "w2", "w3", " ", "x" * 201],
+    "customer": ["u1", "u2", "", " ", "x" * 201],
+    "quantity": ["", "1", "2", "100", "0", "500", " 2"],
+    "region": ["", "CN-SD", " ", "\t"],
+    "price_ceiling": ["", "0", "1500", "1000000000000000", "99999999999999999", "1.5", "１"],
+    "note": ["", "a note", " "],
+    "size": ["", "65-oled", " 65-oled ", "43-4k", "nope"],
+    "backlight": ["", "mini-led"],
+    "appearance": ["", "graphite", "walnut"],
+    "functions": ["", "voice", "nope"],
+    "base": ["", "feet"],
+}
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.booleans(), min_size=len(_PLAIN), max_size=len(_PLAIN)),
+            st.integers(0, 3 * len(_PLAIN)),  # the cell that may be odd (most rows: none)
+            st.integers(0, 6),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(1, 5),
+)
+def test_plain_rows_read_column_by_column_import_as_row_by_row(shared_app, rows, batch_size):
+    """The quick reader takes a run of plain lines a column at a time: what it stores and
+    rejects is what the rows read one by one give, whichever cell is not plain."""
+    text = ",".join(_PLAIN) + "\n"
+    for firsts, odd, pick in rows:
+        cells = [
+            values[0 if first else 1] for values, first in zip(_PLAIN.values(), firsts, strict=True)
+        ]
+        if odd < len(_PLAIN):
+            values = list(_PLAIN.values())[odd]
+            cells[odd] = values[pick % len(values)]
+        text += ",".join(cells) + "\n"
+    assert _both_readers(shared_app, text, batch_size)
+
+
+def _both_readers(app, text: str, batch_size: int) -> bool:
+    """Import ``text`` with the quick reader and with the rows read one by one, each into a
+    campaign of its own; True when both give the same report and stored wishes."""
+    path = Path(app.store.path).parent / "wishes.csv"
+    path.write_text(text, encoding="utf-8")
+    modules = app.category("tv").catalog.module_ids
+
+    def imported(quick: bool):
+        slug = f"c{next(_SLUGS)}"
+        app.campaigns.create(slug, "tv")
+        app.campaigns.advance(slug)
+        try:
+            _, rows = read_wishes(path, modules)
+        except InvalidInput as ex:
+            return str(ex)
+        try:
+            report = app.wishes.submit_many(
+                slug, rows if quick else (row for row in rows), batch_size=batch_size
+            )
+        except InvalidInput as ex:
+            return str(ex)
+        campaign = app.campaigns.get(slug).id
+        stored = [
+            (w.external_id, w.customer, dict(w.configuration), w.quantity, w.region,
+             w.price_ceiling, w.note, w.raw, w.valid, w.violations, w.suggestion)
+            for w in app.store.wishes.after(campaign, 0)
+        ]  # fmt: skip
+        return report.to_dict(), stored
+
+    return imported(quick=True) == imported(quick=False)
+
+
+@settings(max_examples=150)
+@given(
+    st.sampled_from(_HEADERS),
+    st.lists(
+        st.tuples(
+            st.integers(-1, 1),  # cells missing or one too many
+            st.lists(_CELLS, min_size=12, max_size=12),
+            st.booleans(),  # quote cells holding commas
+            st.sampled_from(["\n", "\r\n", "\n\n", "\n , ,\n"]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.booleans(),
+)
+def test_the_quick_csv_reader_imports_what_the_row_reader_imports(
+    shared_app, header, rows, last_newline
+):
+    """``submit_many`` reads a CSV file from ``read_wishes`` with its own quicker reader (plain
+    lines split on commas, configurations judged once per module cells' text): it stores and
+    rejects exactly what the rows read one by one store and reject, with the same lines and
+    messages, whatever the file holds (quotes, blank lines, bad values, ragged rows)."""
+    width = header.count(",") + 1
+    text = header + "\n"
+    for change, cells, quoted, end in rows:
+        text += _csv_line(cells[: max(1, width + change)], quoted) + end
+    if not last_newline:
+        text = text.rstrip("\n")
+    assert _both_readers(shared_app, text, batch_size=3)

@@ -7,7 +7,10 @@ so identical wishes have identical text and collapse with ``GROUP BY configurati
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, repeat
+from operator import itemgetter, truth
+from typing import cast
 
 from sqlite_utils.migrations import Migrations
 
@@ -82,8 +85,10 @@ def m001_wishes(db):
 
 _SELECT = f"SELECT id, {', '.join(COLUMNS)} FROM wishes"
 _ROW = f"({', '.join('?' for _ in COLUMNS)})"
-#: Rows per multi-row ``INSERT`` (each binds ``len(COLUMNS)`` parameters).
-INSERT_ROWS = 500
+#: The most rows per multi-row ``INSERT`` (each binds ``len(COLUMNS)`` parameters): a batch of
+#: 5,000 wishes is written by as few statements as the backend's ``MAX_PARAMETERS`` allows
+#: (SQLite: 2,520 rows each, so 2; PostgreSQL: 5,041, so 1).
+INSERT_ROWS = 10_000
 TEXT_FIELDS = ("note", "raw")
 #: How many texts (of configurations, violations, suggestions) a store remembers by identity.
 CONFIGURATIONS_KEPT = 100_000
@@ -97,7 +102,7 @@ class WishStore(Area):
 
     def __init__(self, store):
         super().__init__(store)
-        self._texts: dict[int, tuple[object, str]] = {}
+        self._kept: dict = {}
 
     # Dialect-specific: the event payload of each stored wish, built by the database from the
     # row (SQLite's json_object; PostgreSQL uses json_build_object(...)::text). Only what a
@@ -128,50 +133,54 @@ class WishStore(Area):
             ids: list[int] = []
             invalid = 0
             per_statement = max(1, min(INSERT_ROWS, self.store.MAX_PARAMETERS // len(COLUMNS)))
-            texts = self._texts
             now = self.now()
-            for start in range(0, len(wishes), per_statement):
-                chunk = wishes[start : start + per_statement]
-                params: list = []
-                extend = params.extend
-                for wish in chunk:
-                    configuration, violations, suggestion = (
-                        wish.configuration,
-                        wish.violations,
-                        wish.suggestion,
-                    )
-                    # the intake hands identical configurations (and violations, suggestions)
-                    # as one shared object: its text is found by identity
-                    entry = texts.get(id(configuration))
-                    if entry is not None and entry[0] is configuration:
-                        text = entry[1]
-                    else:
-                        text = self._text(configuration, _configuration_text)
-                    extend(
-                        (
-                            campaign_id,
-                            wish.customer,
-                            text,
-                            wish.quantity,
-                            wish.region,
-                            wish.price_ceiling,
-                            wish.note,
-                            wish.raw,
-                            wish.external_id,
-                            1 if wish.valid else 0,
-                            self._text(violations, _VIOLATIONS) if violations else "[]",
-                            None if suggestion is None else self._text(suggestion, _SUGGESTION),
-                            now,
+            news = (
+                cast(Sequence[NewWish], wishes)
+                if set(map(type, wishes)) <= {NewWish}
+                else [_new_wish(wish) for wish in wishes]
+            )
+            for start in range(0, len(news), per_statement):
+                chunk = news[start : start + per_statement]
+                (
+                    customers,
+                    configurations,
+                    quantities,
+                    regions,
+                    price_ceilings,
+                    notes,
+                    raws,
+                    external_ids,
+                    valids,
+                    violations,
+                    suggestions,
+                ) = zip(*chunk, strict=True)
+                params = list(
+                    chain.from_iterable(
+                        zip(
+                            repeat(campaign_id),
+                            customers,
+                            self._texts(configurations, _configuration_text),
+                            quantities,
+                            regions,
+                            price_ceilings,
+                            notes,
+                            raws,
+                            external_ids,
+                            map(int, map(truth, valids)),
+                            self._texts(violations, _violations_text),
+                            self._texts(suggestions, _suggestion_text),
+                            repeat(now),
                         )
                     )
+                )
                 rows = self.query(
                     f"INSERT INTO wishes ({', '.join(COLUMNS)}) VALUES "
                     + ", ".join([_ROW] * len(chunk))
                     + " ON CONFLICT (campaign_id, external_id) DO NOTHING RETURNING id, valid",
                     params,
                 )
-                ids.extend(row[0] for row in rows)
-                invalid += sum(1 for row in rows if not row[1])
+                ids.extend(map(itemgetter(0), rows))
+                invalid += len(rows) - sum(map(truth, map(itemgetter(1), rows)))
             ids.sort()
             events = (
                 "INSERT INTO events (type, campaign_id, payload, created_at) "
@@ -190,18 +199,24 @@ class WishStore(Area):
                     )
         return WishBatch(tuple(ids), invalid)
 
-    def _text(self, value, encode) -> str:
-        """The JSON text of a configuration, a violations tuple or a suggestion, remembered by
-        identity across batches (the intake hands identical ones as one shared object; the
-        entry keeps the object alive, so its id is not reused)."""
-        entry = self._texts.get(id(value))
-        if entry is not None and entry[0] is value:
-            return entry[1]
-        if len(self._texts) >= CONFIGURATIONS_KEPT:
-            self._texts.clear()
-        text = encode(value)
-        self._texts[id(value)] = (value, text)
-        return text
+    def _texts(self, values: Sequence, encode) -> Iterator[str | None]:
+        """The JSON texts of ``values`` (configurations, violations or suggestions, each kind
+        with its own ``encode``), remembered by identity across batches: the intake hands the
+        ones of identical wishes as the same objects. The cache keeps each object alive, so
+        its id is not reused while its text is remembered."""
+        kept, texts = self._kept.setdefault(encode, ({}, {}))
+        ids = list(map(id, values))
+        missing = set(ids).difference(texts)
+        if missing:
+            if len(texts) + len(missing) > CONFIGURATIONS_KEPT:
+                kept.clear()
+                texts.clear()
+                missing = set(ids)
+            for object_id, value in zip(ids, values, strict=True):
+                if object_id in missing and object_id not in texts:
+                    kept[object_id] = value
+                    texts[object_id] = encode(value)
+        return map(texts.__getitem__, ids)
 
     def _chunks(self, ids: Sequence[int]) -> Iterable[Sequence[int]]:
         size = self.store.MAX_PARAMETERS
@@ -291,6 +306,25 @@ class WishStore(Area):
         return CommonTexts(total, tuple((text, n) for text, n in common))
 
 
+def _new_wish(wish: Wish | NewWish) -> NewWish:
+    """A wish record as the tuple ``insert_batch`` writes from."""
+    if isinstance(wish, NewWish):
+        return wish
+    return NewWish(
+        wish.customer,
+        wish.configuration,
+        wish.quantity,
+        wish.region,
+        wish.price_ceiling,
+        wish.note,
+        wish.raw,
+        wish.external_id,
+        wish.valid,
+        wish.violations,
+        wish.suggestion,
+    )
+
+
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -300,6 +334,14 @@ def _configuration_text(configuration) -> str:
 
 _VIOLATIONS = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 _SUGGESTION = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _violations_text(violations) -> str:
+    return _VIOLATIONS(violations) if violations else "[]"
+
+
+def _suggestion_text(suggestion) -> str | None:
+    return None if suggestion is None else _SUGGESTION(suggestion)
 
 
 def _wish(row) -> Wish:

@@ -21,12 +21,14 @@ from ..campaigns.records import IllegalTransition
 from ..catalog import Choice
 from ..category import Category
 from ..engine import Engine
+from ..engine.table import ValidTable
 from ..errors import C2MError, InvalidInput
 from ..imports import gc_paused
 from ..notifications import has_listeners
 from ..validation import Violation, structural_violations
 from ..variants import variant_key
 from .aggregation import Coverage, Demand, choose_variants, popular_completions
+from .imports import CsvWishRows
 from .records import (
     BATCH_SIZE,
     MAX_PRICE,
@@ -47,6 +49,9 @@ from .records import (
 )
 from .sizes import SizeDemand, choose_sizes, restricted
 
+#: How many distinct configurations an import judges with solver calls before it asks for the
+#: catalog's table of valid configurations (whose making costs as much as a few hundred).
+TABLE_AFTER = 1000
 #: How many configuration mappings the intake remembers its verdicts on by identity.
 VERDICTS_KEPT = 100_000
 _new_wish = functools.partial(tuple.__new__, NewWish)
@@ -161,6 +166,7 @@ class _Intake:
         self.reshape = bool(self.multiple or self.catalog.numeric_modules)
         self.verdicts: dict[tuple, tuple | InvalidInput] = {}
         self.seen: dict[int, tuple[Mapping, tuple | InvalidInput]] = {}
+        self.judgements = 0
         self.normalize = self.app.pm.hook.normalize_wish
         self.has_normalizers = bool(self.normalize.get_hookimpls())
 
@@ -238,6 +244,13 @@ class _Intake:
             )
         )
 
+    def configuration_verdict(self, configuration: dict) -> tuple | InvalidInput:
+        """The verdict on a configuration read from a file (module ids to option ids as text),
+        as ``wish`` reaches it, or the error refusing it."""
+        if self.reshape:
+            configuration = self.catalog.canonical(configuration)
+        return self.judged(configuration)
+
     def judged(self, configuration: Mapping) -> tuple | InvalidInput:
         """The verdict on ``configuration`` or its error, remembered by content."""
         key: tuple | None = tuple(configuration.items())
@@ -282,9 +295,24 @@ class _Intake:
         return self.verdict_of(ordered)
 
     def verdict_of(self, ordered: dict) -> tuple[dict, bool, tuple[dict, ...], dict | None]:
-        """The verdict on a configuration of known modules and options, in catalog order."""
-        violations = self.app.validate(self.category, ordered, complete=False)
-        if not violations and not self.service._satisfiable(self.category, ordered):
+        """The verdict on a configuration of known modules and options, in catalog order.
+
+        The rules are checked by the engine's validator (indexes built once per catalog; the
+        same violations as ``C2M.validate``, plugins' custom rules included). Once an import
+        has judged ``TABLE_AFTER`` configurations, whether the choices can be completed and
+        the nearest valid choice come from the catalog's table of valid configurations when
+        it is small enough to have one (``engine.table.ValidTable``: the engine's answers)."""
+        engine = self.service._engine(self.category)
+        violations = engine.validate(ordered, complete=False)
+        self.judgements += 1
+        table = None
+        if self.judgements > TABLE_AFTER:
+            table = self.service._table(self.category)
+        if table is not None:
+            satisfiable, nearest = table.judge(ordered)
+        else:
+            satisfiable = not violations and self.service._satisfiable(self.category, ordered)
+        if not violations and not satisfiable:
             violations = [
                 Violation(
                     "unsatisfiable",
@@ -295,7 +323,12 @@ class _Intake:
             ]
         if not violations:
             return ordered, True, (), None
-        suggestion = self.service._suggest(self.category, ordered)
+        if table is not None:
+            suggestion = (
+                None if nearest is None else {m: o for m, o in nearest.items() if m in ordered}
+            )
+        else:
+            suggestion = self.service._suggest(self.category, ordered)
         return ordered, False, tuple(v.to_dict() for v in violations), suggestion
 
 
@@ -322,6 +355,18 @@ class WishService:
 
     def _completions(self, category: Category, partial: Mapping, limit: int) -> list[dict]:
         return list(self._engine(category).enumerate(dict(partial), limit))
+
+    def _table(self, category: Category) -> ValidTable | None:
+        """The table of valid configurations of ``category``'s engine (made once per engine;
+        None for a catalog too large for one, or with multi-select modules)."""
+        engine = self._engine(category)
+        tables = self.app.caches.setdefault("valid-tables", {})
+        entry = tables.get(id(engine))
+        if entry is None or entry[0] is not engine:
+            entry = tables[id(engine)] = (engine, ValidTable.of(engine))
+            while len(tables) > 8:
+                tables.pop(next(iter(tables)))
+        return entry[1]
 
     def _satisfiable(self, category: Category, partial: Mapping) -> bool:
         return self._engine(category).is_satisfiable(dict(partial))
@@ -441,7 +486,7 @@ class WishService:
             if progress is not None:
                 progress(line)
 
-        def fill() -> bool:
+        def fill_rows() -> bool:
             """Read rows into the batch until it is full (True) or the rows end (False)."""
             nonlocal line
             for item in pending:
@@ -459,6 +504,16 @@ class WishService:
                     return True
             return False
 
+        def fill_csv() -> bool:
+            """The same from a CSV file, read by its own quicker reader."""
+            nonlocal line
+            assert isinstance(items, CsvWishRows)
+            rows, last, more = items.fill(intake, batch, rejected, batch_size)
+            counts["rows"] += rows
+            line = last or line
+            return more
+
+        fill = fill_csv if isinstance(items, CsvWishRows) and items.unread else fill_rows
         pending = iter(items)
         with store.transaction() if strict else nullcontext():
             more = True

@@ -40,6 +40,31 @@ def test_a_batch_is_stored_with_an_event_per_wish(store):
     assert all(e.campaign_id == owner.id for e in events)
 
 
+def test_a_batch_larger_than_one_statement_is_stored_whole(store):
+    """6,000 wishes (more than one multi-row statement binds on either backend), some of them
+    repeating an external id, shared configuration objects among them: each stored once, in
+    order, with its own texts and event."""
+    owner = campaign(store)
+    wishes = [
+        wish(
+            f"c{n}",
+            f"w{n % 5_500}",
+            configuration=OTHER if n % 3 else {"size": "65", "panel": "oled"},
+            valid=n % 7 != 0,
+            violations=BROKEN if n % 7 == 0 else (),
+        )
+        for n in range(6_000)
+    ]
+    batch = store.wishes.insert_batch(owner.id, wishes, "wishes")
+    assert batch.stored == 5_500 and batch.invalid == sum(1 for n in range(5_500) if n % 7 == 0)
+    stored = store.wishes.get_many(batch.wish_ids)
+    assert [w.customer for w in stored] == [f"c{n}" for n in range(5_500)]
+    assert all(w.configuration == wishes[n].configuration for n, w in enumerate(stored))
+    assert all(w.violations == wishes[n].violations for n, w in enumerate(stored))
+    events = store.events_since(0, types=("wish.submitted",), limit=10_000)
+    assert [e.payload["wish_id"] for e in events] == list(batch.wish_ids)
+
+
 def test_known_external_ids_are_skipped(store):
     owner = campaign(store)
     first = store.wishes.insert_batch(owner.id, [wish("ann", "w1")], "wishes")
