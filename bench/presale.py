@@ -8,6 +8,8 @@ ledger captures before the payment row is written) and its three events. Three f
 in the same run with the same number of processes on a file with the same pragmas as c2m's
 store (WAL, synchronous FULL: a commit is on disk when it returns):
 
+Each figure is the median of three rounds that alternate c2m and its floors.
+
 - ``one-row insert``: plain ``sqlite3`` ``BEGIN IMMEDIATE`` transactions inserting one row each;
 - ``same writes``: plain ``sqlite3`` making exactly the writes c2m makes for each pledge (the
   counter update and the inserts, payloads of the same length), in the same tables, one
@@ -267,35 +269,44 @@ def _floor_db(folder: Path) -> Path:
 
 
 def _run_case(folder: Path, writers: int, total: int, batch: int, already: int = 0):
-    """Seconds for ``total`` pledges: c2m, then the floors (one-row insert, durable and not,
-    same writes, minimal writes), each on its own copy of the database, with the same
-    writers."""
+    """Median seconds for ``total`` pledges over ``ROUNDS`` rounds: c2m, then the floors
+    (one-row insert, durable and not, same writes, minimal writes), each on its own copy of the
+    database, with the same writers. Alternating them round after round lets each see the same
+    disk: a commit waits for its sync, whose latency on a shared machine moves by the second."""
     per_writer = total // writers
-    db_path, variant_id = _presale_db(folder, total, already)
-    copies = {}
-    for name in FLOORS:
-        copies[name] = folder / f"{name}.db"
-        shutil.copy(db_path, copies[name])  # same schema, same rows already there
-    pledging = _timed(
-        _pledge_worker, [(db_path, variant_id, w, per_writer, batch) for w in range(writers)]
-    )
-    floor_path = _floor_db(folder)
-    floor = _timed(
-        _floor_worker, [(floor_path, "FULL", w, per_writer, batch) for w in range(writers)]
-    )
-    floors = {
-        "normal": _timed(
-            _floor_worker, [(floor_path, "NORMAL", w, per_writer, batch) for w in range(writers)]
-        )
-    }
-    floors |= {
-        name: _timed(
-            _writes_worker,
-            [(path, name, variant_id, w, per_writer, batch) for w in range(writers)],
-        )
-        for name, path in copies.items()
-    }
-    return pledging, floor, floors
+    seconds: dict[str, list[float]] = {}
+    for round_ in range(ROUNDS):
+        here = folder / str(round_)
+        here.mkdir()
+        db_path, variant_id = _presale_db(here, total, already)
+        copies = {}
+        for name in FLOORS:
+            copies[name] = here / f"{name}.db"
+            shutil.copy(db_path, copies[name])  # same schema, same rows already there
+        floor_path = _floor_db(here)
+        found = {
+            "c2m": _timed(
+                _pledge_worker,
+                [(db_path, variant_id, w, per_writer, batch) for w in range(writers)],
+            ),
+            "floor": _timed(
+                _floor_worker,
+                [(floor_path, "FULL", w, per_writer, batch) for w in range(writers)],
+            ),
+            "normal": _timed(
+                _floor_worker,
+                [(floor_path, "NORMAL", w, per_writer, batch) for w in range(writers)],
+            ),
+        }
+        for name, path in copies.items():
+            found[name] = _timed(
+                _writes_worker,
+                [(path, name, variant_id, w, per_writer, batch) for w in range(writers)],
+            )
+        for name, value in found.items():
+            seconds.setdefault(name, []).append(value)
+    floors = {name: statistics.median(values) for name, values in seconds.items()}
+    return floors.pop("c2m"), floors.pop("floor"), floors
 
 
 def _writes_per_pledge(folder: Path, count: int) -> dict[str, tuple[float, float]]:
@@ -363,7 +374,7 @@ def run(quick: bool = False) -> list[Row]:
         rows.append(
             Row(
                 operation,
-                f"{done} pledges",
+                f"{done} pledges x {ROUNDS}",
                 fmt_rate(done / pledging, "pledges"),
                 f"one-row insert {fmt_rate(done / floor, 'inserts')}",
                 floor / pledging,
@@ -372,7 +383,7 @@ def run(quick: bool = False) -> list[Row]:
         rows.append(
             Row(
                 operation,
-                f"{done} pledges",
+                f"{done} pledges x {ROUNDS}",
                 fmt_rate(done / pledging, "pledges"),
                 "one-row insert, synchronous NORMAL (not durable) "
                 + fmt_rate(done / floors["normal"], "inserts"),
@@ -383,7 +394,7 @@ def run(quick: bool = False) -> list[Row]:
             rows.append(
                 Row(
                     operation,
-                    f"{done} pledges",
+                    f"{done} pledges x {ROUNDS}",
                     fmt_rate(done / pledging, "pledges"),
                     f"sqlite3, {label} {fmt_rate(done / floors[name], 'pledges')}",
                     floors[name] / pledging,
@@ -392,7 +403,7 @@ def run(quick: bool = False) -> list[Row]:
         rows.append(
             Row(
                 f"{operation}: minimal writes against the one-row insert",
-                f"{done} pledges",
+                f"{done} pledges x {ROUNDS}",
                 f"minimal writes {fmt_rate(done / floors['minimal'], 'pledges')}",
                 f"one-row insert {fmt_rate(done / floor, 'inserts')}",
                 floor / floors["minimal"],
