@@ -92,6 +92,10 @@ INSERT_ROWS = 10_000
 TEXT_FIELDS = ("note", "raw")
 #: How many texts (of configurations, violations, suggestions) a store remembers by identity.
 CONFIGURATIONS_KEPT = 100_000
+#: The largest id SQLite gives a row by itself (past it, it picks unused ids at random).
+MAX_ID = 2**63 - 1
+#: Where ``NewWish`` holds whether the wish is valid.
+VALID = NewWish._fields.index("valid")
 
 
 class WishStore(Area):
@@ -119,7 +123,9 @@ class WishStore(Area):
         in the same transaction, so a concurrent state change waits for the batch or the batch
         sees it; None (nothing stored) when the state differs. A wish whose external id the
         campaign has already (stored before, by a concurrent writer, or earlier in the batch)
-        is skipped by the unique constraint. Ids come from ``RETURNING``.
+        is skipped by the unique constraint. Where the store's inserted rows take the ids after
+        the largest (``Store.SEQUENTIAL_IDS``) the ids are counted, not read back; elsewhere
+        they come from ``RETURNING``.
         """
         with self.store.transaction():
             if (
@@ -130,58 +136,35 @@ class WishStore(Area):
                 is None
             ):
                 return None
-            ids: list[int] = []
-            invalid = 0
-            per_statement = max(1, min(INSERT_ROWS, self.store.MAX_PARAMETERS // len(COLUMNS)))
-            now = self.now()
             news = (
                 cast(Sequence[NewWish], wishes)
                 if set(map(type, wishes)) <= {NewWish}
                 else [_new_wish(wish) for wish in wishes]
             )
-            for start in range(0, len(news), per_statement):
-                chunk = news[start : start + per_statement]
-                (
-                    customers,
-                    configurations,
-                    quantities,
-                    regions,
-                    price_ceilings,
-                    notes,
-                    raws,
-                    external_ids,
-                    valids,
-                    violations,
-                    suggestions,
-                ) = zip(*chunk, strict=True)
-                params = list(
-                    chain.from_iterable(
-                        zip(
-                            repeat(campaign_id),
-                            customers,
-                            self._texts(configurations, _configuration_text),
-                            quantities,
-                            regions,
-                            price_ceilings,
-                            notes,
-                            raws,
-                            external_ids,
-                            map(int, map(truth, valids)),
-                            self._texts(violations, _violations_text),
-                            self._texts(suggestions, _suggestion_text),
-                            repeat(now),
-                        )
-                    )
+            before = None
+            if self.store.SEQUENTIAL_IDS:
+                before = cast(tuple, self.query_one("SELECT COALESCE(MAX(id), 0) FROM wishes"))[0]
+                if before + len(news) > MAX_ID:  # past the largest id, ids are not sequential
+                    before = None
+            ids: Sequence[int]
+            if before is not None:
+                stored = sum(self._insert(campaign_id, news, ""))
+                ids = range(before + 1, before + stored + 1)
+                if stored == len(news):
+                    invalid = len(news) - sum(map(truth, map(itemgetter(VALID), news)))
+                else:  # some external ids were known: count what was stored
+                    invalid = cast(
+                        tuple,
+                        self.query_one(
+                            "SELECT COUNT(*) FROM wishes WHERE id > ? AND valid = 0", [before]
+                        ),
+                    )[0]
+            else:
+                rows = list(
+                    chain.from_iterable(self._insert(campaign_id, news, " RETURNING id, valid"))
                 )
-                rows = self.query(
-                    f"INSERT INTO wishes ({', '.join(COLUMNS)}) VALUES "
-                    + ", ".join([_ROW] * len(chunk))
-                    + " ON CONFLICT (campaign_id, external_id) DO NOTHING RETURNING id, valid",
-                    params,
-                )
-                ids.extend(map(itemgetter(0), rows))
-                invalid += len(rows) - sum(map(truth, map(itemgetter(1), rows)))
-            ids.sort()
+                ids = sorted(map(itemgetter(0), rows))
+                invalid = len(rows) - sum(map(truth, map(itemgetter(1), rows)))
             events = (
                 "INSERT INTO events (type, campaign_id, payload, created_at) "
                 f"SELECT 'wish.submitted', campaign_id, {self.EVENT_PAYLOAD}, created_at "
@@ -198,6 +181,52 @@ class WishStore(Area):
                         id_chunk,
                     )
         return WishBatch(tuple(ids), invalid)
+
+    def _insert(self, campaign_id: int, news: Sequence[NewWish], returning: str) -> Iterator:
+        """Insert ``news`` by as few multi-row statements as the store binds; per statement,
+        the rows ``returning`` reads (``RETURNING ...``) or, without it, how many it stored."""
+        per_statement = max(1, min(INSERT_ROWS, self.store.MAX_PARAMETERS // len(COLUMNS)))
+        now = self.now()
+        for start in range(0, len(news), per_statement):
+            chunk = news[start : start + per_statement]
+            (
+                customers,
+                configurations,
+                quantities,
+                regions,
+                price_ceilings,
+                notes,
+                raws,
+                external_ids,
+                valids,
+                violations,
+                suggestions,
+            ) = zip(*chunk, strict=True)
+            params = list(
+                chain.from_iterable(
+                    zip(
+                        repeat(campaign_id),
+                        customers,
+                        self._texts(configurations, _configuration_text),
+                        quantities,
+                        regions,
+                        price_ceilings,
+                        notes,
+                        raws,
+                        external_ids,
+                        map(int, map(truth, valids)),
+                        self._texts(violations, _violations_text),
+                        self._texts(suggestions, _suggestion_text),
+                        repeat(now),
+                    )
+                )
+            )
+            sql = (
+                f"INSERT INTO wishes ({', '.join(COLUMNS)}) VALUES "
+                + ", ".join([_ROW] * len(chunk))
+                + " ON CONFLICT (campaign_id, external_id) DO NOTHING"
+            )
+            yield self.query(sql + returning, params) if returning else self.execute(sql, params)
 
     def _texts(self, values: Sequence, encode) -> Iterator[str | None]:
         """The JSON texts of ``values`` (configurations, violations or suggestions, each kind

@@ -164,3 +164,32 @@ def test_new_wishes_sharing_objects_are_stored_like_records(store):
     assert fields[:5] == fields[5:]
     assert {w.external_id for w in stored[:5]} == {f"n{i}" for i in range(5)}
     assert store.wishes.violation_sets(owner.id) == [ViolationGroup(BROKEN, 10, 18)]
+
+
+def test_a_batch_after_the_largest_ids_gets_its_own_ids(store):
+    """A wish stored with an id near the largest (a copy from elsewhere, say): SQLite then
+    picks free ids at random, so the batch's ids are read back, not counted."""
+    owner = campaign(store)
+    with store.transaction():
+        store.execute(
+            "INSERT INTO wishes (id, campaign_id, customer, configuration, quantity, valid, "
+            "violations, created_at) VALUES (?, ?, 'zed', '{}', 1, 1, '[]', ?)",
+            [2**63 - 3, owner.id, store.now()],
+        )
+    batch = store.wishes.insert_batch(
+        owner.id,
+        [
+            wish("ann", "w1"),
+            wish("bob", "w1"),
+            wish("cat", valid=False, violations=BROKEN),
+            wish("dan"),
+            wish("eve", "w5"),
+        ],
+        "wishes",
+    )
+    assert batch.stored == 4 and batch.invalid == 1
+    assert list(batch.wish_ids) == sorted(batch.wish_ids)
+    stored = store.wishes.get_many(batch.wish_ids)
+    assert sorted(w.customer for w in stored) == ["ann", "cat", "dan", "eve"]
+    events = store.events_since(0, types=("wish.submitted",))
+    assert sorted(e.payload["wish_id"] for e in events) == list(batch.wish_ids)
