@@ -155,12 +155,16 @@ class Checked:
     lines: int
 
 
-def check_bytes(chunks: Iterable[bytes], name: str, max_rows: int = MAX_ROWS) -> Checked:
-    """Check a file's bytes are UTF-8 text without NUL bytes, within the limits.
+def check_bytes(
+    chunks: Iterable[bytes], name: str, max_rows: int = MAX_ROWS, *, max_line: int = MAX_LINE
+) -> Checked:
+    """Check a file's bytes are UTF-8 text without NUL bytes, within the limits (``max_rows``
+    rows, lines of at most ``max_line`` bytes).
 
     Raises ``InvalidInput`` naming the line and what is accepted; returns the line count.
     """
     accepted = "UTF-8 text (with or without a byte-order mark), CSV or JSON Lines"
+    long = f"lines of at most {max_line:,} bytes and fields of at most {MAX_FIELD:,} characters"
     decoder = codecs.getincrementaldecoder("utf-8")()
     lines, offset, line_start, last, first = 0, 0, 0, b"\n", True
     content = False
@@ -191,21 +195,21 @@ def check_bytes(chunks: Iterable[bytes], name: str, max_rows: int = MAX_ROWS) ->
                 f"{offset + ex.start}) cannot be decoded; save the file as UTF-8",
                 accepted,
             ) from None
-        start = 0
-        while (end := chunk.find(b"\n", start)) >= 0:
-            lines += 1
-            if offset + end - line_start > MAX_LINE:
-                raise _unusable(
-                    name, f"line {lines} is longer than {MAX_LINE:,} bytes", f"lines of at most "
-                    f"{MAX_LINE:,} bytes and fields of at most {MAX_FIELD:,} characters",
-                )  # fmt: skip
-            line_start = offset + end + 1
-            start = end + 1
-        if offset + len(chunk) - line_start > MAX_LINE:
-            raise _unusable(
-                name, f"line {lines + 1} is longer than {MAX_LINE:,} bytes", f"lines of at most "
-                f"{MAX_LINE:,} bytes and fields of at most {MAX_FIELD:,} characters",
-            )  # fmt: skip
+        # The lines are counted, not walked: a line that starts and ends inside a window of
+        # ``max_line`` bytes is within the limit, so only the line each window finishes
+        # (begun before it) is measured.
+        for start in range(0, len(chunk), max_line):
+            end = start + max_line
+            count = chunk.count(b"\n", start, end)
+            if count:
+                if offset + chunk.find(b"\n", start, end) - line_start > max_line:
+                    raise _unusable(
+                        name, f"line {lines + 1} is longer than {max_line:,} bytes", long
+                    )
+                lines += count
+                line_start = offset + chunk.rfind(b"\n", start, end) + 1
+        if offset + len(chunk) - line_start > max_line:
+            raise _unusable(name, f"line {lines + 1} is longer than {max_line:,} bytes", long)
         if lines > max_rows + 1:
             raise _unusable(
                 name, f"more than {max_rows:,} rows", f"at most {max_rows:,} rows per file; "
