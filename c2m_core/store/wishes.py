@@ -19,6 +19,7 @@ from ..wishes.records import (
     CommonTexts,
     DemandGroup,
     NewWish,
+    NewWishes,
     ViolationGroup,
     Wish,
     WishBatch,
@@ -136,22 +137,23 @@ class WishStore(Area):
                 is None
             ):
                 return None
-            news = (
-                cast(Sequence[NewWish], wishes)
-                if set(map(type, wishes)) <= {NewWish}
-                else [_new_wish(wish) for wish in wishes]
-            )
+            if isinstance(wishes, NewWishes):
+                columns = wishes.columns
+            else:
+                news = [_new_wish(wish) for wish in wishes]
+                columns = tuple(map(list, zip(*news, strict=True))) or NewWishes().columns
+            count = len(columns[0])
             before = None
             if self.store.SEQUENTIAL_IDS:
                 before = cast(tuple, self.query_one("SELECT COALESCE(MAX(id), 0) FROM wishes"))[0]
-                if before + len(news) > MAX_ID:  # past the largest id, ids are not sequential
+                if before + count > MAX_ID:  # past the largest id, ids are not sequential
                     before = None
             ids: Sequence[int]
             if before is not None:
-                stored = sum(self._insert(campaign_id, news, ""))
+                stored = sum(self._insert(campaign_id, columns, ""))
                 ids = range(before + 1, before + stored + 1)
-                if stored == len(news):
-                    invalid = len(news) - sum(map(truth, map(itemgetter(VALID), news)))
+                if stored == count:
+                    invalid = count - sum(map(truth, columns[VALID]))
                 else:  # some external ids were known: count what was stored
                     invalid = cast(
                         tuple,
@@ -161,7 +163,7 @@ class WishStore(Area):
                     )[0]
             else:
                 rows = list(
-                    chain.from_iterable(self._insert(campaign_id, news, " RETURNING id, valid"))
+                    chain.from_iterable(self._insert(campaign_id, columns, " RETURNING id, valid"))
                 )
                 ids = sorted(map(itemgetter(0), rows))
                 invalid = len(rows) - sum(map(truth, map(itemgetter(1), rows)))
@@ -182,13 +184,13 @@ class WishStore(Area):
                     )
         return WishBatch(tuple(ids), invalid)
 
-    def _insert(self, campaign_id: int, news: Sequence[NewWish], returning: str) -> Iterator:
-        """Insert ``news`` by as few multi-row statements as the store binds; per statement,
-        the rows ``returning`` reads (``RETURNING ...``) or, without it, how many it stored."""
+    def _insert(self, campaign_id: int, columns: Sequence[list], returning: str) -> Iterator:
+        """Insert the wishes of ``columns`` (one list per field of ``NewWish``) by as few
+        multi-row statements as the store binds; per statement, the rows ``returning`` reads
+        (``RETURNING ...``) or, without it, how many it stored."""
         per_statement = max(1, min(INSERT_ROWS, self.store.MAX_PARAMETERS // len(COLUMNS)))
         now = self.now()
-        for start in range(0, len(news), per_statement):
-            chunk = news[start : start + per_statement]
+        for start in range(0, len(columns[0]), per_statement):
             (
                 customers,
                 configurations,
@@ -201,7 +203,7 @@ class WishStore(Area):
                 valids,
                 violations,
                 suggestions,
-            ) = zip(*chunk, strict=True)
+            ) = [column[start : start + per_statement] for column in columns]
             params = list(
                 chain.from_iterable(
                     zip(
@@ -223,7 +225,7 @@ class WishStore(Area):
             )
             sql = (
                 f"INSERT INTO wishes ({', '.join(COLUMNS)}) VALUES "
-                + ", ".join([_ROW] * len(chunk))
+                + ", ".join([_ROW] * len(customers))
                 + " ON CONFLICT (campaign_id, external_id) DO NOTHING"
             )
             yield self.query(sql + returning, params) if returning else self.execute(sql, params)

@@ -23,7 +23,7 @@ from typing import IO
 
 from ..errors import InvalidInput
 from ..imports import MAX_FIELD, ImportFile, _too_long_message, csv_text, detect_format
-from .records import FIELDS, MAX_PRICE, MAX_REF, MAX_TEXT, NewWish, Rejected
+from .records import FIELDS, MAX_PRICE, MAX_REF, MAX_TEXT, NewWish, NewWishes, Rejected
 
 __all__ = ["CSV_FIELDS", "CsvWishRows", "detect_format", "open_wishes", "read_wishes"]
 
@@ -145,7 +145,7 @@ class CsvWishRows:
             self._rows = _csv_wishes(self.source, self.modules)
         return next(self._rows)
 
-    def fill(self, intake, batch: list[NewWish], rejected: list[Rejected], size: int):
+    def fill(self, intake, batch: NewWishes, rejected: list[Rejected], size: int):
         """Read rows into ``batch`` (wishes) and ``rejected`` until ``batch`` holds ``size``
         wishes or the file ends; returns (rows read, the line of the last one, whether rows
         may follow).
@@ -280,7 +280,7 @@ class CsvWishRows:
         self._end = end
         return rows, line, True
 
-    def _plain_lines(self, texts: list[str], intake, batch: list[NewWish]) -> bool:
+    def _plain_lines(self, texts: list[str], intake, batch: NewWishes) -> bool:
         """Add the wishes of ``texts`` (lines, one row each) to ``batch`` when every line is
         plain and every cell a plain value, checked column by column (a few calls per column,
         not per row), and True; False (nothing added) when any is not: ``fill`` then reads
@@ -347,24 +347,18 @@ class CsvWishRows:
         if set(map(type, judged)) != {tuple}:  # a configuration refused (or forgotten)
             return False
         ordered, valid, violations, suggestions = zip(*judged, strict=True)
-        batch.extend(
-            map(
-                _new_wish,
-                zip(
-                    customers,
-                    ordered,
-                    quantities,
-                    texts_of["region"],
-                    ceilings,
-                    texts_of["note"],
-                    texts_of["raw"],
-                    texts_of["external_id"],
-                    valid,
-                    violations,
-                    suggestions,
-                    strict=True,
-                ),
-            )
+        batch.extend_columns(
+            customers,
+            ordered,
+            quantities,
+            texts_of["region"],
+            ceilings,
+            texts_of["note"],
+            texts_of["raw"],
+            texts_of["external_id"],
+            valid,
+            violations,
+            suggestions,
         )
         return True
 

@@ -42,6 +42,7 @@ from .records import (
     ImportRejected,
     ImportReport,
     NewWish,
+    NewWishes,
     Rejected,
     StandardSizes,
     Wish,
@@ -467,7 +468,7 @@ class WishService:
         counts: Counter[str] = Counter()
         stored: list[tuple[int, ...]] = []
         notify = has_listeners(self.app.pm, "wish_submitted")
-        batch: list[NewWish] = []
+        batch = NewWishes()
         line = 0
 
         def flush():
