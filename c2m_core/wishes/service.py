@@ -165,6 +165,15 @@ class _Intake:
         self.module_ids = self.catalog.module_ids
         self.multiple = {module.id for module in self.catalog.modules if module.multiple}
         self.reshape = bool(self.multiple or self.catalog.numeric_modules)
+        #: Every (module, option) of a catalog whose choices are plain option ids: a
+        #: configuration made of these alone has no structural violation to look for.
+        self.pairs = (
+            frozenset()
+            if self.reshape
+            else frozenset((m.id, o) for m in self.catalog.modules for o in m.option_ids)
+        )
+        self._engine: Engine | None = None
+        self._table: tuple[ValidTable | None] | None = None  # (the table,) once asked for
         self.verdicts: dict[tuple, tuple | InvalidInput] = {}
         self.seen: dict[int, tuple[Mapping, tuple | InvalidInput]] = {}
         self.judgements = 0
@@ -276,19 +285,25 @@ class _Intake:
             configuration = self.catalog.canonical(configuration)
         if self.catalog.numeric_modules:
             configuration, stated = _tolerances(self.catalog, configuration)
-        for module, option in configuration.items():
-            if not isinstance(module, str) or not (
-                isinstance(option, str) or (module in self.multiple and isinstance(option, tuple))
-            ):
-                raise _bad(
-                    "configuration",
-                    {module: option},
-                    "module ids mapped to option ids (text), or to a list of option ids for a "
-                    "multi-select module",
-                )
-        structural = structural_violations(self.catalog, configuration)
-        if structural:
-            raise _structural_error(self.catalog, structural[0])
+        try:  # known option ids of known modules only: nothing structural to find
+            plain = configuration.items() <= self.pairs
+        except TypeError:  # a value that cannot be hashed, refused below
+            plain = False
+        if not plain:
+            for module, option in configuration.items():
+                if not isinstance(module, str) or not (
+                    isinstance(option, str)
+                    or (module in self.multiple and isinstance(option, tuple))
+                ):
+                    raise _bad(
+                        "configuration",
+                        {module: option},
+                        "module ids mapped to option ids (text), or to a list of option ids "
+                        "for a multi-select module",
+                    )
+            structural = structural_violations(self.catalog, configuration)
+            if structural:
+                raise _structural_error(self.catalog, structural[0])
         ordered = {m: configuration[m] for m in self.module_ids if m in configuration}
         if stated:
             kept = self.verdict_of(ordered)
@@ -303,12 +318,16 @@ class _Intake:
         has judged ``TABLE_AFTER`` configurations, whether the choices can be completed and
         the nearest valid choice come from the catalog's table of valid configurations when
         it is small enough to have one (``engine.table.ValidTable``: the engine's answers)."""
-        engine = self.service._engine(self.category)
+        engine = self._engine
+        if engine is None:
+            engine = self._engine = self.service._engine(self.category)
         violations = engine.validate(ordered, complete=False)
         self.judgements += 1
         table = None
         if self.judgements > TABLE_AFTER:
-            table = self.service._table(self.category)
+            if self._table is None:
+                self._table = (self.service._table(self.category),)
+            table = self._table[0]
         if table is not None:
             satisfiable, nearest = table.judge(ordered)
         else:
