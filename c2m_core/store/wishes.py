@@ -230,12 +230,16 @@ class WishStore(Area):
             )
             yield self.query(sql + returning, params) if returning else self.execute(sql, params)
 
-    def _texts(self, values: Sequence, encode) -> Iterator[str | None]:
+    def _texts(self, values: Sequence, encode) -> Iterable[str | None]:
         """The JSON texts of ``values`` (configurations, violations or suggestions, each kind
         with its own ``encode``), remembered by identity across batches: the intake hands the
         ones of identical wishes as the same objects. The cache keeps each object alive, so
         its id is not reused while its text is remembered."""
         kept, texts = self._kept.setdefault(encode, ({}, {}))
+        try:  # the usual case: every object seen before
+            return list(map(texts.__getitem__, map(id, values)))
+        except KeyError:
+            pass
         ids = list(map(id, values))
         missing = set(ids).difference(texts)
         if missing:
