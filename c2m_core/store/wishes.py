@@ -204,25 +204,26 @@ class WishStore(Area):
                 violations,
                 suggestions,
             ) = [column[start : start + per_statement] for column in columns]
-            params = list(
-                chain.from_iterable(
-                    zip(
-                        repeat(campaign_id),
-                        customers,
-                        self._texts(configurations, _configuration_text),
-                        quantities,
-                        regions,
-                        price_ceilings,
-                        notes,
-                        raws,
-                        external_ids,
-                        map(int, map(truth, valids)),
-                        self._texts(violations, _violations_text),
-                        self._texts(suggestions, _suggestion_text),
-                        repeat(now),
-                    )
-                )
+            rows = len(customers)
+            values = (  # in the order of COLUMNS
+                repeat(campaign_id, rows),
+                customers,
+                self._texts(configurations, _configuration_text),
+                quantities,
+                regions,
+                price_ceilings,
+                notes,
+                raws,
+                external_ids,
+                map(int, map(truth, valids)),
+                self._texts(violations, _violations_text),
+                self._texts(suggestions, _suggestion_text),
+                repeat(now, rows),
             )
+            # the rows' parameters one after another: each column fills every len(COLUMNS)th
+            params: list = [None] * (rows * len(COLUMNS))
+            for at, column in zip(range(len(COLUMNS)), values, strict=True):
+                params[at :: len(COLUMNS)] = column
             sql = (
                 f"INSERT INTO wishes ({', '.join(COLUMNS)}) VALUES "
                 + ", ".join([_ROW] * len(customers))
