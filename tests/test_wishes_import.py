@@ -444,3 +444,24 @@ def test_new_wishes_held_by_column_read_as_the_list_of_tuples(wishes, more, inde
     if more:
         batch.append(more[0])
     assert list(batch) == more[:1]
+
+
+@pytest.mark.parametrize("batch_size", [2, 5])
+def test_a_plain_line_with_a_module_cell_too_many_or_too_few_is_rejected(shared_app, batch_size):
+    """Lines that are plain but for the number of module cells are read as the row reader
+    reads them (rejected with their line), also when the same module cells were judged
+    before with the right number."""
+    header = ",".join(_PLAIN)
+    good = "w1,u1,1,CN-SD,,,65-oled,,graphite,,feet"
+    text = "\n".join(
+        [header, good, good.replace("w1", "w2") + ",extra", "w3,u1,1,CN-SD,,,65-oled,,graphite,"]
+        + [good.replace("w1", f"v{n}") for n in range(4)]
+    )
+    assert _both_readers(shared_app, text + "\n", batch_size)
+    path = Path(shared_app.store.path).parent / "wishes.csv"
+    slug = f"c{next(_SLUGS)}"
+    shared_app.campaigns.create(slug, "tv")
+    shared_app.campaigns.advance(slug)
+    _, rows = read_wishes(path, shared_app.category("tv").catalog.module_ids)
+    report = shared_app.wishes.submit_many(slug, rows, batch_size=batch_size)
+    assert [r.line for r in report.rejected] == [3, 4] and report.imported == 5

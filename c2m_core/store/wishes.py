@@ -205,7 +205,7 @@ class WishStore(Area):
                 suggestions,
             ) = [column[start : start + per_statement] for column in columns]
             rows = len(customers)
-            values = (  # in the order of COLUMNS
+            values: tuple[Iterable, ...] = (  # in the order of COLUMNS
                 repeat(campaign_id, rows),
                 customers,
                 self._texts(configurations, _configuration_text),
@@ -231,28 +231,27 @@ class WishStore(Area):
             )
             yield self.query(sql + returning, params) if returning else self.execute(sql, params)
 
-    def _texts(self, values: Sequence, encode) -> Iterable[str | None]:
+    def _texts(self, values: Sequence, encode) -> list[str | None]:
         """The JSON texts of ``values`` (configurations, violations or suggestions, each kind
         with its own ``encode``), remembered by identity across batches: the intake hands the
         ones of identical wishes as the same objects. The cache keeps each object alive, so
         its id is not reused while its text is remembered."""
         kept, texts = self._kept.setdefault(encode, ({}, {}))
+        ids = list(map(id, values))
         try:  # the usual case: every object seen before
-            return list(map(texts.__getitem__, map(id, values)))
+            return list(map(texts.__getitem__, ids))
         except KeyError:
             pass
-        ids = list(map(id, values))
         missing = set(ids).difference(texts)
-        if missing:
-            if len(texts) + len(missing) > CONFIGURATIONS_KEPT:
-                kept.clear()
-                texts.clear()
-                missing = set(ids)
-            for object_id, value in zip(ids, values, strict=True):
-                if object_id in missing and object_id not in texts:
-                    kept[object_id] = value
-                    texts[object_id] = encode(value)
-        return map(texts.__getitem__, ids)
+        if len(texts) + len(missing) > CONFIGURATIONS_KEPT:
+            kept.clear()
+            texts.clear()
+            missing = set(ids)
+        for object_id, value in zip(ids, values, strict=True):
+            if object_id in missing and object_id not in texts:
+                kept[object_id] = value
+                texts[object_id] = encode(value)
+        return list(map(texts.__getitem__, ids))
 
     def _chunks(self, ids: Sequence[int]) -> Iterable[Sequence[int]]:
         size = self.store.MAX_PARAMETERS

@@ -295,8 +295,6 @@ class CsvWishRows:
         if len(cells) != tail + 1:
             return False
         keys = cells[tail]
-        if set(map(methodcaller("count", ","), keys)) != {len(self._header) - tail - 1}:
-            return False
         count = len(texts)
         blank = ("",) * count
         nothing = (None,) * count
@@ -352,7 +350,12 @@ class CsvWishRows:
         judged = list(map(verdicts.get, keys))
         kinds = set(map(type, judged))
         if kinds != {tuple} and type(None) in kinds:  # configurations not judged yet
-            for key in set(keys).difference(verdicts):
+            new = set(keys).difference(verdicts)
+            # every key judged has the header's number of module cells, so only new ones
+            # are counted
+            if set(map(methodcaller("count", ","), new)) != {len(self._header) - tail - 1}:
+                return False
+            for key in new:
                 self._judge(key, intake)
             judged = list(map(verdicts.get, keys))
             kinds = set(map(type, judged))
