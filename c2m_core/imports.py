@@ -155,12 +155,16 @@ class Checked:
     lines: int
 
 
-def check_bytes(chunks: Iterable[bytes], name: str, max_rows: int = MAX_ROWS) -> Checked:
-    """Check a file's bytes are UTF-8 text without NUL bytes, within the limits.
+def check_bytes(
+    chunks: Iterable[bytes], name: str, max_rows: int = MAX_ROWS, *, max_line: int = MAX_LINE
+) -> Checked:
+    """Check a file's bytes are UTF-8 text without NUL bytes, within the limits (``max_rows``
+    rows, lines of at most ``max_line`` bytes).
 
     Raises ``InvalidInput`` naming the line and what is accepted; returns the line count.
     """
     accepted = "UTF-8 text (with or without a byte-order mark), CSV or JSON Lines"
+    long = f"lines of at most {max_line:,} bytes and fields of at most {MAX_FIELD:,} characters"
     decoder = codecs.getincrementaldecoder("utf-8")()
     lines, offset, line_start, last, first = 0, 0, 0, b"\n", True
     content = False
@@ -191,21 +195,21 @@ def check_bytes(chunks: Iterable[bytes], name: str, max_rows: int = MAX_ROWS) ->
                 f"{offset + ex.start}) cannot be decoded; save the file as UTF-8",
                 accepted,
             ) from None
-        start = 0
-        while (end := chunk.find(b"\n", start)) >= 0:
-            lines += 1
-            if offset + end - line_start > MAX_LINE:
-                raise _unusable(
-                    name, f"line {lines} is longer than {MAX_LINE:,} bytes", f"lines of at most "
-                    f"{MAX_LINE:,} bytes and fields of at most {MAX_FIELD:,} characters",
-                )  # fmt: skip
-            line_start = offset + end + 1
-            start = end + 1
-        if offset + len(chunk) - line_start > MAX_LINE:
-            raise _unusable(
-                name, f"line {lines + 1} is longer than {MAX_LINE:,} bytes", f"lines of at most "
-                f"{MAX_LINE:,} bytes and fields of at most {MAX_FIELD:,} characters",
-            )  # fmt: skip
+        # The lines are counted, not walked: a line that starts and ends inside a window of
+        # ``max_line`` bytes is within the limit, so only the line each window finishes
+        # (begun before it) is measured.
+        for start in range(0, len(chunk), max_line):
+            end = start + max_line
+            count = chunk.count(b"\n", start, end)
+            if count:
+                if offset + chunk.find(b"\n", start, end) - line_start > max_line:
+                    raise _unusable(
+                        name, f"line {lines + 1} is longer than {max_line:,} bytes", long
+                    )
+                lines += count
+                line_start = offset + chunk.rfind(b"\n", start, end) + 1
+        if offset + len(chunk) - line_start > max_line:
+            raise _unusable(name, f"line {lines + 1} is longer than {max_line:,} bytes", long)
         if lines > max_rows + 1:
             raise _unusable(
                 name, f"more than {max_rows:,} rows", f"at most {max_rows:,} rows per file; "
@@ -364,7 +368,8 @@ class ImportFile:
                     or '"' in "".join(lines)
                     and _multi_line("\0".join(chain.from_iterable(rows)))
                 ):  # a record over several lines: record by record from here on
-                    yield from _batched(self._csv_records(chain(lines, fp), line), size)
+                    records = self._csv_records(csv.reader(chain(lines, fp)), line)
+                    yield from _batched(records, size)
                     return
                 first = line + 1
                 line += len(lines)
@@ -385,11 +390,11 @@ class ImportFile:
                 if batch.lines or batch.rejected:
                     yield batch
 
-    def _csv_records(self, lines: Iterator[str], before: int) -> Iterator:
-        """``(line, cells)`` or ``Rejected`` of each record of ``lines`` (which follow line
-        ``before``), as ``cells()`` reads them."""
-        reader = csv.reader(lines)
-        end = before
+    def _csv_records(self, reader, before: int) -> Iterator:
+        """``(line, cells)`` or ``Rejected`` of each record ``reader`` (a ``csv.reader``) reads
+        after line ``before`` of the file, blank records skipped: the one loop that reads and
+        checks the records of a CSV file (``rows()``, ``cells()``, ``batches()``)."""
+        end = before + reader.line_num
         while True:
             start = end + 1
             try:
@@ -518,50 +523,24 @@ class ImportFile:
                     f"each column once; {self._accepted()}",
                 )  # fmt: skip
             self._header = header
-            width = len(header)
-            # One loop reads and checks every row (a generator per row layer costs a tenth of
-            # a fast import): ``start`` is a record's first line, ``end`` its last.
-            end = reader.line_num
-            first = True
-            row: list[str] | Rejected
-            while True:
-                while True:  # the next record that is not all blank cells
-                    start = end + 1
-                    try:
-                        row = next(reader)
-                    except StopIteration:
-                        if first:
-                            raise _unusable(
-                                self.name, "line 1 is a header and no rows follow",
-                                f"one row per line after the header; {self._accepted()}",
-                            ) from None  # fmt: skip
-                        return
-                    except csv.Error as ex:
-                        end = reader.line_num
-                        row = Rejected(start, f"the row cannot be read as CSV ({ex})")
-                        break
-                    end = reader.line_num
-                    first_cell = row[0] if row else ""
-                    if (first_cell and not first_cell.isspace()) or "".join(row).strip():
-                        break
-                if first:
-                    first = False
-                    yield None
-                    cells = self._cells  # the reader may ask for cells once the header is known
-                if isinstance(row, Rejected):
-                    yield row
-                elif len(row) != width:
-                    yield Rejected(start, f"{len(row):,} fields, but the header has {width}")
-                elif max(map(len, row)) > MAX_FIELD:
-                    long = next(i for i, cell in enumerate(row) if len(cell) > MAX_FIELD)
-                    yield Rejected(start, _too_long_message(header[long], len(row[long])))
-                elif cells:
-                    yield start, row
+            records = self._csv_records(reader, 0)
+            first = next(records, None)
+            if first is None:
+                raise _unusable(
+                    self.name, "line 1 is a header and no rows follow",
+                    f"one row per line after the header; {self._accepted()}",
+                )  # fmt: skip
+            yield None  # the header is checked; the reader may ask for cells now
+            if self._cells:
+                yield first
+                yield from records
+                return
+            for item in chain((first,), records):
+                if isinstance(item, Rejected):
+                    yield item
                 else:
-                    yield (
-                        start,
-                        {name: cell for name, cell in zip(header, row, strict=True) if cell},
-                    )
+                    line, row = item
+                    yield line, {name: cell for name, cell in zip(header, row, strict=True) if cell}
 
     def _check_object(self, data: Any) -> str | None:
         if (  # the common case, quickly: known keys with short text values, required present

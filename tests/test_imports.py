@@ -250,3 +250,39 @@ def test_json_lines_read_fast_as_json_loads_reads_them(lines):
         assert fast == rows()
     finally:
         imports._scan = original
+
+
+def _lines_by_walking(data: bytes, max_line: int):
+    """What ``check_bytes`` finds in plain ASCII ``data``, by splitting it whole: the line
+    count or the message of the first problem (a line too long, nothing but blanks)."""
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if len(line) > max_line:
+            return f"line {number} is longer than {max_line:,} bytes"
+    if not data.strip():
+        return "the file is empty"
+    return data.count(b"\n") + (not data.endswith(b"\n"))
+
+
+@settings(max_examples=300)
+@given(
+    data=st.lists(st.sampled_from([b"a", b"bc", b" ", b"\n", b"\r\n", b"defgh"]), max_size=40).map(
+        b"".join
+    ),
+    max_line=st.integers(1, 9),
+    cuts=st.lists(st.integers(0, 200), max_size=6),
+)
+def test_lines_are_counted_and_measured_however_the_file_is_cut(data, max_line, cuts):
+    """``check_bytes`` counts lines and finds the first one too long whatever chunks the
+    file arrives in (chunks longer or shorter than a line, a line over several chunks)."""
+    from c2m_core.imports import check_bytes
+
+    bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
+    chunks = [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    expected = _lines_by_walking(data, max_line)
+    try:
+        found = check_bytes(iter(chunks), "f.csv", max_line=max_line).lines
+    except InvalidInput as ex:
+        found = str(ex)
+        assert isinstance(expected, str) and found.startswith(f"f.csv: {expected}"), found
+        return
+    assert found == expected

@@ -401,7 +401,7 @@ def test_every_tv_wish_is_judged_as_validate_and_the_engine_judge_it(tmp_path):
     """Each partial TV wish (every one there is) is stored with the violations ``C2M.validate``
     reports (plugins' rules included), or as unsatisfiable when the rules allow its choices
     but no complete configuration has them all; valid exactly when neither; with the engine's
-    nearest valid choice when invalid. (The import judges its first ``TABLE_AFTER`` distinct
+    nearest valid choice when invalid. (The import judges its first ``table_after`` distinct
     wishes with the solver, the others with the catalog's table of valid configurations.)"""
     with C2M(db_path=tmp_path / "c2m.db", plugins=[_NoWalnutFeet()]) as app:
         slug = open_campaign(app)

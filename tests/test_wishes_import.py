@@ -17,6 +17,7 @@ from waiting import HANG_SECONDS
 from c2m_core import C2M, InvalidInput
 from c2m_core.wishes import ImportRejected
 from c2m_core.wishes.imports import read_wishes
+from c2m_core.wishes.records import NewWish, NewWishes
 from c2m_core.wishes.synthetic import synthetic_wishes, write_csv
 
 HERE = Path(__file__).resolve().parent
@@ -411,3 +412,56 @@ def test_the_quick_csv_reader_imports_what_the_row_reader_imports(
     if not last_newline:
         text = text.rstrip("\n")
     assert _both_readers(shared_app, text, batch_size=3)
+
+
+_NEW_WISHES = st.lists(
+    st.builds(
+        NewWish,
+        customer=st.text(max_size=3),
+        configuration=st.dictionaries(st.sampled_from("ab"), st.sampled_from("xy")),
+        quantity=st.integers(1, 9),
+        region=st.none() | st.text(max_size=2),
+        external_id=st.none() | st.text(max_size=2),
+        valid=st.booleans(),
+    ),
+    max_size=8,
+)
+
+
+@given(wishes=_NEW_WISHES, more=_NEW_WISHES, index=st.integers(-9, 9), cut=st.slices(10))
+def test_new_wishes_held_by_column_read_as_the_list_of_tuples(wishes, more, index, cut):
+    """The batch an import gathers column by column is, read back, the list it was given:
+    appended one by one or a column at a time, indexed, sliced and cleared."""
+    batch = NewWishes(wishes)
+    if more:
+        batch.extend_columns(*zip(*more, strict=True))
+    expected = wishes + more
+    assert list(batch) == expected and len(batch) == len(expected)
+    assert list(batch[cut]) == expected[cut]
+    if -len(expected) <= index < len(expected):
+        assert batch[index] == expected[index]
+    batch.clear()
+    if more:
+        batch.append(more[0])
+    assert list(batch) == more[:1]
+
+
+@pytest.mark.parametrize("batch_size", [2, 5])
+def test_a_plain_line_with_a_module_cell_too_many_or_too_few_is_rejected(shared_app, batch_size):
+    """Lines that are plain but for the number of module cells are read as the row reader
+    reads them (rejected with their line), also when the same module cells were judged
+    before with the right number."""
+    header = ",".join(_PLAIN)
+    good = "w1,u1,1,CN-SD,,,65-oled,,graphite,,feet"
+    text = "\n".join(
+        [header, good, good.replace("w1", "w2") + ",extra", "w3,u1,1,CN-SD,,,65-oled,,graphite,"]
+        + [good.replace("w1", f"v{n}") for n in range(4)]
+    )
+    assert _both_readers(shared_app, text + "\n", batch_size)
+    path = Path(shared_app.store.path).parent / "wishes.csv"
+    slug = f"c{next(_SLUGS)}"
+    shared_app.campaigns.create(slug, "tv")
+    shared_app.campaigns.advance(slug)
+    _, rows = read_wishes(path, shared_app.category("tv").catalog.module_ids)
+    report = shared_app.wishes.submit_many(slug, rows, batch_size=batch_size)
+    assert [r.line for r in report.rejected] == [3, 4] and report.imported == 5

@@ -80,7 +80,7 @@ class ValidTable:
         catalog = engine.catalog
         if any(module.multiple for module in catalog.modules):
             return None
-        space = math.prod(len(m.option_ids) + (0 if m.required else 1) for m in catalog.modules)
+        space = complete_configurations(catalog)
         cells = space * sum(len(m.option_ids) for m in catalog.modules)
         if space > SPACE_LIMIT or cells > CELL_LIMIT:
             return None
@@ -106,3 +106,9 @@ class ValidTable:
         row = self.values[best]
         nearest = {m: self.options[i][row[i]] for i, m in enumerate(self.module_ids) if row[i] >= 0}
         return int(score[best]) >> self.distance_shift == 0, nearest
+
+
+def complete_configurations(catalog) -> int:
+    """How many complete configurations (valid or not) ``catalog``'s single-select modules
+    make: each required module one of its options, each optional one also left out."""
+    return math.prod(len(m.option_ids) + (0 if m.required else 1) for m in catalog.modules)

@@ -12,8 +12,9 @@ too (standard types, ``ON CONFLICT ... DO``, ``RETURNING``, JSON kept as TEXT). 
 backends differ the difference is a named attribute of the store: ``FOR_SHARE`` and
 ``FOR_UPDATE`` (row-lock suffixes for a ``SELECT``; empty here because ``BEGIN IMMEDIATE``
 already serialises writers), ``MAX_PARAMETERS`` (how many ``?`` one statement may bind),
-``next_id`` (the id a table's next row gets, for writes that number rows before inserting them)
-and ``UniqueViolation``. A second backend subclasses ``Store``, overrides these methods and
+``next_id`` (the id a table's next row gets, for writes that number rows before inserting them),
+``SEQUENTIAL_IDS`` (whether a writer's inserted rows take the ids after the largest) and
+``UniqueViolation``. A second backend subclasses ``Store``, overrides these methods and
 attributes, and reuses every area unchanged, apart from the few statements an area marks as
 dialect-specific.
 
@@ -172,6 +173,12 @@ class Store(AfterCommitQueue):
     FOR_UPDATE = ""
     #: The most ``?`` parameters one statement may bind (SQLite >= 3.32 allows 32,766).
     MAX_PARAMETERS = 32_766
+    #: True when the rows an ``INSERT`` adds without ids take, one after another, the ids
+    #: after the table's largest (SQLite's ``INTEGER PRIMARY KEY`` below its largest value;
+    #: ``BEGIN IMMEDIATE`` lets no other writer in): an area may then count the rows it
+    #: inserted instead of reading their ids back with ``RETURNING``. False where ids come
+    #: from a sequence other writers draw from at the same time (PostgreSQL).
+    SEQUENTIAL_IDS = True
     #: What a statement that breaks a unique key raises (a writer that lost a race to insert
     #: the same key; with ``execute_later`` it is raised at the next round trip).
     UniqueViolation: type[Exception] = sqlite3.IntegrityError

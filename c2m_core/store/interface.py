@@ -174,8 +174,8 @@ class WishesArea(Protocol):
         otherwise. The state is read with the campaign row locked shared, so a concurrent
         ``set_state`` either waits for the batch or is seen by it. A wish whose external id the
         campaign has already (stored before, by a concurrent writer, or earlier in the batch)
-        is skipped: one wish per (campaign, external id) is a unique constraint. The ids come
-        back from the insert.
+        is skipped: one wish per (campaign, external id) is a unique constraint. A
+        ``NewWishes`` batch (an import's) is written column by column as it is.
         """
         ...
 

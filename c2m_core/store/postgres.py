@@ -167,6 +167,8 @@ class PostgresStore(Store):
     FOR_UPDATE = " FOR UPDATE"
     #: The most parameters one statement may bind (the protocol's limit).
     MAX_PARAMETERS = 65_535
+    #: Ids come from each table's sequence, drawn from by every writer at once.
+    SEQUENTIAL_IDS = False
     UniqueViolation = psycopg.errors.UniqueViolation
 
     def __init__(self, url: str, areas=(), clock: Callable[[], datetime.datetime] = utc_now):

@@ -19,6 +19,7 @@ from ..wishes.records import (
     CommonTexts,
     DemandGroup,
     NewWish,
+    NewWishes,
     ViolationGroup,
     Wish,
     WishBatch,
@@ -92,6 +93,10 @@ INSERT_ROWS = 10_000
 TEXT_FIELDS = ("note", "raw")
 #: How many texts (of configurations, violations, suggestions) a store remembers by identity.
 CONFIGURATIONS_KEPT = 100_000
+#: The largest id SQLite gives a row by itself (past it, it picks unused ids at random).
+MAX_ID = 2**63 - 1
+#: Where ``NewWish`` holds whether the wish is valid.
+VALID = NewWish._fields.index("valid")
 
 
 class WishStore(Area):
@@ -119,7 +124,9 @@ class WishStore(Area):
         in the same transaction, so a concurrent state change waits for the batch or the batch
         sees it; None (nothing stored) when the state differs. A wish whose external id the
         campaign has already (stored before, by a concurrent writer, or earlier in the batch)
-        is skipped by the unique constraint. Ids come from ``RETURNING``.
+        is skipped by the unique constraint. Where the store's inserted rows take the ids after
+        the largest (``Store.SEQUENTIAL_IDS``) the ids are counted, not read back; elsewhere
+        they come from ``RETURNING``.
         """
         with self.store.transaction():
             if (
@@ -130,58 +137,36 @@ class WishStore(Area):
                 is None
             ):
                 return None
-            ids: list[int] = []
-            invalid = 0
-            per_statement = max(1, min(INSERT_ROWS, self.store.MAX_PARAMETERS // len(COLUMNS)))
-            now = self.now()
-            news = (
-                cast(Sequence[NewWish], wishes)
-                if set(map(type, wishes)) <= {NewWish}
-                else [_new_wish(wish) for wish in wishes]
-            )
-            for start in range(0, len(news), per_statement):
-                chunk = news[start : start + per_statement]
-                (
-                    customers,
-                    configurations,
-                    quantities,
-                    regions,
-                    price_ceilings,
-                    notes,
-                    raws,
-                    external_ids,
-                    valids,
-                    violations,
-                    suggestions,
-                ) = zip(*chunk, strict=True)
-                params = list(
-                    chain.from_iterable(
-                        zip(
-                            repeat(campaign_id),
-                            customers,
-                            self._texts(configurations, _configuration_text),
-                            quantities,
-                            regions,
-                            price_ceilings,
-                            notes,
-                            raws,
-                            external_ids,
-                            map(int, map(truth, valids)),
-                            self._texts(violations, _violations_text),
-                            self._texts(suggestions, _suggestion_text),
-                            repeat(now),
-                        )
-                    )
+            if isinstance(wishes, NewWishes):
+                columns = wishes.columns
+            else:
+                news = [_new_wish(wish) for wish in wishes]
+                columns = tuple(map(list, zip(*news, strict=True))) or NewWishes().columns
+            count = len(columns[0])
+            before = None
+            if self.store.SEQUENTIAL_IDS:
+                before = cast(tuple, self.query_one("SELECT COALESCE(MAX(id), 0) FROM wishes"))[0]
+                if before + count > MAX_ID:  # past the largest id, ids are not sequential
+                    before = None
+            ids: Sequence[int]
+            if before is not None:
+                stored = sum(self._insert(campaign_id, columns, ""))
+                ids = range(before + 1, before + stored + 1)
+                if stored == count:
+                    invalid = count - sum(map(truth, columns[VALID]))
+                else:  # some external ids were known: count what was stored
+                    invalid = cast(
+                        tuple,
+                        self.query_one(
+                            "SELECT COUNT(*) FROM wishes WHERE id > ? AND valid = 0", [before]
+                        ),
+                    )[0]
+            else:
+                rows = list(
+                    chain.from_iterable(self._insert(campaign_id, columns, " RETURNING id, valid"))
                 )
-                rows = self.query(
-                    f"INSERT INTO wishes ({', '.join(COLUMNS)}) VALUES "
-                    + ", ".join([_ROW] * len(chunk))
-                    + " ON CONFLICT (campaign_id, external_id) DO NOTHING RETURNING id, valid",
-                    params,
-                )
-                ids.extend(map(itemgetter(0), rows))
-                invalid += len(rows) - sum(map(truth, map(itemgetter(1), rows)))
-            ids.sort()
+                ids = sorted(map(itemgetter(0), rows))
+                invalid = len(rows) - sum(map(truth, map(itemgetter(1), rows)))
             events = (
                 "INSERT INTO events (type, campaign_id, payload, created_at) "
                 f"SELECT 'wish.submitted', campaign_id, {self.EVENT_PAYLOAD}, created_at "
@@ -199,24 +184,74 @@ class WishStore(Area):
                     )
         return WishBatch(tuple(ids), invalid)
 
-    def _texts(self, values: Sequence, encode) -> Iterator[str | None]:
+    def _insert(self, campaign_id: int, columns: Sequence[list], returning: str) -> Iterator:
+        """Insert the wishes of ``columns`` (one list per field of ``NewWish``) by as few
+        multi-row statements as the store binds; per statement, the rows ``returning`` reads
+        (``RETURNING ...``) or, without it, how many it stored."""
+        per_statement = max(1, min(INSERT_ROWS, self.store.MAX_PARAMETERS // len(COLUMNS)))
+        now = self.now()
+        for start in range(0, len(columns[0]), per_statement):
+            (
+                customers,
+                configurations,
+                quantities,
+                regions,
+                price_ceilings,
+                notes,
+                raws,
+                external_ids,
+                valids,
+                violations,
+                suggestions,
+            ) = [column[start : start + per_statement] for column in columns]
+            rows = len(customers)
+            values: tuple[Iterable, ...] = (  # in the order of COLUMNS
+                repeat(campaign_id, rows),
+                customers,
+                self._texts(configurations, _configuration_text),
+                quantities,
+                regions,
+                price_ceilings,
+                notes,
+                raws,
+                external_ids,
+                map(int, map(truth, valids)),
+                self._texts(violations, _violations_text),
+                self._texts(suggestions, _suggestion_text),
+                repeat(now, rows),
+            )
+            # the rows' parameters one after another: each column fills every len(COLUMNS)th
+            params: list = [None] * (rows * len(COLUMNS))
+            for at, column in zip(range(len(COLUMNS)), values, strict=True):
+                params[at :: len(COLUMNS)] = column
+            sql = (
+                f"INSERT INTO wishes ({', '.join(COLUMNS)}) VALUES "
+                + ", ".join([_ROW] * len(customers))
+                + " ON CONFLICT (campaign_id, external_id) DO NOTHING"
+            )
+            yield self.query(sql + returning, params) if returning else self.execute(sql, params)
+
+    def _texts(self, values: Sequence, encode) -> list[str | None]:
         """The JSON texts of ``values`` (configurations, violations or suggestions, each kind
         with its own ``encode``), remembered by identity across batches: the intake hands the
         ones of identical wishes as the same objects. The cache keeps each object alive, so
         its id is not reused while its text is remembered."""
         kept, texts = self._kept.setdefault(encode, ({}, {}))
         ids = list(map(id, values))
+        try:  # the usual case: every object seen before
+            return list(map(texts.__getitem__, ids))
+        except KeyError:
+            pass
         missing = set(ids).difference(texts)
-        if missing:
-            if len(texts) + len(missing) > CONFIGURATIONS_KEPT:
-                kept.clear()
-                texts.clear()
-                missing = set(ids)
-            for object_id, value in zip(ids, values, strict=True):
-                if object_id in missing and object_id not in texts:
-                    kept[object_id] = value
-                    texts[object_id] = encode(value)
-        return map(texts.__getitem__, ids)
+        if len(texts) + len(missing) > CONFIGURATIONS_KEPT:
+            kept.clear()
+            texts.clear()
+            missing = set(ids)
+        for object_id, value in zip(ids, values, strict=True):
+            if object_id in missing and object_id not in texts:
+                kept[object_id] = value
+                texts[object_id] = encode(value)
+        return list(map(texts.__getitem__, ids))
 
     def _chunks(self, ids: Sequence[int]) -> Iterable[Sequence[int]]:
         size = self.store.MAX_PARAMETERS

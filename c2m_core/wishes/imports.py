@@ -23,7 +23,7 @@ from typing import IO
 
 from ..errors import InvalidInput
 from ..imports import MAX_FIELD, ImportFile, _too_long_message, csv_text, detect_format
-from .records import FIELDS, MAX_PRICE, MAX_REF, MAX_TEXT, NewWish, Rejected
+from .records import FIELDS, MAX_PRICE, MAX_REF, MAX_TEXT, NewWish, NewWishes, Rejected
 
 __all__ = ["CSV_FIELDS", "CsvWishRows", "detect_format", "open_wishes", "read_wishes"]
 
@@ -145,7 +145,7 @@ class CsvWishRows:
             self._rows = _csv_wishes(self.source, self.modules)
         return next(self._rows)
 
-    def fill(self, intake, batch: list[NewWish], rejected: list[Rejected], size: int):
+    def fill(self, intake, batch: NewWishes, rejected: list[Rejected], size: int):
         """Read rows into ``batch`` (wishes) and ``rejected`` until ``batch`` holds ``size``
         wishes or the file ends; returns (rows read, the line of the last one, whether rows
         may follow).
@@ -280,7 +280,7 @@ class CsvWishRows:
         self._end = end
         return rows, line, True
 
-    def _plain_lines(self, texts: list[str], intake, batch: list[NewWish]) -> bool:
+    def _plain_lines(self, texts: list[str], intake, batch: NewWishes) -> bool:
         """Add the wishes of ``texts`` (lines, one row each) to ``batch`` when every line is
         plain and every cell a plain value, checked column by column (a few calls per column,
         not per row), and True; False (nothing added) when any is not: ``fill`` then reads
@@ -288,17 +288,20 @@ class CsvWishRows:
         tail = self._tail
         if '"' in "".join(texts) or max(map(len, texts)) > MAX_FIELD:
             return False
-        parts = list(map(methodcaller("split", ",", tail), texts))
-        if set(map(len, parts)) != {tail + 1}:
+        try:  # the cells column by column: every line splits into as many as the first
+            cells = list(zip(*map(methodcaller("split", ",", tail), texts), strict=True))
+        except ValueError:
             return False
-        keys = list(map(itemgetter(tail), parts))
-        if set(map(methodcaller("count", ","), keys)) != {len(self._header) - tail - 1}:
+        if len(cells) != tail + 1:
             return False
-        blank = [""] * len(texts)
+        keys = cells[tail]
+        count = len(texts)
+        blank = ("",) * count
+        nothing = (None,) * count
 
-        def column(name: str) -> list[str]:
+        def column(name: str) -> tuple[str, ...]:
             at = self._at[name]
-            return list(map(itemgetter(at), parts)) if at < tail else blank
+            return cells[at] if at < tail else blank
 
         customers = column("customer")
         if (
@@ -310,61 +313,67 @@ class CsvWishRows:
         quantities = list(map(_QUANTITY_CELLS.get, column("quantity")))
         if None in quantities:
             return False
-        texts_of = {}
+        texts_of: dict[str, Sequence[str | None]] = {}
         for name, limit in (
             ("region", MAX_REF),
             ("note", MAX_TEXT),
             ("raw", MAX_TEXT),
             ("external_id", MAX_REF),
         ):
-            cells = column(name)
-            given = list(filter(None, cells))
+            values = column(name)
+            given: Sequence[str] = values if "" not in values else list(filter(None, values))
             if given and (
                 max(map(len, given)) > limit
                 or any(map(str.isspace, given))
                 or (name == "raw" and intake.has_normalizers)
             ):
                 return False
-            texts_of[name] = [cell or None for cell in cells] if given else [None] * len(texts)
+            if given is values:  # a value in every row
+                texts_of[name] = values
+            else:
+                texts_of[name] = [cell or None for cell in values] if given else nothing
         prices = column("price_ceiling")
-        given = list(filter(None, prices))
-        if given:
+        priced = list(filter(None, prices))
+        if priced:
             if (
-                not all(map(str.isdecimal, given))
-                or not all(map(str.isascii, given))
-                or max(map(len, given)) > 16
+                not all(map(str.isdecimal, priced))
+                or not all(map(str.isascii, priced))
+                or max(map(len, priced)) > 16
             ):
                 return False
-            ceilings = [int(price) if price else None for price in prices]
+            ceilings: Sequence[int | None] = [int(price) if price else None for price in prices]
             if max(filter(None, ceilings), default=0) > MAX_PRICE:
                 return False
         else:
-            ceilings = [None] * len(texts)
+            ceilings = nothing
         verdicts = self._verdicts
-        for key in set(keys).difference(verdicts):
-            self._judge(key, intake)
         judged = list(map(verdicts.get, keys))
-        if set(map(type, judged)) != {tuple}:  # a configuration refused (or forgotten)
+        kinds = set(map(type, judged))
+        if kinds != {tuple} and type(None) in kinds:  # configurations not judged yet
+            new = set(keys).difference(verdicts)
+            # every key judged has the header's number of module cells, so only new ones
+            # are counted
+            if set(map(methodcaller("count", ","), new)) != {len(self._header) - tail - 1}:
+                return False
+            for key in new:
+                self._judge(key, intake)
+            judged = list(map(verdicts.get, keys))
+            kinds = set(map(type, judged))
+        if kinds != {tuple}:  # a configuration refused (or forgotten)
             return False
         ordered, valid, violations, suggestions = zip(*judged, strict=True)
-        batch.extend(
-            map(
-                _new_wish,
-                zip(
-                    customers,
-                    ordered,
-                    quantities,
-                    texts_of["region"],
-                    ceilings,
-                    texts_of["note"],
-                    texts_of["raw"],
-                    texts_of["external_id"],
-                    valid,
-                    violations,
-                    suggestions,
-                    strict=True,
-                ),
-            )
+        batch.extend_columns(
+            customers,
+            ordered,
+            quantities,
+            texts_of["region"],
+            ceilings,
+            texts_of["note"],
+            texts_of["raw"],
+            texts_of["external_id"],
+            valid,
+            violations,
+            suggestions,
         )
         return True
 

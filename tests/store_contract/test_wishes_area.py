@@ -1,5 +1,6 @@
 """Contract: wish batches, their events, external ids, the state re-check and the demand."""
 
+import attrs
 from store_contract.support import campaign, insert_wishes, run_workers, wish
 
 from c2m_core.wishes.records import CommonTexts, DemandGroup, ViolationGroup
@@ -164,3 +165,56 @@ def test_new_wishes_sharing_objects_are_stored_like_records(store):
     assert fields[:5] == fields[5:]
     assert {w.external_id for w in stored[:5]} == {f"n{i}" for i in range(5)}
     assert store.wishes.violation_sets(owner.id) == [ViolationGroup(BROKEN, 10, 18)]
+
+
+def test_a_batch_after_the_largest_ids_gets_its_own_ids(store):
+    """A wish stored with an id near the largest (a copy from elsewhere, say): SQLite then
+    picks free ids at random, so the batch's ids are read back, not counted."""
+    owner = campaign(store)
+    with store.transaction():
+        store.execute(
+            "INSERT INTO wishes (id, campaign_id, customer, configuration, quantity, valid, "
+            "violations, created_at) VALUES (?, ?, 'zed', '{}', 1, 1, '[]', ?)",
+            [2**63 - 3, owner.id, store.now()],
+        )
+    batch = store.wishes.insert_batch(
+        owner.id,
+        [
+            wish("ann", "w1"),
+            wish("bob", "w1"),
+            wish("cat", valid=False, violations=BROKEN),
+            wish("dan"),
+            wish("eve", "w5"),
+        ],
+        "wishes",
+    )
+    assert batch.stored == 4 and batch.invalid == 1
+    assert list(batch.wish_ids) == sorted(batch.wish_ids)
+    stored = store.wishes.get_many(batch.wish_ids)
+    assert sorted(w.customer for w in stored) == ["ann", "cat", "dan", "eve"]
+    events = store.events_since(0, types=("wish.submitted",))
+    assert sorted(e.payload["wish_id"] for e in events) == list(batch.wish_ids)
+
+
+def test_a_batch_held_by_column_is_stored_as_the_tuples_are(store):
+    """``NewWishes`` (an import's batch, one list per field) stores what its ``NewWish``
+    tuples store, with an event each."""
+    from c2m_core.wishes.records import NewWish, NewWishes
+
+    owner = campaign(store)
+    tuples = [
+        NewWish(f"c{i}", OTHER, 1 + i % 2, "eu" if i % 3 else None, None, None, None,
+                f"t{i}", i % 4 != 0, () if i % 4 else BROKEN, None if i % 4 else {"size": "75"})
+        for i in range(6)
+    ]  # fmt: skip
+    by_tuple = store.wishes.insert_batch(owner.id, tuples, "wishes")
+    columns = [wish._replace(external_id=f"k{i}") for i, wish in enumerate(tuples)]
+    columns.append(columns[0])  # a known external id: skipped
+    by_column = store.wishes.insert_batch(owner.id, NewWishes(columns), "wishes")
+    assert by_tuple.stored == by_column.stored == 6 and by_tuple.invalid == by_column.invalid == 2
+    first, second = (store.wishes.get_many(b.wish_ids) for b in (by_tuple, by_column))
+    assert [attrs.evolve(w, id=None, external_id=None) for w in first] == [
+        attrs.evolve(w, id=None, external_id=None) for w in second
+    ]
+    events = store.events_since(0, types=("wish.submitted",))
+    assert [e.payload["wish_id"] for e in events] == list(by_tuple.wish_ids + by_column.wish_ids)
