@@ -69,8 +69,10 @@ def cell(draw, method, field, ids):
     text = str(picked[0])
     for ident in picked[1:]:
         text += draw(st.sampled_from([">", ">", "=", " > "])) + str(ident)
-    if draw(st.integers(0, 6)) == 0:
-        text += ">" + draw(one)  # unknown, repeated or empty place
+    if draw(st.integers(0, 6)) == 0:  # unknown, repeated or empty place, odd separators
+        text += draw(st.sampled_from([">", "=", ">>", "\t>", "> "])) + draw(one)
+    if draw(st.integers(0, 12)) == 0:  # characters no ranking holds
+        text += draw(st.sampled_from(["é", "１", "x", "\\"]))
     return text
 
 
@@ -106,6 +108,8 @@ def ballot_file(draw, method, ids, fmt):
                 data.pop("voter")
             if method == "approval" and draw(st.booleans()):
                 data["approve"] = [ids[0]]  # a JSON list: read one by one
+            if method == "schulze" and draw(st.integers(0, 4)) == 0:
+                data["rank"] = draw(st.sampled_from([[[ids[1]], [ids[0]]], ids[0], "a\nb"]))
             lines.append(json.dumps(data) + "\n")
     header = "voter," + ",".join(fields) + "\n" if fmt == "csv" else ""
     return header + "".join(lines)

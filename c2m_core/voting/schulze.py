@@ -14,13 +14,16 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import reduce
 from itertools import accumulate, islice
-from operator import itemgetter, or_, sub
+from operator import itemgetter, or_
+
+import numpy as np
 
 from .ballots import rank_groups, ranking
 from .methods import Ballots, IncrementalMethod, JudgedBallots, _stored, _with_careful
+from .rankings import MAX_CANDIDATES, Rankings
 from .result import VoteResult, advancing_text, variants_text
 
-_FIRST, _SECOND, _THIRD, _FOURTH = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3)
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 class _Masks(dict):
@@ -79,20 +82,6 @@ def _rows(per_member: list[Counter], bits: _Bits, n: int) -> list[list[int]]:
             for j in bits[below]:
                 row[j] += count
     return d
-
-
-def preferences_from_keys(links: Counter, n: int) -> list[list[int]]:
-    """``preferences_from_links`` of links given as one int each: the group's mask shifted
-    left by ``n``, plus the mask of everything ranked below it."""
-    full = (1 << n) - 1
-    bits = _bits()
-    per_member: list[Counter] = [Counter() for _ in range(n)]
-    for key, count in links.items():
-        if count:
-            below = key & full
-            for i in bits[key >> n]:
-                per_member[i][below] += count
-    return _rows(per_member, bits, n)
 
 
 class _Bits(dict):
@@ -230,53 +219,22 @@ class Schulze(IncrementalMethod):
     def batch_normaliser(self, candidates, options):
         careful = super().batch_normaliser(candidates, options)
         candidates = tuple(candidates)
-        groups = rank_groups(candidates)
-        group, rest, full = groups.__getitem__, groups.rest.__getitem__, groups.full
-        n = len(candidates)
+        if len(candidates) > MAX_CANDIDATES:
+            return careful
+        reader = Rankings(candidates)
 
         def judge(values):
-            # Each distinct ranking text of known ids, each once, no spaces, is read once into
-            # its stored text and its links (each group with everything ranked below it, one
-            # int: see ``RankGroups``), counted with its count.
-            try:
-                given = list(map(_FIRST, values))
-                counts = Counter(given)
-            except TypeError:  # a JSON list
-                return careful(values)
-            text_of: dict = {}
-            links: Counter = Counter()
-            single: list = []
-            total = 0
-            for value, count in counts.items():
-                if type(value) is not str:
-                    continue
-                entries = list(map(group, value.split(">")))
-                if None in entries:
-                    continue
-                masks = list(map(_FIRST, entries))
-                listed = sum(masks)
-                if reduce(or_, masks) != listed:  # a variant in two places
-                    continue
-                if listed != full:
-                    entries.append(rest(listed))
-                text_of[value] = '{"rank":[' + ",".join(map(_THIRD, entries)) + "]}"
-                total += count
-                keys = map(sub, map(_FOURTH, entries[:-1]), accumulate(masks, initial=0))
-                if count == 1:
-                    single.extend(keys)
-                else:
-                    for key in keys:
-                        links[key] += count
-            links.update(single)
-            d = preferences_from_keys(links, n)
-            counters = _named(d, candidates, total)
-            texts = list(map(text_of.get, given))
-            if len(text_of) == len(counts):
+            # The whole batch's ranking texts are read at once as arrays (``rankings``);
+            # the texts that reading does not take go to ``careful``, which names what is
+            # wrong with each.
+            read = reader.read(list(map(_FIRST, values)))
+            counters = _named(read.d, candidates, len(read.texts))
+            if len(read.texts) == len(values):
+                texts: list[str | None] = list(read.texts)
                 return JudgedBallots(texts, [], counters, _stored(texts))
-            slow = [i for i, text in enumerate(texts) if text is None]
-            fast = [i for i, text in enumerate(texts) if text is not None]
-            texts = list(map(texts.__getitem__, fast))
-            return _with_careful(values, fast, texts, slow, careful, counters)
+            fast = np.flatnonzero(read.taken).tolist()
+            slow = np.flatnonzero(~read.taken).tolist()
+            return _with_careful(values, fast, read.texts, slow, careful, counters)
 
         return judge
 
