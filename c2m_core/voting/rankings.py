@@ -9,7 +9,10 @@ leading zeros, anything but text) is left to the careful reading, which names wh
 
 For the texts taken, the result is what reading each one with ``ballots.ranking`` gives: the
 stored text of its canonical ballot (groups in candidate order, the candidates it leaves out
-tied last) and the pairwise counts ``d`` of ``schulze.pairwise_preferences``.
+tied last) and the pairwise counts ``d`` of ``schulze.pairwise_preferences``, each text
+counted with its weight (a batch that repeats its rankings is read a distinct text at a
+time). Memory grows with the batch's characters and ids, not with its size times the
+number of candidates.
 """
 
 from __future__ import annotations
@@ -37,15 +40,17 @@ _FIRST_GROUP, _NEXT_GROUP, _LAST_GROUP, _END = range(4)
 
 
 class Read(NamedTuple):
-    """What ``read_rankings`` made of a batch of texts."""
+    """What ``Rankings.read`` made of a batch of texts."""
 
     #: Whether each text was taken (False: left to the careful reading).
     taken: np.ndarray
     #: The stored text of each text taken, in order.
     texts: list[str]
     #: The pairwise counts of the texts taken: ``d[i][j]`` of them rank candidate ``i``
-    #: (in candidate order) above candidate ``j``.
+    #: (in candidate order) above candidate ``j`` (each counted with its weight).
     d: list[list[int]]
+    #: How many ballots the texts taken are (the sum of their weights).
+    ballots: int
 
 
 class Pieces(dict):
@@ -84,8 +89,9 @@ class Rankings:
         self.full = (1 << n) - 1
         self.pieces = Pieces(self.candidates)
 
-    def read(self, texts: Sequence[object]) -> Read:
-        """Read ``texts`` (anything but text is not taken)."""
+    def read(self, texts: Sequence[object], weights: Sequence[int] | None = None) -> Read:
+        """Read ``texts`` (anything but text is not taken), each counted ``weights`` times
+        (default: once)."""
         k = len(texts)
         try:
             joined = "\n".join(texts)  # type: ignore[arg-type]
@@ -123,31 +129,28 @@ class Rankings:
             digits = b[np.minimum(starts + j, last)].astype(np.int64) - _ZERO
             value = np.where(more, value * 10 + digits, value)
         n = self.n
+        if not len(row):
+            return Read(~bad, [], [[0] * n for _ in range(n)], 0)
         found = np.searchsorted(self.sorted_ids, value).clip(max=n - 1)
         bad[row[self.sorted_ids[found] != value]] = True
         position = self.order[found]
-        # a candidate given twice in one text
-        seen = np.bincount(row * n + position, minlength=k * n)
-        bad[row[seen[row * n + position] > 1]] = True
+        bits = np.left_shift(np.uint64(1), position.astype(np.uint64))
+        # a candidate given twice in one text: fewer candidates in it than ids
+        first = np.flatnonzero(_starts(row))
+        ids = np.diff(np.append(first, len(row)))
+        bad[row[first][_bit_count(np.bitwise_or.reduceat(bits, first)) != ids]] = True
 
         keep = ~bad[row]
-        row, position, starts = row[keep], position[keep], starts[keep]
+        row, starts, position, bits = row[keep], starts[keep], position[keep], bits[keep]
         taken = ~bad
         if not len(row):
-            return Read(taken, [], [[0] * n for _ in range(n)])
+            return Read(taken, [], [[0] * n for _ in range(n)], 0)
         # places: a group is the ids of one text between two '>'; ``group`` numbers them
         # over the batch (the '>' before each id, plus its row)
-        group = np.cumsum(gt)[starts] + row
-        new_group = np.empty(len(group), dtype=bool)
-        new_group[0] = True
-        np.not_equal(group[1:], group[:-1], out=new_group[1:])
+        new_group = _starts(np.cumsum(gt)[starts] + row)
         group_start = np.flatnonzero(new_group)
-        bits = np.left_shift(np.uint64(1), position.astype(np.uint64))
         mask = np.add.reduceat(bits, group_start)  # each group's candidates
-        group_row = row[group_start]
-        new_row = np.empty(len(group_row), dtype=bool)
-        new_row[0] = True
-        np.not_equal(group_row[1:], group_row[:-1], out=new_row[1:])
+        new_row = _starts(row[group_start])
         first_group = np.flatnonzero(new_row)
         last_group = np.concatenate((first_group[1:] - 1, [len(mask) - 1]))
         # each group with those ranked above it: a running sum over the batch (wrapping in
@@ -157,7 +160,13 @@ class Rankings:
         through -= before[np.cumsum(new_row) - 1]
         full = np.uint64(self.full)
         below = full ^ through  # what each group's candidates are preferred to
-        d = self._pairs(position, below[np.cumsum(new_group) - 1])
+        weight = None if weights is None else np.asarray(weights, dtype=np.int64)
+        d = self._pairs(
+            position,
+            below[np.cumsum(new_group) - 1],
+            None if weight is None else weight[row],
+        )
+        ballots = len(first_group) if weight is None else int(weight[taken].sum())
 
         # the stored texts: one piece per group, one per row for its end (with the
         # candidates it leaves out as its last group), joined in order
@@ -170,21 +179,47 @@ class Rankings:
         keys = np.insert(keys, last_group + 1, ending)
         stored = "".join(map(self.pieces.__getitem__, keys.tolist())).split("\n")
         stored.pop()
-        return Read(taken, stored, d)
+        return Read(taken, stored, d, ballots)
 
-    def _pairs(self, position: np.ndarray, below: np.ndarray) -> list[list[int]]:
-        """``d`` from each ranked candidate's position and the mask of those below it."""
+    def _pairs(self, position, below, weight) -> list[list[int]]:
+        """``d`` from each ranked candidate's position, the mask of those below it and the
+        weight of its text (None: 1 each). Weighted counts are summed as floats, exact below
+        2**53."""
         n = self.n
         if n <= TABLE_CANDIDATES:
-            table = np.bincount(
-                (position.astype(np.int64) << n) | below.astype(np.int64), minlength=n << n
-            )
+            key = (position.astype(np.int64) << n) | below.astype(np.int64)
+            table = np.bincount(key, weight, minlength=n << n).astype(np.int64)
             return (table.reshape(n, 1 << n) @ _bit_table(n)).tolist()
         d = np.empty((n, n), dtype=np.int64)
         for j in range(n):
             chosen = ((below >> np.uint64(j)) & np.uint64(1)).astype(bool)
-            d[:, j] = np.bincount(position[chosen], minlength=n)
+            counted = np.bincount(
+                position[chosen], None if weight is None else weight[chosen], minlength=n
+            )
+            d[:, j] = counted.astype(np.int64)
         return d.tolist()
+
+
+def _starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal ``values`` starts (True), as a boolean array."""
+    found = np.empty(len(values), dtype=bool)
+    found[:1] = True
+    np.not_equal(values[1:], values[:-1], out=found[1:])
+    return found
+
+
+_M1, _M2, _M4, _H01 = (
+    np.uint64(m)
+    for m in (0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F, 0x0101010101010101)
+)
+
+
+def _bit_count(x: np.ndarray) -> np.ndarray:
+    """The number of set bits of each uint64 (numpy before 2.0 has no ``bitwise_count``)."""
+    x = x - ((x >> np.uint64(1)) & _M1)
+    x = (x & _M2) + ((x >> np.uint64(2)) & _M2)
+    x = (x + (x >> np.uint64(4))) & _M4
+    return (x * _H01) >> np.uint64(56)
 
 
 @functools.lru_cache(maxsize=16)

@@ -13,10 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from functools import reduce
-from itertools import accumulate, islice
+from itertools import accumulate, compress, islice
 from operator import itemgetter, or_
-
-import numpy as np
 
 from .ballots import rank_groups, ranking
 from .methods import Ballots, IncrementalMethod, JudgedBallots, _stored, _with_careful
@@ -24,6 +22,8 @@ from .rankings import MAX_CANDIDATES, Rankings
 from .result import VoteResult, advancing_text, variants_text
 
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
+#: How many of a batch's rankings ``_repeated`` looks at to tell whether it repeats them.
+REPEATS_SAMPLE = 1_000
 
 
 class _Masks(dict):
@@ -161,6 +161,19 @@ def schulze_ranking(
     return ranking, tuple(statements)
 
 
+def _repeated(values: list) -> Counter | None:
+    """``Counter(values)`` when a batch repeats its rankings (half or more of its first
+    ``REPEATS_SAMPLE`` are repeats), so each distinct one is read once; else None (each
+    read as it comes)."""
+    head = values[:REPEATS_SAMPLE]
+    try:
+        if len(set(head)) * 2 > len(head):
+            return None
+        return Counter(values)
+    except TypeError:  # a JSON list
+        return None
+
+
 def _named(d: list[list[int]], candidates: Sequence[int], total: int) -> dict[str, int]:
     """The counters of a pairwise matrix and a number of ballots, zeros left out."""
     found = {
@@ -224,17 +237,30 @@ class Schulze(IncrementalMethod):
         reader = Rankings(candidates)
 
         def judge(values):
-            # The whole batch's ranking texts are read at once as arrays (``rankings``);
-            # the texts that reading does not take go to ``careful``, which names what is
-            # wrong with each.
-            read = reader.read(list(map(_FIRST, values)))
-            counters = _named(read.d, candidates, len(read.texts))
-            if len(read.texts) == len(values):
-                texts: list[str | None] = list(read.texts)
+            # The whole batch's ranking texts (each distinct one once, when the batch repeats
+            # them) are read at once as arrays (``rankings``); the texts that reading does
+            # not take go to ``careful``, which names what is wrong with each.
+            given = list(map(_FIRST, values))
+            counts = _repeated(given)
+            if counts is None:
+                read = reader.read(given)
+                texts: list[str | None]
+                if read.ballots == len(given):
+                    texts = list(read.texts)
+                else:
+                    stored = iter(read.texts)
+                    texts = [next(stored) if t else None for t in read.taken.tolist()]
+            else:
+                read = reader.read(list(counts), list(counts.values()))
+                text_of = dict(zip(compress(counts, read.taken.tolist()), read.texts, strict=True))
+                texts = list(map(text_of.get, given))
+            counters = _named(read.d, candidates, read.ballots)
+            if read.ballots == len(given):
                 return JudgedBallots(texts, [], counters, _stored(texts))
-            fast = np.flatnonzero(read.taken).tolist()
-            slow = np.flatnonzero(~read.taken).tolist()
-            return _with_careful(values, fast, read.texts, slow, careful, counters)
+            slow = [i for i, text in enumerate(texts) if text is None]
+            fast = [i for i, text in enumerate(texts) if text is not None]
+            texts = list(map(texts.__getitem__, fast))
+            return _with_careful(values, fast, texts, slow, careful, counters)
 
         return judge
 
