@@ -18,7 +18,6 @@ from operator import itemgetter, or_
 
 from .ballots import rank_groups, ranking
 from .methods import Ballots, IncrementalMethod, JudgedBallots, _stored, _with_careful
-from .rankings import MAX_CANDIDATES, Rankings
 from .result import VoteResult, advancing_text, variants_text
 
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
@@ -230,6 +229,9 @@ class Schulze(IncrementalMethod):
         return normalise
 
     def batch_normaliser(self, candidates, options):
+        # numpy is loaded by an import, not by every command that lists the methods
+        from .rankings import MAX_CANDIDATES, Rankings
+
         careful = super().batch_normaliser(candidates, options)
         candidates = tuple(candidates)
         if len(candidates) > MAX_CANDIDATES:
