@@ -5,8 +5,10 @@ transaction that checks the key and the pre-sale, reserves the units with the gu
 update, writes the pledge (committed, its two opening transitions in its row), one ledger row
 for its deposit's authorization and capture, its deposit payment (written once, succeeded: the
 ledger captures before the payment row is written) and its three events. Three floors, measured
-in the same run with the same number of processes on a file with the same pragmas (WAL,
-synchronous NORMAL):
+in the same run with the same number of processes on a file with the same pragmas as c2m's
+store (WAL, synchronous FULL: a commit is on disk when it returns):
+
+Each figure is the median of three rounds that alternate c2m and its floors.
 
 - ``one-row insert``: plain ``sqlite3`` ``BEGIN IMMEDIATE`` transactions inserting one row each;
 - ``same writes``: plain ``sqlite3`` making exactly the writes c2m makes for each pledge (the
@@ -17,12 +19,17 @@ synchronous NORMAL):
   the pledge row with its unique key, one event), the same way. Its own ratio against the
   one-row insert is the most any pledge path could reach against that floor on this machine.
 
+One more row per case shows what durability costs: the one-row insert with synchronous
+NORMAL, which may lose its last commits to a power cut (c2m does not run that way).
+
 ``WAL pages written per pledge`` counts what the load cannot move: the pages each commit writes
 to the WAL (each a write to the file) and the statements run, for c2m and every floor.
 
 ``at 100,000 pledges`` places pledges on a variant that already holds 100,000 and on an empty
 one, alternately, three times each; the ratio is the median rate on the full variant over the
-median on the empty one (at least 0.8 means within 20%).
+median on the empty one (at least 0.8 means within 20%). Each commit waits for the disk, whose
+speed on a shared machine moves from one second to the next; the CPU-time row beside it (the
+writer's own, median of the same runs) shows what the campaign's size costs without that.
 """
 
 from __future__ import annotations
@@ -53,7 +60,7 @@ def _pledge_worker(db_path, variant_id, worker, count, batch, barrier, results):
     with C2M(db_path) as app:
         app.campaigns.get("bench")  # open the store (and its migrations) before timing
         barrier.wait()
-        start = time.time()
+        start, cpu = time.time(), time.process_time()
         if batch:
             for first in range(0, count, batch):
                 app.presale.place_many(
@@ -71,13 +78,13 @@ def _pledge_worker(db_path, variant_id, worker, count, batch, barrier, results):
         else:
             for index in range(count):
                 app.presale.place("bench", variant_id, f"c{worker}", 1, f"w{worker}-{index}")
-        results.put((start, time.time()))
+        results.put((start, time.time(), time.process_time() - cpu))
 
 
-def _floor_worker(db_path, worker, count, batch, barrier, results):
+def _floor_worker(db_path, synchronous, worker, count, batch, barrier, results):
     conn = sqlite3.connect(db_path, timeout=30, isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 30000")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
     barrier.wait()
     start = time.time()
     for index in range(count):
@@ -198,7 +205,7 @@ FLOORS = {"same": _same_writes, "minimal": _minimal_writes}
 def _writes_worker(db_path, writes, variant_id, worker, count, batch, barrier, results):
     conn = sqlite3.connect(db_path, timeout=30, isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 30000")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA synchronous = FULL")
     barrier.wait()
     start = time.time()
     step = batch or 1
@@ -211,6 +218,13 @@ def _writes_worker(db_path, writes, variant_id, worker, count, batch, barrier, r
 
 def _timed(target, arguments: list[tuple]) -> float:
     """Wall time from the first writer's start to the last writer's end (one writer per tuple)."""
+    spans = _spans(target, arguments)
+    return max(span[1] for span in spans) - min(span[0] for span in spans)
+
+
+def _spans(target, arguments: list[tuple]) -> list[tuple]:
+    """What each writer reported (its start and end, and what else it measures); one writer
+    per tuple of arguments, all started together."""
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(len(arguments)), ctx.Queue()
     processes = [ctx.Process(target=target, args=(*args, barrier, results)) for args in arguments]
@@ -221,7 +235,7 @@ def _timed(target, arguments: list[tuple]) -> float:
         process.join()
         if process.exitcode:
             raise RuntimeError(f"a benchmark writer failed with exit code {process.exitcode}")
-    return max(end for _, end in spans) - min(start for start, _ in spans)
+    return spans
 
 
 def _presale_db(folder: Path, total: int, already: int = 0) -> tuple[Path, int]:
@@ -255,27 +269,44 @@ def _floor_db(folder: Path) -> Path:
 
 
 def _run_case(folder: Path, writers: int, total: int, batch: int, already: int = 0):
-    """Seconds for ``total`` pledges: c2m, then the floors (one-row insert, same writes,
-    minimal writes), each on its own copy of the database, with the same writers."""
+    """Median seconds for ``total`` pledges over ``ROUNDS`` rounds: c2m, then the floors
+    (one-row insert, durable and not, same writes, minimal writes), each on its own copy of the
+    database, with the same writers. Alternating them round after round lets each see the same
+    disk: a commit waits for its sync, whose latency on a shared machine moves by the second."""
     per_writer = total // writers
-    db_path, variant_id = _presale_db(folder, total, already)
-    copies = {}
-    for name in FLOORS:
-        copies[name] = folder / f"{name}.db"
-        shutil.copy(db_path, copies[name])  # same schema, same rows already there
-    pledging = _timed(
-        _pledge_worker, [(db_path, variant_id, w, per_writer, batch) for w in range(writers)]
-    )
-    floor_path = _floor_db(folder)
-    floor = _timed(_floor_worker, [(floor_path, w, per_writer, batch) for w in range(writers)])
-    floors = {
-        name: _timed(
-            _writes_worker,
-            [(path, name, variant_id, w, per_writer, batch) for w in range(writers)],
-        )
-        for name, path in copies.items()
-    }
-    return pledging, floor, floors
+    seconds: dict[str, list[float]] = {}
+    for round_ in range(ROUNDS):
+        here = folder / str(round_)
+        here.mkdir()
+        db_path, variant_id = _presale_db(here, total, already)
+        copies = {}
+        for name in FLOORS:
+            copies[name] = here / f"{name}.db"
+            shutil.copy(db_path, copies[name])  # same schema, same rows already there
+        floor_path = _floor_db(here)
+        found = {
+            "c2m": _timed(
+                _pledge_worker,
+                [(db_path, variant_id, w, per_writer, batch) for w in range(writers)],
+            ),
+            "floor": _timed(
+                _floor_worker,
+                [(floor_path, "FULL", w, per_writer, batch) for w in range(writers)],
+            ),
+            "normal": _timed(
+                _floor_worker,
+                [(floor_path, "NORMAL", w, per_writer, batch) for w in range(writers)],
+            ),
+        }
+        for name, path in copies.items():
+            found[name] = _timed(
+                _writes_worker,
+                [(path, name, variant_id, w, per_writer, batch) for w in range(writers)],
+            )
+        for name, value in found.items():
+            seconds.setdefault(name, []).append(value)
+    floors = {name: statistics.median(values) for name, values in seconds.items()}
+    return floors.pop("c2m"), floors.pop("floor"), floors
 
 
 def _writes_per_pledge(folder: Path, count: int) -> dict[str, tuple[float, float]]:
@@ -343,17 +374,27 @@ def run(quick: bool = False) -> list[Row]:
         rows.append(
             Row(
                 operation,
-                f"{done} pledges",
+                f"{done} pledges x {ROUNDS}",
                 fmt_rate(done / pledging, "pledges"),
                 f"one-row insert {fmt_rate(done / floor, 'inserts')}",
                 floor / pledging,
+            )
+        )
+        rows.append(
+            Row(
+                operation,
+                f"{done} pledges x {ROUNDS}",
+                fmt_rate(done / pledging, "pledges"),
+                "one-row insert, synchronous NORMAL (not durable) "
+                + fmt_rate(done / floors["normal"], "inserts"),
+                floors["normal"] / pledging,
             )
         )
         for name, label in (("same", "same writes"), ("minimal", "minimal writes")):
             rows.append(
                 Row(
                     operation,
-                    f"{done} pledges",
+                    f"{done} pledges x {ROUNDS}",
                     fmt_rate(done / pledging, "pledges"),
                     f"sqlite3, {label} {fmt_rate(done / floors[name], 'pledges')}",
                     floors[name] / pledging,
@@ -362,7 +403,7 @@ def run(quick: bool = False) -> list[Row]:
         rows.append(
             Row(
                 f"{operation}: minimal writes against the one-row insert",
-                f"{done} pledges",
+                f"{done} pledges x {ROUNDS}",
                 f"minimal writes {fmt_rate(done / floors['minimal'], 'pledges')}",
                 f"one-row insert {fmt_rate(done / floor, 'inserts')}",
                 floor / floors["minimal"],
@@ -387,7 +428,8 @@ def run(quick: bool = False) -> list[Row]:
             )
         )
     with tempfile.TemporaryDirectory() as folder:
-        full, empty = _full_against_empty(Path(folder), total, already)
+        medians = _full_against_empty(Path(folder), total, already)
+    full, empty = medians["wall"]
     rows.append(
         Row(
             f"pledge rate at {already:,} pledges vs an empty variant (1 writer, alternated)",
@@ -397,24 +439,41 @@ def run(quick: bool = False) -> list[Row]:
             empty / full,
         )
     )
+    full, empty = medians["cpu"]
+    rows.append(
+        Row(
+            f"pledge CPU time at {already:,} pledges vs an empty variant (1 writer, alternated)",
+            f"{total} pledges x {ROUNDS}",
+            f"{full / total * 1e6:,.0f} us/pledge",
+            f"empty variant {empty / total * 1e6:,.0f} us/pledge",
+            empty / full,
+        )
+    )
     return rows
 
 
 ROUNDS = 3
 
 
-def _full_against_empty(folder: Path, total: int, already: int) -> tuple[float, float]:
-    """Median seconds for ``total`` pledges on a variant holding ``already`` and on an empty
-    one, the two runs alternated ``ROUNDS`` times so both see the same machine load."""
+def _full_against_empty(folder: Path, total: int, already: int) -> dict[str, tuple]:
+    """Medians for ``total`` pledges on a variant holding ``already`` and on an empty one, the
+    runs alternated ``ROUNDS`` times so both see the same machine load: ``"wall"`` seconds and
+    ``"cpu"`` seconds of the writer's own CPU time, each as (full, empty)."""
     (folder / "full").mkdir()
     (folder / "empty").mkdir()
     full_db, full_variant = _presale_db(folder / "full", total * ROUNDS, already)
     empty_db, empty_variant = _presale_db(folder / "empty", total * ROUNDS)
-    full, empty = [], []
+    found: dict[str, list] = {"full": [], "empty": []}
     for round_ in range(ROUNDS):
-        full.append(_timed(_pledge_worker, [(full_db, full_variant, round_, total, 0)]))
-        empty.append(_timed(_pledge_worker, [(empty_db, empty_variant, round_, total, 0)]))
-    return statistics.median(full), statistics.median(empty)
+        for name, args in (("full", (full_db, full_variant)), ("empty", (empty_db, empty_variant))):
+            [span] = _spans(_pledge_worker, [(*args, round_, total, 0)])
+            found[name].append(span)
+    return {
+        measure: tuple(
+            statistics.median(cost(span) for span in found[name]) for name in ("full", "empty")
+        )
+        for measure, cost in (("wall", lambda s: s[1] - s[0]), ("cpu", lambda s: s[2]))
+    }
 
 
 if __name__ == "__main__":

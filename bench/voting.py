@@ -96,7 +96,7 @@ def floor_import(path: Path, rows: list[tuple]) -> Stopwatch:
     """Plain sqlite3: executemany of the same rows into the same table, one transaction."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA synchronous = FULL")
     conn.execute(
         "CREATE TABLE ballots (vote_id INTEGER NOT NULL, voter TEXT NOT NULL, ballot TEXT NOT "
         "NULL, cast_at TEXT NOT NULL, PRIMARY KEY (vote_id, voter)) WITHOUT ROWID"

@@ -50,7 +50,7 @@ def floor_import(path: Path, rows: list[tuple], batch_size: int) -> Stopwatch:
     """Plain sqlite3 inserting ``rows`` into a table of the same shape (wall and CPU)."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA synchronous = FULL")
     for statement in wishes_schema("floor_wishes", references=False):
         conn.execute(statement)
     sql = (

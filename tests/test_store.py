@@ -12,6 +12,9 @@ def test_pragmas_wal_foreign_keys_busy_timeout(tmp_path):
     store = Store(tmp_path / "c2m.db", AREAS)
     conn = store.db.conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # FULL (2): each commit syncs the WAL before it returns, so a committed payment intent
+    # survives a power cut; NORMAL (1) may lose the last commits.
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
 
