@@ -35,7 +35,7 @@ def test_a_catalog_command_loads_neither_the_store_nor_jinja2(tmp_path):
     code = (
         f"import sys\nsys.argv = ['c2m', 'catalog', 'list']\n{CLI.split(';')[0]}\n"
         "try:\n    cli()\nexcept SystemExit:\n    pass\n"
-        "heavy = ('jinja2', 'sqlite_utils', 'sqlite3', 'pysat', 'fastapi', 'psycopg')\n"
+        "heavy = ('jinja2', 'sqlite_utils', 'sqlite3', 'pysat', 'fastapi', 'psycopg', 'numpy')\n"
         "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in heavy}))"
     )
     done = subprocess.run(

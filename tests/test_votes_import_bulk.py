@@ -1,8 +1,8 @@
-"""Ballot files are read, checked and counted a batch at a time; every import must store,
-reject and count exactly what reading the same file a row at a time (``read_ballots`` and
-``VoteService._import``, the path ``cast_many`` takes) does, on files with bad rows, odd
-values, quoting, blank lines and replacements, and keep the running tally equal to a recount.
-The shared reader's batches are checked against its rows the same way."""
+"""Ballot files (and ``cast_many``'s pairs) are read, checked and counted a batch at a time;
+every import must store, reject and count exactly what reading the same file a row at a time
+(``read_ballots``) and casting each good row on its own (``app.voting.cast``) does, on files
+with bad rows, odd values, quoting, blank lines and replacements, and keep the running tally
+equal to a recount. The shared reader's batches are checked against its rows the same way."""
 
 import csv
 import io
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_votes import BordaPlugin
-from voting_support import voting_campaign
+from voting_support import cast_one_by_one, voting_campaign
 
 from c2m_core import C2M, InvalidInput
 from c2m_core.hookspecs import hookimpl
@@ -69,8 +69,10 @@ def cell(draw, method, field, ids):
     text = str(picked[0])
     for ident in picked[1:]:
         text += draw(st.sampled_from([">", ">", "=", " > "])) + str(ident)
-    if draw(st.integers(0, 6)) == 0:
-        text += ">" + draw(one)  # unknown, repeated or empty place
+    if draw(st.integers(0, 6)) == 0:  # unknown, repeated or empty place, odd separators
+        text += draw(st.sampled_from([">", "=", ">>", "\t>", "> "])) + draw(one)
+    if draw(st.integers(0, 12)) == 0:  # characters no ranking holds
+        text += draw(st.sampled_from(["é", "１", "x", "\\"]))
     return text
 
 
@@ -106,9 +108,22 @@ def ballot_file(draw, method, ids, fmt):
                 data.pop("voter")
             if method == "approval" and draw(st.booleans()):
                 data["approve"] = [ids[0]]  # a JSON list: read one by one
+            if method == "schulze" and draw(st.integers(0, 4)) == 0:
+                data["rank"] = draw(st.sampled_from([[[ids[1]], [ids[0]]], ids[0], "a\nb"]))
             lines.append(json.dumps(data) + "\n")
     header = "voter," + ",".join(fields) + "\n" if fmt == "csv" else ""
     return header + "".join(lines)
+
+
+def same_votes(apps, method):
+    """A new campaign with the same vote in each app: its slug and candidates."""
+    slug = f"b{next(SLUGS)}"
+    for app in apps:
+        voting_campaign(app, slug, variants=4)
+        app.voting.open(slug, method)
+    ids = list(apps[0].voting.get(slug).candidates)
+    assert all(list(app.voting.get(slug).candidates) == ids for app in apps)
+    return slug, ids
 
 
 def outcome(app, slug, report):
@@ -129,12 +144,7 @@ def test_a_file_imports_exactly_as_its_rows_cast_one_by_one(
     apps, tmp_path_factory, method, fmt, data, batch_size, strict
 ):
     bulk, rows = apps
-    slug = f"b{next(SLUGS)}"
-    for app in apps:
-        voting_campaign(app, slug, variants=4)
-        app.voting.open(slug, method)
-    ids = list(bulk.voting.get(slug).candidates)
-    assert ids == list(rows.voting.get(slug).candidates)
+    slug, ids = same_votes(apps, method)
     folder = tmp_path_factory.mktemp("files")
     for n in range(2):  # the second file replaces ballots of the first
         path = folder / f"{n}.{fmt}"
@@ -145,14 +155,7 @@ def test_a_file_imports_exactly_as_its_rows_cast_one_by_one(
             with pytest.raises(InvalidInput, match=re.escape(str(ex))):
                 read_ballots(path, FIELDS[method])
             continue
-        reference = rows.voting._import(
-            slug,
-            read_ballots(path, FIELDS[method]),
-            strict,
-            batch_size,
-            None,
-            fmt == "csv",
-        )
+        reference = cast_one_by_one(rows, slug, read_ballots(path, FIELDS[method]), strict)
         assert outcome(bulk, slug, imported) == outcome(rows, slug, reference)
     assert bulk.voting.audit(slug).ok
 
@@ -167,11 +170,7 @@ def test_large_files_with_repeated_ballots_count_as_their_rows(
     """Hundreds of rows, mostly good, many sharing ballots and pieces of ballots, some
     voters twice: what each batch counts in one go is what the rows count one by one."""
     bulk, rows = apps
-    slug = f"b{next(SLUGS)}"
-    for app in apps:
-        voting_campaign(app, slug, variants=4)
-        app.voting.open(slug, method)
-    ids = list(bulk.voting.get(slug).candidates)
+    slug, ids = same_votes(apps, method)
     rng = random.Random(seed)
     fields = FIELDS[method]
     lines = []
@@ -197,9 +196,7 @@ def test_large_files_with_repeated_ballots_count_as_their_rows(
     path = tmp_path_factory.mktemp("large") / f"ballots.{fmt}"
     path.write_text(header + "".join(lines), encoding="utf-8")
     imported = bulk.voting.import_file(slug, path, batch_size=batch_size)
-    reference = rows.voting._import(
-        slug, read_ballots(path, fields), False, batch_size, None, fmt == "csv"
-    )
+    reference = cast_one_by_one(rows, slug, read_ballots(path, fields))
     assert imported.replaced > 0 and imported.rejected
     assert outcome(bulk, slug, imported) == outcome(rows, slug, reference)
     assert bulk.voting.audit(slug).ok
@@ -347,10 +344,51 @@ def test_plugin_methods_import_files_and_count_them_as_their_rows(tmp_path, name
         )
         for _ in range(2):  # the second time, every ballot replaces one
             imported = bulk.voting.import_file("tv26", path, batch_size=4)
-            reference = rows.voting._import(
-                "tv26", read_ballots(path, ["rank"]), False, 4, None, True
-            )
+            reference = cast_one_by_one(rows, "tv26", read_ballots(path, ["rank"]))
             assert outcome(bulk, "tv26", imported) == outcome(rows, "tv26", reference)
             assert 7 in [r.line for r in imported.rejected]  # variant 99
         assert bulk.voting.audit("tv26").ok
         assert bulk.voting.close("tv26") == rows.voting.close("tv26")
+
+
+@st.composite
+def cast_pair(draw, method, ids):
+    """A ``(voter, ballot)`` pair as a shop's code might pass one: mostly a mapping of the
+    method's fields, sometimes with a field it does not read, blank or non-text values, or no
+    mapping at all; the voter sometimes unusable too."""
+    voter = draw(st.one_of(VOTERS, st.sampled_from([None, 5, "ann"])))
+    kind = draw(st.integers(0, 9))
+    if kind == 0:
+        return voter, draw(st.sampled_from([None, "x", 3, ["rank"], ("choice", ids[0])]))
+    values = {f: draw(cell(method, f, ids)) for f in FIELDS[method] if draw(st.integers(0, 5))}
+    if kind == 1:
+        values[draw(st.sampled_from(["other", "choice", "rank", 1]))] = str(ids[0])
+    elif kind == 2:
+        field = FIELDS[method][0]
+        values[field] = draw(
+            st.sampled_from(
+                [None, "", [], ids[0], [ids[0], ids[1]], {ids[0]: 3}, [[ids[1]], [ids[0]]], True]
+            )
+        )
+    return voter, values
+
+
+@pytest.mark.parametrize("method", METHODS)
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), batch_size=st.integers(1, 5), strict=st.booleans())
+def test_cast_many_stores_and_rejects_as_casting_each_pair_on_its_own(
+    apps, method, data, batch_size, strict
+):
+    bulk, rows = apps
+    slug, ids = same_votes(apps, method)
+    for _ in range(2):  # the second time, ballots replace the first ones
+        pairs = data.draw(st.lists(cast_pair(method, ids), min_size=1, max_size=12))
+        seen = []
+        imported = bulk.voting.cast_many(
+            slug, iter(pairs), strict=strict, batch_size=batch_size, progress=seen.append
+        )
+        assert sum(seen) == len(pairs)
+        numbered = [(n, voter, ballot, None) for n, (voter, ballot) in enumerate(pairs, 1)]
+        reference = cast_one_by_one(rows, slug, numbered, strict)
+        assert outcome(bulk, slug, imported) == outcome(rows, slug, reference)
+    assert bulk.voting.audit(slug).ok

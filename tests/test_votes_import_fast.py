@@ -233,3 +233,76 @@ def test_imported_replacements_keep_the_running_tally_equal_to_a_recount(
     assert len(app.voting.history(slug)) == replaced  # every replaced ballot kept, once
     for voter, ballot in final.items():
         assert app.voting.ballot(slug, voter).ballot == app.voting.normalise(vote, ballot)
+
+
+# The array reading of a batch of rankings ----------------------------------------------------
+
+RANK_PIECES = st.sampled_from(
+    [">", "=", ">", "=", " > ", ">>", "==", "=>", " ", "\t", "\n", "0", "x", "-", "é", "１", ""]
+)
+
+
+@st.composite
+def ranking_batch(draw, candidates):
+    """Ranking texts as files hold them: mostly well-formed (ties, left-out candidates), some
+    with unknown, repeated or zero-padded ids, empty places, spaces, line ends, other
+    characters, or values that are not text at all."""
+    ids = [str(c) for c in candidates]
+    odd = st.sampled_from([*ids, "0", "99999", f"0{ids[0]}", f"{ids[-1]}0", "", "x"])
+    texts = []
+    for _ in range(draw(st.integers(1, 12))):
+        kind = draw(st.integers(0, 9))
+        if kind == 0:
+            texts.append(draw(st.sampled_from([None, "", 3, [ids[0]], " ", "\n", "é"])))
+            continue
+        order = draw(st.permutations(ids))[: draw(st.integers(1, len(ids)))]
+        text = order[0]
+        for ident in order[1:]:
+            text += draw(st.sampled_from(">=")) + ident
+        if kind == 1:  # something odd inserted somewhere
+            at = draw(st.integers(0, len(text)))
+            text = text[:at] + draw(st.one_of(RANK_PIECES, odd)) + text[at:]
+        elif kind == 2:  # an id added, known (so repeated) or not
+            text += draw(st.sampled_from(">=")) + draw(odd)
+        texts.append(text)
+    return texts
+
+
+@pytest.mark.parametrize("size", [1, 5, 13, 60])
+@settings(max_examples=150)
+@given(data=st.data())
+def test_a_batch_of_rankings_read_as_arrays_equals_each_read_carefully(size, data):
+    """Texts, errors (in order, same words) and counters: the array reading and the careful
+    one (each distinct ballot read with ``normalise``) agree, on batches that repeat their
+    rankings and batches that do not, with few candidates, with more than fit the table of
+    pairs (13), and with the most the array reading takes (60)."""
+    from c2m_core.voting import VotingMethod
+    from c2m_core.voting.rankings import MAX_CANDIDATES, TABLE_CANDIDATES
+
+    assert TABLE_CANDIDATES < 13 and MAX_CANDIDATES == 60
+    ids = data.draw(st.lists(st.integers(1, 10**6), min_size=size, max_size=size, unique=True))
+    texts = data.draw(ranking_batch(ids))
+    # as they come, and repeated (each distinct text is then read once, counted with its count)
+    for values in ([(text,) for text in texts], [(text,) for text in texts * 3]):
+        fast = Schulze().batch_normaliser(ids, {})(values)
+        careful = VotingMethod.batch_normaliser(Schulze(), ids, {})(values)
+        assert fast.texts == careful.texts
+        assert [(i, str(e)) for i, e in fast.errors] == [(i, str(e)) for i, e in careful.errors]
+        assert fast.counters == careful.counters
+        for index, (text,) in enumerate(values):
+            if fast.texts[index] is not None:
+                assert fast.ballot(index) == Schulze().normalise({"rank": text}, ids, {})
+
+
+def test_an_id_repeated_many_times_in_one_ranking_is_still_a_repeat():
+    """The array reading finds a repeat by counting a text's ids against the candidates it
+    names, not by adding their bits: 33 copies of the 60th candidate's bit add up, in 64
+    bits, to that bit alone."""
+    ids = list(range(1, 61))
+    values = [(">".join(["60"] * 33),), ("60=" * 40 + "1",), ("1>2",)]
+    judged = Schulze().batch_normaliser(ids, {})(values)
+    assert judged.texts[:2] == [None, None] and judged.texts[2] is not None
+    assert [(i, str(e)) for i, e in judged.errors] == [
+        (0, "ballot field 'rank': variant 60 is given twice"),
+        (1, "ballot field 'rank': variant 60 is given twice"),
+    ]

@@ -40,3 +40,40 @@ def voting_campaign(app, slug="tv26", variants=3, stages=("vote", "presale")) ->
     ]
     app.campaigns.advance(slug, to="vote")
     return ids
+
+
+def cast_one_by_one(app, slug, rows, strict=False):
+    """What an import of ``rows`` (``(line, voter, ballot, error)``, as ``read_ballots``
+    gives them) must do, by the simplest means: each row checked on its own (an unreadable
+    row, then its voter, then its ballot) and each good one cast with ``app.voting.cast``, in
+    order; with ``strict``, nothing unless every row is good. The import report it must give.
+    """
+    from c2m_core import InvalidInput
+    from c2m_core.voting.service import check_voter
+    from c2m_core.voting.vote import ImportReport, Rejected
+
+    vote = app.voting.get(slug)
+    rows = list(rows)
+    rejected, good = [], []
+    for line, voter, ballot, error in rows:
+        if error is not None:
+            rejected.append(Rejected(line, error))
+            continue
+        try:
+            checked = check_voter(voter)
+        except InvalidInput as ex:
+            rejected.append(Rejected(line, str(ex), voter if isinstance(voter, str) else None))
+            continue
+        try:
+            app.voting.normalise(vote, ballot)
+        except InvalidInput as ex:
+            rejected.append(Rejected(line, str(ex), voter))
+            continue
+        good.append((checked, ballot))
+    if strict and rejected:
+        stopped = (
+            f"strict import: nothing was imported because {len(rejected)} row(s) were rejected"
+        )
+        return ImportReport(len(rows), 0, 0, rejected, stopped)
+    replaced = sum(app.voting.cast(slug, v, b).replaced is not None for v, b in good)
+    return ImportReport(len(rows), len(good), replaced, rejected)

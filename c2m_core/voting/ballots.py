@@ -288,10 +288,8 @@ def ids_text(ids: Sequence[int]) -> str:
 
 
 class RankGroups(dict):
-    """Group text of a ranking (``"1=2"``) -> (bit mask, ids in candidate order, JSON text,
-    link base), filled as groups are met; None for text that is not a group of distinct known
-    ids. The link base less the mask of the groups ranked above is the group's link: its mask
-    shifted by the number of candidates, plus the mask of everything ranked below it.
+    """Group text of a ranking (``"1=2"``) -> (bit mask, ids in candidate order, JSON text),
+    filled as groups are met; None for text that is not a group of distinct known ids.
 
     The id lists are shared by every ballot with the group: canonical ballots are values,
     read and never changed.
@@ -308,7 +306,7 @@ class RankGroups(dict):
 
     def entry(self, mask: int) -> tuple:
         ids = [c for i, c in enumerate(self.candidates) if mask >> i & 1]
-        return (mask, ids, ids_text(ids), (mask << len(self.candidates)) - mask + self.full)
+        return (mask, ids, ids_text(ids))
 
     def __missing__(self, text: str):
         bits = list(map(self.bits.get, text.split("=")))

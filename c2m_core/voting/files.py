@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from ..errors import InvalidInput
 from ..imports import ImportFile, Rejected
+from . import vote
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 
@@ -35,12 +36,13 @@ _row = functools.partial(tuple.__new__, BallotRow)  # a BallotRow, without a Pyt
 class BallotBatch(NamedTuple):
     """Ballots read together (see ``read_ballot_batches``): each one's line, voter (as given)
     and field values (a tuple in the method's ``fields`` order; None, ``""`` or ``[]`` for a
-    field not given), and the rows of the same lines that could not be read."""
+    field not given), and the rows of the same lines that could not be read (or, cast by
+    ``cast_many``, hold no usable ballot: rejected with their voter)."""
 
     lines: Sequence[int]
     voters: list
     values: list[tuple]
-    rejected: list[Rejected]
+    rejected: Sequence[Rejected | vote.Rejected]
 
 
 def detect_format(path: Path, format: str | None = None) -> str:

@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from functools import reduce
-from itertools import accumulate, islice
-from operator import itemgetter, or_, sub
+from itertools import accumulate, compress, islice
+from operator import itemgetter, or_
 
 from .ballots import rank_groups, ranking
 from .methods import Ballots, IncrementalMethod, JudgedBallots, _stored, _with_careful
 from .result import VoteResult, advancing_text, variants_text
 
-_FIRST, _SECOND, _THIRD, _FOURTH = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3)
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
+#: How many of a batch's rankings ``_repeated`` looks at to tell whether it repeats them.
+REPEATS_SAMPLE = 1_000
 
 
 class _Masks(dict):
@@ -79,20 +81,6 @@ def _rows(per_member: list[Counter], bits: _Bits, n: int) -> list[list[int]]:
             for j in bits[below]:
                 row[j] += count
     return d
-
-
-def preferences_from_keys(links: Counter, n: int) -> list[list[int]]:
-    """``preferences_from_links`` of links given as one int each: the group's mask shifted
-    left by ``n``, plus the mask of everything ranked below it."""
-    full = (1 << n) - 1
-    bits = _bits()
-    per_member: list[Counter] = [Counter() for _ in range(n)]
-    for key, count in links.items():
-        if count:
-            below = key & full
-            for i in bits[key >> n]:
-                per_member[i][below] += count
-    return _rows(per_member, bits, n)
 
 
 class _Bits(dict):
@@ -172,6 +160,19 @@ def schulze_ranking(
     return ranking, tuple(statements)
 
 
+def _repeated(values: list) -> Counter | None:
+    """``Counter(values)`` when a batch repeats its rankings (half or more of its first
+    ``REPEATS_SAMPLE`` are repeats), so each distinct one is read once; else None (each
+    read as it comes)."""
+    head = values[:REPEATS_SAMPLE]
+    try:
+        if len(set(head)) * 2 > len(head):
+            return None
+        return Counter(values)
+    except TypeError:  # a JSON list
+        return None
+
+
 def _named(d: list[list[int]], candidates: Sequence[int], total: int) -> dict[str, int]:
     """The counters of a pairwise matrix and a number of ballots, zeros left out."""
     found = {
@@ -228,50 +229,35 @@ class Schulze(IncrementalMethod):
         return normalise
 
     def batch_normaliser(self, candidates, options):
+        # numpy is loaded by an import, not by every command that lists the methods
+        from .rankings import MAX_CANDIDATES, Rankings
+
         careful = super().batch_normaliser(candidates, options)
         candidates = tuple(candidates)
-        groups = rank_groups(candidates)
-        group, rest, full = groups.__getitem__, groups.rest.__getitem__, groups.full
-        n = len(candidates)
+        if len(candidates) > MAX_CANDIDATES:
+            return careful
+        reader = Rankings(candidates)
 
         def judge(values):
-            # Each distinct ranking text of known ids, each once, no spaces, is read once into
-            # its stored text and its links (each group with everything ranked below it, one
-            # int: see ``RankGroups``), counted with its count.
-            try:
-                given = list(map(_FIRST, values))
-                counts = Counter(given)
-            except TypeError:  # a JSON list
-                return careful(values)
-            text_of: dict = {}
-            links: Counter = Counter()
-            single: list = []
-            total = 0
-            for value, count in counts.items():
-                if type(value) is not str:
-                    continue
-                entries = list(map(group, value.split(">")))
-                if None in entries:
-                    continue
-                masks = list(map(_FIRST, entries))
-                listed = sum(masks)
-                if reduce(or_, masks) != listed:  # a variant in two places
-                    continue
-                if listed != full:
-                    entries.append(rest(listed))
-                text_of[value] = '{"rank":[' + ",".join(map(_THIRD, entries)) + "]}"
-                total += count
-                keys = map(sub, map(_FOURTH, entries[:-1]), accumulate(masks, initial=0))
-                if count == 1:
-                    single.extend(keys)
+            # The whole batch's ranking texts (each distinct one once, when the batch repeats
+            # them) are read at once as arrays (``rankings``); the texts that reading does
+            # not take go to ``careful``, which names what is wrong with each.
+            given = list(map(_FIRST, values))
+            counts = _repeated(given)
+            if counts is None:
+                read = reader.read(given)
+                texts: list[str | None]
+                if read.ballots == len(given):
+                    texts = list(read.texts)
                 else:
-                    for key in keys:
-                        links[key] += count
-            links.update(single)
-            d = preferences_from_keys(links, n)
-            counters = _named(d, candidates, total)
-            texts = list(map(text_of.get, given))
-            if len(text_of) == len(counts):
+                    stored = iter(read.texts)
+                    texts = [next(stored) if t else None for t in read.taken.tolist()]
+            else:
+                read = reader.read(list(counts), list(counts.values()))
+                text_of = dict(zip(compress(counts, read.taken.tolist()), read.texts, strict=True))
+                texts = list(map(text_of.get, given))
+            counters = _named(read.d, candidates, read.ballots)
+            if read.ballots == len(given):
                 return JudgedBallots(texts, [], counters, _stored(texts))
             slow = [i for i, text in enumerate(texts) if text is None]
             fast = [i for i, text in enumerate(texts) if text is not None]

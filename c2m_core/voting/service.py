@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from itertools import accumulate, chain, islice
 from operator import itemgetter
@@ -25,7 +25,7 @@ from ..notifications import has_listeners
 from ..plugins import collect
 from ..store.database import isoformat
 from .ballots import InvalidBallot
-from .files import BallotBatch, BallotRow, read_ballot_batches
+from .files import BallotBatch, read_ballot_batches
 from .methods import IncrementalMethod, VotingMethod, add_counters
 from .result import VoteResult
 from .vote import (
@@ -43,11 +43,6 @@ from .vote import (
 VOTE_STATE = "vote"
 BATCH_SIZE = 10_000
 MAX_VOTER_LENGTH = 200
-#: How many distinct raw ballots an import remembers the canonical form (or error) of.
-KNOWN_BALLOTS = 100_000
-#: After every this many distinct ballots, an import stops remembering them unless at least
-#: one row in ten repeated an earlier one.
-JUDGED_WINDOW = 10_000
 #: How often ``audit`` recounts when ballots keep arriving while it does.
 AUDIT_ATTEMPTS = 5
 
@@ -101,19 +96,57 @@ def check_voter(voter) -> str:
     return voter
 
 
-def _plain(ballot: dict) -> bool:
-    """True when every value of ``ballot`` is non-blank text (a CSV row's fields, say): such a
-    ballot goes to its method as it is."""
-    values = ballot.values()
+def _ballot_fields(method: VotingMethod, ballot) -> dict:
+    """``ballot``'s non-blank fields; ``InvalidBallot`` when it is not a mapping or has a field
+    ``method`` does not read."""
+    if not isinstance(ballot, Mapping):
+        raise InvalidBallot(
+            f"a {method.name} ballot is a mapping of its fields ({', '.join(method.fields)}), "
+            f"not {type(ballot).__name__}"
+        )
+    given = {k: v for k, v in ballot.items() if v is not None and v != "" and v != []}
+    unknown = [k for k in given if k not in method.fields]
+    if unknown:
+        raise InvalidBallot(
+            f"ballot field {unknown[0]!r} is not read by the {method.name} method; "
+            f"its fields: {', '.join(method.fields)}"
+        )
+    return given
+
+
+def _cast_batches(
+    method: VotingMethod, ballots: Iterable[tuple[str, Mapping]], size: int
+) -> Iterator[BallotBatch]:
+    """``(voter, ballot)`` pairs as the batches a ballot file is read in, numbered from 1: a
+    ballot's fields in ``method.fields`` order. A ballot that is not a mapping of the method's
+    fields is rejected here, after its voter (as ``_accepted`` words it: the voter first)."""
+    fields = method.fields
+    pending = enumerate(ballots, start=1)
+    while chunk := list(islice(pending, size)):
+        lines, voters, values, rejected = [], [], [], []
+        for line, (voter, ballot) in chunk:
+            try:
+                given = _ballot_fields(method, ballot)
+            except InvalidInput as ex:
+                rejected.append(_unusable(line, voter, ex))
+                continue
+            lines.append(line)
+            voters.append(voter)
+            values.append(tuple(map(given.get, fields)))
+        yield BallotBatch(lines, voters, values, rejected)
+
+
+def _unusable(line: int, voter, problem: InvalidInput) -> Rejected:
+    """A row whose ballot has ``problem``, rejected for its voter's problem if it has one."""
     try:
-        "".join(values)
-    except TypeError:  # a value that is not text
-        return False
-    return "" not in values
+        check_voter(voter)
+    except InvalidInput as ex:
+        return Rejected(line, str(ex), voter if isinstance(voter, str) else None)
+    return Rejected(line, str(problem), voter)
 
 
 def _whole(batch_size) -> int:
-    """``batch_size`` when it can be one, else 1 (``_import`` refuses it, naming it)."""
+    """``batch_size`` when it can be one, else 1 (``_import_batches`` refuses it, naming it)."""
     if isinstance(batch_size, int) and not isinstance(batch_size, bool) and batch_size >= 1:
         return batch_size
     return 1
@@ -371,21 +404,9 @@ class VoteService:
 
     @staticmethod
     def _normalise_with(method: VotingMethod, normalise, ballot) -> tuple[dict, str]:
-        """``ballot`` with its blank fields left out, checked for fields ``method`` does not
-        read, through ``normalise`` (the method's ``normaliser`` for the vote)."""
-        if not isinstance(ballot, Mapping):
-            raise InvalidBallot(
-                f"a {method.name} ballot is a mapping of its fields ({', '.join(method.fields)}), "
-                f"not {type(ballot).__name__}"
-            )
-        given = {k: v for k, v in ballot.items() if v is not None and v != "" and v != []}
-        unknown = [k for k in given if k not in method.fields]
-        if unknown:
-            raise InvalidBallot(
-                f"ballot field {unknown[0]!r} is not read by the {method.name} method; "
-                f"its fields: {', '.join(method.fields)}"
-            )
-        return normalise(given)
+        """``ballot``'s fields (``_ballot_fields``) through ``normalise`` (the method's
+        ``normaliser`` for the vote)."""
+        return normalise(_ballot_fields(method, ballot))
 
     def cast(self, slug: str, voter: str, ballot: Mapping) -> CastBallot:
         """Store ``voter``'s ballot, replacing (and keeping) an earlier one.
@@ -439,11 +460,9 @@ class VoteService:
         Good ballots are stored and bad ones reported; with ``strict`` nothing is stored
         unless every ballot is good. A later ballot of a voter replaces an earlier one.
         """
-        rows = (
-            BallotRow(number, voter, ballot)
-            for number, (voter, ballot) in enumerate(ballots, start=1)
-        )
-        return self._import(slug, rows, strict, batch_size, progress)
+        vote = self.require(slug)
+        batches = _cast_batches(self.method(vote.method), ballots, _whole(batch_size))
+        return self._import_batches(slug, batches, strict, batch_size, progress)
 
     def import_file(
         self,
@@ -471,135 +490,14 @@ class VoteService:
         if problem is not None:
             raise VoteNotOpen(f"campaign {slug!r}: {problem}")
 
-    def _import(self, slug, rows, strict, batch_size, progress, plain=False) -> ImportReport:
-        """Cast ``rows`` (``(line, voter, ballot, error)``) in batches. ``plain``: every ballot
-        is a mapping of the method's fields to non-blank text (a CSV file's rows)."""
-        app = self.app
-        store = app.store
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise InvalidInput(f"batch size: {batch_size!r} is not a whole number of at least 1")
-        campaign = app.campaigns.get(slug)
-        vote = self.require(slug)
-        self._check_window(slug, vote, store.now())
-        rejected: list[Rejected] = []
-        read = 0
-        count = self._count(vote)
-
-        # Each distinct raw ballot is read and checked once: an import often repeats a few
-        # ballots many times. ``known`` maps the raw fields to (canonical ballot, its text) or
-        # to the error, until it stops paying (fewer than one row in ten repeats an earlier).
-        known: dict | None = {}
-        hits = misses = 0
-        method = self.method(vote.method)
-        fields = frozenset(method.fields)
-        normalise = method.normaliser(vote.candidates, vote.options)
-
-        def judged(ballot) -> tuple[dict, str] | InvalidInput:
-            try:
-                if plain or ballot.keys() <= fields and _plain(ballot):
-                    return normalise(ballot)
-                return self._normalise_with(method, normalise, ballot)
-            except InvalidInput as ex:
-                return ex
-
-        def accepted():
-            nonlocal read, known, hits, misses
-            for line, given, ballot, error in rows:
-                read += 1
-                if error is not None:
-                    rejected.append(Rejected(line, error))
-                    continue
-                voter = given
-                if (
-                    type(voter) is not str
-                    or not 0 < len(voter) <= MAX_VOTER_LENGTH
-                    or (voter[0].isspace() or voter[-1].isspace())
-                ):
-                    try:
-                        voter = check_voter(voter)
-                    except InvalidInput as ex:
-                        named = voter if isinstance(voter, str) else None
-                        rejected.append(Rejected(line, str(ex), named))
-                        continue
-                found: tuple[dict, str] | InvalidInput | None
-                if known is None or type(ballot) is not dict:
-                    found = judged(ballot)
-                else:
-                    try:
-                        key = tuple(ballot.items())
-                        found = known.get(key)
-                    except TypeError:  # a JSON list or object value: judged, not remembered
-                        found = judged(ballot)
-                    else:
-                        if found is None:
-                            found = known[key] = judged(ballot)
-                            misses += 1
-                            if misses % JUDGED_WINDOW == 0 and hits * 10 < misses:
-                                known = None  # repeats too rare to pay for remembering
-                            elif len(known) >= KNOWN_BALLOTS:
-                                known.clear()
-                        else:
-                            hits += 1
-                if type(found) is not tuple:
-                    rejected.append(Rejected(line, str(found), given))
-                    continue
-                yield line, voter, found
-
-        reported = 0
-
-        def report_progress():
-            nonlocal reported
-            if progress is not None and read > reported:
-                progress(read - reported)
-                reported = read
-
-        batches: Iterable[list]
-        if strict:
-            batches = [list(accepted())]
-            report_progress()
-            if rejected:
-                return ImportReport(
-                    read,
-                    0,
-                    0,
-                    rejected,
-                    stopped=f"strict import: nothing was imported because {len(rejected)} "
-                    "row(s) were rejected",
-                )
-        else:
-            pending = accepted()
-            batches = iter(lambda: list(islice(pending, batch_size)), [])
-        imported = replaced = 0
-        stopped = None
-        pending_batches = iter(batches)
-        while True:
-            with gc_paused():
-                batch = next(pending_batches, None)
-                if batch is None:
-                    break
-                if not batch:
-                    continue
-                done = self._store_batch(campaign, vote, batch, count)
-            if done is None:
-                problem = store.voting.for_campaign(campaign.id).window_problem(store.now())
-                stopped = (
-                    f"stopped at line {batch[0][0]}: {problem}; that row and the rows after it "
-                    "were not imported"
-                )
-                break
-            imported += len(batch)
-            replaced += sum(cast.replaced is not None for cast in done)
-            self._notify(campaign, vote, done)
-            report_progress()
-        report_progress()
-        return ImportReport(read, imported, replaced, rejected, stopped)
-
     def _import_batches(
         self, slug: str, batches: Iterable[BallotBatch], strict, batch_size, progress
     ) -> ImportReport:
-        """``_import`` for batches read from a file (``read_ballot_batches``): voters are
+        """Store ``batches`` (of a ballot file, or of ``cast_many``'s pairs): voters are
         checked, ballots read (``VotingMethod.batch_normaliser``) and counted a batch at a
-        time, and a batch of first ballots is stored by ``cast_first``."""
+        time, and a batch of first ballots is stored by ``cast_first``. Each batch is one
+        transaction; with ``strict``, everything is stored in one, or nothing when a row is
+        rejected."""
         app = self.app
         store = app.store
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -677,8 +575,11 @@ class VoteService:
     @staticmethod
     def _accepted(batch: BallotBatch, judge, rejected: list[Rejected]) -> _Accepted:
         """The rows of ``batch`` with a usable voter and ballot; ``rejected`` gets the others
-        (as ``_import`` words them: a voter is checked before the ballot)."""
-        rejected.extend(Rejected(row.line, row.reason) for row in batch.rejected)
+        (a voter is checked before the ballot)."""
+        rejected.extend(
+            row if isinstance(row, Rejected) else Rejected(row.line, row.reason)
+            for row in batch.rejected
+        )
         lines, given, values = batch.lines, batch.voters, batch.values
         voters = given
         if not _plain_voters(given):
@@ -760,37 +661,6 @@ class VoteService:
                 casts = [CastBallot(v, accepted.ballot(i), now) for i, v in enumerate(voters)]
             self._notify(campaign, vote, casts)
         return len(replaced_voters)
-
-    def _store_batch(self, campaign, vote, batch, count) -> list[CastBallot] | None:
-        """Cast one batch of ``(line, voter, canonical ballot)`` in one transaction, with its
-        ``ballots.imported`` event; None when the vote no longer accepts ballots."""
-        store = self.app.store
-        with store.transaction():
-            now = store.now()
-            done = store.voting.cast(
-                vote.id,
-                [CastBallot(voter, normal, now) for _, voter, (normal, _) in batch],
-                count,
-                [text for _, _, (_, text) in batch],
-            )
-            if done is not None:
-                store.event(
-                    "ballots.imported",
-                    campaign.id,
-                    {
-                        "campaign": campaign.slug,
-                        "vote_id": vote.id,
-                        "voters": [cast.voter for cast in done],
-                        "replaced_voters": [
-                            cast.voter for cast in done if cast.replaced is not None
-                        ],
-                        "first_line": batch[0][0],
-                        "last_line": batch[-1][0],
-                        "ballots": len(batch),
-                        "replaced": sum(cast.replaced is not None for cast in done),
-                    },
-                )
-        return done
 
     def _notify(self, campaign: Campaign, vote: Vote, cast: list[CastBallot]) -> None:
         hook = self.app.pm.hook.ballot_cast
