@@ -77,6 +77,21 @@ def isoformat(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.UTC).isoformat(timespec="microseconds")
 
 
+class Later:
+    """The rows of a statement sent with a later round trip (``Store.query_later``): None until
+    that round trip was answered without error."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] | None = None
+
+
+class Refused(Exception):
+    """What a guarded statement of ``Store.refuse_unless`` raises when its guard did not hold
+    (the transaction then rolls back)."""
+
+
 class Area:
     """Base of a store area: a group of tables with its migrations and named operations.
 
@@ -106,6 +121,9 @@ class Area:
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         return self.store.query(sql, params)
+
+    def query_later(self, sql: str, params: Sequence = ()) -> Later:
+        return self.store.query_later(sql, params)
 
     def query_one(self, sql: str, params: Sequence = ()) -> tuple | None:
         return self.store.query_one(sql, params)
@@ -175,6 +193,8 @@ class Store(AfterCommitQueue):
     #: What a statement that breaks a unique key raises (a writer that lost a race to insert
     #: the same key; with ``execute_later`` it is raised at the next round trip).
     UniqueViolation: type[Exception] = sqlite3.IntegrityError
+    #: What a statement that ``refuses`` raises when it changed no row.
+    Refused: type[Exception] = Refused
 
     def __init__(self, path, areas=(), clock: Callable[[], datetime.datetime] = utc_now):
         self.path = str(path)
@@ -317,6 +337,14 @@ class Store(AfterCommitQueue):
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         """Every row of a ``SELECT`` (or of a statement with ``RETURNING``)."""
         return self.db.conn.execute(sql, params).fetchall()
+
+    def query_later(self, sql: str, params: Sequence = ()) -> Later:
+        """Run a statement whose rows the caller reads after the next round trip (``rows`` of
+        the answer). SQLite runs it now; a backend with round trips sends it with the next
+        statement or the commit (``execute_later``)."""
+        later = Later()
+        later.rows = self.query(sql, params)
+        return later
 
     def queries(self, statements: Sequence[tuple[str, Sequence]]) -> list[list[tuple]]:
         """Run ``(sql, params)`` statements in order; the rows of each (as ``query``). SQLite
