@@ -62,6 +62,13 @@ def m001_events(db) -> None:
     db.execute("CREATE INDEX events_campaign ON events (campaign_id, id)")
 
 
+@migrations()
+def m002_event_ids(db) -> None:
+    """Nothing on SQLite, which numbers events itself; on PostgreSQL the function that numbers
+    them is made cheaper (``postgres.m002_event_ids``): the same migrations on both, so that
+    ``c2m db copy`` finds them at the same version."""
+
+
 class StoreError(C2MError):
     """The database cannot be used (made by a newer c2m, unreadable, locked for too long)."""
 

@@ -90,6 +90,30 @@ def m001_events(db) -> None:
     db.execute("CREATE INDEX events_campaign ON events (campaign_id, id)")
 
 
+@core_migrations()
+def m002_event_ids(db) -> None:
+    # The event id's position is set by an assignment, which PL/pgSQL evaluates directly,
+    # where ``PERFORM`` started an executor per event (the same ids as before).
+    db.execute(
+        f"""
+        CREATE OR REPLACE FUNCTION c2m_next_event_id() RETURNS BIGINT LANGUAGE plpgsql AS $$
+        DECLARE
+            position BIGINT := COALESCE(
+                NULLIF(current_setting('c2m.event_position', true), ''), '0')::BIGINT;
+            stored TEXT;
+        BEGIN
+            IF position >= {1 << EVENT_BITS} THEN
+                RAISE EXCEPTION 'a transaction may write at most {1 << EVENT_BITS} events'
+                    USING HINT = 'split the work into smaller transactions';
+            END IF;
+            stored := set_config('c2m.event_position', (position + 1)::TEXT, true);
+            RETURN (pg_current_xact_id()::TEXT::BIGINT << {EVENT_BITS}) + position;
+        END
+        $$
+        """
+    )
+
+
 #: Statement texts (with their parameter types) prepared per connection, at most.
 MAX_PREPARED = 256
 _SUCCEEDED = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK)
@@ -217,17 +241,15 @@ AREA_SQL: dict[str, dict[str, str]] = {
         # and takes the next pledge's ids ({numbers}).
         "RESERVE_KNOWN": (
             "WITH reserved AS (UPDATE presale_offers SET held = held + ? "
-            "WHERE variant_id = ? AND campaign_id = ? "
-            "AND (capacity IS NULL OR held + ? <= capacity) "
-            "AND currency = ? AND unit_price = ? AND deposit_per_unit = ? "
+            "WHERE variant_id = ? AND (capacity IS NULL OR held + ? <= capacity) "
+            "AND campaign_id = ? AND currency = ? AND unit_price = ? AND deposit_per_unit = ? "
             "AND credit_per_unit = ? "
-            "AND NOT EXISTS (SELECT 1 FROM pledges WHERE campaign_id = "
-            "presale_offers.campaign_id AND idempotency_key = ?) "
-            "AND EXISTS (SELECT 1 FROM presales WHERE campaign_id = presale_offers.campaign_id "
-            f"AND state = '{OPEN}' AND deadline > ? AND provider = ?) "
-            "AND EXISTS (SELECT 1 FROM campaigns WHERE id = presale_offers.campaign_id "
-            "AND settings = ? AND state = ? AND catalog_snapshot_id IS NOT DISTINCT FROM ? "
-            "AND updated_at = ?) RETURNING 1) "
+            "AND NOT EXISTS (SELECT 1 FROM pledges WHERE campaign_id = ? AND idempotency_key = ?) "
+            "AND EXISTS (SELECT 1 FROM presales s JOIN campaigns c ON c.id = s.campaign_id "
+            f"WHERE s.campaign_id = ? AND s.state = '{OPEN}' AND s.deadline > ? "
+            "AND s.provider = ? AND c.settings = ? AND c.state = ? "
+            "AND c.catalog_snapshot_id IS NOT DISTINCT FROM ? AND c.updated_at = ?) "
+            "RETURNING 1) "
             "SELECT c2m_changed(COUNT(*)), {numbers} FROM reserved"
         ),
     },

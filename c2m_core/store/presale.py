@@ -396,6 +396,7 @@ class PresaleStore(Area):
         #: The ids (pledge, payment) this connection holds for its next pledge, once the
         #: round trip that took them is answered.
         self._held: Later | None = None
+        self._reserve_known: str | None = None  # RESERVE_KNOWN with this database's sequences
 
     # Presales and offers -------------------------------------------------------------------------
 
@@ -534,13 +535,15 @@ class PresaleStore(Area):
             return None
         assert self.RESERVE_KNOWN is not None
         campaign, (settings, state, snapshot, _, updated), presale, offer = known
-        self._held = self.query_later(
-            self.RESERVE_KNOWN.format(
+        if self._reserve_known is None:
+            self._reserve_known = self.RESERVE_KNOWN.format(
                 numbers=f"{self.store.next_id('pledges')}, {self.store.next_id('payments')}"
-            ),
-            [quantity, variant_id, campaign.id, quantity, offer.currency, offer.unit_price,
-             offer.deposit_per_unit, offer.credit_per_unit, key, now, presale.provider,
-             settings, state, snapshot, updated],
+            )
+        self._held = self.query_later(
+            self._reserve_known,
+            [quantity, variant_id, quantity, campaign.id, offer.currency, offer.unit_price,
+             offer.deposit_per_unit, offer.credit_per_unit, campaign.id, key, campaign.id, now,
+             presale.provider, settings, state, snapshot, updated],
         )  # fmt: skip
         pledge_id, payment_id = held.rows[0][-2:]
         return campaign, presale, offer, (pledge_id, payment_id)
