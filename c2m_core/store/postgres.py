@@ -578,7 +578,13 @@ class PostgresStore(Store):
         try:
             yield self
             self._depth = 0
-            if self._later:  # the queued statements and the COMMIT: one round trip
+            if self._later and self._begin_pending:
+                # Nothing ran before: the queued statements alone, without BEGIN and COMMIT.
+                # A pipeline outside a transaction block is one transaction that commits at
+                # its sync, or rolls back whole when a statement fails.
+                self._begin_pending = False
+                self._send_pending()
+            elif self._later:  # the queued statements and the COMMIT: one round trip
                 self._send_pending([_COMMIT])
             elif self._begin_pending:  # nothing ran: nothing to commit
                 self._begin_pending = False
