@@ -95,8 +95,9 @@ class Later:
 
 
 class Refused(Exception):
-    """What a guarded statement of ``Store.refuse_unless`` raises when its guard did not hold
-    (the transaction then rolls back)."""
+    """What a guarded write raises when it changed no row and so refuses its transaction (on
+    PostgreSQL ``c2m_changed``, for ``PresaleStore.reserve_known``; never on SQLite); the
+    transaction then rolls back."""
 
 
 class Area:
@@ -200,7 +201,7 @@ class Store(AfterCommitQueue):
     #: What a statement that breaks a unique key raises (a writer that lost a race to insert
     #: the same key; with ``execute_later`` it is raised at the next round trip).
     UniqueViolation: type[Exception] = sqlite3.IntegrityError
-    #: What a statement that ``refuses`` raises when it changed no row.
+    #: What a guarded write that changed no row raises (``Refused``; this backend's own class).
     Refused: type[Exception] = Refused
 
     def __init__(self, path, areas=(), clock: Callable[[], datetime.datetime] = utc_now):
