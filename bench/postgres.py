@@ -6,7 +6,10 @@ Units are reserved in two ways, each run on its own fresh database in the same r
 ``UPDATE``; ``PresaleStore.RESERVE = "row_lock"``).
 
 Each process acts as a separate application server: its own ``C2M`` on the
-``postgresql://`` URL, its own connection, nothing shared in Python. Worker ``w``'s ``i``-th
+``postgresql://`` URL, its own connection, nothing shared in Python, connected and with the
+pre-sale service imported before the timing starts (a server's start-up is not a pledge's
+cost: where no bytecode cache is written, ``PYTHONDONTWRITEBYTECODE``, compiling the service
+on the first pledge cost each of 8 processes about 70 us a pledge). Worker ``w``'s ``i``-th
 pledge is for variant ``(w + i) % 4``, so one process spreads over the 4 variants as 8 do; each
 pledge is the whole safe path (reserve the units with the store's
 guarded update, write the pledge, its payment intent and event; the ``ledger`` provider's
@@ -71,19 +74,19 @@ def _cpu(pid: int) -> tuple[float, float | None]:
 
 def _report(results, start: float, cpu_before, sold_out: int, pid: int, trips) -> None:
     client, server = _cpu(pid)
-    used = client - cpu_before[0]
+    client -= cpu_before[0]
     if server is not None and cpu_before[1] is not None:
-        used += server - cpu_before[1]
+        server -= cpu_before[1]
     else:
-        used = float("nan")
-    results.put((start, time.time(), sold_out, used, *trips))
+        server = float("nan")
+    results.put((start, time.time(), sold_out, client + server, *trips, client))
 
 
 def _pledge_worker(url, variant_ids, worker, count, reserve, barrier, results):
     sold_out = 0
     with C2M(url) as app:
         app.store.presale.RESERVE = reserve
-        app.campaigns.get("bench")  # connect before timing
+        app.presale.get("bench")  # connect and import the pre-sale service before timing
         pid = app.store.conn.info.backend_pid
         barrier.wait()
         store = app.store
@@ -115,7 +118,8 @@ def _floor_worker(url, worker, count, barrier, results):
 class Timed:
     """One run of writers: wall seconds from the first start to the last end, the pledges
     refused as sold out, the CPU seconds of the writers and their server processes (NaN when
-    not readable), the round trips and statements they sent, and the WAL bytes written."""
+    not readable), the round trips and statements they sent, the WAL bytes written, and the
+    writers' own CPU seconds (the rest of ``cpu`` is their server processes')."""
 
     seconds: float
     refused: int
@@ -123,6 +127,7 @@ class Timed:
     round_trips: int
     statements: int
     wal: int
+    client: float
 
 
 def _wal_position(url: str) -> str:
@@ -160,6 +165,7 @@ def _timed(target, url: str, arguments: list[tuple]) -> Timed:
         max(span[1] for span in spans) - min(span[0] for span in spans),
         *(sum(span[field] for span in spans) for field in (2, 3, 4, 5)),
         _wal_since(url, wal),
+        sum(span[6] for span in spans),
     )
 
 
@@ -299,12 +305,15 @@ def run(quick: bool = False) -> list[Row]:
                 )
             cpu = statistics.median(t.cpu for t in runs[COUNTER])
             if cpu == cpu:  # not NaN: the server's processes could be read
+                client = statistics.median(t.client for t in runs[COUNTER]) / done * 1e6
+                floor_client = statistics.median(t.client for t in floors) / done * 1e6
                 rows.append(
                     Row(
                         f"PostgreSQL pledge CPU time, client + server, {LABELS[COUNTER]} ({where})",
                         f"{done} pledges x {rounds}",
-                        f"{cpu / done * 1e6:,.0f} us/pledge",
-                        f"psycopg single-row insert {floor_cpu / done * 1e6:,.0f} us/insert",
+                        f"{cpu / done * 1e6:,.0f} us/pledge (client {client:,.0f})",
+                        f"psycopg single-row insert {floor_cpu / done * 1e6:,.0f} us/insert "
+                        f"(client {floor_client:,.0f})",
                         floor_cpu / cpu,
                     )
                 )

@@ -87,6 +87,35 @@ def test_events_written_by_one_statement_follow_each_other(postgres_url):
     store.close()
 
 
+def test_queued_inserts_into_distinct_tables_travel_as_one_statement(postgres_url):
+    """Statements queued with ``execute_later`` go with the commit; a run of plain inserts into
+    distinct tables is one statement (a foreign key may name a row a later part inserts), and
+    a second insert into the same table or a statement that reads starts another, so each
+    statement sees every row queued before it."""
+    store = open_store(postgres_url)
+    store.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT)")
+    store.execute(
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id))"
+    )
+    before = store.statements
+    with store.transaction():
+        store.execute_later("INSERT INTO child (id, parent_id) VALUES (?, ?)", [10, 1])
+        store.execute_later("INSERT INTO parent (id, name) VALUES (?, ?)", [1, "a"])
+        store.execute_later("INSERT INTO parent (id, name) VALUES (?, ?)", [2, "b"])
+        store.execute_later(
+            "INSERT INTO child (id, parent_id) SELECT 20, id FROM parent WHERE name = ?", ["b"]
+        )
+    # the child and the first parent together, the second parent, the insert that reads
+    # (one pipeline outside a transaction block: one transaction, without BEGIN and COMMIT)
+    assert store.statements - before == 3
+    assert store.query("SELECT id, parent_id FROM child ORDER BY id") == [(10, 1), (20, 2)]
+    with pytest.raises(store.UniqueViolation), store.transaction():
+        store.execute_later("INSERT INTO child (id, parent_id) VALUES (?, ?)", [30, 2])
+        store.execute_later("INSERT INTO parent (id, name) VALUES (?, ?)", [1, "again"])
+    assert store.query("SELECT id FROM child ORDER BY id") == [(10,), (20,)]
+    store.close()
+
+
 def test_a_failed_transaction_leaves_no_event_and_the_store_usable(postgres_url):
     store = open_store(postgres_url)
     with pytest.raises(RuntimeError, match="later step"), store.transaction():

@@ -682,72 +682,111 @@ class PresaleService:
         """One new pledge in the common case, as ``_place_in_transaction`` places it, in two
         round trips: the campaign, pre-sale, offer and key read with the units reserved and
         the pledge's and its deposit's ids taken (``placing_reserve``), then every write with
-        the commit. The campaign and what ``_place_in_transaction`` answers; None, with
-        nothing stored, when it is not that case (an unknown campaign, a key stored before, a
-        pre-sale closed or past its deadline, a variant not on sale, a waitlist, a writer that
-        stored the key at the same time): the general path then answers it."""
+        the commit; in one, where the store knows them from this connection's last pledge for
+        the variant and holds the ids (``reserve_known``: the reserve checks what it knew, and
+        goes with the writes). The campaign and what ``_place_in_transaction`` answers; None,
+        with nothing stored, when it is not that case (an unknown campaign, a key stored
+        before, a pre-sale closed or past its deadline, a variant not on sale, a waitlist, a
+        writer that stored the key at the same time): the general path then answers it."""
         store, area = self._store, self._area
         now = self.app.clock()
-        try:
-            with store.transaction():
-                campaign, presale, offer, stored, ids = area.placing_reserve(
-                    slug, request.variant_id, request.key, request.quantity, isoformat(now)
-                )
-                if (
-                    campaign is None
-                    or presale is None
-                    or offer is None
-                    or stored is not None
-                    or presale.state != OPEN
-                    or datetime.datetime.fromisoformat(presale.deadline) <= now
-                ):
-                    raise _NotPlain  # rolls back what was reserved
-                campaign_id = campaign.id
-                assert campaign_id is not None
-                if ids is None:  # sold out, unless a writer changed something in between
-                    refused = area.sold_out(request.variant_id, request.quantity)
-                    if refused is None or presale.waitlist:
-                        raise _NotPlain
-                    raise refused
-                pledge_id, payment_id = ids
-                in_db = payments.in_database(self.app, presale.provider)
-                pledge = area.insert_reserved(
-                    Pledge(pledge_id, campaign_id, request.variant_id, request.customer,
-                           request.quantity, request.region, request.key, request.fingerprint,
-                           PLACED, offer.currency, offer.unit_price, offer.deposit_per_unit,
-                           offer.credit_per_unit),
-                    captured=in_db,
-                )  # fmt: skip
-                amount = Money(pledge.deposit_per_unit * pledge.quantity, pledge.currency)
-                key = f"c2m:{slug}:{pledge_id}:{DEPOSIT}"
-                deposit = (pledge, DEPOSIT, amount, presale.provider, key)
-                text_slug = _text_json(slug)
-                events: list[tuple[str, int | None, dict | str]] = [
-                    ("pledge.placed", campaign_id, _placed_json(text_slug, pledge))
-                ]
-                pending: list[Payment] = []
-                if in_db:
-                    unsaved = Payment(
-                        0, pledge_id, campaign_id, DEPOSIT, amount, presale.provider, key,
-                        PENDING, 0,
-                    )  # fmt: skip
-                    answers = payments.capture_in_transaction(
-                        self.app, presale.provider, campaign, [(pledge, unsaved)]
+        stamp = isoformat(now)
+        for ahead in (True, False):
+            try:
+                with store.transaction():
+                    known = (
+                        area.reserve_known(
+                            slug, request.variant_id, request.key, request.quantity, stamp
+                        )
+                        if ahead
+                        else None
                     )
-                    area.insert_captured_payments([deposit], answers, ids=[payment_id])
-                    captured = _captured_json(text_slug, pledge, payment_id, answers[0][1])
-                    events.append(("payment.succeeded", campaign_id, captured))
-                    events.append(
-                        ("pledge.committed", campaign_id, _committed_json(text_slug, pledge))
+                    if known is None:
+                        ahead = False
+                        campaign, presale, offer, stored, ids = area.placing_reserve(
+                            slug, request.variant_id, request.key, request.quantity, stamp
+                        )
+                    else:
+                        campaign, presale, offer, ids = known
+                        stored = None
+                    pledge, pending = self._write_reserved(
+                        slug, request, now, campaign, presale, offer, stored, ids
                     )
-                else:
-                    pending = area.insert_payments([deposit], ids=[payment_id])
-                store.events(events)
-        except (_NotPlain, store.UniqueViolation):
-            return None
-        except SoldOut as refused:  # nothing stored
-            return campaign, [PlaceResult(request.key, OUTCOME_SOLD_OUT, error=refused)], [], []
-        return campaign, [PlaceResult(request.key, OUTCOME_PLACED, pledge=pledge)], [0], pending
+            except (_NotPlain, store.UniqueViolation, store.Refused):
+                if not ahead:
+                    return None
+                area.forget(slug, request.variant_id)  # something changed: read it again
+                continue
+            except SoldOut as refused:  # nothing stored
+                assert campaign is not None
+                return campaign, [PlaceResult(request.key, OUTCOME_SOLD_OUT, error=refused)], [], []
+            assert campaign is not None
+            return campaign, [PlaceResult(request.key, OUTCOME_PLACED, pledge=pledge)], [0], pending
+        return None
+
+    def _write_reserved(
+        self,
+        slug: str,
+        request: _Request,
+        now: datetime.datetime,
+        campaign: Campaign | None,
+        presale: Presale | None,
+        offer: Offer | None,
+        stored: Pledge | None,
+        ids: tuple[int, int] | None,
+    ) -> tuple[Pledge, list[Payment]]:
+        """``_place_reserved``'s writes in its open transaction: the pledge, its deposit (its
+        capture and its events); raises ``_NotPlain`` or ``SoldOut`` (the units left) when
+        it is not the common case."""
+        area, store = self._area, self._store
+        if (
+            campaign is None
+            or presale is None
+            or offer is None
+            or stored is not None
+            or presale.state != OPEN
+            or datetime.datetime.fromisoformat(presale.deadline) <= now
+        ):
+            raise _NotPlain  # rolls back what was reserved
+        campaign_id = campaign.id
+        assert campaign_id is not None
+        if ids is None:  # sold out, unless a writer changed something in between
+            refused = area.sold_out(request.variant_id, request.quantity)
+            if refused is None or presale.waitlist:
+                raise _NotPlain
+            raise refused
+        pledge_id, payment_id = ids
+        in_db = payments.in_database(self.app, presale.provider)
+        pledge = area.insert_reserved(
+            Pledge(pledge_id, campaign_id, request.variant_id, request.customer,
+                   request.quantity, request.region, request.key, request.fingerprint,
+                   PLACED, offer.currency, offer.unit_price, offer.deposit_per_unit,
+                   offer.credit_per_unit),
+            captured=in_db,
+        )  # fmt: skip
+        amount = Money(pledge.deposit_per_unit * pledge.quantity, pledge.currency)
+        key = f"c2m:{slug}:{pledge_id}:{DEPOSIT}"
+        deposit = (pledge, DEPOSIT, amount, presale.provider, key)
+        text_slug = _text_json(slug)
+        events: list[tuple[str, int | None, dict | str]] = [
+            ("pledge.placed", campaign_id, _placed_json(text_slug, pledge))
+        ]
+        pending: list[Payment] = []
+        if in_db:
+            unsaved = Payment(
+                0, pledge_id, campaign_id, DEPOSIT, amount, presale.provider, key, PENDING, 0
+            )
+            answers = payments.capture_in_transaction(
+                self.app, presale.provider, campaign, [(pledge, unsaved)]
+            )
+            area.insert_captured_payments([deposit], answers, ids=[payment_id])
+            captured = _captured_json(text_slug, pledge, payment_id, answers[0][1])
+            events.append(("payment.succeeded", campaign_id, captured))
+            events.append(("pledge.committed", campaign_id, _committed_json(text_slug, pledge)))
+        else:
+            pending = area.insert_payments([deposit], ids=[payment_id])
+        store.events(events)
+        return pledge, pending
 
     def _place_in_transaction(
         self,

@@ -63,6 +63,13 @@ def m001_events(db) -> None:
     db.execute("CREATE INDEX events_campaign ON events (campaign_id, id)")
 
 
+@migrations()
+def m002_event_ids(db) -> None:
+    """Nothing on SQLite, which numbers events itself; on PostgreSQL the function that numbers
+    them is made cheaper (``postgres.m002_event_ids``): the same migrations on both, so that
+    ``c2m db copy`` finds them at the same version."""
+
+
 class StoreError(C2MError):
     """The database cannot be used (made by a newer c2m, unreadable, locked for too long)."""
 
@@ -76,6 +83,22 @@ def utc_now() -> datetime.datetime:
 def isoformat(moment: datetime.datetime) -> str:
     """UTC ISO 8601 with microseconds, so text order is time order."""
     return moment.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+
+
+class Later:
+    """The rows of a statement sent with a later round trip (``Store.query_later``): None until
+    that round trip was answered without error."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] | None = None
+
+
+class Refused(Exception):
+    """What a guarded write raises when it changed no row and so refuses its transaction (on
+    PostgreSQL ``c2m_changed``, for ``PresaleStore.reserve_known``; never on SQLite); the
+    transaction then rolls back."""
 
 
 class Area:
@@ -107,6 +130,9 @@ class Area:
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         return self.store.query(sql, params)
+
+    def query_later(self, sql: str, params: Sequence = ()) -> Later:
+        return self.store.query_later(sql, params)
 
     def query_one(self, sql: str, params: Sequence = ()) -> tuple | None:
         return self.store.query_one(sql, params)
@@ -182,6 +208,8 @@ class Store(AfterCommitQueue):
     #: What a statement that breaks a unique key raises (a writer that lost a race to insert
     #: the same key; with ``execute_later`` it is raised at the next round trip).
     UniqueViolation: type[Exception] = sqlite3.IntegrityError
+    #: What a guarded write that changed no row raises (``Refused``; this backend's own class).
+    Refused: type[Exception] = Refused
 
     def __init__(self, path, areas=(), clock: Callable[[], datetime.datetime] = utc_now):
         self.path = str(path)
@@ -327,6 +355,14 @@ class Store(AfterCommitQueue):
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         """Every row of a ``SELECT`` (or of a statement with ``RETURNING``)."""
         return self.db.conn.execute(sql, params).fetchall()
+
+    def query_later(self, sql: str, params: Sequence = ()) -> Later:
+        """Run a statement whose rows the caller reads after the next round trip (``rows`` of
+        the answer). SQLite runs it now; a backend with round trips sends it with the next
+        statement or the commit (``execute_later``)."""
+        later = Later()
+        later.rows = self.query(sql, params)
+        return later
 
     def queries(self, statements: Sequence[tuple[str, Sequence]]) -> list[list[tuple]]:
         """Run ``(sql, params)`` statements in order; the rows of each (as ``query``). SQLite

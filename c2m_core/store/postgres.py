@@ -28,13 +28,15 @@ import contextlib
 import datetime
 import functools
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlite_utils.migrations import Migrations
 
-from .database import Event, Store, StoreError, _payload_json, isoformat, utc_now
-from .dialect import POSTGRES, display_target, postgres_statement
+from ..presale.records import OPEN
+from .database import Event, Later, Store, StoreError, _payload_json, isoformat, utc_now
+from .dialect import _QUOTED, POSTGRES, display_target, postgres_statement
 
 try:
     import psycopg
@@ -88,6 +90,30 @@ def m001_events(db) -> None:
     db.execute("CREATE INDEX events_campaign ON events (campaign_id, id)")
 
 
+@core_migrations()
+def m002_event_ids(db) -> None:
+    # The event id's position is set by an assignment, which PL/pgSQL evaluates directly,
+    # where ``PERFORM`` started an executor per event (the same ids as before).
+    db.execute(
+        f"""
+        CREATE OR REPLACE FUNCTION c2m_next_event_id() RETURNS BIGINT LANGUAGE plpgsql AS $$
+        DECLARE
+            position BIGINT := COALESCE(
+                NULLIF(current_setting('c2m.event_position', true), ''), '0')::BIGINT;
+            stored TEXT;
+        BEGIN
+            IF position >= {1 << EVENT_BITS} THEN
+                RAISE EXCEPTION 'a transaction may write at most {1 << EVENT_BITS} events'
+                    USING HINT = 'split the work into smaller transactions';
+            END IF;
+            stored := set_config('c2m.event_position', (position + 1)::TEXT, true);
+            RETURN (pg_current_xact_id()::TEXT::BIGINT << {EVENT_BITS}) + position;
+        END
+        $$
+        """
+    )
+
+
 #: Statement texts (with their parameter types) prepared per connection, at most.
 MAX_PREPARED = 256
 _SUCCEEDED = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK)
@@ -101,6 +127,72 @@ EVENTS_PER_STATEMENT = 256
 def _insert_events_sql(rows: int) -> str:
     values = ", ".join(["(?, ?, ?, ?)"] * rows)
     return f"INSERT INTO events (type, campaign_id, payload, created_at) VALUES {values}"
+
+
+_PLAIN_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)\s*\(", re.IGNORECASE)
+_READS_OR_ANSWERS = re.compile(r"\b(SELECT|RETURNING|WITH)\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1024)
+def _inserted_table(sql: str) -> str | None:
+    """The table a plain ``INSERT INTO t (...) VALUES ...`` writes (one that reads no table and
+    answers nothing); None for any other statement."""
+    found = _PLAIN_INSERT.match(sql)
+    if found is None or _READS_OR_ANSWERS.search(_QUOTED.sub("", sql)):
+        return None
+    return found.group(1).lower()
+
+
+@functools.lru_cache(maxsize=256)
+def _one_statement(statements: tuple[str, ...]) -> str:
+    """Plain inserts into distinct tables as one statement: all but the last as data-modifying
+    ``WITH`` parts (placeholders keep their order)."""
+    parts = ", ".join(f"c2m_{n} AS ({sql})" for n, sql in enumerate(statements[:-1]))
+    return f"WITH {parts} {statements[-1]}"
+
+
+#: A queued statement: portable SQL, its parameters, where its rows go (None: not read).
+_Queued = tuple[str, Sequence, Later | None]
+
+
+def _merged(queued: list[_Queued]) -> list[_Queued]:
+    """Queued statements with each run of plain inserts into distinct tables made one
+    statement: one parse, bind and executor start on the server instead of one per insert.
+
+    Safe because such inserts cannot see each other's rows, which is all a ``WITH`` part
+    changes: no part reads a table, each writes its own, their foreign keys are checked at
+    the end of the statement (after every part inserted), and the rows of one table keep
+    their order (the event ids' positions).
+    """
+    if len(queued) < 2:
+        return queued
+    merged: list[_Queued] = []
+    run: list[_Queued] = []
+    tables: set[str] = set()
+
+    def flush() -> None:
+        if len(run) == 1:
+            merged.append(run[0])
+        elif run:
+            params: list = []
+            for _, values, _ in run:
+                params += values
+            merged.append((_one_statement(tuple(sql for sql, *_ in run)), params, None))
+        run.clear()
+        tables.clear()
+
+    for statement in queued:
+        table = None if statement[2] is not None else _inserted_table(statement[0])
+        if table is None:
+            flush()
+            merged.append(statement)
+            continue
+        if table in tables:
+            flush()
+        run.append(statement)
+        tables.add(table)
+    flush()
+    return merged
 
 
 class _NumericLoader(Loader):
@@ -142,7 +234,25 @@ AREA_SQL: dict[str, dict[str, str]] = {
             "'wish_id', id)::text"
         ),
     },
-    "presale": {"PLEDGES_BY_VARIANT_STATE": "pledges"},
+    "presale": {
+        "PLEDGES_BY_VARIANT_STATE": "pledges",
+        # ``placing_reserve``'s guarded update, checked against what it read before instead
+        # of read again; refuses the transaction when it reserved nothing (``c2m_changed``),
+        # and takes the next pledge's ids ({numbers}).
+        "RESERVE_KNOWN": (
+            "WITH reserved AS (UPDATE presale_offers SET held = held + ? "
+            "WHERE variant_id = ? AND (capacity IS NULL OR held + ? <= capacity) "
+            "AND campaign_id = ? AND currency = ? AND unit_price = ? AND deposit_per_unit = ? "
+            "AND credit_per_unit = ? "
+            "AND NOT EXISTS (SELECT 1 FROM pledges WHERE campaign_id = ? AND idempotency_key = ?) "
+            "AND EXISTS (SELECT 1 FROM presales s JOIN campaigns c ON c.id = s.campaign_id "
+            f"WHERE s.campaign_id = ? AND s.state = '{OPEN}' AND s.deadline > ? "
+            "AND s.provider = ? AND c.settings = ? AND c.state = ? "
+            "AND c.catalog_snapshot_id IS NOT DISTINCT FROM ? AND c.updated_at = ?) "
+            "RETURNING 1) "
+            "SELECT c2m_changed(COUNT(*)), {numbers} FROM reserved"
+        ),
+    },
 }
 
 
@@ -170,6 +280,7 @@ class PostgresStore(Store):
     #: Ids come from each table's sequence, drawn from by every writer at once.
     SEQUENTIAL_IDS = False
     UniqueViolation = psycopg.errors.UniqueViolation
+    Refused = psycopg.errors.NoDataFound
 
     def __init__(self, url: str, areas=(), clock: Callable[[], datetime.datetime] = utc_now):
         self.path = display_target(url)
@@ -183,7 +294,8 @@ class PostgresStore(Store):
         self._sequences: dict[str, str] = {}
         self._depth = 0
         self._begin_pending = False
-        self._later: list[tuple] = []
+        #: Statements queued by ``execute_later`` and ``query_later``.
+        self._later: list[_Queued] = []
         #: Round trips to the server and statements sent through the seam so far (``bench``
         #: reports them per pledge: figures the machine's load cannot move).
         self.round_trips = 0
@@ -242,8 +354,9 @@ class PostgresStore(Store):
         run, and the transaction is then aborted (the caller rolls it back).
         """
         pgconn = self.conn.pgconn
-        queue = self._later
+        queued = _merged(self._later)
         self._later = []
+        queue = [self._statement(sql, params) for sql, params, _ in queued]
         if self._begin_pending:
             self._begin_pending = False
             queue.insert(0, _BEGIN)
@@ -274,6 +387,10 @@ class PostgresStore(Store):
             raise psycopg.OperationalError("the server did not answer a pipeline in full")
         for result in results:
             self._check(result)
+        first = len(results) - len(last) - len(queued)
+        for (*_, later), result in zip(queued, results[first:], strict=False):
+            if later is not None:
+                later.rows = self._rows(result)
         return results[len(results) - len(last) :]
 
     def _check(self, result):
@@ -302,7 +419,18 @@ class PostgresStore(Store):
         if not self._depth:
             self._run(sql, params)
             return
-        self._later.append(self._statement(sql, params))
+        self._later.append((sql, params, None))
+
+    def query_later(self, sql: str, params: Sequence = ()) -> Later:
+        """Run a statement with the next round trip, as ``execute_later``; its rows are in the
+        answer's ``rows`` once that round trip was answered without error. Outside a
+        transaction it runs now."""
+        later = Later()
+        if not self._depth:
+            later.rows = self.query(sql, params)
+        else:
+            self._later.append((sql, params, later))
+        return later
 
     def execute(self, sql: str, params: Sequence = ()) -> int:
         """Run a statement; the number of rows it changed."""
@@ -327,15 +455,13 @@ class PostgresStore(Store):
         """Run ``(sql, params)`` statements in order, in one round trip with what is waiting
         (``BEGIN``, ``execute_later``); the rows of each."""
         results = self._send_pending([self._statement(sql, params) for sql, params in statements])
-        rows = []
-        transformer = self._transformer
-        for result in results:
-            if result.ntuples:
-                transformer.set_pgresult(result)
-                rows.append(transformer.load_rows(0, result.ntuples, tuple))
-            else:
-                rows.append([])
-        return rows
+        return [self._rows(result) for result in results]
+
+    def _rows(self, result) -> list[tuple]:
+        if not result.ntuples:
+            return []
+        self._transformer.set_pgresult(result)
+        return self._transformer.load_rows(0, result.ntuples, tuple)
 
     def next_id(self, table: str) -> str:
         """``nextval`` of the sequence that numbers ``table``'s ids (looked up once per
@@ -454,7 +580,13 @@ class PostgresStore(Store):
         try:
             yield self
             self._depth = 0
-            if self._later:  # the queued statements and the COMMIT: one round trip
+            if self._later and self._begin_pending:
+                # Nothing ran before: the queued statements alone, without BEGIN and COMMIT.
+                # A pipeline outside a transaction block is one transaction that commits at
+                # its sync, or rolls back whole when a statement fails.
+                self._begin_pending = False
+                self._send_pending()
+            elif self._later:  # the queued statements and the COMMIT: one round trip
                 self._send_pending([_COMMIT])
             elif self._begin_pending:  # nothing ran: nothing to commit
                 self._begin_pending = False

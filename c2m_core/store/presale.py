@@ -48,7 +48,7 @@ from ..presale.records import (
 )
 from .campaigns import _COLUMNS as _CAMPAIGN_COLUMNS
 from .campaigns import CampaignStore
-from .database import Area
+from .database import Area, Later
 
 migrations = Migrations("c2m.pledges")
 
@@ -241,6 +241,29 @@ def m004_lean_pledges(db):
     )
 
 
+@migrations()
+def m005_refused_reserves(db):
+    """Where units are reserved against what was read before (``RESERVE_KNOWN``: PostgreSQL),
+    ``c2m_changed(n)``: raises when a guarded write changed no row, so the statements sent
+    after it in the same round trip do not run and the transaction rolls back. SQLite, which
+    never reserves so, needs nothing."""
+    if db.presale.RESERVE_KNOWN is None:
+        return
+    db.execute(
+        """
+        CREATE FUNCTION c2m_changed(changed BIGINT) RETURNS BIGINT LANGUAGE plpgsql AS $$
+        BEGIN
+            IF changed = 0 THEN
+                RAISE EXCEPTION 'c2m: the guarded write changed no row'
+                    USING ERRCODE = 'no_data_found';
+            END IF;
+            RETURN changed;
+        END
+        $$
+        """
+    )
+
+
 _PLEDGE_COLUMNS = (
     "id, campaign_id, variant_id, customer, quantity, region, idempotency_key, fingerprint, "
     "state, currency, unit_price, deposit_per_unit, credit_per_unit, created_at, updated_at"
@@ -359,6 +382,22 @@ class PresaleStore(Area):
     #: it named was dropped (``m004_lean_pledges``); kept for ``postgres.AREA_SQL``.
     PLEDGES_BY_VARIANT_STATE = "pledges"
 
+    #: ``reserve_known``'s statement, on a backend whose ids may be taken before the
+    #: transaction that uses them (PostgreSQL's sequences: ``postgres.AREA_SQL``); None where
+    #: they cannot (SQLite numbers a row in the transaction that writes it): nothing is then
+    #: known ahead, and every pledge reads what it needs (``placing_reserve``).
+    RESERVE_KNOWN: str | None = None
+
+    def __init__(self, store):
+        super().__init__(store)
+        #: (slug, variant id) -> what ``placing_reserve`` read when it last reserved there:
+        #: the campaign, its row's changing columns, its pre-sale and the variant's offer.
+        self._known: dict[tuple[str, int], tuple[Campaign, tuple, Presale, Offer]] = {}
+        #: The ids (pledge, payment) this connection holds for its next pledge, once the
+        #: round trip that took them is answered.
+        self._held: Later | None = None
+        self._reserve_known: str | None = None  # RESERVE_KNOWN with this database's sequences
+
     # Presales and offers -------------------------------------------------------------------------
 
     def insert_presale(self, presale: Presale) -> None:
@@ -416,6 +455,9 @@ class PresaleStore(Area):
             (_PLACING_BY_SLUG, [variant_id, key, slug]),
         ]
         numbers = f"{self.store.next_id('pledges')}, {self.store.next_id('payments')}"
+        ahead = self.RESERVE_KNOWN is not None and self.RESERVE == COUNTER
+        if ahead:  # and the ids of this connection's next pledge (``reserve_known``)
+            numbers += f", {numbers}"
         if self.RESERVE == ROW_LOCK:
             named, found, locked = self.queries(
                 [
@@ -462,7 +504,53 @@ class PresaleStore(Area):
             )
             presale, offer, pledge = _placing(found[0] if found else None)
         campaign = CampaignStore._campaign(named[0]) if named else None
-        return campaign, presale, offer, pledge, (tuple(reserved[0]) if reserved else None)
+        if not reserved:
+            return campaign, presale, offer, pledge, None
+        ids = reserved[0]
+        if ahead and campaign is not None and presale is not None and offer is not None:
+            self._known[(slug, variant_id)] = (campaign, named[0][6:11], presale, offer)
+            self._held = Later()
+            self._held.rows = [ids[2:]]
+        return campaign, presale, offer, pledge, (ids[0], ids[1])
+
+    def reserve_known(
+        self, slug: str, variant_id: int, key: str, quantity: int, now: str
+    ) -> tuple[Campaign, Presale, Offer, tuple[int, int]] | None:
+        """``placing_reserve`` without its reads, on a backend that takes ids ahead
+        (``RESERVE_KNOWN``), for a variant this connection reserved units of before: the
+        campaign, its pre-sale and the offer as read then, and the (pledge id, payment id)
+        this connection holds; None (nothing queued) when it knows none of these.
+
+        The guarded reserve is queued (``query_later``), sent with the pledge's writes and the
+        commit, and holds the units only when what was read then is still so (the campaign's
+        row, the pre-sale open before its deadline at ``now`` with the same provider, the
+        offer's prices), they fit, and the campaign has no pledge with ``key``; otherwise the
+        transaction fails with the store's ``Refused`` and rolls back: the caller forgets
+        what was known (``forget``) and reads it again. It also takes the ids of the next
+        pledge.
+        """
+        known = self._known.get((slug, variant_id))
+        held = self._held
+        if known is None or held is None or not held.rows or self.RESERVE != COUNTER:
+            return None
+        assert self.RESERVE_KNOWN is not None
+        campaign, (settings, state, snapshot, _, updated), presale, offer = known
+        if self._reserve_known is None:
+            self._reserve_known = self.RESERVE_KNOWN.format(
+                numbers=f"{self.store.next_id('pledges')}, {self.store.next_id('payments')}"
+            )
+        self._held = self.query_later(
+            self._reserve_known,
+            [quantity, variant_id, quantity, campaign.id, offer.currency, offer.unit_price,
+             offer.deposit_per_unit, offer.credit_per_unit, campaign.id, key, campaign.id, now,
+             presale.provider, settings, state, snapshot, updated],
+        )  # fmt: skip
+        pledge_id, payment_id = held.rows[0][-2:]
+        return campaign, presale, offer, (pledge_id, payment_id)
+
+    def forget(self, slug: str, variant_id: int) -> None:
+        """Drop what ``reserve_known`` knew of the variant (it refused: something changed)."""
+        self._known.pop((slug, variant_id), None)
 
     def sold_out(self, variant_id: int, quantity: int) -> SoldOut | None:
         """``SoldOut`` (with the units left) when ``quantity`` more units of the variant's
