@@ -300,11 +300,11 @@ class C2M:
         if isinstance(category, str):
             category = self.category(category)
         violations = validate(category.catalog, configuration, complete=complete)
-        known = known_choices(category.catalog, configuration)
-        for result in self.pm.hook.validate_configuration(
-            app=self, category=category, configuration=known, complete=complete
-        ):
-            violations.extend(result or ())
+        hook = self._rules_hook(category)
+        if hook is not None:
+            known = known_choices(category.catalog, configuration)
+            for result in hook(app=self, category=category, configuration=known, complete=complete):
+                violations.extend(result or ())
         return violations
 
     def engine(self, category: Category | str) -> Engine:
@@ -330,11 +330,26 @@ class C2M:
         return engine
 
     def _custom_rules(self, category: Category):
-        """The plugins' ``validate_configuration`` as one function, or None when none exist.
+        """The plugins' ``validate_configuration`` as one function, or None when none exist."""
+        hook = self._rules_hook(category)
+        if hook is None:
+            return None
 
-        Implementations declared (``c2m_core.engine.applies_to``) for other categories are left
-        out; the rest are called through the plugin manager, as ``validate`` calls them.
-        """
+        def custom(configuration, complete):
+            violations: list[Violation] = []
+            for result in hook(
+                app=self, category=category, configuration=configuration, complete=complete
+            ):
+                violations.extend(result or ())
+            return violations
+
+        return custom
+
+    def _rules_hook(self, category: Category):
+        """The ``validate_configuration`` hook of the implementations for ``category``, or None
+        when there are none. Implementations declared (``c2m_core.engine.applies_to``) for
+        other categories are left out, so ``validate`` and the engines ask the same ones; the
+        rest are called through the plugin manager (hook wrappers still apply)."""
         from .engine.custom import declared_categories
 
         impls = self.pm.hook.validate_configuration.get_hookimpls()
@@ -346,19 +361,9 @@ class C2M:
         ]
         if len(elsewhere) == len(impls):
             return None
-        hook = self.pm.hook.validate_configuration
         if elsewhere:
-            hook = self.pm.subset_hook_caller("validate_configuration", remove_plugins=elsewhere)
-
-        def custom(configuration, complete):
-            violations: list[Violation] = []
-            for result in hook(
-                app=self, category=category, configuration=configuration, complete=complete
-            ):
-                violations.extend(result or ())
-            return violations
-
-        return custom
+            return self.pm.subset_hook_caller("validate_configuration", remove_plugins=elsewhere)
+        return self.pm.hook.validate_configuration
 
     def jinja_environment(self, category: Category | None = None):
         """The template environment: the category's templates first, then the core's."""

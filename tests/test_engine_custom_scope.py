@@ -44,8 +44,29 @@ def test_engine_asks_only_the_custom_rules_declared_for_its_category():
     assert "tv" not in scoped.calls
     app.engine("fridge").count({})
     assert scoped.calls == ["fridge"] * len(scoped.calls) and scoped.calls
-    # validate still asks every plugin through the hook
+    # validate asks the same implementations as the engines, through the hook
+    before = len(scoped.calls)
     assert app.validate("tv", {"base": "feet"}, complete=False)[-1].rule == "no-feet"
+    assert len(scoped.calls) == before
+    app.validate("fridge", {}, complete=False)
+    assert len(scoped.calls) == before + 1
+
+
+def test_validate_and_the_engine_agree_when_a_declared_rule_misreports():
+    """A rule declared for the fridge that reports about any category it is shown: neither
+    the TV's engine nor ``validate`` shows it a TV, so their verdicts agree."""
+
+    class Misdeclared:
+        @hookimpl
+        @applies_to("fridge")
+        def validate_configuration(self, category, configuration):
+            return [Violation("always", "always wrong", (), kind="custom")]
+
+    app = C2M(db_path=":memory:", plugins=[Misdeclared()])
+    configuration = app.engine("tv").sample(1, seed=1)[0]
+    assert app.engine("tv").validate(configuration) == []
+    assert app.validate("tv", configuration) == []
+    assert [v.rule for v in app.validate("fridge", {}, complete=False)] == ["always"]
 
 
 def test_no_custom_rules_when_every_implementation_is_declared_elsewhere():

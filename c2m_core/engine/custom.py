@@ -23,8 +23,9 @@ CATEGORIES_ATTRIBUTE = "c2m_categories"
 def applies_to(*categories: str):
     """Declare the categories a ``validate_configuration`` implementation reports for.
 
-    Put it under ``@hookimpl``; the engines of other categories then never call the
-    implementation (an undeclared one is asked about every category, as before)::
+    Put it under ``@hookimpl``; c2m then never asks the implementation about other categories,
+    neither in their engines nor in ``C2M.validate`` (an undeclared one is asked about every
+    category, as before)::
 
         @hookimpl
         @applies_to("fridge")
